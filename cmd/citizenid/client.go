@@ -1,0 +1,114 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/citizenid/citizenid/internal/audit"
+	"github.com/citizenid/citizenid/internal/oidc"
+	"github.com/citizenid/citizenid/internal/store"
+)
+
+func newClient(g *globals) *cobra.Command {
+	c := &cobra.Command{Use: "client", Short: "OpenID Connect clients (portals)"}
+	var spec oidc.ClientSpec
+	var secretStdin bool
+	add := &cobra.Command{
+		Use:   "add",
+		Short: "Register a portal; prints a generated secret once unless --secret-stdin or --public",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if secretStdin {
+				if spec.Public {
+					return errors.New("--secret-stdin and --public exclude each other")
+				}
+				s, err := readSecret(g.stdin)
+				if err != nil {
+					return err
+				}
+				spec.Secret = s
+			}
+			e, err := g.open(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer e.close()
+			secret, err := oidc.CreateClient(cmd.Context(), e.store, spec)
+			if err != nil {
+				return err
+			}
+			e.audit.Record(cmd.Context(), audit.Event{Actor: "cli", Action: "client.create", Target: "client:" + spec.ID, Outcome: "success",
+				Details: map[string]string{"redirect_uris": strings.Join(spec.RedirectURIs, " "), "public": fmt.Sprint(spec.Public)}})
+			fmt.Fprintf(g.stdout, "created client %s\n", spec.ID)
+			if secret != "" && !secretStdin {
+				fmt.Fprintf(g.stdout, "client secret (shown once, store it now): %s\n", secret)
+			}
+			return nil
+		},
+	}
+	f := add.Flags()
+	f.StringVar(&spec.ID, "id", "", "client id (required)")
+	f.StringVar(&spec.Name, "name", "", "portal name shown to citizens (required)")
+	f.StringArrayVar(&spec.RedirectURIs, "redirect-uri", nil, "redirect URI (repeatable)")
+	f.StringArrayVar(&spec.PostLogoutRedirectURIs, "post-logout-redirect-uri", nil, "post-logout redirect URI (repeatable)")
+	f.BoolVar(&spec.Public, "public", false, "public client (native or browser app): no secret, PKCE required")
+	f.BoolVar(&secretStdin, "secret-stdin", false, "read the client secret (at least 32 characters) from standard input")
+	f.StringArrayVar(&spec.Scopes, "scope", nil, "extra scope the client may request, e.g. citizen_number (repeatable)")
+	f.StringVar(&spec.SubjectType, "subject-type", "pairwise", "pairwise or public")
+	f.StringVar(&spec.SectorIdentifier, "sector", "", "sector identifier: clients of one agency sharing it get the same pairwise subjects")
+	f.IntVar(&spec.MinLevel, "min-level", 1, "minimum authentication level 1-4")
+	f.DurationVar(&spec.MaxAuthAge, "max-auth-age", 0, "re-authenticate when the last login is older than this (0: no limit)")
+
+	list := &cobra.Command{
+		Use:   "list",
+		Short: "List clients",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			e, err := g.open(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer e.close()
+			cs, err := e.store.ListClients(cmd.Context())
+			if err != nil {
+				return err
+			}
+			tw := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "ID\tNAME\tTYPE\tSUBJECT\tMIN LEVEL\tREDIRECT URIS")
+			for _, c := range cs {
+				typ := "confidential"
+				if c.Public {
+					typ = "public"
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\n", c.ID, c.Name, typ, c.SubjectType, c.MinLevel, strings.Join(c.RedirectURIs, " "))
+			}
+			return tw.Flush()
+		},
+	}
+	remove := &cobra.Command{
+		Use:   "remove ID",
+		Short: "Remove a client; its tokens stop working",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			e, err := g.open(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer e.close()
+			if err := e.store.DeleteClient(cmd.Context(), args[0]); errors.Is(err, store.ErrNotFound) {
+				return fmt.Errorf("no client %q", args[0])
+			} else if err != nil {
+				return err
+			}
+			e.audit.Record(cmd.Context(), audit.Event{Actor: "cli", Action: "client.delete", Target: "client:" + args[0], Outcome: "success"})
+			fmt.Fprintf(g.stdout, "removed client %s\n", args[0])
+			return nil
+		},
+	}
+	c.AddCommand(add, list, remove)
+	return c
+}

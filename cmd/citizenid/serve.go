@@ -1,0 +1,76 @@
+package main
+
+import (
+	"fmt"
+	"net"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"github.com/citizenid/citizenid/internal/app"
+	"github.com/citizenid/citizenid/internal/config"
+	"github.com/citizenid/citizenid/internal/demo"
+	"github.com/citizenid/citizenid/internal/server"
+)
+
+func newServe(g *globals) *cobra.Command {
+	var addr, issuer string
+	var dev, withDemo bool
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the server (embedded default when no database/redis URL is configured)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := g.load(func(c *config.Config) {
+				if addr != "" {
+					c.Server.Addr = addr
+				}
+				if issuer != "" {
+					c.Server.Issuer = issuer
+				}
+				if dev {
+					c.Dev = true
+				}
+			})
+			if err != nil {
+				return err
+			}
+			log := g.logger(&cfg)
+			if cfg.Embedded() {
+				log.Warn("EMBEDDED MODE: SQLite in " + cfg.DataDir + " and an in-process Redis-protocol server. " +
+					"Single node only, sessions are lost on restart. NOT FOR PRODUCTION: set database.url and redis.url.")
+			} else if cfg.Dev {
+				log.Warn("DEV MODE: production checks (HTTPS issuer, master key) are relaxed")
+			}
+			ctx := cmd.Context()
+			in, err := app.Build(ctx, cfg, log, app.BuildOptions{})
+			if err != nil {
+				return err
+			}
+			defer in.Close()
+			if withDemo {
+				if !cfg.DevMode() {
+					return fmt.Errorf("--demo is only for the embedded default or --dev")
+				}
+				d, err := demo.Setup(ctx, in)
+				if err != nil {
+					return fmt.Errorf("demo: %w", err)
+				}
+				d.Mount(in.Extra)
+				d.Print(g.stdout)
+			}
+			ln, err := net.Listen("tcp", cfg.Server.Addr)
+			if err != nil {
+				return err
+			}
+			log.Info("citizenid listening", "addr", ln.Addr().String(), "issuer", cfg.Server.Issuer, "version", version, "pid", os.Getpid())
+			return server.Serve(ctx, ln, in.Handler, cfg.Server.ShutdownTimeout, log)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&addr, "addr", "", "listen address HOST:PORT (env CITIZENID_ADDR; default 127.0.0.1:8080)")
+	f.StringVar(&issuer, "issuer", "", "issuer URL (env CITIZENID_ISSUER; default http://localhost:8080)")
+	f.BoolVar(&dev, "dev", false, "relax production checks (env CITIZENID_DEV)")
+	f.BoolVar(&withDemo, "demo", false, "create a demo citizen and portal and print how to log in")
+	return cmd
+}

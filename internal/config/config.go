@@ -1,0 +1,375 @@
+// Package config owns CitizenID's configuration: the typed tree read from one
+// YAML file (unknown keys rejected), CITIZENID_* environment overrides,
+// defaults set in one place, and Validate, which reports every problem at
+// once. It does not open databases or listeners.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Config is the whole configuration.
+type Config struct {
+	// Dev relaxes production checks (HTTPS issuer, master key). The embedded
+	// default is always treated as dev.
+	Dev      bool           `yaml:"dev"`
+	DataDir  string         `yaml:"data_dir"`
+	Server   ServerConfig   `yaml:"server"`
+	Database DatabaseConfig `yaml:"database"`
+	Redis    RedisConfig    `yaml:"redis"`
+	Keys     KeysConfig     `yaml:"keys"`
+	Password PasswordConfig `yaml:"password"`
+	Session  SessionConfig  `yaml:"session"`
+	Login    LoginConfig    `yaml:"login"`
+	Tokens   TokensConfig   `yaml:"tokens"`
+	Log      LogConfig      `yaml:"log"`
+}
+
+// ServerConfig is the HTTP side.
+type ServerConfig struct {
+	Addr   string `yaml:"addr"`
+	Issuer string `yaml:"issuer"`
+	// TrustedProxies lists addresses or CIDRs of reverse proxies whose
+	// X-Forwarded-For header is believed.
+	TrustedProxies  []string      `yaml:"trusted_proxies"`
+	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
+}
+
+// DatabaseConfig chooses PostgreSQL (url) or the embedded SQLite file.
+type DatabaseConfig struct {
+	URL string `yaml:"url"`
+}
+
+// RedisConfig chooses a Redis server (url) or the embedded server.
+type RedisConfig struct {
+	URL string `yaml:"url"`
+}
+
+// KeysConfig holds the master key that encrypts secrets at rest.
+type KeysConfig struct {
+	// MasterKey is base64 or hex of 32 bytes. Prefer MasterKeyFile or the
+	// CITIZENID_KEYS_MASTER_KEY environment variable.
+	MasterKey     string        `yaml:"master_key"`
+	MasterKeyFile string        `yaml:"master_key_file"`
+	RSABits       int           `yaml:"rsa_bits"`
+	CacheTTL      time.Duration `yaml:"cache_ttl"`
+}
+
+// PasswordConfig holds argon2id parameters.
+type PasswordConfig struct {
+	MemoryKiB uint32 `yaml:"memory_kib"`
+	Time      uint32 `yaml:"time"`
+	Threads   uint8  `yaml:"threads"`
+}
+
+// SessionConfig holds SSO-session lifetimes.
+type SessionConfig struct {
+	IdleTimeout     time.Duration `yaml:"idle_timeout"`
+	AbsoluteTimeout time.Duration `yaml:"absolute_timeout"`
+	LoginTimeout    time.Duration `yaml:"login_timeout"`
+}
+
+// LoginConfig holds throttling of failed logins.
+type LoginConfig struct {
+	// Failures allowed per account (and per client IP) within Window before
+	// delays start; each further failure doubles the delay up to MaxDelay.
+	FreeFailures   int           `yaml:"free_failures"`
+	IPFreeFailures int           `yaml:"ip_free_failures"`
+	Window         time.Duration `yaml:"window"`
+	BaseDelay      time.Duration `yaml:"base_delay"`
+	MaxDelay       time.Duration `yaml:"max_delay"`
+}
+
+// TokensConfig holds default token lifetimes; clients may override.
+type TokensConfig struct {
+	AccessTokenLifetime  time.Duration `yaml:"access_token_lifetime"`
+	IDTokenLifetime      time.Duration `yaml:"id_token_lifetime"`
+	RefreshTokenLifetime time.Duration `yaml:"refresh_token_lifetime"`
+	CodeLifetime         time.Duration `yaml:"code_lifetime"`
+	// PairwiseSecret keys pairwise subject derivation. Generated and kept in
+	// the data dir in embedded mode; must be set in production and never changed.
+	PairwiseSecret string `yaml:"pairwise_secret"`
+}
+
+// LogConfig chooses the log format and level.
+type LogConfig struct {
+	Format string `yaml:"format"` // "json" or "text"
+	Level  string `yaml:"level"`  // debug, info, warn, error
+}
+
+// Default returns the configuration with every default set. This is the one
+// place defaults live.
+func Default() Config {
+	return Config{
+		DataDir: "./data",
+		Server: ServerConfig{
+			Addr:            "127.0.0.1:8080",
+			Issuer:          "http://localhost:8080",
+			ShutdownTimeout: 30 * time.Second,
+		},
+		Keys:     KeysConfig{RSABits: 2048, CacheTTL: 10 * time.Second},
+		Password: PasswordConfig{MemoryKiB: 19456, Time: 2, Threads: 1},
+		Session: SessionConfig{
+			IdleTimeout:     30 * time.Minute,
+			AbsoluteTimeout: 12 * time.Hour,
+			LoginTimeout:    15 * time.Minute,
+		},
+		Login: LoginConfig{
+			FreeFailures:   5,
+			IPFreeFailures: 50,
+			Window:         15 * time.Minute,
+			BaseDelay:      time.Second,
+			MaxDelay:       15 * time.Minute,
+		},
+		Tokens: TokensConfig{
+			AccessTokenLifetime:  10 * time.Minute,
+			IDTokenLifetime:      10 * time.Minute,
+			RefreshTokenLifetime: 8 * time.Hour,
+			CodeLifetime:         time.Minute,
+		},
+		Log: LogConfig{Format: "text", Level: "info"},
+	}
+}
+
+// Embedded reports whether the configuration runs on the embedded default
+// (SQLite file and in-process Redis-protocol server).
+func (c *Config) Embedded() bool { return c.Database.URL == "" || c.Redis.URL == "" }
+
+// Load reads the YAML file at path (if not empty) over the defaults, then
+// applies CITIZENID_* variables from env. It does not validate.
+func Load(path string, env func(string) string) (Config, error) {
+	cfg := Default()
+	if path != "" {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return cfg, fmt.Errorf("read config: %w", err)
+		}
+		if err := Parse(b, &cfg); err != nil {
+			return cfg, fmt.Errorf("config %s: %w", path, err)
+		}
+	}
+	if env == nil {
+		env = os.Getenv
+	}
+	if err := applyEnv(&cfg, env); err != nil {
+		return cfg, err
+	}
+	return cfg, nil
+}
+
+// Parse decodes YAML into cfg, rejecting unknown keys and trailing documents.
+func Parse(b []byte, cfg *Config) error {
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	if err := dec.Decode(cfg); err != nil && !errors.Is(err, io.EOF) {
+		return err
+	}
+	var extra any
+	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
+		return errors.New("only one YAML document is allowed")
+	}
+	return nil
+}
+
+// envVar binds one CITIZENID_* variable to a field.
+type envVar struct {
+	name string
+	set  func(c *Config, v string) error
+}
+
+func str(p func(*Config) *string) func(*Config, string) error {
+	return func(c *Config, v string) error { *p(c) = v; return nil }
+}
+
+func dur(p func(*Config) *time.Duration) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			return err
+		}
+		*p(c) = d
+		return nil
+	}
+}
+
+func boolean(p func(*Config) *bool) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return err
+		}
+		*p(c) = b
+		return nil
+	}
+}
+
+// EnvVars lists every CITIZENID_* variable, for documentation and tests.
+func EnvVars() []string {
+	names := make([]string, len(envVars))
+	for i, e := range envVars {
+		names[i] = e.name
+	}
+	return names
+}
+
+var envVars = []envVar{
+	{"CITIZENID_DEV", boolean(func(c *Config) *bool { return &c.Dev })},
+	{"CITIZENID_DATA_DIR", str(func(c *Config) *string { return &c.DataDir })},
+	{"CITIZENID_ADDR", str(func(c *Config) *string { return &c.Server.Addr })},
+	{"CITIZENID_ISSUER", str(func(c *Config) *string { return &c.Server.Issuer })},
+	{"CITIZENID_DATABASE_URL", str(func(c *Config) *string { return &c.Database.URL })},
+	{"CITIZENID_REDIS_URL", str(func(c *Config) *string { return &c.Redis.URL })},
+	{"CITIZENID_KEYS_MASTER_KEY", str(func(c *Config) *string { return &c.Keys.MasterKey })},
+	{"CITIZENID_KEYS_MASTER_KEY_FILE", str(func(c *Config) *string { return &c.Keys.MasterKeyFile })},
+	{"CITIZENID_TOKENS_PAIRWISE_SECRET", str(func(c *Config) *string { return &c.Tokens.PairwiseSecret })},
+	{"CITIZENID_SESSION_IDLE_TIMEOUT", dur(func(c *Config) *time.Duration { return &c.Session.IdleTimeout })},
+	{"CITIZENID_SESSION_ABSOLUTE_TIMEOUT", dur(func(c *Config) *time.Duration { return &c.Session.AbsoluteTimeout })},
+	{"CITIZENID_LOG_FORMAT", str(func(c *Config) *string { return &c.Log.Format })},
+	{"CITIZENID_LOG_LEVEL", str(func(c *Config) *string { return &c.Log.Level })},
+}
+
+func applyEnv(c *Config, env func(string) string) error {
+	var errs []error
+	for _, e := range envVars {
+		v := env(e.name)
+		if v == "" {
+			continue
+		}
+		if err := e.set(c, v); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", e.name, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Validate reports every problem with the configuration at once.
+func (c *Config) Validate() error {
+	var errs []error
+	add := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+
+	iss, err := url.Parse(c.Server.Issuer)
+	switch {
+	case err != nil || iss.Host == "" || (iss.Scheme != "https" && iss.Scheme != "http"):
+		add("server.issuer %q: must be an absolute http(s) URL", c.Server.Issuer)
+	case iss.RawQuery != "" || iss.Fragment != "" || strings.HasSuffix(iss.Path, "/"):
+		add("server.issuer %q: no query, fragment or trailing slash", c.Server.Issuer)
+	case iss.Scheme != "https" && !c.devMode():
+		add("server.issuer %q: must use https outside dev mode", c.Server.Issuer)
+	case iss.Scheme == "http" && !IsLoopbackHost(iss.Hostname()):
+		add("server.issuer %q: plain http is allowed only for localhost", c.Server.Issuer)
+	}
+	if _, _, err := net.SplitHostPort(c.Server.Addr); err != nil {
+		add("server.addr %q: %v", c.Server.Addr, err)
+	}
+	for _, p := range c.Server.TrustedProxies {
+		if _, _, err := net.ParseCIDR(p); err != nil && net.ParseIP(p) == nil {
+			add("server.trusted_proxies: %q is neither an IP address nor a CIDR", p)
+		}
+	}
+	if c.Database.URL != "" && !strings.HasPrefix(c.Database.URL, "postgres://") && !strings.HasPrefix(c.Database.URL, "postgresql://") {
+		add("database.url: must start with postgres:// (leave empty for the embedded SQLite)")
+	}
+	if c.Redis.URL != "" && !strings.HasPrefix(c.Redis.URL, "redis://") && !strings.HasPrefix(c.Redis.URL, "rediss://") {
+		add("redis.url: must start with redis:// or rediss:// (leave empty for the embedded server)")
+	}
+	if (c.Database.URL == "") != (c.Redis.URL == "") {
+		add("database.url and redis.url: set both for production or neither for the embedded default")
+	}
+	if !c.devMode() {
+		if c.Keys.MasterKey == "" && c.Keys.MasterKeyFile == "" {
+			add("keys: a master key is required outside dev mode (CITIZENID_KEYS_MASTER_KEY or keys.master_key_file)")
+		}
+		if c.Tokens.PairwiseSecret == "" {
+			add("tokens.pairwise_secret: required outside dev mode; it must never change once portals rely on subjects")
+		}
+	}
+	if c.Keys.MasterKey != "" && c.Keys.MasterKeyFile != "" {
+		add("keys: set master_key or master_key_file, not both")
+	}
+	if c.Keys.RSABits < 2048 {
+		add("keys.rsa_bits %d: at least 2048", c.Keys.RSABits)
+	}
+	if c.Password.MemoryKiB < 8*1024 || c.Password.Time < 1 || c.Password.Threads < 1 {
+		add("password: argon2id needs memory_kib ≥ 8192, time ≥ 1, threads ≥ 1")
+	}
+	positive := map[string]time.Duration{
+		"session.idle_timeout":          c.Session.IdleTimeout,
+		"session.absolute_timeout":      c.Session.AbsoluteTimeout,
+		"session.login_timeout":         c.Session.LoginTimeout,
+		"login.window":                  c.Login.Window,
+		"login.base_delay":              c.Login.BaseDelay,
+		"login.max_delay":               c.Login.MaxDelay,
+		"tokens.access_token_lifetime":  c.Tokens.AccessTokenLifetime,
+		"tokens.id_token_lifetime":      c.Tokens.IDTokenLifetime,
+		"tokens.refresh_token_lifetime": c.Tokens.RefreshTokenLifetime,
+		"tokens.code_lifetime":          c.Tokens.CodeLifetime,
+		"server.shutdown_timeout":       c.Server.ShutdownTimeout,
+		"keys.cache_ttl":                c.Keys.CacheTTL,
+	}
+	for _, name := range sortedKeys(positive) {
+		if positive[name] <= 0 {
+			add("%s: must be a positive duration", name)
+		}
+	}
+	if c.Session.IdleTimeout > c.Session.AbsoluteTimeout {
+		add("session.idle_timeout must not exceed session.absolute_timeout")
+	}
+	if c.Tokens.CodeLifetime > 10*time.Minute {
+		add("tokens.code_lifetime: at most 10m (RFC 6749 §4.1.2)")
+	}
+	if c.Login.FreeFailures < 1 || c.Login.IPFreeFailures < 1 {
+		add("login.free_failures and login.ip_free_failures: at least 1")
+	}
+	switch c.Log.Format {
+	case "json", "text":
+	default:
+		add("log.format %q: json or text", c.Log.Format)
+	}
+	switch c.Log.Level {
+	case "debug", "info", "warn", "error":
+	default:
+		add("log.level %q: debug, info, warn or error", c.Log.Level)
+	}
+	if c.DataDir == "" {
+		add("data_dir: must not be empty")
+	}
+	return errors.Join(errs...)
+}
+
+func (c *Config) devMode() bool { return c.Dev || c.Embedded() }
+
+// DevMode reports whether production checks are relaxed: --dev, or the embedded default.
+func (c *Config) DevMode() bool { return c.devMode() }
+
+// MasterKeyPath is where the embedded/dev mode keeps a generated master key.
+func (c *Config) MasterKeyPath() string { return filepath.Join(c.DataDir, "master.key") }
+
+// SQLitePath is the embedded database file.
+func (c *Config) SQLitePath() string { return filepath.Join(c.DataDir, "citizenid.db") }
+
+// IsLoopbackHost reports whether host is localhost or a loopback address.
+func IsLoopbackHost(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+func sortedKeys(m map[string]time.Duration) []string {
+	return slices.Sorted(maps.Keys(m))
+}

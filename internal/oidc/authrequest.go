@@ -1,0 +1,351 @@
+package oidc
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"time"
+
+	zoidc "github.com/zitadel/oidc/v3/pkg/oidc"
+	"github.com/zitadel/oidc/v3/pkg/op"
+
+	"github.com/citizenid/citizenid/internal/assurance"
+	"github.com/citizenid/citizenid/internal/audit"
+	"github.com/citizenid/citizenid/internal/login"
+	"github.com/citizenid/citizenid/internal/server"
+	"github.com/citizenid/citizenid/internal/session"
+	"github.com/citizenid/citizenid/internal/store"
+)
+
+// authRequest is a pending authorization request, kept in Redis.
+type authRequest struct {
+	ID                  string    `json:"id"`
+	ClientID            string    `json:"client_id"`
+	RedirectURI         string    `json:"redirect_uri"`
+	State               string    `json:"state,omitempty"`
+	Nonce               string    `json:"nonce,omitempty"`
+	Scopes              []string  `json:"scopes"`
+	ResponseType        string    `json:"response_type"`
+	ResponseMode        string    `json:"response_mode,omitempty"`
+	CodeChallenge       string    `json:"code_challenge,omitempty"`
+	CodeChallengeMethod string    `json:"code_challenge_method,omitempty"`
+	Prompt              []string  `json:"prompt,omitempty"`
+	MaxAge              *uint     `json:"max_age,omitempty"`
+	LoginHint           string    `json:"login_hint,omitempty"`
+	UILocales           []string  `json:"ui_locales,omitempty"`
+	CreatedAt           time.Time `json:"created_at"`
+
+	// Set when the login completes.
+	Done_     bool      `json:"done,omitempty"`
+	CitizenID string    `json:"citizen_id,omitempty"`
+	Subject   string    `json:"subject,omitempty"`
+	SessionID string    `json:"sid,omitempty"`
+	AuthTime  time.Time `json:"auth_time,omitzero"`
+	ACR       string    `json:"acr,omitempty"`
+	AMR       []string  `json:"amr,omitempty"`
+	CodeHash  string    `json:"code_hash,omitempty"`
+}
+
+var _ op.AuthRequest = (*authRequest)(nil)
+
+func (a *authRequest) GetID() string          { return a.ID }
+func (a *authRequest) GetACR() string         { return a.ACR }
+func (a *authRequest) GetAMR() []string       { return a.AMR }
+func (a *authRequest) GetAudience() []string  { return []string{a.ClientID} }
+func (a *authRequest) GetAuthTime() time.Time { return a.AuthTime }
+func (a *authRequest) GetClientID() string    { return a.ClientID }
+func (a *authRequest) GetCodeChallenge() *zoidc.CodeChallenge {
+	if a.CodeChallenge == "" {
+		return nil
+	}
+	return &zoidc.CodeChallenge{Challenge: a.CodeChallenge, Method: zoidc.CodeChallengeMethod(a.CodeChallengeMethod)}
+}
+func (a *authRequest) GetNonce() string                    { return a.Nonce }
+func (a *authRequest) GetRedirectURI() string              { return a.RedirectURI }
+func (a *authRequest) GetResponseType() zoidc.ResponseType { return zoidc.ResponseType(a.ResponseType) }
+func (a *authRequest) GetResponseMode() zoidc.ResponseMode { return zoidc.ResponseMode(a.ResponseMode) }
+func (a *authRequest) GetScopes() []string                 { return a.Scopes }
+func (a *authRequest) GetState() string                    { return a.State }
+func (a *authRequest) GetSubject() string                  { return a.Subject }
+func (a *authRequest) Done() bool                          { return a.Done_ }
+
+// citizenRef and sessionRef let claims code find the citizen and session
+// behind any token request type.
+func (a *authRequest) citizenRef() string { return a.CitizenID }
+func (a *authRequest) sessionRef() string { return a.SessionID }
+
+const (
+	kindAuthRequest = "ar"
+	kindCode        = "code"
+	kindCodeUsed    = "codeused"
+	kindIssued      = "issued"
+)
+
+// CreateAuthRequest enforces what the library leaves open, then stores the request.
+func (s *storage) CreateAuthRequest(ctx context.Context, req *zoidc.AuthRequest, _ string) (op.AuthRequest, error) {
+	c, err := s.client(ctx, req.ClientID)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case req.CodeChallenge == "" && c.c.Public:
+		return nil, zoidc.ErrInvalidRequest().WithDescription("PKCE with code_challenge_method=S256 is required for public clients")
+	case req.CodeChallenge != "" && req.CodeChallengeMethod != zoidc.CodeChallengeMethodS256:
+		return nil, zoidc.ErrInvalidRequest().WithDescription("code_challenge_method must be S256; plain is not supported")
+	case req.CodeChallenge != "" && (len(req.CodeChallenge) != 43):
+		return nil, zoidc.ErrInvalidRequest().WithDescription("code_challenge must be a base64url SHA-256 digest (43 characters)")
+	case req.ResponseType != zoidc.ResponseTypeCode:
+		return nil, &zoidc.Error{ErrorType: "unsupported_response_type", Description: "only response_type=code is supported"}
+	case len(req.State) > 2048 || len(req.Nonce) > 2048 || len(req.LoginHint) > 256:
+		return nil, zoidc.ErrInvalidRequest().WithDescription("a parameter is too long")
+	}
+	var locales []string
+	if req.UILocales != nil {
+		for _, t := range req.UILocales {
+			locales = append(locales, t.String())
+		}
+	}
+	a := &authRequest{
+		ID:                  session.RandomToken(24),
+		ClientID:            req.ClientID,
+		RedirectURI:         req.RedirectURI,
+		State:               req.State,
+		Nonce:               req.Nonce,
+		Scopes:              req.Scopes,
+		ResponseType:        string(req.ResponseType),
+		ResponseMode:        string(req.ResponseMode),
+		CodeChallenge:       req.CodeChallenge,
+		CodeChallengeMethod: string(req.CodeChallengeMethod),
+		Prompt:              req.Prompt,
+		MaxAge:              req.MaxAge,
+		LoginHint:           req.LoginHint,
+		UILocales:           locales,
+		CreatedAt:           s.p.now(),
+	}
+	if err := s.p.o.Sessions.Put(ctx, kindAuthRequest, a.ID, a, s.p.o.AuthRequestTTL); err != nil {
+		return nil, fmt.Errorf("store auth request: %w", err)
+	}
+	return a, nil
+}
+
+func (s *storage) authRequest(ctx context.Context, id string) (*authRequest, error) {
+	a := new(authRequest)
+	if err := s.p.o.Sessions.GetValue(ctx, kindAuthRequest, id, a); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+func (s *storage) AuthRequestByID(ctx context.Context, id string) (op.AuthRequest, error) {
+	a, err := s.authRequest(ctx, id)
+	if err != nil {
+		return nil, zoidc.ErrInvalidRequest().WithDescription("unknown or expired authorization request").WithParent(err)
+	}
+	return a, nil
+}
+
+// codeUse remembers a consumed code so that a replay can revoke what it issued.
+type codeUse struct {
+	AuthRequestID string `json:"ar"`
+}
+
+// issued is what one authorization request's code produced.
+type issued struct {
+	JTI       string    `json:"jti,omitempty"`
+	JTIExpiry time.Time `json:"jti_exp,omitzero"`
+	FamilyID  string    `json:"family,omitempty"`
+}
+
+// AuthRequestByCode consumes the code atomically (GETDEL): of concurrent
+// exchanges exactly one gets the request. A replayed code revokes the
+// tokens the first exchange issued (RFC 6749 §4.1.2).
+func (s *storage) AuthRequestByCode(ctx context.Context, code string) (op.AuthRequest, error) {
+	h := session.Hash(code)
+	var id string
+	err := s.p.o.Sessions.Take(ctx, kindCode, h, &id)
+	if errors.Is(err, session.ErrNotFound) {
+		s.codeReplayed(ctx, h)
+		return nil, err
+	} else if err != nil {
+		return nil, err
+	}
+	s.p.o.Sessions.Put(ctx, kindCodeUsed, h, codeUse{AuthRequestID: id}, s.p.o.Lifetimes.RefreshToken)
+	return s.authRequest(ctx, id)
+}
+
+func (s *storage) codeReplayed(ctx context.Context, codeHash string) {
+	var use codeUse
+	if err := s.p.o.Sessions.GetValue(ctx, kindCodeUsed, codeHash, &use); err != nil {
+		return // never issued, or long gone
+	}
+	var iss issued
+	if err := s.p.o.Sessions.GetValue(ctx, kindIssued, use.AuthRequestID, &iss); err == nil {
+		if iss.JTI != "" {
+			s.p.o.Sessions.RevokeToken(ctx, iss.JTI, iss.JTIExpiry)
+		}
+		if iss.FamilyID != "" {
+			s.p.o.Store.RevokeRefreshFamily(ctx, iss.FamilyID, s.p.now())
+		}
+	}
+	s.p.o.Audit.Record(ctx, audit.Event{Actor: "anonymous", Action: "oidc.code_replay", Outcome: "refused",
+		ClientIP: server.ClientIP(ctx), Details: map[string]string{"revoked": "tokens issued by the code"}})
+}
+
+// SaveAuthCode binds a code to the request, once: a second code for the
+// same request (a replayed callback) is refused.
+func (s *storage) SaveAuthCode(ctx context.Context, id, code string) error {
+	h := session.Hash(code)
+	a := new(authRequest)
+	err := s.p.o.Sessions.UpdateValue(ctx, kindAuthRequest, id, a, func() error {
+		if a.CodeHash != "" {
+			return errors.New("authorization request already has a code")
+		}
+		if !a.Done_ {
+			return errors.New("authorization request is not complete")
+		}
+		a.CodeHash = h
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return s.p.o.Sessions.PutNew(ctx, kindCode, h, id, s.p.o.Lifetimes.Code)
+}
+
+func (s *storage) DeleteAuthRequest(ctx context.Context, id string) error {
+	if id == "" {
+		return nil // a refresh request posing as an auth request
+	}
+	return s.p.o.Sessions.DeleteValue(ctx, kindAuthRequest, id)
+}
+
+// beginLogin is the client's LoginURL: hand the request to the login engine.
+func (p *Provider) beginLogin(w http.ResponseWriter, r *http.Request) {
+	a, err := p.st.authRequest(r.Context(), r.PathValue("id"))
+	if err != nil {
+		p.o.Renderer.Error(w, r, http.StatusNotFound, server.Locale(r, nil), "err_txn_expired")
+		return
+	}
+	c, err := p.st.client(r.Context(), a.ClientID)
+	if err != nil {
+		p.o.Renderer.Error(w, r, http.StatusBadRequest, server.Locale(r, a.UILocales), "err_unknown_client")
+		return
+	}
+	req := login.Request{
+		Protocol:   "oidc",
+		RequestID:  a.ID,
+		ClientID:   c.c.ID,
+		ClientName: c.c.Name,
+		NoPrompt:   slices.Contains(a.Prompt, zoidc.PromptNone),
+		LoginHint:  a.LoginHint,
+		UILocales:  a.UILocales,
+	}
+	// The library turns prompt=login into max_age=0.
+	maxAge := time.Duration(-1)
+	if a.MaxAge != nil {
+		maxAge = time.Duration(*a.MaxAge) * time.Second
+	}
+	if c.c.MaxAuthAge > 0 && (maxAge < 0 || c.c.MaxAuthAge < maxAge) {
+		maxAge = c.c.MaxAuthAge
+	}
+	if maxAge >= 0 {
+		// A login that happened after this request was made is fresh
+		// enough whatever max_age says (prompt=login must not loop).
+		fresh := max(maxAge, p.now().Sub(a.CreatedAt))
+		req.MaxAge = &fresh
+	}
+	p.o.Login.Begin(w, r, req)
+}
+
+// Complete implements login.Protocol: bind the session to the request and
+// continue to the library's callback, which issues the code.
+func (p *Provider) Complete(w http.ResponseWriter, r *http.Request, id string, sess *session.Session) {
+	ctx := r.Context()
+	a := new(authRequest)
+	var cl *client
+	err := p.o.Sessions.UpdateValue(ctx, kindAuthRequest, id, a, func() error {
+		c, err := p.st.client(ctx, a.ClientID)
+		if err != nil {
+			return err
+		}
+		cl = c
+		citizen, err := p.o.Store.CitizenByID(ctx, sess.CitizenID)
+		if err != nil {
+			return err
+		}
+		level := login.Level(sess)
+		a.Done_ = true
+		a.CitizenID = sess.CitizenID
+		a.Subject = p.subject(cl.c, citizen)
+		a.SessionID = sess.SID
+		a.AuthTime = sess.AuthTime()
+		a.ACR = p.o.ACR.ACR(level)
+		a.AMR = amrOf(sess.Events)
+		return nil
+	})
+	if err != nil {
+		p.o.Log.ErrorContext(ctx, "complete authorization request", "err", err)
+		p.o.Renderer.Error(w, r, http.StatusBadRequest, server.Locale(r, nil), "err_txn_expired")
+		return
+	}
+	if !slices.Contains(sess.Clients, cl.c.ID) {
+		p.o.Sessions.Update(ctx, sess, func(s *session.Session) error {
+			if !slices.Contains(s.Clients, cl.c.ID) {
+				s.Clients = append(s.Clients, cl.c.ID)
+			}
+			return nil
+		})
+	}
+	http.Redirect(w, r, pathCallback+"?id="+id, http.StatusSeeOther)
+}
+
+// Fail implements login.Protocol: answer the portal with a standard error.
+func (p *Provider) Fail(w http.ResponseWriter, r *http.Request, id string, reason error) {
+	a, err := p.st.authRequest(r.Context(), id)
+	if err != nil {
+		p.o.Renderer.Error(w, r, http.StatusBadRequest, server.Locale(r, nil), "err_txn_expired")
+		return
+	}
+	var e *zoidc.Error
+	switch {
+	case errors.Is(reason, login.ErrLoginRequired):
+		e = zoidc.ErrLoginRequired()
+	case errors.Is(reason, login.ErrAccessDenied):
+		e = zoidc.ErrAccessDenied()
+	default:
+		e = zoidc.ErrServerError()
+	}
+	p.st.DeleteAuthRequest(r.Context(), id)
+	op.AuthRequestError(w, r, a, e, p.op)
+}
+
+func amrOf(events []session.AuthEvent) []string {
+	var parts [][]string
+	for _, e := range events {
+		parts = append(parts, []string{e.Method})
+	}
+	amr := assurance.AMR(parts...)
+	if len(amr) > 1 {
+		amr = append(amr, assurance.AMRMFA)
+	}
+	return amr
+}
+
+// client loads an enabled client.
+func (s *storage) client(ctx context.Context, id string) (*client, error) {
+	if id == "" || len(id) > 256 {
+		return nil, zoidc.ErrInvalidClient().WithDescription("unknown client")
+	}
+	c, err := s.p.o.Store.ClientByID(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, zoidc.ErrInvalidClient().WithDescription("unknown client").WithParent(err)
+	} else if err != nil {
+		return nil, err
+	}
+	if c.Disabled {
+		return nil, zoidc.ErrInvalidClient().WithDescription("client is disabled")
+	}
+	return &client{c: c, lifetimes: s.p.o.Lifetimes}, nil
+}

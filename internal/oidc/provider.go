@@ -1,0 +1,135 @@
+package oidc
+
+import (
+	"context"
+	"crypto/sha256"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/zitadel/oidc/v3/pkg/op"
+	"golang.org/x/text/language"
+
+	"github.com/citizenid/citizenid/internal/assurance"
+	"github.com/citizenid/citizenid/internal/audit"
+	"github.com/citizenid/citizenid/internal/keys"
+	"github.com/citizenid/citizenid/internal/login"
+	"github.com/citizenid/citizenid/internal/server"
+	"github.com/citizenid/citizenid/internal/session"
+	"github.com/citizenid/citizenid/internal/store"
+)
+
+// Options configures the provider.
+type Options struct {
+	Issuer   string
+	Store    store.Store
+	Sessions *session.Store
+	Keys     *keys.Manager
+	// Sealer encrypts the contents of access-token IDs (jti), so userinfo
+	// needs no write per token and portals learn nothing from a jti.
+	Sealer   *keys.Sealer
+	Login    *login.Engine
+	Audit    *audit.Logger
+	Renderer *server.Renderer
+	Log      *slog.Logger
+	ACR      *assurance.Table
+	// PairwiseSecret keys pairwise subjects; it must never change.
+	PairwiseSecret []byte
+	Lifetimes      Lifetimes
+	AuthRequestTTL time.Duration
+}
+
+// Lifetimes are the defaults a client may override.
+type Lifetimes struct {
+	AccessToken, IDToken, RefreshToken, Code time.Duration
+}
+
+// Provider is the OpenID Provider.
+type Provider struct {
+	o  Options
+	op *op.Provider
+	st *storage
+}
+
+// Paths of the endpoints (zitadel/oidc defaults, listed once here).
+const (
+	pathAuthorize  = "/authorize"
+	pathCallback   = "/authorize/callback"
+	pathToken      = "/oauth/token"
+	pathIntrospect = "/oauth/introspect"
+	pathUserinfo   = "/userinfo"
+	pathRevoke     = "/revoke"
+	pathEndSession = "/end_session"
+	pathKeys       = "/keys"
+	pathLoggedOut  = "/logged-out"
+	pathLogin      = "/login/oidc/"
+)
+
+// New builds the provider and registers it with the login engine.
+func New(o Options) (*Provider, error) {
+	p := &Provider{o: o}
+	p.st = &storage{p: p}
+	cfg := &op.Config{
+		CryptoKey:                sha256.Sum256(append([]byte("citizenid opaque tokens\x00"), o.PairwiseSecret...)),
+		DefaultLogoutRedirectURI: pathLoggedOut,
+		CodeMethodS256:           true,
+		AuthMethodPost:           true,
+		GrantTypeRefreshToken:    true,
+		SupportedUILocales:       []language.Tag{language.Vietnamese, language.English},
+		SupportedScopes:          supportedScopes,
+		SupportedClaims:          supportedClaims,
+	}
+	var opts []op.Option
+	if strings.HasPrefix(o.Issuer, "http://") {
+		opts = append(opts, op.WithAllowInsecure())
+	}
+	opts = append(opts, op.WithLogger(o.Log))
+	prov, err := op.NewProvider(cfg, p.st, op.StaticIssuer(o.Issuer), opts...)
+	if err != nil {
+		return nil, fmt.Errorf("oidc provider: %w", err)
+	}
+	p.op = prov
+	o.Login.Register("oidc", p)
+	return p, nil
+}
+
+// Mount registers the endpoints.
+func (p *Provider) Mount(mux *http.ServeMux) {
+	lib := http.Handler(p.op)
+	mux.Handle("/.well-known/openid-configuration", lib)
+	mux.Handle(pathAuthorize, p.precheckAuthorize(lib))
+	mux.Handle(pathCallback, lib)
+	mux.Handle(pathToken, lib)
+	mux.Handle(pathIntrospect, lib)
+	mux.Handle(pathUserinfo, p.precheckUserinfo(lib))
+	mux.Handle(pathRevoke, lib)
+	mux.Handle(pathEndSession, p.withHTTP(lib))
+	mux.Handle(pathKeys, lib)
+	mux.HandleFunc("GET "+pathLogin+"{id}", p.beginLogin)
+	mux.HandleFunc("GET "+pathLoggedOut, func(w http.ResponseWriter, r *http.Request) {
+		p.o.Renderer.Render(w, r, http.StatusOK, "logged_out", server.Locale(r, nil), "logged_out_title", nil)
+	})
+}
+
+// Health is used by /readyz.
+func (p *Provider) Health(ctx context.Context) error { return p.st.Health(ctx) }
+
+var supportedScopes = []string{"openid", "profile", "email", "phone", "offline_access", ScopeCitizenNumber}
+
+var supportedClaims = []string{
+	"sub", "aud", "exp", "iat", "iss", "auth_time", "nonce", "acr", "amr", "sid", "azp", "at_hash", "c_hash",
+	"name", "birthdate", "email", "email_verified", "phone_number", "phone_number_verified",
+	ClaimCitizenNumber, ClaimIdentityLevel,
+}
+
+// ScopeCitizenNumber asks for the citizen number; only clients allowed to
+// request it get it.
+const (
+	ScopeCitizenNumber = "citizen_number"
+	ClaimCitizenNumber = "citizen_number"
+	ClaimIdentityLevel = "identity_level"
+)
+
+func (p *Provider) now() time.Time { return p.o.Sessions.Now() }

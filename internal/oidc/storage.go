@@ -1,0 +1,311 @@
+package oidc
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+
+	jose "github.com/go-jose/go-jose/v4"
+	zoidc "github.com/zitadel/oidc/v3/pkg/oidc"
+	"github.com/zitadel/oidc/v3/pkg/op"
+
+	"github.com/citizenid/citizenid/internal/audit"
+	"github.com/citizenid/citizenid/internal/keys"
+	"github.com/citizenid/citizenid/internal/server"
+	"github.com/citizenid/citizenid/internal/store"
+)
+
+// storage implements op.Storage over CitizenID's stores.
+type storage struct {
+	p *Provider
+}
+
+var (
+	_ op.Storage                        = (*storage)(nil)
+	_ op.CanSetUserinfoFromRequest      = (*storage)(nil)
+	_ op.CanTerminateSessionFromRequest = (*storage)(nil)
+)
+
+func (s *storage) Health(ctx context.Context) error {
+	if err := s.p.o.Store.Ping(ctx); err != nil {
+		return err
+	}
+	return s.p.o.Sessions.Ping(ctx)
+}
+
+func (s *storage) GetClientByClientID(ctx context.Context, id string) (op.Client, error) {
+	return s.client(ctx, id)
+}
+
+// HashClientSecret is how client secrets are stored. Secrets are at least
+// 32 random-looking characters (enforced where they are set), so a plain
+// SHA-256 is enough and keeps the token endpoint fast.
+func HashClientSecret(secret string) string {
+	h := sha256.Sum256([]byte(secret))
+	return "sha256:" + hex.EncodeToString(h[:])
+}
+
+func (s *storage) AuthorizeClientIDSecret(ctx context.Context, id, secret string) error {
+	c, err := s.client(ctx, id)
+	if err != nil {
+		return err
+	}
+	if c.c.Public || c.c.SecretHash == "" ||
+		subtle.ConstantTimeCompare([]byte(HashClientSecret(secret)), []byte(c.c.SecretHash)) != 1 {
+		return zoidc.ErrInvalidClient().WithDescription("client authentication failed")
+	}
+	return nil
+}
+
+// subject is what a portal knows the citizen as: pairwise by default
+// (stable per citizen and sector, so portals of different agencies cannot
+// correlate), or the citizen's opaque ID for clients configured "public".
+// Never the citizen number.
+func (p *Provider) subject(c *store.Client, citizen *store.Citizen) string {
+	if c.SubjectType == "public" {
+		return citizen.ID
+	}
+	sector := c.SectorIdentifier
+	if sector == "" {
+		sector = c.ID
+	}
+	m := hmac.New(sha256.New, p.o.PairwiseSecret)
+	m.Write([]byte("citizenid pairwise subject v1\x00"))
+	m.Write([]byte(sector))
+	m.Write([]byte{0})
+	m.Write([]byte(citizen.ID))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+}
+
+// SetUserinfoFromScopes is not used: claims need the citizen behind the
+// request, which SetUserinfoFromRequest has.
+func (s *storage) SetUserinfoFromScopes(context.Context, *zoidc.UserInfo, string, string, []string) error {
+	return nil
+}
+
+// SetUserinfoFromRequest fills the ID token's claims, including sid.
+func (s *storage) SetUserinfoFromRequest(ctx context.Context, info *zoidc.UserInfo, req op.IDTokenRequest, scopes []string) error {
+	tr, ok := req.(tokenRequest)
+	if !ok {
+		return fmt.Errorf("unsupported token request %T", req)
+	}
+	if err := s.fillUserinfo(ctx, info, tr.citizenRef(), req.GetClientID(), req.GetSubject(), scopes); err != nil {
+		return err
+	}
+	if sid := tr.sessionRef(); sid != "" {
+		info.AppendClaims("sid", sid)
+	}
+	return nil
+}
+
+func (s *storage) fillUserinfo(ctx context.Context, info *zoidc.UserInfo, citizenID, clientID, subject string, scopes []string) error {
+	citizen, err := s.p.o.Store.CitizenByID(ctx, citizenID)
+	if err != nil {
+		return fmt.Errorf("load citizen: %w", err)
+	}
+	if citizen.Disabled {
+		return zoidc.ErrAccessDenied().WithDescription("account disabled")
+	}
+	c, err := s.client(ctx, clientID)
+	if err != nil {
+		return err
+	}
+	info.Subject = subject
+	for _, sc := range scopes {
+		switch sc {
+		case zoidc.ScopeProfile:
+			info.Name = citizen.Name
+			info.Birthdate = citizen.Birthdate
+			info.AppendClaims(ClaimIdentityLevel, max(citizen.IdentityLevel, 1))
+		case zoidc.ScopeEmail:
+			if citizen.Email != "" {
+				info.Email = citizen.Email
+				info.EmailVerified = false
+			}
+		case zoidc.ScopePhone:
+			if citizen.Phone != "" {
+				info.PhoneNumber = citizen.Phone
+				info.PhoneNumberVerified = false
+			}
+		case ScopeCitizenNumber:
+			if slices.Contains(c.c.Scopes, ScopeCitizenNumber) {
+				info.AppendClaims(ClaimCitizenNumber, citizen.Number)
+			}
+		}
+	}
+	return nil
+}
+
+func (s *storage) SetUserinfoFromToken(ctx context.Context, info *zoidc.UserInfo, tokenID, subject, _ string) error {
+	t, err := s.p.liveAccessToken(ctx, tokenID)
+	if err != nil {
+		return zoidc.ErrAccessDenied().WithDescription("access token is not active")
+	}
+	return s.fillUserinfo(ctx, info, t.CitizenID, t.ClientID, subject, t.Scopes)
+}
+
+func (s *storage) SetIntrospectionFromToken(ctx context.Context, resp *zoidc.IntrospectionResponse, tokenID, subject, clientID string) error {
+	t, err := s.p.liveAccessToken(ctx, tokenID)
+	if err != nil {
+		return err
+	}
+	resp.Subject = subject
+	resp.ClientID = t.ClientID
+	resp.Scope = t.Scopes
+	resp.Audience = []string{t.ClientID}
+	resp.Expiration = zoidc.FromTime(t.Expiry)
+	resp.TokenType = zoidc.BearerToken
+	resp.Issuer = s.p.o.Issuer
+	return nil
+}
+
+func (s *storage) GetPrivateClaimsFromScopes(context.Context, string, string, []string) (map[string]any, error) {
+	return nil, nil
+}
+
+func (s *storage) GetKeyByIDAndClientID(context.Context, string, string) (*jose.JSONWebKey, error) {
+	return nil, errors.New("jwt profile is not supported")
+}
+
+func (s *storage) ValidateJWTProfileScopes(context.Context, string, []string) ([]string, error) {
+	return nil, errors.New("jwt profile is not supported")
+}
+
+// TerminateSession is required by the interface; TerminateSessionFromRequest is used.
+func (s *storage) TerminateSession(context.Context, string, string) error { return nil }
+
+// TerminateSessionFromRequest ends the SSO session of the browser (or the
+// one named by the id_token_hint's sid), revokes the refresh tokens issued
+// in it, and returns where to send the browser.
+func (s *storage) TerminateSessionFromRequest(ctx context.Context, req *op.EndSessionRequest) (string, error) {
+	hr, ok := ctx.Value(httpKey{}).(httpPair)
+	if !ok {
+		return "", errors.New("end session outside an HTTP request")
+	}
+	sess := s.p.o.Login.EndSession(hr.w, hr.r)
+	if sess == nil && req.IDTokenHintClaims != nil {
+		if sid, _ := req.IDTokenHintClaims.Claims["sid"].(string); sid != "" {
+			if found, err := s.p.o.Sessions.BySID(ctx, sid); err == nil {
+				s.p.o.Sessions.Delete(ctx, found)
+				sess = found
+			}
+		}
+	}
+	if sess != nil {
+		if err := s.p.o.Store.RevokeRefreshTokensBySession(ctx, sess.SID, s.p.now()); err != nil {
+			return "", err
+		}
+		s.p.o.Audit.Record(ctx, audit.Event{Actor: "citizen:" + sess.CitizenID, Action: "session.end", Outcome: "success",
+			Target: "citizen:" + sess.CitizenID, ClientIP: server.ClientIP(ctx),
+			Details: map[string]string{"via": "oidc end_session", "client": req.ClientID, "rps": strconv.Itoa(len(sess.Clients))}})
+	}
+	return req.RedirectURI, nil
+}
+
+type httpKey struct{}
+
+type httpPair struct {
+	w http.ResponseWriter
+	r *http.Request
+}
+
+// withHTTP makes the response writer and request reachable from storage
+// calls that the library makes without them (end_session must clear the cookie).
+func (p *Provider) withHTTP(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx := context.WithValue(r.Context(), httpKey{}, httpPair{w: w, r: r})
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+// signingKey adapts keys.SigningKey to op.SigningKey.
+type signingKey struct{ k *keys.SigningKey }
+
+func (k signingKey) SignatureAlgorithm() jose.SignatureAlgorithm {
+	return jose.SignatureAlgorithm(k.k.Algorithm)
+}
+func (k signingKey) Key() any   { return k.k.Signer }
+func (k signingKey) ID() string { return k.k.ID }
+
+func (s *storage) SigningKey(ctx context.Context) (op.SigningKey, error) {
+	k, err := s.p.o.Keys.Signing(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return signingKey{k}, nil
+}
+
+func (s *storage) SignatureAlgorithms(context.Context) ([]jose.SignatureAlgorithm, error) {
+	return []jose.SignatureAlgorithm{jose.RS256}, nil
+}
+
+// publicKey adapts keys.PublicKey to op.Key.
+type publicKey struct{ k keys.PublicKey }
+
+func (k publicKey) ID() string                         { return k.k.ID }
+func (k publicKey) Algorithm() jose.SignatureAlgorithm { return jose.SignatureAlgorithm(k.k.Algorithm) }
+func (k publicKey) Use() string                        { return "sig" }
+func (k publicKey) Key() any                           { return k.k.Key }
+
+func (s *storage) KeySet(ctx context.Context) ([]op.Key, error) {
+	pub, err := s.p.o.Keys.Published(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]op.Key, len(pub))
+	for i, k := range pub {
+		out[i] = publicKey{k}
+	}
+	return out, nil
+}
+
+// precheckAuthorize renders an error page, never a redirect, when the
+// client is unknown or the redirect URI is not registered; everything else
+// goes to the library, which answers with standard error redirects.
+func (p *Provider) precheckAuthorize(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := r.ParseForm(); err != nil {
+			p.o.Renderer.Error(w, r, http.StatusBadRequest, server.Locale(r, nil), "err_generic")
+			return
+		}
+		lang := server.Locale(r, strings.Fields(r.Form.Get("ui_locales")))
+		c, err := p.st.client(r.Context(), r.Form.Get("client_id"))
+		if err != nil {
+			p.o.Renderer.Error(w, r, http.StatusBadRequest, lang, "err_unknown_client")
+			return
+		}
+		if len(r.Form["redirect_uri"]) != 1 || !RedirectURIAllowed(c.c, r.Form.Get("redirect_uri")) {
+			p.o.Renderer.Error(w, r, http.StatusBadRequest, lang, "err_redirect_uri")
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// precheckUserinfo answers 401 invalid_token (RFC 6750) for a revoked or
+// session-ended access token before the library verifies the signature.
+func (p *Provider) precheckUserinfo(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		auth := r.Header.Get("Authorization")
+		if tok, ok := strings.CutPrefix(auth, "Bearer "); ok {
+			var claims zoidc.AccessTokenClaims
+			if _, err := zoidc.ParseToken(tok, &claims); err == nil && claims.JWTID != "" {
+				if _, err := p.liveAccessToken(r.Context(), claims.JWTID); err != nil {
+					w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token", error_description="the access token is not active"`)
+					http.Error(w, "invalid_token", http.StatusUnauthorized)
+					return
+				}
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}

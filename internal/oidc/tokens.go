@@ -1,0 +1,281 @@
+package oidc
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	zoidc "github.com/zitadel/oidc/v3/pkg/oidc"
+	"github.com/zitadel/oidc/v3/pkg/op"
+
+	"github.com/citizenid/citizenid/internal/audit"
+	"github.com/citizenid/citizenid/internal/server"
+	"github.com/citizenid/citizenid/internal/session"
+	"github.com/citizenid/citizenid/internal/store"
+)
+
+// accessTokenID is what the jti of an access token carries, sealed with
+// the master key: userinfo and introspection read it back without a write
+// per token, and portals learn nothing from it.
+type accessTokenID struct {
+	Nonce     string    `json:"n"`
+	CitizenID string    `json:"c"`
+	ClientID  string    `json:"cl"`
+	SessionID string    `json:"sid,omitempty"`
+	Scopes    []string  `json:"s"`
+	Expiry    time.Time `json:"exp"`
+}
+
+const jtiPrefix = "at1."
+
+var jtiAD = []byte("citizenid access token id v1")
+
+func (p *Provider) sealJTI(t accessTokenID) (string, error) {
+	b, err := json.Marshal(t)
+	if err != nil {
+		return "", err
+	}
+	sealed, err := p.o.Sealer.Seal(b, jtiAD)
+	if err != nil {
+		return "", err
+	}
+	return jtiPrefix + base64.RawURLEncoding.EncodeToString(sealed), nil
+}
+
+func (p *Provider) openJTI(jti string) (*accessTokenID, error) {
+	raw, ok := strings.CutPrefix(jti, jtiPrefix)
+	if !ok || len(raw) > 4096 {
+		return nil, errors.New("not an access token id")
+	}
+	sealed, err := base64.RawURLEncoding.DecodeString(raw)
+	if err != nil {
+		return nil, err
+	}
+	b, err := p.o.Sealer.Open(sealed, jtiAD)
+	if err != nil {
+		return nil, err
+	}
+	t := new(accessTokenID)
+	if err := json.Unmarshal(b, t); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// tokenRequest is what every request type behind a token offers us.
+type tokenRequest interface {
+	op.TokenRequest
+	GetClientID() string
+	citizenRef() string
+	sessionRef() string
+}
+
+func (s *storage) newAccessToken(ctx context.Context, req op.TokenRequest) (string, time.Time, error) {
+	tr, ok := req.(tokenRequest)
+	if !ok {
+		return "", time.Time{}, fmt.Errorf("unsupported token request %T", req)
+	}
+	c, err := s.client(ctx, tr.GetClientID())
+	if err != nil {
+		return "", time.Time{}, err
+	}
+	exp := s.p.now().Add(c.accessTokenLifetime()).UTC().Truncate(time.Second)
+	jti, err := s.p.sealJTI(accessTokenID{
+		Nonce:     session.RandomToken(8),
+		CitizenID: tr.citizenRef(),
+		ClientID:  c.c.ID,
+		SessionID: tr.sessionRef(),
+		Scopes:    req.GetScopes(),
+		Expiry:    exp,
+	})
+	return jti, exp, err
+}
+
+func (s *storage) CreateAccessToken(ctx context.Context, req op.TokenRequest) (string, time.Time, error) {
+	jti, exp, err := s.newAccessToken(ctx, req)
+	if err != nil {
+		return "", time.Time{}, err
+	}
+	if a, ok := req.(*authRequest); ok {
+		s.p.o.Sessions.Put(ctx, kindIssued, a.ID, issued{JTI: jti, JTIExpiry: exp}, s.p.o.Lifetimes.RefreshToken)
+	}
+	return jti, exp, nil
+}
+
+// CreateAccessAndRefreshTokens issues a new family (code exchange) or
+// rotates the presented refresh token (refresh grant). Reuse of a rotated
+// token revokes the whole family.
+func (s *storage) CreateAccessAndRefreshTokens(ctx context.Context, req op.TokenRequest, current string) (string, string, time.Time, error) {
+	jti, exp, err := s.newAccessToken(ctx, req)
+	if err != nil {
+		return "", "", time.Time{}, err
+	}
+	tr := req.(tokenRequest)
+	c, err := s.client(ctx, tr.GetClientID())
+	if err != nil {
+		return "", "", time.Time{}, err
+	}
+	now := s.p.now()
+	token := session.RandomToken(32)
+	next := &store.RefreshToken{
+		ID:        session.RandomToken(16),
+		TokenHash: session.Hash(token),
+		CitizenID: tr.citizenRef(),
+		ClientID:  c.c.ID,
+		Subject:   req.GetSubject(),
+		SessionID: tr.sessionRef(),
+		Scopes:    req.GetScopes(),
+		Audience:  req.GetAudience(),
+		CreatedAt: now,
+		ExpiresAt: now.Add(c.refreshTokenLifetime()),
+	}
+	switch r := req.(type) {
+	case *authRequest:
+		next.FamilyID = session.RandomToken(16)
+		next.AuthTime, next.ACR, next.AMR = r.AuthTime, r.ACR, r.AMR
+		if err := s.p.o.Store.CreateRefreshToken(ctx, next); err != nil {
+			return "", "", time.Time{}, fmt.Errorf("store refresh token: %w", err)
+		}
+		s.p.o.Sessions.Put(ctx, kindIssued, r.ID, issued{JTI: jti, JTIExpiry: exp, FamilyID: next.FamilyID}, s.p.o.Lifetimes.RefreshToken)
+	case *refreshRequest:
+		next.FamilyID = r.rt.FamilyID
+		next.AuthTime, next.ACR, next.AMR = r.rt.AuthTime, r.rt.ACR, r.rt.AMR
+		next.Scopes = r.GetScopes()
+		err := s.p.o.Store.RotateRefreshToken(ctx, session.Hash(current), next, now)
+		if errors.Is(err, store.ErrTokenReused) {
+			s.refreshReused(ctx, r.rt)
+			return "", "", time.Time{}, zoidc.ErrInvalidGrant().WithDescription("refresh token already used")
+		} else if err != nil {
+			return "", "", time.Time{}, fmt.Errorf("rotate refresh token: %w", err)
+		}
+	default:
+		return "", "", time.Time{}, fmt.Errorf("unsupported token request %T", req)
+	}
+	return jti, token, exp, nil
+}
+
+func (s *storage) refreshReused(ctx context.Context, rt *store.RefreshToken) {
+	s.p.o.Store.RevokeRefreshFamily(ctx, rt.FamilyID, s.p.now())
+	s.p.o.Audit.Record(ctx, audit.Event{Actor: "client:" + rt.ClientID, Action: "oidc.refresh_reuse", Outcome: "refused",
+		Target: "citizen:" + rt.CitizenID, ClientIP: server.ClientIP(ctx),
+		Details: map[string]string{"family": rt.FamilyID, "revoked": "family"}})
+}
+
+// refreshRequest is a refresh grant. It also poses as an op.AuthRequest,
+// the only way the library puts acr into an ID token (it has no GetACR on
+// refresh requests); DeleteAuthRequest ignores its empty ID.
+type refreshRequest struct {
+	rt     *store.RefreshToken
+	scopes []string
+}
+
+var (
+	_ op.RefreshTokenRequest = (*refreshRequest)(nil)
+	_ op.AuthRequest         = (*refreshRequest)(nil)
+)
+
+func (r *refreshRequest) GetAMR() []string                       { return r.rt.AMR }
+func (r *refreshRequest) GetAudience() []string                  { return r.rt.Audience }
+func (r *refreshRequest) GetAuthTime() time.Time                 { return r.rt.AuthTime }
+func (r *refreshRequest) GetClientID() string                    { return r.rt.ClientID }
+func (r *refreshRequest) GetScopes() []string                    { return r.scopes }
+func (r *refreshRequest) GetSubject() string                     { return r.rt.Subject }
+func (r *refreshRequest) SetCurrentScopes(scopes []string)       { r.scopes = scopes }
+func (r *refreshRequest) GetID() string                          { return "" }
+func (r *refreshRequest) GetACR() string                         { return r.rt.ACR }
+func (r *refreshRequest) GetCodeChallenge() *zoidc.CodeChallenge { return nil }
+func (r *refreshRequest) GetNonce() string                       { return "" }
+func (r *refreshRequest) GetRedirectURI() string                 { return "" }
+func (r *refreshRequest) GetResponseType() zoidc.ResponseType    { return zoidc.ResponseTypeCode }
+func (r *refreshRequest) GetResponseMode() zoidc.ResponseMode    { return "" }
+func (r *refreshRequest) GetState() string                       { return "" }
+func (r *refreshRequest) Done() bool                             { return true }
+func (r *refreshRequest) citizenRef() string                     { return r.rt.CitizenID }
+func (r *refreshRequest) sessionRef() string                     { return r.rt.SessionID }
+
+// TokenRequestByRefreshToken finds a usable refresh token. A token that was
+// already rotated is a theft signal: the whole family is revoked.
+func (s *storage) TokenRequestByRefreshToken(ctx context.Context, token string) (op.RefreshTokenRequest, error) {
+	rt, err := s.p.o.Store.RefreshTokenByHash(ctx, session.Hash(token))
+	if err != nil {
+		return nil, err
+	}
+	now := s.p.now()
+	switch {
+	case !rt.RevokedAt.IsZero():
+		return nil, errors.New("refresh token revoked")
+	case !rt.UsedAt.IsZero():
+		s.refreshReused(ctx, rt)
+		return nil, errors.New("refresh token reused")
+	case !now.Before(rt.ExpiresAt):
+		return nil, errors.New("refresh token expired")
+	}
+	c, err := s.p.o.Store.CitizenByID(ctx, rt.CitizenID)
+	if err != nil || c.Disabled {
+		return nil, errors.New("citizen unavailable")
+	}
+	if !slices.Contains(rt.Scopes, zoidc.ScopeOfflineAccess) {
+		return nil, errors.New("refresh token lacks offline_access")
+	}
+	return &refreshRequest{rt: rt, scopes: rt.Scopes}, nil
+}
+
+const refreshIDPrefix = "rt:"
+
+func (s *storage) GetRefreshTokenInfo(ctx context.Context, clientID, token string) (string, string, error) {
+	rt, err := s.p.o.Store.RefreshTokenByHash(ctx, session.Hash(token))
+	if err != nil || rt.ClientID != clientID {
+		return "", "", op.ErrInvalidRefreshToken
+	}
+	return rt.Subject, refreshIDPrefix + rt.FamilyID, nil
+}
+
+// RevokeToken revokes a refresh-token family or one access token (RFC
+// 7009). Unknown tokens and other clients' tokens are ignored, as the RFC
+// asks.
+func (s *storage) RevokeToken(ctx context.Context, tokenOrID, _ string, clientID string) *zoidc.Error {
+	if family, ok := strings.CutPrefix(tokenOrID, refreshIDPrefix); ok {
+		if err := s.p.o.Store.RevokeRefreshFamily(ctx, family, s.p.now()); err != nil {
+			return zoidc.ErrServerError().WithParent(err)
+		}
+		return nil
+	}
+	t, err := s.p.openJTI(tokenOrID)
+	if err != nil || t.ClientID != clientID {
+		return nil
+	}
+	if err := s.p.o.Sessions.RevokeToken(ctx, tokenOrID, t.Expiry); err != nil {
+		return zoidc.ErrServerError().WithParent(err)
+	}
+	return nil
+}
+
+// liveAccessToken opens a jti and checks it is neither revoked nor from a
+// session that has ended (unless it came from offline access).
+func (p *Provider) liveAccessToken(ctx context.Context, jti string) (*accessTokenID, error) {
+	t, err := p.openJTI(jti)
+	if err != nil {
+		return nil, err
+	}
+	if !p.now().Before(t.Expiry) {
+		return nil, errors.New("access token expired")
+	}
+	revoked, err := p.o.Sessions.TokenRevoked(ctx, jti)
+	if err != nil {
+		return nil, err
+	}
+	if revoked {
+		return nil, errors.New("access token revoked")
+	}
+	if t.SessionID != "" && !slices.Contains(t.Scopes, zoidc.ScopeOfflineAccess) {
+		if _, err := p.o.Sessions.BySID(ctx, t.SessionID); err != nil {
+			return nil, errors.New("session ended")
+		}
+	}
+	return t, nil
+}

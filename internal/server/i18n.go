@@ -1,0 +1,98 @@
+package server
+
+import (
+	"net/http"
+	"strings"
+
+	"golang.org/x/text/language"
+)
+
+// Locales CitizenID speaks, the default first.
+var Locales = []string{"vi", "en"}
+
+var matcher = language.NewMatcher([]language.Tag{language.Vietnamese, language.English})
+
+// LangCookie remembers the citizen's choice from the language switcher.
+const LangCookie = "citizenid_lang"
+
+// Locale picks the page language: the request's ui_locales (passed in by
+// the caller, from the protocol request), then the switcher cookie, then
+// Accept-Language, then Vietnamese.
+func Locale(r *http.Request, uiLocales []string) string {
+	for _, l := range uiLocales {
+		if loc, ok := supported(l); ok {
+			return loc
+		}
+	}
+	if c, err := r.Cookie(LangCookie); err == nil {
+		if loc, ok := supported(c.Value); ok {
+			return loc
+		}
+	}
+	if al := r.Header.Get("Accept-Language"); al != "" && len(al) < 512 {
+		tags, _, err := language.ParseAcceptLanguage(al)
+		if err == nil && len(tags) > 0 {
+			_, idx, conf := matcher.Match(tags...)
+			if conf != language.No {
+				return Locales[idx]
+			}
+		}
+	}
+	return Locales[0]
+}
+
+func supported(l string) (string, bool) {
+	l = strings.ToLower(strings.TrimSpace(l))
+	if i := strings.IndexAny(l, "-_"); i > 0 {
+		l = l[:i]
+	}
+	for _, s := range Locales {
+		if s == l {
+			return s, true
+		}
+	}
+	return "", false
+}
+
+// messages is the catalogue: key → locale → text.
+var messages = map[string]map[string]string{
+	"site_name":          {"vi": "Định danh Công dân", "en": "CitizenID"},
+	"skip_to_content":    {"vi": "Chuyển đến nội dung chính", "en": "Skip to main content"},
+	"language":           {"vi": "Ngôn ngữ", "en": "Language"},
+	"change":             {"vi": "Đổi", "en": "Change"},
+	"login_title":        {"vi": "Đăng nhập", "en": "Log in"},
+	"login_for":          {"vi": "để tiếp tục tới", "en": "to continue to"},
+	"citizen_number":     {"vi": "Số định danh cá nhân (12 chữ số)", "en": "Citizen number (12 digits)"},
+	"password":           {"vi": "Mật khẩu", "en": "Password"},
+	"submit_login":       {"vi": "Đăng nhập", "en": "Log in"},
+	"err_credentials":    {"vi": "Số định danh hoặc mật khẩu không đúng.", "en": "Citizen number or password is wrong."},
+	"err_number_format":  {"vi": "Số định danh phải gồm đúng 12 chữ số.", "en": "The citizen number must be exactly 12 digits."},
+	"err_throttled":      {"vi": "Quá nhiều lần thử không thành công. Vui lòng thử lại sau %s.", "en": "Too many failed attempts. Please try again in %s."},
+	"err_disabled":       {"vi": "Tài khoản này đang bị khoá. Vui lòng liên hệ bộ phận hỗ trợ.", "en": "This account is disabled. Please contact the help desk."},
+	"err_form":           {"vi": "Biểu mẫu không hợp lệ. Vui lòng thử lại.", "en": "The form was not valid. Please try again."},
+	"err_title":          {"vi": "Không thể tiếp tục", "en": "Cannot continue"},
+	"err_generic":        {"vi": "Đã có lỗi xảy ra. Vui lòng quay lại cổng dịch vụ và thử lại.", "en": "Something went wrong. Please go back to the service portal and try again."},
+	"err_txn_expired":    {"vi": "Phiên đăng nhập đã hết hạn. Vui lòng quay lại cổng dịch vụ và bắt đầu lại.", "en": "This login has expired. Please go back to the service portal and start again."},
+	"err_unknown_client": {"vi": "Cổng dịch vụ này chưa được đăng ký với hệ thống định danh.", "en": "This service portal is not registered with CitizenID."},
+	"err_redirect_uri":   {"vi": "Địa chỉ quay lại của cổng dịch vụ không hợp lệ. Vì an toàn, chúng tôi không chuyển tiếp bạn.", "en": "The portal's return address is not registered. For your safety you were not sent back."},
+	"err_not_found":      {"vi": "Không tìm thấy trang.", "en": "Page not found."},
+	"request_id":         {"vi": "Mã yêu cầu", "en": "Request ID"},
+	"logged_out_title":   {"vi": "Bạn đã đăng xuất", "en": "You are logged out"},
+	"logged_out_body":    {"vi": "Phiên đăng nhập của bạn đã kết thúc trên thiết bị này.", "en": "Your session on this device has ended."},
+	"home_title":         {"vi": "Hệ thống định danh công dân", "en": "Citizen identity service"},
+	"home_body":          {"vi": "Đăng nhập một lần để sử dụng các dịch vụ công trực tuyến.", "en": "Log in once to use the online public services."},
+	"footer":             {"vi": "Dịch vụ định danh điện tử của Chính phủ", "en": "The government's digital identity service"},
+}
+
+// Messages returns the catalogue for a locale, falling back to the default.
+func Messages(locale string) map[string]string {
+	out := make(map[string]string, len(messages))
+	for k, m := range messages {
+		if s, ok := m[locale]; ok {
+			out[k] = s
+		} else {
+			out[k] = m[Locales[0]]
+		}
+	}
+	return out
+}

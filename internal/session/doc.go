@@ -1,0 +1,10 @@
+// Package session owns CitizenID's short-lived shared state on Redis: SSO
+// sessions (keyed by the SHA-256 of the cookie value, never the value),
+// the per-citizen session index, login transactions, single-use values
+// (authorization codes, challenges) taken with GETDEL, throttling counters
+// and the access-token revocation list.
+//
+// Production uses a Redis server; the embedded default runs miniredis in
+// process (see Embedded) and drives it through the same go-redis code.
+// Durable data is not here: see internal/store.
+package session

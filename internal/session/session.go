@@ -1,0 +1,278 @@
+package session
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// ErrNotFound means the key does not exist, expired, or was already taken.
+var ErrNotFound = errors.New("session: not found")
+
+// AuthEvent is one authentication that happened in a session; each keeps
+// its own time so levels can decay independently.
+type AuthEvent struct {
+	Method string    `json:"method"` // "pwd", "otp", ...
+	Level  int       `json:"level"`
+	Time   time.Time `json:"time"`
+}
+
+// Session is an SSO session.
+type Session struct {
+	SID       string      `json:"sid"` // public identifier (ID token sid claim)
+	CitizenID string      `json:"citizen_id"`
+	Events    []AuthEvent `json:"events"`
+	CreatedAt time.Time   `json:"created_at"`
+	LastSeen  time.Time   `json:"last_seen"`
+	// Clients lists every relying party that received tokens in this session.
+	Clients []string `json:"clients,omitempty"`
+
+	key string // Redis key, derived from the cookie
+}
+
+// AuthTime is the time of the latest authentication event.
+func (s *Session) AuthTime() time.Time {
+	var t time.Time
+	for _, e := range s.Events {
+		if e.Time.After(t) {
+			t = e.Time
+		}
+	}
+	return t
+}
+
+// Options configures Store.
+type Options struct {
+	IdleTimeout     time.Duration
+	AbsoluteTimeout time.Duration
+	Now             func() time.Time
+}
+
+// Store keeps sessions and transient state in Redis.
+type Store struct {
+	rdb  redis.UniversalClient
+	opts Options
+}
+
+// New returns a Store on rdb.
+func New(rdb redis.UniversalClient, opts Options) *Store {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	return &Store{rdb: rdb, opts: opts}
+}
+
+// Ping reports whether Redis answers.
+func (s *Store) Ping(ctx context.Context) error { return s.rdb.Ping(ctx).Err() }
+
+// Redis is the underlying client.
+func (s *Store) Redis() redis.UniversalClient { return s.rdb }
+
+// Now is the store's clock.
+func (s *Store) Now() time.Time { return s.opts.Now() }
+
+const prefix = "cid:"
+
+// Hash is the hex SHA-256 of a secret value; keys never hold the value itself.
+func Hash(secret string) string {
+	h := sha256.Sum256([]byte(secret))
+	return hex.EncodeToString(h[:])
+}
+
+// RandomToken returns n random bytes, base64url without padding.
+func RandomToken(n int) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func sessionKey(hash string) string     { return prefix + "s:" + hash }
+func citizenIndexKey(cid string) string { return prefix + "cs:" + cid }
+func sidKey(sid string) string          { return prefix + "sid:" + sid }
+func validCookie(cookie string) bool    { return len(cookie) == 43 } // 32 bytes base64url
+func (s *Store) now() time.Time         { return s.opts.Now() }
+func (s *Store) ttl(sess *Session) time.Duration {
+	idle := s.opts.IdleTimeout
+	left := sess.CreatedAt.Add(s.opts.AbsoluteTimeout).Sub(sess.LastSeen)
+	return min(idle, left)
+}
+
+// Create starts a session for citizenID with its first events and returns
+// the cookie value (256 random bits) and the session.
+func (s *Store) Create(ctx context.Context, citizenID string, events []AuthEvent) (string, *Session, error) {
+	cookie := RandomToken(32)
+	now := s.now()
+	sess := &Session{
+		SID:       RandomToken(16),
+		CitizenID: citizenID,
+		Events:    events,
+		CreatedAt: now,
+		LastSeen:  now,
+		key:       sessionKey(Hash(cookie)),
+	}
+	b, err := json.Marshal(sess)
+	if err != nil {
+		return "", nil, err
+	}
+	ttl := s.ttl(sess)
+	_, err = s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.Set(ctx, sess.key, b, ttl)
+		p.Set(ctx, sidKey(sess.SID), sess.key, s.opts.AbsoluteTimeout)
+		p.SAdd(ctx, citizenIndexKey(citizenID), sess.key)
+		p.Expire(ctx, citizenIndexKey(citizenID), s.opts.AbsoluteTimeout)
+		return nil
+	})
+	if err != nil {
+		return "", nil, fmt.Errorf("create session: %w", err)
+	}
+	return cookie, sess, nil
+}
+
+// Get returns the live session for the cookie value and records activity.
+// ErrNotFound when the cookie is malformed, unknown, idle or too old.
+func (s *Store) Get(ctx context.Context, cookie string) (*Session, error) {
+	if !validCookie(cookie) {
+		return nil, ErrNotFound
+	}
+	var out *Session
+	err := s.update(ctx, sessionKey(Hash(cookie)), func(sess *Session) error {
+		sess.LastSeen = s.now()
+		out = sess
+		return nil
+	})
+	return out, err
+}
+
+// Peek returns the session without recording activity.
+func (s *Store) Peek(ctx context.Context, cookie string) (*Session, error) {
+	if !validCookie(cookie) {
+		return nil, ErrNotFound
+	}
+	return s.load(ctx, s.rdb, sessionKey(Hash(cookie)))
+}
+
+// BySID returns the session with the public identifier sid.
+func (s *Store) BySID(ctx context.Context, sid string) (*Session, error) {
+	key, err := s.rdb.Get(ctx, sidKey(sid)).Result()
+	if errors.Is(err, redis.Nil) {
+		return nil, ErrNotFound
+	} else if err != nil {
+		return nil, err
+	}
+	return s.load(ctx, s.rdb, key)
+}
+
+func (s *Store) load(ctx context.Context, c redis.Cmdable, key string) (*Session, error) {
+	b, err := c.Get(ctx, key).Bytes()
+	if errors.Is(err, redis.Nil) {
+		return nil, ErrNotFound
+	} else if err != nil {
+		return nil, fmt.Errorf("load session: %w", err)
+	}
+	sess := new(Session)
+	if err := json.Unmarshal(b, sess); err != nil {
+		return nil, fmt.Errorf("decode session: %w", err)
+	}
+	sess.key = key
+	now := s.now()
+	if now.Sub(sess.LastSeen) >= s.opts.IdleTimeout || now.Sub(sess.CreatedAt) >= s.opts.AbsoluteTimeout {
+		return nil, ErrNotFound
+	}
+	return sess, nil
+}
+
+// Update applies fn to the session atomically (optimistic transaction).
+func (s *Store) Update(ctx context.Context, sess *Session, fn func(*Session) error) (*Session, error) {
+	var out *Session
+	err := s.update(ctx, sess.key, func(cur *Session) error {
+		if cur.SID != sess.SID {
+			return ErrNotFound
+		}
+		cur.LastSeen = s.now()
+		out = cur
+		return fn(cur)
+	})
+	return out, err
+}
+
+func (s *Store) update(ctx context.Context, key string, fn func(*Session) error) error {
+	for range 10 {
+		err := s.rdb.Watch(ctx, func(tx *redis.Tx) error {
+			sess, err := s.load(ctx, tx, key)
+			if err != nil {
+				return err
+			}
+			if err := fn(sess); err != nil {
+				return err
+			}
+			b, err := json.Marshal(sess)
+			if err != nil {
+				return err
+			}
+			_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
+				p.Set(ctx, key, b, s.ttl(sess))
+				return nil
+			})
+			return err
+		}, key)
+		if errors.Is(err, redis.TxFailedErr) {
+			continue
+		}
+		return err
+	}
+	return fmt.Errorf("update session: too much contention")
+}
+
+// Delete ends the session.
+func (s *Store) Delete(ctx context.Context, sess *Session) error {
+	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.Del(ctx, sess.key, sidKey(sess.SID))
+		p.SRem(ctx, citizenIndexKey(sess.CitizenID), sess.key)
+		return nil
+	})
+	return err
+}
+
+// ListForCitizen returns the citizen's live sessions, pruning dead index entries.
+func (s *Store) ListForCitizen(ctx context.Context, citizenID string) ([]*Session, error) {
+	keys, err := s.rdb.SMembers(ctx, citizenIndexKey(citizenID)).Result()
+	if err != nil {
+		return nil, err
+	}
+	slices.Sort(keys)
+	var out []*Session
+	for _, k := range keys {
+		sess, err := s.load(ctx, s.rdb, k)
+		if errors.Is(err, ErrNotFound) {
+			s.rdb.SRem(ctx, citizenIndexKey(citizenID), k)
+			continue
+		} else if err != nil {
+			return nil, err
+		}
+		out = append(out, sess)
+	}
+	return out, nil
+}
+
+// DeleteAllForCitizen ends every session of the citizen and returns them.
+func (s *Store) DeleteAllForCitizen(ctx context.Context, citizenID string) ([]*Session, error) {
+	list, err := s.ListForCitizen(ctx, citizenID)
+	if err != nil {
+		return nil, err
+	}
+	for _, sess := range list {
+		if err := s.Delete(ctx, sess); err != nil {
+			return nil, err
+		}
+	}
+	return list, nil
+}

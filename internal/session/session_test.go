@@ -1,0 +1,255 @@
+package session_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/citizenid/citizenid/internal/session"
+	"github.com/citizenid/citizenid/internal/testenv"
+)
+
+func TestMain(m *testing.M) { testenv.Main(m) }
+
+// backends runs fn against a real Redis server and the embedded server.
+func backends(t *testing.T, fn func(t *testing.T, rdb *redis.Client)) {
+	t.Run("redis", func(t *testing.T) {
+		rdb, err := session.Dial(context.Background(), testenv.RedisURL(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		rdb.FlushDB(context.Background())
+		t.Cleanup(func() { rdb.Close() })
+		fn(t, rdb)
+	})
+	t.Run("embedded", func(t *testing.T) {
+		e, err := session.StartEmbedded()
+		if err != nil {
+			t.Fatal(err)
+		}
+		rdb := e.Client()
+		t.Cleanup(func() { rdb.Close(); e.Close() })
+		fn(t, rdb)
+	})
+}
+
+func newStore(rdb *redis.Client, idle, abs time.Duration) *session.Store {
+	return session.New(rdb, session.Options{IdleTimeout: idle, AbsoluteTimeout: abs})
+}
+
+func TestSessionLifecycle(t *testing.T) {
+	backends(t, func(t *testing.T, rdb *redis.Client) {
+		ctx := context.Background()
+		s := newStore(rdb, time.Hour, 2*time.Hour)
+		ev := []session.AuthEvent{{Method: "pwd", Level: 1, Time: time.Now()}}
+		cookie, sess, err := s.Create(ctx, "c1", ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(cookie) != 43 {
+			t.Fatalf("cookie length: got %d, want 43 (256 bits base64url)", len(cookie))
+		}
+		keys, _ := rdb.Keys(ctx, "*").Result()
+		for _, k := range keys {
+			if len(k) >= len(cookie) && strings.Contains(k, cookie) {
+				t.Fatalf("redis key %q contains the cookie value", k)
+			}
+		}
+		got, err := s.Get(ctx, cookie)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.SID != sess.SID || got.CitizenID != "c1" || len(got.Events) != 1 {
+			t.Fatalf("got %+v, want the created session", got)
+		}
+		if _, err := s.BySID(ctx, sess.SID); err != nil {
+			t.Fatalf("BySID: %v", err)
+		}
+		updated, err := s.Update(ctx, got, func(x *session.Session) error {
+			x.Events = append(x.Events, session.AuthEvent{Method: "otp", Level: 2, Time: time.Now()})
+			return nil
+		})
+		if err != nil || len(updated.Events) != 2 {
+			t.Fatalf("update: got %v events, err %v; want 2, nil", len(updated.Events), err)
+		}
+		_, _, err = s.Create(ctx, "c1", ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		list, err := s.ListForCitizen(ctx, "c1")
+		if err != nil || len(list) != 2 {
+			t.Fatalf("list: got %d sessions, err %v; want 2", len(list), err)
+		}
+		ended, err := s.DeleteAllForCitizen(ctx, "c1")
+		if err != nil || len(ended) != 2 {
+			t.Fatalf("delete all: got %d, err %v; want 2", len(ended), err)
+		}
+		if _, err := s.Get(ctx, cookie); !errors.Is(err, session.ErrNotFound) {
+			t.Fatalf("after delete: got %v, want ErrNotFound", err)
+		}
+		for _, bad := range []string{"", "x", cookie + "x", "../../etc/passwd", string(make([]byte, 43))} {
+			if _, err := s.Get(ctx, bad); !errors.Is(err, session.ErrNotFound) {
+				t.Errorf("Get(%q): got %v, want ErrNotFound", bad, err)
+			}
+		}
+	})
+}
+
+// Expiry happens in wall-clock time on both backends: the embedded server
+// is driven by a ticker.
+func TestExpiryInWallClockTime(t *testing.T) {
+	backends(t, func(t *testing.T, rdb *redis.Client) {
+		ctx := context.Background()
+		s := newStore(rdb, 700*time.Millisecond, time.Hour)
+		cookie, _, err := s.Create(ctx, "c2", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Put(ctx, "t", "v", "value", 700*time.Millisecond); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(1500 * time.Millisecond)
+		var v string
+		if err := s.GetValue(ctx, "t", "v", &v); !errors.Is(err, session.ErrNotFound) {
+			t.Errorf("value after TTL: got %v, want ErrNotFound", err)
+		}
+		if _, err := s.Get(ctx, cookie); !errors.Is(err, session.ErrNotFound) {
+			t.Errorf("idle session: got %v, want ErrNotFound", err)
+		}
+		if n, _ := rdb.DBSize(ctx).Result(); n > 2 { // sid and index keys live for the absolute timeout
+			t.Errorf("keys left: got %d, want at most 2", n)
+		}
+	})
+}
+
+func TestAbsoluteTimeout(t *testing.T) {
+	backends(t, func(t *testing.T, rdb *redis.Client) {
+		ctx := context.Background()
+		now := time.Now()
+		clock := func() time.Time { return now }
+		s := session.New(rdb, session.Options{IdleTimeout: time.Hour, AbsoluteTimeout: 2 * time.Hour, Now: clock})
+		cookie, _, err := s.Create(ctx, "c3", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range 4 { // activity every 50 minutes keeps it idle-fresh...
+			now = now.Add(50 * time.Minute)
+			_, err := s.Get(ctx, cookie)
+			if i < 2 && err != nil {
+				t.Fatalf("at %d×50m: %v", i+1, err)
+			}
+			if i >= 2 && !errors.Is(err, session.ErrNotFound) { // ...but not past 2h
+				t.Fatalf("at %d×50m: got %v, want ErrNotFound", i+1, err)
+			}
+		}
+	})
+}
+
+func TestTakeIsSingleUse(t *testing.T) {
+	backends(t, func(t *testing.T, rdb *redis.Client) {
+		ctx := context.Background()
+		s := newStore(rdb, time.Hour, time.Hour)
+		if err := s.PutNew(ctx, "code", "h", "req-1", time.Minute); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.PutNew(ctx, "code", "h", "req-2", time.Minute); !errors.Is(err, session.ErrConflict) {
+			t.Fatalf("second PutNew: got %v, want ErrConflict", err)
+		}
+		var wins atomic.Int32
+		var wg sync.WaitGroup
+		for range 20 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				var v string
+				if err := s.Take(ctx, "code", "h", &v); err == nil {
+					wins.Add(1)
+				}
+			}()
+		}
+		wg.Wait()
+		if wins.Load() != 1 {
+			t.Fatalf("concurrent Take: got %d winners, want 1", wins.Load())
+		}
+	})
+}
+
+func TestThrottle(t *testing.T) {
+	backends(t, func(t *testing.T, rdb *redis.Client) {
+		ctx := context.Background()
+		now := time.Now()
+		s := session.New(rdb, session.Options{IdleTimeout: time.Hour, AbsoluteTimeout: time.Hour, Now: func() time.Time { return now }})
+		p := session.ThrottlePolicy{Free: 3, Window: time.Hour, BaseDelay: time.Second, MaxDelay: time.Minute}
+		for i := 1; i <= 3; i++ {
+			if wait, _ := s.RetryAfter(ctx, "k", p); wait != 0 {
+				t.Fatalf("before failure %d: got wait %v, want 0", i, wait)
+			}
+			s.Fail(ctx, "k", p)
+		}
+		wait, err := s.RetryAfter(ctx, "k", p)
+		if err != nil || wait != time.Second {
+			t.Fatalf("after 3 failures: got %v (err %v), want 1s", wait, err)
+		}
+		now = now.Add(time.Second)
+		s.Fail(ctx, "k", p)
+		if wait, _ := s.RetryAfter(ctx, "k", p); wait != 2*time.Second {
+			t.Fatalf("after 4 failures: got %v, want 2s (doubling)", wait)
+		}
+		if got := p.Delay(100); got != time.Minute {
+			t.Fatalf("delay cap: got %v, want 1m", got)
+		}
+		s.ResetFailures(ctx, "k")
+		if wait, _ := s.RetryAfter(ctx, "k", p); wait != 0 {
+			t.Fatalf("after reset: got %v, want 0", wait)
+		}
+	})
+}
+
+func TestRevokedTokens(t *testing.T) {
+	backends(t, func(t *testing.T, rdb *redis.Client) {
+		ctx := context.Background()
+		s := newStore(rdb, time.Hour, time.Hour)
+		if err := s.RevokeToken(ctx, "jti-1", time.Now().Add(time.Minute)); err != nil {
+			t.Fatal(err)
+		}
+		for jti, want := range map[string]bool{"jti-1": true, "jti-2": false} {
+			if got, err := s.TokenRevoked(ctx, jti); err != nil || got != want {
+				t.Errorf("TokenRevoked(%s): got %v (err %v), want %v", jti, got, err, want)
+			}
+		}
+	})
+}
+
+func BenchmarkSessionReadWrite(b *testing.B) {
+	ctx := context.Background()
+	rdb, err := session.Dial(ctx, testenv.RedisURL(b))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer rdb.Close()
+	s := newStore(rdb, time.Hour, time.Hour)
+	cookie, _, err := s.Create(ctx, "bench", []session.AuthEvent{{Method: "pwd", Level: 1, Time: time.Now()}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("Create", func(b *testing.B) {
+		for b.Loop() {
+			if _, _, err := s.Create(ctx, "bench2", nil); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("Get", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := s.Get(ctx, cookie); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}

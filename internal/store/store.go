@@ -1,0 +1,238 @@
+// Package store holds CitizenID's durable domain types and the small
+// interfaces through which the rest of the server reads and writes them.
+//
+// Two implementations live below it: postgres (pgx, production) and sqlite
+// (modernc.org/sqlite, the embedded default). Both pass the one conformance
+// suite in storetest. Short-lived state (sessions, codes, challenges) is not
+// here: it lives in Redis, see internal/session.
+//
+// Times: every implementation stores times in UTC rounded to the microsecond
+// (TimePrecision) and returns them in UTC, so a value read back is Equal to
+// t.Round(TimePrecision) of the value written. Implementations also normalise
+// the structs they are given (UTC, rounded) so the caller's copy matches what
+// was stored. Optional times (UsedAt, RevokedAt, ActivatedAt, ...) are stored
+// as NULL when zero and read back as the zero time. Where a caller leaves
+// CreatedAt/UpdatedAt zero, the store fills them from its clock; UpdateX sets
+// UpdatedAt to the store's clock unless fn changed it.
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Sentinel errors. Implementations wrap them; callers check with errors.Is.
+var (
+	// ErrNotFound: no row matches.
+	ErrNotFound = errors.New("store: not found")
+	// ErrConflict: a unique key already exists, or a compare-and-swap lost.
+	ErrConflict = errors.New("store: conflict")
+	// ErrTokenReused: a refresh token that was already rotated or revoked was
+	// presented again. The caller revokes the family.
+	ErrTokenReused = errors.New("store: refresh token reused")
+)
+
+// TimePrecision is the precision to which every store keeps times.
+const TimePrecision = time.Microsecond
+
+// Citizen is a person who can log in.
+type Citizen struct {
+	ID            string // opaque random identifier, never shown to portals
+	Number        string // 12-digit citizen number (CCCD)
+	Name          string
+	Birthdate     string // YYYY-MM-DD or empty
+	Email         string
+	Phone         string
+	IdentityLevel int // 1 self-asserted, 2 proofed
+	Disabled      bool
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
+}
+
+// Client is an OpenID Connect relying party (a portal).
+type Client struct {
+	ID                     string
+	Name                   string
+	SecretHash             string // PHC string; empty for public clients
+	Public                 bool
+	RedirectURIs           []string
+	PostLogoutRedirectURIs []string
+	Scopes                 []string // extra scopes allowed beyond openid profile email phone offline_access; e.g. "citizen_number"
+	SubjectType            string   // "pairwise" (default) or "public"
+	SectorIdentifier       string   // pairwise subjects are derived per sector; empty means the client ID
+	MinLevel               int      // minimum authentication level, 1..4
+	MaxAuthAge             time.Duration
+	AccessTokenLifetime    time.Duration
+	RefreshTokenLifetime   time.Duration
+	IDTokenLifetime        time.Duration
+	Disabled               bool
+	CreatedAt              time.Time
+	UpdatedAt              time.Time
+}
+
+// Signing key states.
+const (
+	KeyNext    = "next"    // published in JWKS, not yet signing
+	KeyActive  = "active"  // signs; exactly one at a time
+	KeyRetired = "retired" // published for verification until RetireUntil
+)
+
+// SigningKey is an asymmetric key used to sign tokens and assertions.
+type SigningKey struct {
+	ID          string // kid
+	Algorithm   string // RS256
+	State       string
+	PublicKey   []byte // PKIX DER
+	PrivateKey  []byte // PKCS#8 DER sealed with the master key (keys.Sealer)
+	CreatedAt   time.Time
+	ActivatedAt time.Time // zero until active
+	RetiredAt   time.Time // zero until retired
+	VerifyUntil time.Time // zero unless retired: after it the key may be deleted
+}
+
+// RefreshToken is one link in a rotation family. Only the SHA-256 of the
+// token value is stored.
+type RefreshToken struct {
+	ID        string
+	TokenHash string // hex SHA-256 of the token value
+	FamilyID  string
+	CitizenID string
+	ClientID  string
+	Subject   string
+	SessionID string // the SSO session (sid) it was issued in
+	Scopes    []string
+	Audience  []string
+	AuthTime  time.Time
+	ACR       string
+	AMR       []string
+	CreatedAt time.Time
+	ExpiresAt time.Time
+	UsedAt    time.Time // zero until rotated
+	RevokedAt time.Time // zero unless revoked
+}
+
+// AuditEvent is one entry of the append-only, hash-chained audit log.
+type AuditEvent struct {
+	Seq      int64 // assigned by the store, strictly increasing
+	Time     time.Time
+	Actor    string // "citizen:<id>", "admin:<id>", "cli", "system"
+	Action   string // e.g. "login.password", "client.create"
+	Target   string
+	Outcome  string // "success", "failure", "throttled", ...
+	ClientIP string
+	Details  map[string]string
+	PrevHash string // hex; assigned by the store
+	Hash     string // hex; assigned by the store: AuditHash(PrevHash, event)
+}
+
+// AuditFilter selects audit events; zero fields do not filter.
+// Since is inclusive, Until exclusive.
+type AuditFilter struct {
+	Since, Until time.Time
+	Actor        string
+	Action       string
+	Target       string
+	Outcome      string
+	AfterSeq     int64 // paging: events with Seq > AfterSeq
+	Limit        int   // 0 means 100
+}
+
+// Citizens stores citizens.
+type Citizens interface {
+	// CreateCitizen inserts c (ID must be set) and, when passwordHash is not
+	// empty, its password, in one transaction: nothing is half-written.
+	// ErrConflict when the number or ID exists.
+	CreateCitizen(ctx context.Context, c *Citizen, passwordHash string) error
+	// CitizenByNumber returns ErrNotFound when absent.
+	CitizenByNumber(ctx context.Context, number string) (*Citizen, error)
+	// CitizenByID returns ErrNotFound when absent.
+	CitizenByID(ctx context.Context, id string) (*Citizen, error)
+	// ListCitizens returns up to limit citizens ordered by number (bytewise),
+	// after the given number; limit <= 0 means 100.
+	ListCitizens(ctx context.Context, afterNumber string, limit int) ([]Citizen, error)
+	// UpdateCitizen reads, applies fn and writes in one transaction. ErrNotFound when absent.
+	UpdateCitizen(ctx context.Context, id string, fn func(c *Citizen) error) error
+}
+
+// Passwords stores password hashes (PHC strings).
+type Passwords interface {
+	// SetPassword creates or replaces the citizen's password hash.
+	// ErrNotFound when the citizen does not exist.
+	SetPassword(ctx context.Context, citizenID, hash string) error
+	// PasswordHash returns ErrNotFound when the citizen has no password.
+	PasswordHash(ctx context.Context, citizenID string) (string, error)
+	// ReplacePasswordHash swaps old for new only if old is still current
+	// (rehash on login); ErrConflict otherwise.
+	ReplacePasswordHash(ctx context.Context, citizenID, oldHash, newHash string) error
+}
+
+// Clients stores OIDC relying parties.
+type Clients interface {
+	// CreateClient inserts c. ErrConflict when the ID exists.
+	CreateClient(ctx context.Context, c *Client) error
+	// ClientByID returns ErrNotFound when absent.
+	ClientByID(ctx context.Context, id string) (*Client, error)
+	// ListClients returns every client ordered by ID.
+	ListClients(ctx context.Context) ([]Client, error)
+	// UpdateClient reads, applies fn and writes in one transaction.
+	UpdateClient(ctx context.Context, id string, fn func(c *Client) error) error
+	// DeleteClient returns ErrNotFound when absent.
+	DeleteClient(ctx context.Context, id string) error
+}
+
+// SigningKeys stores token-signing keys.
+type SigningKeys interface {
+	// ListSigningKeys returns every key, oldest first.
+	ListSigningKeys(ctx context.Context) ([]SigningKey, error)
+	// UpdateSigningKeys runs fn on the current set of keys inside one
+	// serialised transaction and replaces the set with what fn returns:
+	// new IDs are inserted, changed keys updated, missing ones deleted.
+	// Concurrent callers are serialised, so a rotation is never lost.
+	UpdateSigningKeys(ctx context.Context, fn func(keys []SigningKey) ([]SigningKey, error)) error
+}
+
+// RefreshTokens stores refresh-token families.
+type RefreshTokens interface {
+	// CreateRefreshToken inserts the first token of a family (or any token).
+	CreateRefreshToken(ctx context.Context, t *RefreshToken) error
+	// RefreshTokenByHash returns the token whatever its state (used,
+	// revoked, expired); ErrNotFound when absent.
+	RefreshTokenByHash(ctx context.Context, hash string) (*RefreshToken, error)
+	// RotateRefreshToken marks the token with oldHash used at now and
+	// inserts next, atomically. If the old token is already used or revoked
+	// it returns ErrTokenReused and inserts nothing; of two concurrent
+	// rotations of one token exactly one succeeds. ErrNotFound when no
+	// token has oldHash. Expiry is the caller's check, not the store's.
+	RotateRefreshToken(ctx context.Context, oldHash string, next *RefreshToken, now time.Time) error
+	// RevokeRefreshFamily revokes every token of the family.
+	RevokeRefreshFamily(ctx context.Context, familyID string, now time.Time) error
+	// RevokeRefreshTokensBySession revokes every unrevoked token issued in the SSO session.
+	RevokeRefreshTokensBySession(ctx context.Context, sessionID string, now time.Time) error
+	// DeleteExpiredRefreshTokens deletes tokens that expired before t.
+	DeleteExpiredRefreshTokens(ctx context.Context, before time.Time) (int64, error)
+}
+
+// Audit is the append-only audit log.
+type Audit interface {
+	// AppendAudit assigns Seq, PrevHash and Hash and appends e in one
+	// transaction; concurrent appends form one unbroken chain. Seq starts at
+	// 1 and has no gaps; the first event's PrevHash is "". A zero e.Time is
+	// set to the store's clock.
+	AppendAudit(ctx context.Context, e *AuditEvent) error
+	// ListAudit returns matching events ordered by Seq.
+	ListAudit(ctx context.Context, f AuditFilter) ([]AuditEvent, error)
+}
+
+// Store is everything CitizenID keeps durably.
+type Store interface {
+	Citizens
+	Passwords
+	Clients
+	SigningKeys
+	RefreshTokens
+	Audit
+	// Ping reports whether the database answers.
+	Ping(ctx context.Context) error
+	Close() error
+}
