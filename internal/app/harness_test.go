@@ -3,6 +3,7 @@ package app_test
 import (
 	"context"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/cookiejar"
@@ -21,7 +22,12 @@ import (
 	"github.com/citizenid/citizenid/internal/testenv"
 )
 
-func TestMain(m *testing.M) { testenv.Main(m) }
+func TestMain(m *testing.M) {
+	// zitadel/oidc logs protocol errors through the default logger; the
+	// tests provoke many on purpose.
+	slog.SetDefault(slog.New(slog.DiscardHandler))
+	testenv.Main(m)
+}
 
 // env is one running CitizenID for a test.
 type env struct {

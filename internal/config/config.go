@@ -11,16 +11,26 @@ import (
 	"io"
 	"maps"
 	"net"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
+	"reflect"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/citizenid/citizenid/internal/keys"
 )
+
+// MinPairwiseSecretLen is the shortest tokens.pairwise_secret accepted: a
+// short secret could be guessed from one known subject, letting portals
+// link a citizen across services.
+const MinPairwiseSecretLen = 32
 
 // Config is the whole configuration.
 type Config struct {
@@ -171,18 +181,63 @@ func Load(path string, env func(string) string) (Config, error) {
 	return cfg, nil
 }
 
-// Parse decodes YAML into cfg, rejecting unknown keys and trailing documents.
+// Parse decodes YAML over cfg, rejecting unknown keys and trailing
+// documents. Unknown keys are reported by their path ("server.bogus"). On
+// error cfg is left unchanged.
 func Parse(b []byte, cfg *Config) error {
+	out := *cfg
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	dec.KnownFields(true)
-	if err := dec.Decode(cfg); err != nil && !errors.Is(err, io.EOF) {
-		return err
+	if err := dec.Decode(&out); err != nil && !errors.Is(err, io.EOF) {
+		return keyPathError(err)
 	}
 	var extra any
 	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
 		return errors.New("only one YAML document is allowed")
 	}
+	*cfg = out
 	return nil
+}
+
+// structPaths maps the Go name of each struct in the Config tree, as the
+// YAML decoder prints it ("config.ServerConfig"), to its key path prefix
+// ("server."); the root maps to "".
+var structPaths = func() map[string]string {
+	m := map[string]string{}
+	var walk func(t reflect.Type, prefix string)
+	walk = func(t reflect.Type, prefix string) {
+		m[t.String()] = prefix
+		for f := range t.Fields() {
+			if f.Type.Kind() != reflect.Struct {
+				continue
+			}
+			name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+			walk(f.Type, prefix+name+".")
+		}
+	}
+	walk(reflect.TypeFor[Config](), "")
+	return m
+}()
+
+var unknownField = regexp.MustCompile(`^(line \d+: )field (.*) not found in type (\S+)$`)
+
+// keyPathError rewrites the decoder's "field x not found in type
+// config.ServerConfig" into "unknown key server.x".
+func keyPathError(err error) error {
+	var te *yaml.TypeError
+	if !errors.As(err, &te) {
+		return err
+	}
+	msgs := make([]string, len(te.Errors))
+	for i, e := range te.Errors {
+		msgs[i] = e
+		if m := unknownField.FindStringSubmatch(e); m != nil {
+			if prefix, ok := structPaths[m[3]]; ok {
+				msgs[i] = m[1] + "unknown key " + prefix + m[2]
+			}
+		}
+	}
+	return &yaml.TypeError{Errors: msgs}
 }
 
 // envVar binds one CITIZENID_* variable to a field.
@@ -265,18 +320,28 @@ func (c *Config) Validate() error {
 	switch {
 	case err != nil || iss.Host == "" || (iss.Scheme != "https" && iss.Scheme != "http"):
 		add("server.issuer %q: must be an absolute http(s) URL", c.Server.Issuer)
-	case iss.RawQuery != "" || iss.Fragment != "" || strings.HasSuffix(iss.Path, "/"):
+	case iss.User != nil:
+		add("server.issuer: must not contain user info")
+	case iss.RawQuery != "" || iss.ForceQuery || iss.Fragment != "" || strings.HasSuffix(iss.Path, "/"):
 		add("server.issuer %q: no query, fragment or trailing slash", c.Server.Issuer)
 	case iss.Scheme != "https" && !c.devMode():
 		add("server.issuer %q: must use https outside dev mode", c.Server.Issuer)
 	case iss.Scheme == "http" && !IsLoopbackHost(iss.Hostname()):
 		add("server.issuer %q: plain http is allowed only for localhost", c.Server.Issuer)
 	}
-	if _, _, err := net.SplitHostPort(c.Server.Addr); err != nil {
+	if _, port, err := net.SplitHostPort(c.Server.Addr); err != nil {
 		add("server.addr %q: %v", c.Server.Addr, err)
+	} else if n, err := strconv.ParseUint(port, 10, 64); port == "" || (err == nil && n > 65535) {
+		add("server.addr %q: needs a port from 0 to 65535", c.Server.Addr)
 	}
+	// Parsed exactly as the server parses them (netip), so what passes here
+	// is what the server trusts.
 	for _, p := range c.Server.TrustedProxies {
-		if _, _, err := net.ParseCIDR(p); err != nil && net.ParseIP(p) == nil {
+		if pre, err := netip.ParsePrefix(p); err == nil {
+			if pre.Bits() == 0 {
+				add("server.trusted_proxies: %q would trust every client's X-Forwarded-For", p)
+			}
+		} else if _, err := netip.ParseAddr(p); err != nil {
 			add("server.trusted_proxies: %q is neither an IP address nor a CIDR", p)
 		}
 	}
@@ -300,8 +365,17 @@ func (c *Config) Validate() error {
 	if c.Keys.MasterKey != "" && c.Keys.MasterKeyFile != "" {
 		add("keys: set master_key or master_key_file, not both")
 	}
-	if c.Keys.RSABits < 2048 {
-		add("keys.rsa_bits %d: at least 2048", c.Keys.RSABits)
+	if c.Keys.MasterKey != "" {
+		// The parser's errors never contain the key.
+		if _, err := keys.ParseMasterKey(c.Keys.MasterKey); err != nil {
+			add("keys.master_key: %v", err)
+		}
+	}
+	if c.Tokens.PairwiseSecret != "" && len(c.Tokens.PairwiseSecret) < MinPairwiseSecretLen {
+		add("tokens.pairwise_secret: at least %d characters", MinPairwiseSecretLen)
+	}
+	if c.Keys.RSABits < 2048 || c.Keys.RSABits > 8192 {
+		add("keys.rsa_bits %d: from 2048 to 8192", c.Keys.RSABits)
 	}
 	if c.Password.MemoryKiB < 8*1024 || c.Password.Time < 1 || c.Password.Threads < 1 {
 		add("password: argon2id needs memory_kib ≥ 8192, time ≥ 1, threads ≥ 1")
@@ -327,6 +401,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Session.IdleTimeout > c.Session.AbsoluteTimeout {
 		add("session.idle_timeout must not exceed session.absolute_timeout")
+	}
+	if c.Login.BaseDelay > c.Login.MaxDelay {
+		add("login.base_delay must not exceed login.max_delay")
 	}
 	if c.Tokens.CodeLifetime > 10*time.Minute {
 		add("tokens.code_lifetime: at most 10m (RFC 6749 §4.1.2)")

@@ -90,6 +90,8 @@ func (s *storage) CreateAuthRequest(ctx context.Context, req *zoidc.AuthRequest,
 		return nil, err
 	}
 	switch {
+	case !slices.Contains(req.Scopes, zoidc.ScopeOpenID):
+		return nil, zoidc.ErrInvalidScope().WithDescription("the openid scope is required")
 	case req.CodeChallenge == "" && c.c.Public:
 		return nil, zoidc.ErrInvalidRequest().WithDescription("PKCE with code_challenge_method=S256 is required for public clients")
 	case req.CodeChallenge != "" && req.CodeChallengeMethod != zoidc.CodeChallengeMethodS256:
