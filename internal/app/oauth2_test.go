@@ -125,7 +125,7 @@ func verifyIDToken(t *testing.T, issuer, jwksURI, raw, clientID string) map[stri
 	t.Helper()
 	var set jose.JSONWebKeySet
 	getJSON(t, jwksURI, &set)
-	tok, err := jose.ParseSigned(raw, []jose.SignatureAlgorithm{jose.RS256})
+	tok, err := jose.ParseSignedCompact(raw, []jose.SignatureAlgorithm{jose.RS256})
 	if err != nil {
 		t.Fatalf("parse ID token: %v", err)
 	}

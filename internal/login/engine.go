@@ -98,6 +98,19 @@ func (e *Engine) Session(r *http.Request) *session.Session {
 	return sess
 }
 
+// Peek returns the request's live SSO session without recording activity, or nil.
+func (e *Engine) Peek(r *http.Request) *session.Session {
+	c, err := r.Cookie(e.o.Cookie.Name)
+	if err != nil {
+		return nil
+	}
+	sess, err := e.o.Sessions.Peek(r.Context(), c.Value)
+	if err != nil {
+		return nil
+	}
+	return sess
+}
+
 // Level is the level a session still holds. Until step-up arrives every
 // event is level 1 at most; the highest event level counts.
 func Level(sess *session.Session) assurance.Level {

@@ -105,7 +105,7 @@ func (p *Provider) Mount(mux *http.ServeMux) {
 	mux.Handle(pathIntrospect, lib)
 	mux.Handle(pathUserinfo, p.precheckUserinfo(lib))
 	mux.Handle(pathRevoke, lib)
-	mux.Handle(pathEndSession, p.withHTTP(lib))
+	mux.Handle(pathEndSession, p.endSession(lib))
 	mux.Handle(pathKeys, lib)
 	mux.HandleFunc("GET "+pathLogin+"{id}", p.beginLogin)
 	mux.HandleFunc("GET "+pathLoggedOut, func(w http.ResponseWriter, r *http.Request) {

@@ -218,15 +218,6 @@ type httpPair struct {
 	r *http.Request
 }
 
-// withHTTP makes the response writer and request reachable from storage
-// calls that the library makes without them (end_session must clear the cookie).
-func (p *Provider) withHTTP(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ctx := context.WithValue(r.Context(), httpKey{}, httpPair{w: w, r: r})
-		next.ServeHTTP(w, r.WithContext(ctx))
-	})
-}
-
 // signingKey adapts keys.SigningKey to op.SigningKey.
 type signingKey struct{ k *keys.SigningKey }
 

@@ -1,0 +1,52 @@
+package app_test
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/citizenid/citizenid/internal/oidc"
+)
+
+// Logout without an id_token_hint of the browser's own session asks the
+// citizen first (OpenID Connect RP-Initiated Logout §2), so a cross-site
+// link cannot log anyone out.
+func TestLogoutAsksWithoutMatchingHint(t *testing.T) {
+	e := start(t, false, nil)
+	const bye = "http://127.0.0.1:9/bye"
+	e.addClient(t, oidc.ClientSpec{ID: "portal", Name: "Portal", RedirectURIs: []string{cbURL}, PostLogoutRedirectURIs: []string{bye}})
+	e.addCitizen(t, testNumber, testPassword)
+	b := stoppingBrowser(t)
+	b.stop = func(u *url.URL) bool { return strings.HasPrefix(u.String(), "http://127.0.0.1:9/") }
+	portalRedirect(t, b.login(e.URL, b.get(authorize(e, nil)), testNumber, testPassword))
+	loggedIn := func() bool {
+		loc := b.get(authorize(e, map[string]string{"prompt": "none"})).header.Get("Location")
+		return strings.Contains(loc, "code=")
+	}
+
+	q := url.Values{"client_id": {"portal"}, "post_logout_redirect_uri": {bye}, "state": {"s-7"}}
+	pg := b.get(e.URL + "/end_session?" + q.Encode())
+	if pg.status != http.StatusOK || !strings.Contains(pg.body, `name="confirm" value="yes"`) {
+		t.Fatalf("end_session without hint: got %d %.200s, want the confirmation page", pg.status, pg.body)
+	}
+	if !loggedIn() {
+		t.Fatal("the session ended before the citizen confirmed")
+	}
+
+	form := url.Values{"client_id": {"portal"}, "post_logout_redirect_uri": {bye}, "state": {"s-7"}, "confirm": {"yes"}}
+	req, _ := http.NewRequest("POST", e.URL+"/end_session", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Sec-Fetch-Site", "cross-site")
+	if pg := b.do(req); !strings.Contains(pg.body, `name="confirm"`) || !loggedIn() {
+		t.Fatalf("cross-site confirmation: got %d, want the question again and the session alive", pg.status)
+	}
+
+	pg = b.post(e.URL+"/end_session", form)
+	if loc := pg.header.Get("Location"); loc != bye+"?state=s-7" {
+		t.Fatalf("confirmed logout: got %d location %q, want %s?state=s-7", pg.status, loc, bye)
+	}
+	if loggedIn() {
+		t.Fatal("session still alive after a confirmed logout")
+	}
+}
