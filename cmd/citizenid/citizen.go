@@ -145,6 +145,11 @@ func readSecret(r io.Reader) (string, error) {
 	if line == "" {
 		return "", errors.New("nothing was read from standard input")
 	}
+	if len(line) > maxSecret {
+		// Never cut a secret short silently: the stored hash would not
+		// match what the operator holds.
+		return "", fmt.Errorf("standard input: a line longer than %d bytes is not accepted", maxSecret)
+	}
 	return line, nil
 }
 

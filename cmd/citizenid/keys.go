@@ -65,4 +65,3 @@ func ts(t time.Time) string {
 	}
 	return t.UTC().Format(time.RFC3339)
 }
-

@@ -57,6 +57,7 @@ func newRoot(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 		newMigrate(g),
 		newConfigCmd(g),
 		newVersion(g),
+		newHealthcheck(g),
 		newCitizen(g),
 		newClient(g),
 		newKeys(g),

@@ -2,7 +2,11 @@ package main
 
 import (
 	"fmt"
+	"net"
+	"net/http"
+	"os"
 	"runtime"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -56,6 +60,39 @@ func newConfigCmd(g *globals) *cobra.Command {
 		},
 	})
 	return c
+}
+
+// newHealthcheck probes /healthz of the local server: the container image
+// has no curl.
+func newHealthcheck(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "healthcheck",
+		Short: "Exit 0 when the server on server.addr answers /healthz",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := config.Load(g.configFile, os.Getenv)
+			if err != nil {
+				return err
+			}
+			host, port, err := net.SplitHostPort(cfg.Server.Addr)
+			if err != nil {
+				return err
+			}
+			if host == "" || host == "0.0.0.0" || host == "::" {
+				host = "127.0.0.1"
+			}
+			c := &http.Client{Timeout: 3 * time.Second}
+			resp, err := c.Get("http://" + net.JoinHostPort(host, port) + "/healthz")
+			if err != nil {
+				return err
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				return fmt.Errorf("healthz: status %d", resp.StatusCode)
+			}
+			return nil
+		},
+	}
 }
 
 func newVersion(g *globals) *cobra.Command {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"log/slog"
 	"net"
 	"os"
 
@@ -35,7 +36,13 @@ func newServe(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if withDemo && !cfg.DevMode() {
+				return fmt.Errorf("--demo is only for the embedded default or --dev")
+			}
 			log := g.logger(&cfg)
+			// zitadel/oidc logs through the default logger: give it ours,
+			// which drops personal-data keys.
+			slog.SetDefault(log)
 			if cfg.Embedded() {
 				log.Warn("EMBEDDED MODE: SQLite in " + cfg.DataDir + " and an in-process Redis-protocol server. " +
 					"Single node only, sessions are lost on restart. NOT FOR PRODUCTION: set database.url and redis.url.")
@@ -49,9 +56,6 @@ func newServe(g *globals) *cobra.Command {
 			}
 			defer in.Close()
 			if withDemo {
-				if !cfg.DevMode() {
-					return fmt.Errorf("--demo is only for the embedded default or --dev")
-				}
 				d, err := demo.Setup(ctx, in)
 				if err != nil {
 					return fmt.Errorf("demo: %w", err)

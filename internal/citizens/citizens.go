@@ -90,7 +90,7 @@ func Create(ctx context.Context, st store.Citizens, h *password.Hasher, n NewCit
 	}
 	if err := st.CreateCitizen(ctx, c, hash); err != nil {
 		if errors.Is(err, store.ErrConflict) {
-			return nil, fmt.Errorf("a citizen with number %s already exists: %w", n.Number, err)
+			return nil, fmt.Errorf("a citizen with number %s already exists: %w", n.Number, store.ErrConflict)
 		}
 		return nil, err
 	}

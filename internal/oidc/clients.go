@@ -113,7 +113,7 @@ func CreateClient(ctx context.Context, st store.Clients, spec ClientSpec) (strin
 	}
 	if err := st.CreateClient(ctx, c); err != nil {
 		if errors.Is(err, store.ErrConflict) {
-			return "", fmt.Errorf("a client with id %q already exists: %w", spec.ID, err)
+			return "", fmt.Errorf("a client with id %q already exists: %w", spec.ID, store.ErrConflict)
 		}
 		return "", err
 	}

@@ -1,0 +1,40 @@
+# CitizenID. `make test` is the one command that runs every test (CI runs it).
+GO          ?= go
+STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
+
+.PHONY: test deps lint test-go test-web run build fuzz bench
+
+## test: install what is missing, check formatting and lint, run every test
+test: deps lint test-web test-go
+
+deps:
+	@./scripts/install-deps.sh
+
+lint:
+	@unformatted=$$(gofmt -l .); if [ -n "$$unformatted" ]; then echo "gofmt would change:"; echo "$$unformatted"; exit 1; fi
+	$(GO) vet ./...
+	$(GO) run $(STATICCHECK) ./...
+
+test-web:
+	node --test web/
+
+test-go:
+	$(GO) test -count=1 ./...
+
+## run: the server on the embedded default, with a demo citizen and portal
+run:
+	$(GO) run ./cmd/citizenid serve --demo
+
+build:
+	CGO_ENABLED=0 $(GO) build -trimpath -o citizenid ./cmd/citizenid
+
+## fuzz: a short run of every fuzz target
+fuzz:
+	$(GO) test -run=^$$ -fuzz=FuzzRedirectURIAllowed -fuzztime=30s ./internal/oidc
+	$(GO) test -run=^$$ -fuzz=FuzzParsePasswordForm -fuzztime=30s ./internal/login
+	$(GO) test -run=^$$ -fuzz=FuzzVerify -fuzztime=30s ./internal/authn/password
+	$(GO) test -run=^$$ -fuzz=FuzzParse -fuzztime=30s ./internal/config
+
+## bench: benchmarks (numbers, never assertions)
+bench:
+	$(GO) test -run=^$$ -bench=. -benchmem ./...
