@@ -13,6 +13,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/citizenid/citizenid/internal/assurance"
 	"github.com/citizenid/citizenid/internal/authn/password"
 	"github.com/citizenid/citizenid/internal/config"
 	"github.com/citizenid/citizenid/internal/keys"
@@ -111,9 +112,7 @@ func PairwiseSecret(cfg *config.Config, master []byte) []byte {
 	if cfg.Tokens.PairwiseSecret != "" {
 		return []byte(cfg.Tokens.PairwiseSecret)
 	}
-	m := hmac.New(sha256.New, master)
-	m.Write([]byte("citizenid dev pairwise secret"))
-	return m.Sum(nil)
+	return DeriveKey(master, "dev pairwise secret")
 }
 
 // Keys builds the sealer and the signing-key manager.
@@ -136,4 +135,28 @@ func Hasher(cfg *config.Config) *password.Hasher {
 	p := password.DefaultParams()
 	p.Memory, p.Time, p.Threads = cfg.Password.MemoryKiB, cfg.Password.Time, cfg.Password.Threads
 	return password.NewHasher(p, nil)
+}
+
+// DeriveKey derives a purpose-specific key from the master key.
+func DeriveKey(master []byte, purpose string) []byte {
+	m := hmac.New(sha256.New, master)
+	m.Write([]byte("citizenid key derivation\x00" + purpose))
+	return m.Sum(nil)
+}
+
+// Assurance builds the acr table and the freshness limits from the
+// configuration (validated: four distinct, non-empty acr strings).
+func Assurance(cfg *config.Config) (*assurance.Table, assurance.Limits) {
+	acr := map[assurance.Level]string{}
+	limits := assurance.Limits{}
+	for i, l := range cfg.Assurance.Levels() {
+		level := assurance.Level(i + 1)
+		acr[level] = l.ACR
+		limits[level] = assurance.Limit{MaxAge: l.MaxAge, Idle: l.Idle}
+	}
+	t, err := assurance.NewTable(acr)
+	if err != nil {
+		panic("assurance table from a validated configuration: " + err.Error())
+	}
+	return t, limits
 }

@@ -8,9 +8,10 @@ import (
 	"net/url"
 	"time"
 
-	"github.com/citizenid/citizenid/internal/assurance"
+	"github.com/citizenid/citizenid/internal/account"
 	"github.com/citizenid/citizenid/internal/audit"
 	"github.com/citizenid/citizenid/internal/authn/password"
+	"github.com/citizenid/citizenid/internal/authn/totp"
 	"github.com/citizenid/citizenid/internal/config"
 	"github.com/citizenid/citizenid/internal/keys"
 	"github.com/citizenid/citizenid/internal/login"
@@ -32,6 +33,7 @@ type Instance struct {
 	Keys     *keys.Manager
 	Sealer   *keys.Sealer
 	Hasher   *password.Hasher
+	TOTP     *totp.Authenticator
 	Audit    *audit.Logger
 	Handler  http.Handler
 	Extra    *http.ServeMux // routes added after Build (e.g. the demo portal)
@@ -89,6 +91,13 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, bo BuildOpt
 		IdleTimeout: cfg.Session.IdleTimeout, AbsoluteTimeout: cfg.Session.AbsoluteTimeout, Now: now,
 	})
 	in.Audit = audit.New(in.Store, log, now)
+	in.TOTP = totp.New(totp.Options{
+		Sealer:      in.Sealer,
+		Store:       in.Store,
+		RecoveryKey: DeriveKey(master, "recovery codes"),
+		Now:         now,
+	})
+	acr, limits := Assurance(&cfg)
 	renderer, err := server.NewRenderer(templates.FS, log)
 	if err != nil {
 		return nil, err
@@ -99,6 +108,8 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, bo BuildOpt
 		Store:        in.Store,
 		Sessions:     in.Sessions,
 		Hasher:       in.Hasher,
+		TOTP:         in.TOTP,
+		Limits:       limits,
 		Audit:        in.Audit,
 		Renderer:     renderer,
 		Log:          log,
@@ -111,10 +122,6 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, bo BuildOpt
 			Free: cfg.Login.IPFreeFailures, Window: cfg.Login.Window, BaseDelay: cfg.Login.BaseDelay, MaxDelay: cfg.Login.MaxDelay,
 		},
 	})
-	acr, err := assurance.NewTable(nil)
-	if err != nil {
-		return nil, err
-	}
 	provider, err := oidc.New(oidc.Options{
 		Issuer:         cfg.Server.Issuer,
 		Store:          in.Store,
@@ -138,6 +145,16 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, bo BuildOpt
 	if err != nil {
 		return nil, err
 	}
+	acct := account.New(account.Options{
+		Store:    in.Store,
+		Login:    engine,
+		Sessions: in.Sessions,
+		TOTP:     in.TOTP,
+		Audit:    in.Audit,
+		Renderer: renderer,
+		Log:      log,
+		Fresh:    cfg.Assurance.AccountFreshness,
+	})
 	in.Extra = http.NewServeMux()
 	in.Handler = server.New(server.Options{
 		Log:      log,
@@ -150,7 +167,7 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, bo BuildOpt
 			{Name: "database", Fn: in.Store.Ping},
 			{Name: "redis", Fn: in.Sessions.Ping},
 		},
-		Features: []server.Mounter{engine, provider, extra{in.Extra}},
+		Features: []server.Mounter{engine, provider, acct, extra{in.Extra}},
 	})
 	return in, nil
 }

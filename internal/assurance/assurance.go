@@ -1,7 +1,9 @@
 // Package assurance owns the authentication-level scale (1 low … 4 very
 // high), the mapping between levels and acr strings (OIDC) or
-// AuthnContextClassRef values (SAML), and the amr values of RFC 8176. It
-// knows nothing of HTTP, protocols or authenticators.
+// AuthnContextClassRef values (SAML), the amr values of RFC 8176, and the
+// step-up policy: Evaluate decides which level a session still holds for a
+// request and what the login flow must still ask. It knows nothing of HTTP,
+// protocols or authenticators, and reads no clock.
 package assurance
 
 import (
@@ -87,6 +89,39 @@ func (t *Table) Level(acr string) (Level, bool) {
 	l, ok := t.level[acr]
 	return l, ok
 }
+
+// MaxACRValuesLen is the longest acr_values ParseACRValues accepts, in bytes.
+const MaxACRValuesLen = 2048
+
+// ParseACRValues reads a space-separated acr_values (OIDC Core §3.1.2.1)
+// as a minimum level: the lowest level among the values t recognises.
+// Unknown values are ignored; ok is false when none is recognised or the
+// input is longer than MaxACRValuesLen. A nil t means the default acr
+// strings.
+func ParseACRValues(t *Table, acrValues string) (Level, bool) {
+	if len(acrValues) > MaxACRValuesLen {
+		return 0, false
+	}
+	if t == nil {
+		t = defaultTable
+	}
+	var lowest Level
+	for v := range strings.SplitSeq(acrValues, " ") {
+		if l, ok := t.level[v]; ok && (lowest == 0 || l < lowest) {
+			lowest = l
+		}
+	}
+	return lowest, lowest != 0
+}
+
+// defaultTable is NewTable(nil), for ParseACRValues with a nil table.
+var defaultTable = func() *Table {
+	t, err := NewTable(nil)
+	if err != nil {
+		panic("assurance: default acr table: " + err.Error())
+	}
+	return t
+}()
 
 // Supported lists the acr strings a portal may ask for, lowest level first.
 func (t *Table) Supported() []string {

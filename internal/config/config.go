@@ -46,7 +46,9 @@ type Config struct {
 	Session  SessionConfig  `yaml:"session"`
 	Login    LoginConfig    `yaml:"login"`
 	Tokens   TokensConfig   `yaml:"tokens"`
-	Log      LogConfig      `yaml:"log"`
+	// Assurance holds the acr string and freshness limits of each level.
+	Assurance AssuranceConfig `yaml:"assurance"`
+	Log       LogConfig       `yaml:"log"`
 }
 
 // ServerConfig is the HTTP side.
@@ -115,6 +117,31 @@ type TokensConfig struct {
 	PairwiseSecret string `yaml:"pairwise_secret"`
 }
 
+// AssuranceConfig describes the authentication levels (DESIGN.md).
+type AssuranceConfig struct {
+	Low         LevelConfig `yaml:"low"`
+	Substantial LevelConfig `yaml:"substantial"`
+	High        LevelConfig `yaml:"high"`
+	VeryHigh    LevelConfig `yaml:"very_high"`
+	// AccountFreshness is how recent a login must be for changes on the
+	// citizen's account page.
+	AccountFreshness time.Duration `yaml:"account_freshness"`
+}
+
+// LevelConfig is one level: the acr string portals see and ask for, and
+// how long the level lasts after the authentication (max_age) and after the
+// last activity (idle). Zero means no limit beyond the SSO session's.
+type LevelConfig struct {
+	ACR    string        `yaml:"acr"`
+	MaxAge time.Duration `yaml:"max_age"`
+	Idle   time.Duration `yaml:"idle"`
+}
+
+// Levels returns the four levels in order, 1 to 4.
+func (a AssuranceConfig) Levels() [4]LevelConfig {
+	return [4]LevelConfig{a.Low, a.Substantial, a.High, a.VeryHigh}
+}
+
 // LogConfig chooses the log format and level.
 type LogConfig struct {
 	Format string `yaml:"format"` // "json" or "text"
@@ -150,6 +177,13 @@ func Default() Config {
 			IDTokenLifetime:      10 * time.Minute,
 			RefreshTokenLifetime: 8 * time.Hour,
 			CodeLifetime:         time.Minute,
+		},
+		Assurance: AssuranceConfig{
+			Low:              LevelConfig{ACR: "urn:citizenid:loa:1"},
+			Substantial:      LevelConfig{ACR: "urn:citizenid:loa:2", MaxAge: 24 * time.Hour, Idle: time.Hour},
+			High:             LevelConfig{ACR: "urn:citizenid:loa:3", MaxAge: 12 * time.Hour, Idle: 15 * time.Minute},
+			VeryHigh:         LevelConfig{ACR: "urn:citizenid:loa:4", MaxAge: 12 * time.Hour, Idle: 15 * time.Minute},
+			AccountFreshness: 15 * time.Minute,
 		},
 		Log: LogConfig{Format: "text", Level: "info"},
 	}
@@ -420,6 +454,23 @@ func (c *Config) Validate() error {
 	case "debug", "info", "warn", "error":
 	default:
 		add("log.level %q: debug, info, warn or error", c.Log.Level)
+	}
+	seen := map[string]bool{}
+	for i, l := range c.Assurance.Levels() {
+		name := [...]string{"low", "substantial", "high", "very_high"}[i]
+		switch {
+		case strings.TrimSpace(l.ACR) == "":
+			add("assurance.%s.acr: must not be empty", name)
+		case seen[l.ACR]:
+			add("assurance.%s.acr %q: used by another level", name, l.ACR)
+		}
+		seen[l.ACR] = true
+		if l.MaxAge < 0 || l.Idle < 0 {
+			add("assurance.%s: max_age and idle must not be negative", name)
+		}
+	}
+	if c.Assurance.AccountFreshness <= 0 {
+		add("assurance.account_freshness: must be a positive duration")
 	}
 	if c.DataDir == "" {
 		add("data_dir: must not be empty")

@@ -5,13 +5,23 @@
 // the completed session back to the protocol. Protocol code never talks to
 // authenticators, and authenticators never know which protocol asked.
 //
-// States of a login transaction (state.go lists them):
+// States of a login transaction (state.go lists them). Every step returns
+// to one dispatcher (Engine.advance), which evaluates the session's events
+// against the request with assurance.Evaluate and picks the next state:
 //
-//	Begin ──session good enough──────────────────────────► protocol.Complete
-//	  │ prompt=none and no usable session ───────────────► protocol.Fail(login_required)
+//	Begin ──session good enough───────────────────────────────► protocol.Complete
+//	  │ prompt=none: no session → login_required; too low → interaction_required
+//	  │ the citizen has nothing that reaches the level ──────► protocol.Fail(unmet)
 //	  ▼
-//	StatePassword ──wrong / throttled──► StatePassword (same page, error)
-//	  │ right
+//	StatePassword ─(first factor missing or stale)
+//	  │ right password            ─wrong/throttled─► same page, error
 //	  ▼
-//	StateDone ── session created or extended ───────────► protocol.Complete
+//	StateTOTP ─(level 2 needed, or a fresh login of a citizen with a second factor)
+//	  │ right code                ─"use a recovery code"─► StateRecovery
+//	  │                                                   │ right code: app removed
+//	  │                                                   ▼
+//	  │                                              StateRecovered (re-enrol notice)
+//	  ▼                                                   │
+//	done: session created or extended (step-up keeps it) ◄┘──► protocol.Complete
+//	      or, if the level is still not reached ──────────────► protocol.Fail(unmet)
 package login

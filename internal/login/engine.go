@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/citizenid/citizenid/internal/assurance"
 	"github.com/citizenid/citizenid/internal/audit"
 	"github.com/citizenid/citizenid/internal/authn/password"
+	"github.com/citizenid/citizenid/internal/authn/totp"
 	"github.com/citizenid/citizenid/internal/server"
 	"github.com/citizenid/citizenid/internal/session"
 	"github.com/citizenid/citizenid/internal/store"
@@ -19,8 +21,9 @@ import (
 // Protocol is a protocol that hands requests to the engine.
 type Protocol interface {
 	// Complete answers the protocol request with the citizen's session
-	// (typically by redirecting back to the portal).
-	Complete(w http.ResponseWriter, r *http.Request, requestID string, sess *session.Session)
+	// and what it proves for this request (typically by redirecting back
+	// to the portal).
+	Complete(w http.ResponseWriter, r *http.Request, requestID string, sess *session.Session, res assurance.Result)
 	// Fail answers the protocol request with a standard error; reason is
 	// one of the Err* values of this package.
 	Fail(w http.ResponseWriter, r *http.Request, requestID string, reason error)
@@ -37,12 +40,15 @@ type Options struct {
 	Store        Store
 	Sessions     *session.Store
 	Hasher       *password.Hasher
+	TOTP         *totp.Authenticator
 	Audit        *audit.Logger
 	Renderer     *server.Renderer
 	Log          *slog.Logger
 	Cookie       CookieOptions
 	LoginTimeout time.Duration
-	// AccountThrottle applies per citizen number, IPThrottle per client address.
+	Limits       assurance.Limits
+	// AccountThrottle applies per citizen number (passwords) and per
+	// citizen (one-time codes); IPThrottle per client address.
 	AccountThrottle session.ThrottlePolicy
 	IPThrottle      session.ThrottlePolicy
 }
@@ -69,6 +75,9 @@ type Engine struct {
 
 // New returns an engine; protocols register with Register before serving.
 func New(o Options) *Engine {
+	if o.Limits == nil {
+		o.Limits = assurance.DefaultLimits()
+	}
 	return &Engine{o: o, protocols: map[string]Protocol{}}
 }
 
@@ -111,25 +120,33 @@ func (e *Engine) Peek(r *http.Request) *session.Session {
 	return sess
 }
 
-// Level is the level a session still holds. Until step-up arrives every
-// event is level 1 at most; the highest event level counts.
-func Level(sess *session.Session) assurance.Level {
-	var l assurance.Level
-	for _, ev := range sess.Events {
-		l = max(l, assurance.Level(ev.Level))
-	}
-	return l
+// Evaluate says what sess proves for req now.
+func (e *Engine) Evaluate(sess *session.Session, req Request) assurance.Result {
+	return e.evaluate(sess.Events, sess.PrevSeen, req)
 }
 
-// usable reports whether sess satisfies req without asking the citizen.
-func (e *Engine) usable(ctx context.Context, sess *session.Session, req Request) bool {
-	if sess == nil || Level(sess) < assurance.Low {
-		return false
+func (e *Engine) evaluate(events []session.AuthEvent, prevSeen time.Time, req Request) assurance.Result {
+	evs := make([]assurance.Event, len(events))
+	last := prevSeen
+	for i, ev := range events {
+		evs[i] = assurance.Event{Method: ev.Method, AMR: ev.AMR, Level: assurance.Level(ev.Level), SecondFactor: ev.SecondFactor, Time: ev.Time}
+		if ev.Time.After(last) {
+			last = ev.Time
+		}
 	}
-	if req.MaxAge != nil && e.o.Sessions.Now().Sub(sess.AuthTime()) > *req.MaxAge {
-		return false
+	now := e.o.Sessions.Now()
+	maxAge := req.MaxAge
+	if maxAge != nil && !req.Since.IsZero() {
+		m := max(*maxAge, now.Sub(req.Since))
+		maxAge = &m
 	}
-	c, err := e.o.Store.CitizenByID(ctx, sess.CitizenID)
+	return assurance.Evaluate(evs, last, assurance.Request{MinLevel: req.MinLevel, MaxAge: maxAge, ClientMaxAge: req.ClientMaxAge},
+		e.o.Limits, now)
+}
+
+// citizenOK reports whether the session's citizen may still log in.
+func (e *Engine) citizenOK(ctx context.Context, citizenID string) bool {
+	c, err := e.o.Store.CitizenByID(ctx, citizenID)
 	return err == nil && !c.Disabled
 }
 
@@ -141,49 +158,145 @@ func (e *Engine) Begin(w http.ResponseWriter, r *http.Request, req Request) {
 		e.o.Renderer.Error(w, r, http.StatusInternalServerError, server.Locale(r, req.UILocales), "err_generic")
 		return
 	}
+	req.MinLevel = max(req.MinLevel, assurance.Low)
 	sess := e.Session(r)
-	if e.usable(r.Context(), sess, req) {
-		p.Complete(w, r, req.RequestID, sess)
-		return
+	if sess != nil && !e.citizenOK(r.Context(), sess.CitizenID) {
+		sess = nil
+	}
+	if sess != nil {
+		if res := e.Evaluate(sess, req); res.Satisfied {
+			p.Complete(w, r, req.RequestID, sess, res)
+			return
+		}
 	}
 	if req.NoPrompt {
-		p.Fail(w, r, req.RequestID, ErrLoginRequired)
+		if sess == nil {
+			p.Fail(w, r, req.RequestID, ErrLoginRequired)
+		} else {
+			p.Fail(w, r, req.RequestID, ErrInteractionRequired)
+		}
 		return
 	}
 	txn := &Txn{
 		ID:        session.RandomToken(24),
-		State:     StatePassword,
 		Request:   req,
 		CreatedAt: e.o.Sessions.Now(),
 	}
-	if err := e.o.Sessions.Put(r.Context(), txnKind, txn.ID, txn, e.o.LoginTimeout); err != nil {
-		e.o.Log.ErrorContext(r.Context(), "store login transaction", "err", err)
-		e.o.Renderer.Error(w, r, http.StatusServiceUnavailable, server.Locale(r, req.UILocales), "err_generic")
+	if ValidCitizenNumber(req.LoginHint) {
+		txn.Number = req.LoginHint
+	}
+	if sess != nil {
+		txn.CitizenID = sess.CitizenID
+		if c, err := e.o.Store.CitizenByID(r.Context(), sess.CitizenID); err == nil {
+			txn.Number = c.Number
+		}
+	}
+	e.advance(w, r, txn, sess)
+}
+
+// advance is the dispatcher: from what the session and the transaction
+// prove, it decides the next state and saves the transaction, or finishes.
+func (e *Engine) advance(w http.ResponseWriter, r *http.Request, txn *Txn, sess *session.Session) {
+	ctx := r.Context()
+	next, done, err := e.next(ctx, txn, sess)
+	if errors.Is(err, ErrUnmet) && txn.Events == nil {
+		e.fail(w, r, txn, ErrUnmet)
+		return
+	} else if err != nil && !errors.Is(err, ErrUnmet) {
+		e.o.Log.ErrorContext(ctx, "login flow", "err", err)
+		e.o.Renderer.Error(w, r, http.StatusServiceUnavailable, server.Locale(r, txn.Request.UILocales), "err_generic")
+		return
+	}
+	if done || errors.Is(err, ErrUnmet) {
+		e.finish(w, r, txn, sess)
+		return
+	}
+	txn.State = next
+	if err := e.o.Sessions.Put(ctx, txnKind, txn.ID, txn, e.o.LoginTimeout); err != nil {
+		e.o.Log.ErrorContext(ctx, "store login transaction", "err", err)
+		e.o.Renderer.Error(w, r, http.StatusServiceUnavailable, server.Locale(r, txn.Request.UILocales), "err_generic")
 		return
 	}
 	http.Redirect(w, r, "/login/"+txn.ID, http.StatusSeeOther)
 }
 
+// events are the session's events of the transaction's citizen plus the
+// transaction's own.
+func (e *Engine) events(txn *Txn, sess *session.Session) ([]session.AuthEvent, time.Time) {
+	var evs []session.AuthEvent
+	var prev time.Time
+	if sess != nil && sess.CitizenID == txn.CitizenID {
+		evs = append(evs, sess.Events...)
+		prev = sess.PrevSeen
+	}
+	return append(evs, txn.Events...), prev
+}
+
+// next decides the next state. done means nothing more can or need be
+// asked; ErrUnmet means the level cannot be reached by this citizen.
+func (e *Engine) next(ctx context.Context, txn *Txn, sess *session.Session) (State, bool, error) {
+	if txn.State == StateRecovered {
+		return "", true, nil
+	}
+	if txn.CitizenID == "" {
+		return StatePassword, false, nil
+	}
+	evs, prev := e.events(txn, sess)
+	res := e.evaluate(evs, prev, txn.Request)
+	hasTOTP, err := e.o.TOTP.Enrolled(ctx, txn.CitizenID)
+	if err != nil {
+		return "", false, err
+	}
+	if res.Satisfied {
+		if txn.FreshLogin && hasTOTP && res.Level < assurance.Substantial && !e.skipsSecondFactor(ctx, txn.CitizenID) {
+			return StateTOTP, false, nil
+		}
+		return "", true, nil
+	}
+	switch {
+	case txn.Request.MinLevel > assurance.Substantial:
+		return "", false, ErrUnmet // no level-3/4 authenticators yet
+	case res.NeedFirstFactor:
+		if txn.Request.MinLevel >= assurance.Substantial && !hasTOTP {
+			return "", false, ErrUnmet
+		}
+		return StatePassword, false, nil
+	case res.NeedSecondFactor && hasTOTP:
+		return StateTOTP, false, nil
+	default:
+		return "", false, ErrUnmet
+	}
+}
+
+func (e *Engine) skipsSecondFactor(ctx context.Context, citizenID string) bool {
+	c, err := e.o.Store.CitizenByID(ctx, citizenID)
+	return err == nil && c.SkipSecondFactor
+}
+
+func (e *Engine) fail(w http.ResponseWriter, r *http.Request, txn *Txn, reason error) {
+	p, ok := e.protocols[txn.Request.Protocol]
+	if !ok {
+		e.o.Renderer.Error(w, r, http.StatusInternalServerError, server.Locale(r, nil), "err_generic")
+		return
+	}
+	e.o.Sessions.DeleteValue(r.Context(), txnKind, txn.ID)
+	p.Fail(w, r, txn.Request.RequestID, reason)
+}
+
 func (e *Engine) loadTxn(w http.ResponseWriter, r *http.Request) (*Txn, bool) {
 	id := r.PathValue("txn")
 	txn := new(Txn)
-	err := e.o.Sessions.GetValue(r.Context(), txnKind, id, txn)
-	if err == nil && len(id) < 64 {
-		return txn, true
-	}
-	if !errors.Is(err, session.ErrNotFound) && err != nil {
-		e.o.Log.ErrorContext(r.Context(), "load login transaction", "err", err)
+	if len(id) < 64 {
+		err := e.o.Sessions.GetValue(r.Context(), txnKind, id, txn)
+		if err == nil {
+			return txn, true
+		}
+		if !errors.Is(err, session.ErrNotFound) {
+			e.o.Log.ErrorContext(r.Context(), "load login transaction", "err", err)
+		}
 	}
 	e.o.Renderer.Error(w, r, http.StatusNotFound, server.Locale(r, nil), "err_txn_expired")
 	return nil, false
-}
-
-// passwordPage is the view model of login.html.
-type passwordPage struct {
-	Action     string
-	ClientName string
-	Number     string
-	Error      string
 }
 
 func (e *Engine) show(w http.ResponseWriter, r *http.Request) {
@@ -191,19 +304,33 @@ func (e *Engine) show(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	number := ""
-	if ValidCitizenNumber(txn.Request.LoginHint) {
-		number = txn.Request.LoginHint
-	}
-	e.renderPassword(w, r, txn, http.StatusOK, number, "")
+	e.render(w, r, txn, http.StatusOK, "")
 }
 
-func (e *Engine) renderPassword(w http.ResponseWriter, r *http.Request, txn *Txn, status int, number, errMsg string) {
+// stepPage is the view model of the login pages.
+type stepPage struct {
+	Action     string
+	Step       State
+	ClientName string
+	Number     string
+	Error      string
+}
+
+var pageOf = map[State]struct{ page, title string }{
+	StatePassword:  {"login", "login_title"},
+	StateTOTP:      {"login_totp", "totp_title"},
+	StateRecovery:  {"login_recovery", "recovery_title"},
+	StateRecovered: {"login_recovered", "recovered_title"},
+}
+
+func (e *Engine) render(w http.ResponseWriter, r *http.Request, txn *Txn, status int, errMsg string) {
 	lang := server.Locale(r, txn.Request.UILocales)
-	e.o.Renderer.Render(w, r, status, "login", lang, "login_title", passwordPage{
+	pg := pageOf[txn.State]
+	e.o.Renderer.Render(w, r, status, pg.page, lang, pg.title, stepPage{
 		Action:     "/login/" + txn.ID,
+		Step:       txn.State,
 		ClientName: txn.Request.ClientName,
-		Number:     number,
+		Number:     txn.Number,
 		Error:      errMsg,
 	})
 }
@@ -215,36 +342,83 @@ func (e *Engine) submit(w http.ResponseWriter, r *http.Request) {
 	}
 	lang := server.Locale(r, txn.Request.UILocales)
 	if err := r.ParseForm(); err != nil {
-		e.renderPassword(w, r, txn, http.StatusBadRequest, "", e.o.Renderer.T(lang, "err_form"))
+		e.render(w, r, txn, http.StatusBadRequest, e.o.Renderer.T(lang, "err_form"))
 		return
 	}
+	// A form from another step (back button, second tab) is shown the current step.
+	if step := r.PostForm.Get("step"); step != "" && State(step) != txn.State {
+		http.Redirect(w, r, "/login/"+txn.ID, http.StatusSeeOther)
+		return
+	}
+	switch txn.State {
+	case StatePassword:
+		e.submitPassword(w, r, txn, lang)
+	case StateTOTP:
+		if r.PostForm.Get("use") == "recovery" {
+			txn.State = StateRecovery
+			e.save(w, r, txn)
+			return
+		}
+		e.submitCode(w, r, txn, lang, false)
+	case StateRecovery:
+		e.submitCode(w, r, txn, lang, true)
+	case StateRecovered:
+		e.advance(w, r, txn, e.Session(r))
+	default:
+		e.o.Renderer.Error(w, r, http.StatusBadRequest, lang, "err_txn_expired")
+	}
+}
+
+func (e *Engine) save(w http.ResponseWriter, r *http.Request, txn *Txn) {
+	if err := e.o.Sessions.Put(r.Context(), txnKind, txn.ID, txn, e.o.LoginTimeout); err != nil {
+		e.o.Renderer.Error(w, r, http.StatusServiceUnavailable, server.Locale(r, txn.Request.UILocales), "err_generic")
+		return
+	}
+	http.Redirect(w, r, "/login/"+txn.ID, http.StatusSeeOther)
+}
+
+// throttled checks the keys and, when the caller must wait, answers with
+// the step's page and 429. It reports whether it answered.
+func (e *Engine) throttled(w http.ResponseWriter, r *http.Request, txn *Txn, lang string, ev audit.Event, checks map[string]session.ThrottlePolicy) bool {
+	ctx := r.Context()
+	var wait time.Duration
+	for key, p := range checks {
+		d, err := e.o.Sessions.RetryAfter(ctx, key, p)
+		if err != nil {
+			e.o.Log.ErrorContext(ctx, "throttle check", "err", err)
+			e.o.Renderer.Error(w, r, http.StatusServiceUnavailable, lang, "err_generic")
+			return true
+		}
+		wait = max(wait, d)
+	}
+	if wait <= 0 {
+		return false
+	}
+	ev.Outcome = "throttled"
+	ev.Details["retry_after"] = wait.Round(time.Second).String()
+	e.o.Audit.Record(ctx, ev)
+	w.Header().Set("Retry-After", fmt.Sprint(int(wait.Seconds()+0.999)))
+	e.render(w, r, txn, http.StatusTooManyRequests, fmt.Sprintf(e.o.Renderer.T(lang, "err_throttled"), humanDuration(wait, lang)))
+	return true
+}
+
+func (e *Engine) submitPassword(w http.ResponseWriter, r *http.Request, txn *Txn, lang string) {
 	form, problem := parsePasswordForm(r.PostForm)
 	if problem == "err_number_format" || problem == "err_form" {
-		e.renderPassword(w, r, txn, http.StatusBadRequest, "", e.o.Renderer.T(lang, problem))
+		e.render(w, r, txn, http.StatusBadRequest, e.o.Renderer.T(lang, problem))
 		return
 	}
 	ctx := r.Context()
 	ip := server.ClientIP(ctx)
 	ev := audit.Event{Actor: "anonymous", Action: "login.password", ClientIP: ip,
 		Details: map[string]string{"citizen_number": audit.MaskNumber(form.Number), "client": txn.Request.ClientID}}
+	txn.Number = form.Number
 
 	// Throttling: per account and per address, checked before any hashing.
 	acctKey, ipKey := "acct:"+session.Hash(form.Number), "ip:"+ip
-	wait, err := e.retryAfter(ctx, acctKey, ipKey)
-	if err != nil {
-		e.o.Log.ErrorContext(ctx, "throttle check", "err", err)
-		e.o.Renderer.Error(w, r, http.StatusServiceUnavailable, lang, "err_generic")
+	if e.throttled(w, r, txn, lang, ev, map[string]session.ThrottlePolicy{acctKey: e.o.AccountThrottle, ipKey: e.o.IPThrottle}) {
 		return
 	}
-	if wait > 0 {
-		ev.Outcome, ev.Details["retry_after"] = "throttled", wait.Round(time.Second).String()
-		e.o.Audit.Record(ctx, ev)
-		w.Header().Set("Retry-After", fmt.Sprint(int(wait.Seconds()+0.999)))
-		e.renderPassword(w, r, txn, http.StatusTooManyRequests, form.Number,
-			fmt.Sprintf(e.o.Renderer.T(lang, "err_throttled"), humanDuration(wait, lang)))
-		return
-	}
-
 	citizen, err := e.check(ctx, form, problem)
 	if err != nil {
 		ev.Outcome, ev.Details["reason"] = "failure", err.Error()
@@ -258,24 +432,86 @@ func (e *Engine) submit(w http.ResponseWriter, r *http.Request) {
 		if errors.Is(err, errDisabled) {
 			msg = "err_disabled"
 		}
-		e.renderPassword(w, r, txn, http.StatusUnauthorized, form.Number, e.o.Renderer.T(lang, msg))
+		e.render(w, r, txn, http.StatusUnauthorized, e.o.Renderer.T(lang, msg))
 		return
 	}
 	e.o.Sessions.ResetFailures(ctx, acctKey)
 	ev.Outcome, ev.Actor, ev.Target = "success", "citizen:"+citizen.ID, "citizen:"+citizen.ID
 	e.o.Audit.Record(ctx, ev)
 
+	if txn.CitizenID != citizen.ID {
+		txn.Events = nil // another citizen's earlier steps do not count
+	}
 	txn.CitizenID = citizen.ID
-	txn.Events = append(txn.Events, session.AuthEvent{Method: assurance.AMRPassword, Level: int(assurance.Low), Time: e.o.Sessions.Now()})
-	txn.State = StateDone
-	e.finish(w, r, txn)
+	txn.FreshLogin = true
+	txn.Events = append(txn.Events, session.AuthEvent{Method: assurance.AMRPassword, AMR: []string{assurance.AMRPassword},
+		Level: int(assurance.Low), Time: e.o.Sessions.Now()})
+	e.advance(w, r, txn, e.Session(r))
+}
+
+// submitCode checks a one-time code from the app, or a recovery code.
+func (e *Engine) submitCode(w http.ResponseWriter, r *http.Request, txn *Txn, lang string, recovery bool) {
+	ctx := r.Context()
+	if len(r.PostForm["code"]) != 1 {
+		e.render(w, r, txn, http.StatusBadRequest, e.o.Renderer.T(lang, "err_form"))
+		return
+	}
+	code := r.PostForm.Get("code")
+	action := "login.totp"
+	if recovery {
+		action = "login.recovery"
+	}
+	ev := audit.Event{Actor: "citizen:" + txn.CitizenID, Action: action, Target: "citizen:" + txn.CitizenID,
+		ClientIP: server.ClientIP(ctx), Details: map[string]string{"client": txn.Request.ClientID}}
+	key := "otp:" + txn.CitizenID
+	if e.throttled(w, r, txn, lang, ev, map[string]session.ThrottlePolicy{key: e.o.AccountThrottle}) {
+		return
+	}
+	var err error
+	if recovery {
+		err = e.o.TOTP.UseRecoveryCode(ctx, txn.CitizenID, code)
+	} else {
+		err = e.o.TOTP.Verify(ctx, txn.CitizenID, code)
+	}
+	if err != nil {
+		ev.Outcome, ev.Details["reason"] = "failure", err.Error()
+		e.o.Audit.Record(ctx, ev)
+		if !errors.Is(err, totp.ErrInvalidCode) && !errors.Is(err, totp.ErrReplayed) && !errors.Is(err, totp.ErrNotEnrolled) {
+			e.o.Log.ErrorContext(ctx, "check one-time code", "err", err)
+			e.o.Renderer.Error(w, r, http.StatusServiceUnavailable, lang, "err_generic")
+			return
+		}
+		e.o.Sessions.Fail(ctx, key, e.o.AccountThrottle)
+		e.render(w, r, txn, http.StatusUnauthorized, e.o.Renderer.T(lang, "err_code"))
+		return
+	}
+	e.o.Sessions.ResetFailures(ctx, key)
+	ev.Outcome = "success"
+	e.o.Audit.Record(ctx, ev)
+	now := e.o.Sessions.Now()
+	if !recovery {
+		txn.Events = append(txn.Events, session.AuthEvent{Method: assurance.AMROTP, AMR: []string{assurance.AMROTP},
+			Level: int(assurance.Substantial), SecondFactor: true, Time: now})
+		e.advance(w, r, txn, e.Session(r))
+		return
+	}
+	// A recovery code restores access at level 1 only and forces the
+	// citizen to set up a new authenticator: the old one is removed.
+	txn.Events = append(txn.Events, session.AuthEvent{Method: "recovery", Level: int(assurance.Low), SecondFactor: true, Time: now})
+	if err := e.o.TOTP.Remove(ctx, txn.CitizenID); err != nil {
+		e.o.Log.ErrorContext(ctx, "remove authenticator after recovery", "err", err)
+	}
+	e.o.Audit.Record(ctx, audit.Event{Actor: "citizen:" + txn.CitizenID, Action: "totp.remove", Target: "citizen:" + txn.CitizenID,
+		Outcome: "success", ClientIP: server.ClientIP(ctx), Details: map[string]string{"reason": "recovery code used"}})
+	txn.State = StateRecovered
+	e.save(w, r, txn)
 }
 
 var (
-	errUnknown   = errors.New("unknown citizen")
-	errPassword  = errors.New("wrong password")
-	errDisabled  = errors.New("account disabled")
-	errNoPasswrd = errors.New("no password set")
+	errUnknown    = errors.New("unknown citizen")
+	errPassword   = errors.New("wrong password")
+	errDisabled   = errors.New("account disabled")
+	errNoPassword = errors.New("no password set")
 )
 
 // check verifies the password, spending the same time whether or not the
@@ -295,7 +531,7 @@ func (e *Engine) check(ctx context.Context, f passwordForm, problem string) (*st
 	hash, err := e.o.Store.PasswordHash(ctx, c.ID)
 	if errors.Is(err, store.ErrNotFound) {
 		e.o.Hasher.VerifyDummy(f.Password)
-		return c, errNoPasswrd
+		return c, errNoPassword
 	} else if err != nil {
 		return c, fmt.Errorf("load password: %w", err)
 	}
@@ -319,59 +555,69 @@ func (e *Engine) check(ctx context.Context, f passwordForm, problem string) (*st
 	return c, nil
 }
 
-func (e *Engine) retryAfter(ctx context.Context, acctKey, ipKey string) (time.Duration, error) {
-	a, err := e.o.Sessions.RetryAfter(ctx, acctKey, e.o.AccountThrottle)
-	if err != nil {
-		return 0, err
-	}
-	b, err := e.o.Sessions.RetryAfter(ctx, ipKey, e.o.IPThrottle)
-	return max(a, b), err
-}
-
 // finish turns the transaction into an SSO session and hands it back to the
 // protocol. A session of the same citizen is extended, never replaced, so
 // step-up keeps it; any other session in this browser is ended.
-func (e *Engine) finish(w http.ResponseWriter, r *http.Request, txn *Txn) {
+func (e *Engine) finish(w http.ResponseWriter, r *http.Request, txn *Txn, sess *session.Session) {
 	ctx := r.Context()
 	lang := server.Locale(r, txn.Request.UILocales)
-	// Single use: whoever deletes the transaction first completes it.
-	var taken Txn
-	if err := e.o.Sessions.Take(ctx, txnKind, txn.ID, &taken); err != nil {
-		e.o.Renderer.Error(w, r, http.StatusConflict, lang, "err_txn_expired")
-		return
+	// Single use: whoever deletes the transaction first completes it. A
+	// transaction that was never stored (Begin went straight here) has
+	// nothing to take.
+	if txn.State != "" {
+		var taken Txn
+		if err := e.o.Sessions.Take(ctx, txnKind, txn.ID, &taken); err != nil {
+			e.o.Renderer.Error(w, r, http.StatusConflict, lang, "err_txn_expired")
+			return
+		}
 	}
-	sess := e.Session(r)
+	var out *session.Session
 	if sess != nil && sess.CitizenID == txn.CitizenID {
 		updated, err := e.o.Sessions.Update(ctx, sess, func(s *session.Session) error {
-			s.Events = append(s.Events, txn.Events...)
+			s.Events = mergeEvents(s.Events, txn.Events)
 			return nil
 		})
 		if err == nil {
-			e.complete(w, r, txn, updated)
+			out = updated
+		} else {
+			e.o.Log.WarnContext(ctx, "extend session failed, starting a new one", "err", err)
+		}
+	}
+	if out == nil {
+		if sess != nil {
+			e.o.Sessions.Delete(ctx, sess)
+		}
+		cookie, created, err := e.o.Sessions.Create(ctx, txn.CitizenID, txn.Events)
+		if err != nil {
+			e.o.Log.ErrorContext(ctx, "create session", "err", err)
+			e.o.Renderer.Error(w, r, http.StatusServiceUnavailable, lang, "err_generic")
 			return
 		}
-		e.o.Log.WarnContext(ctx, "extend session failed, starting a new one", "err", err)
+		e.setCookie(w, cookie)
+		out = created
 	}
-	if sess != nil {
-		e.o.Sessions.Delete(ctx, sess)
-	}
-	cookie, created, err := e.o.Sessions.Create(ctx, txn.CitizenID, txn.Events)
-	if err != nil {
-		e.o.Log.ErrorContext(ctx, "create session", "err", err)
-		e.o.Renderer.Error(w, r, http.StatusServiceUnavailable, lang, "err_generic")
-		return
-	}
-	e.setCookie(w, cookie)
-	e.complete(w, r, txn, created)
-}
-
-func (e *Engine) complete(w http.ResponseWriter, r *http.Request, txn *Txn, sess *session.Session) {
 	p, ok := e.protocols[txn.Request.Protocol]
 	if !ok {
-		e.o.Renderer.Error(w, r, http.StatusInternalServerError, server.Locale(r, nil), "err_generic")
+		e.o.Renderer.Error(w, r, http.StatusInternalServerError, lang, "err_generic")
 		return
 	}
-	p.Complete(w, r, txn.Request.RequestID, sess)
+	res := e.Evaluate(out, txn.Request)
+	if !res.Satisfied {
+		p.Fail(w, r, txn.Request.RequestID, ErrUnmet)
+		return
+	}
+	p.Complete(w, r, txn.Request.RequestID, out, res)
+}
+
+// mergeEvents appends new events, keeping only the latest event of each
+// method so a long session does not grow without bound.
+func mergeEvents(old, add []session.AuthEvent) []session.AuthEvent {
+	out := slices.Clone(old)
+	for _, ev := range add {
+		out = slices.DeleteFunc(out, func(o session.AuthEvent) bool { return o.Method == ev.Method })
+		out = append(out, ev)
+	}
+	return out
 }
 
 func (e *Engine) setCookie(w http.ResponseWriter, value string) {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/citizenid/citizenid/internal/assurance"
 	"github.com/citizenid/citizenid/internal/session"
 )
 
@@ -12,10 +13,15 @@ import (
 type State string
 
 const (
-	// StatePassword asks for citizen number and password.
+	// StatePassword asks for citizen number and password (first factor).
 	StatePassword State = "password"
-	// StateDone: the transaction completed; it is deleted right after.
-	StateDone State = "done"
+	// StateTOTP asks for a code from the authenticator app (second factor).
+	StateTOTP State = "totp"
+	// StateRecovery asks for a recovery code instead of the app's code.
+	StateRecovery State = "recovery"
+	// StateRecovered tells the citizen a recovery code was used and the
+	// app must be set up again, then continues.
+	StateRecovered State = "recovered"
 )
 
 // Errors a protocol receives through Fail.
@@ -24,6 +30,10 @@ var (
 	ErrLoginRequired = errors.New("login required")
 	// ErrAccessDenied: the citizen's account cannot be used.
 	ErrAccessDenied = errors.New("access denied")
+	// ErrInteractionRequired: prompt=none and the session's level is too low.
+	ErrInteractionRequired = errors.New("interaction required")
+	// ErrUnmet: the citizen has no authenticator that reaches the level.
+	ErrUnmet = errors.New("unmet authentication requirements")
 )
 
 // Request is what a protocol asks of the engine.
@@ -32,12 +42,19 @@ type Request struct {
 	RequestID  string // the protocol's own request identifier
 	ClientID   string
 	ClientName string
-	// MaxAge, when set, is the longest time since the citizen last
-	// authenticated that the request accepts (prompt=login means 0).
-	MaxAge    *time.Duration
-	NoPrompt  bool // prompt=none
-	LoginHint string
-	UILocales []string
+	// MinLevel is the authentication level the request needs.
+	MinLevel assurance.Level
+	// MaxAge, when set, is the longest time since an authentication that
+	// the request accepts (prompt=login means 0). Authentications after
+	// Since (when the portal made the request) always count, so a citizen
+	// who has just logged in for this request is not asked again.
+	MaxAge *time.Duration
+	Since  time.Time
+	// ClientMaxAge is the client's configured maximum authentication age.
+	ClientMaxAge time.Duration
+	NoPrompt     bool // prompt=none
+	LoginHint    string
+	UILocales    []string
 }
 
 // Txn is a login transaction, kept in Redis for the login timeout.
@@ -46,8 +63,12 @@ type Txn struct {
 	State     State               `json:"state"`
 	Request   Request             `json:"request"`
 	CitizenID string              `json:"citizen_id,omitempty"`
+	Number    string              `json:"number,omitempty"` // prefilled on the password page
 	Events    []session.AuthEvent `json:"events,omitempty"`
-	CreatedAt time.Time           `json:"created_at"`
+	// FreshLogin is set once a first factor was given in this transaction:
+	// a citizen with a second factor is then asked for it (DESIGN.md).
+	FreshLogin bool      `json:"fresh_login,omitempty"`
+	CreatedAt  time.Time `json:"created_at"`
 }
 
 const txnKind = "lt"

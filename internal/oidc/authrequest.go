@@ -21,21 +21,24 @@ import (
 
 // authRequest is a pending authorization request, kept in Redis.
 type authRequest struct {
-	ID                  string    `json:"id"`
-	ClientID            string    `json:"client_id"`
-	RedirectURI         string    `json:"redirect_uri"`
-	State               string    `json:"state,omitempty"`
-	Nonce               string    `json:"nonce,omitempty"`
-	Scopes              []string  `json:"scopes"`
-	ResponseType        string    `json:"response_type"`
-	ResponseMode        string    `json:"response_mode,omitempty"`
-	CodeChallenge       string    `json:"code_challenge,omitempty"`
-	CodeChallengeMethod string    `json:"code_challenge_method,omitempty"`
-	Prompt              []string  `json:"prompt,omitempty"`
-	MaxAge              *uint     `json:"max_age,omitempty"`
-	LoginHint           string    `json:"login_hint,omitempty"`
-	UILocales           []string  `json:"ui_locales,omitempty"`
-	CreatedAt           time.Time `json:"created_at"`
+	ID                  string   `json:"id"`
+	ClientID            string   `json:"client_id"`
+	RedirectURI         string   `json:"redirect_uri"`
+	State               string   `json:"state,omitempty"`
+	Nonce               string   `json:"nonce,omitempty"`
+	Scopes              []string `json:"scopes"`
+	ResponseType        string   `json:"response_type"`
+	ResponseMode        string   `json:"response_mode,omitempty"`
+	CodeChallenge       string   `json:"code_challenge,omitempty"`
+	CodeChallengeMethod string   `json:"code_challenge_method,omitempty"`
+	Prompt              []string `json:"prompt,omitempty"`
+	MaxAge              *uint    `json:"max_age,omitempty"`
+	LoginHint           string   `json:"login_hint,omitempty"`
+	UILocales           []string `json:"ui_locales,omitempty"`
+	// MinLevel is the level the portal requires: the highest of acr_values
+	// (its lowest listed level), an essential acr claim and the client's minimum.
+	MinLevel  int       `json:"min_level"`
+	CreatedAt time.Time `json:"created_at"`
 
 	// Set when the login completes.
 	Done_     bool      `json:"done,omitempty"`
@@ -103,6 +106,10 @@ func (s *storage) CreateAuthRequest(ctx context.Context, req *zoidc.AuthRequest,
 	case len(req.State) > 2048 || len(req.Nonce) > 2048 || len(req.LoginHint) > 256:
 		return nil, zoidc.ErrInvalidRequest().WithDescription("a parameter is too long")
 	}
+	minLevel, err := s.p.requestedLevel(ctx, req, c)
+	if err != nil {
+		return nil, err
+	}
 	var locales []string
 	if req.UILocales != nil {
 		for _, t := range req.UILocales {
@@ -124,6 +131,7 @@ func (s *storage) CreateAuthRequest(ctx context.Context, req *zoidc.AuthRequest,
 		MaxAge:              req.MaxAge,
 		LoginHint:           req.LoginHint,
 		UILocales:           locales,
+		MinLevel:            int(minLevel),
 		CreatedAt:           s.p.now(),
 	}
 	if err := s.p.o.Sessions.Put(ctx, kindAuthRequest, a.ID, a, s.p.o.AuthRequestTTL); err != nil {
@@ -236,34 +244,27 @@ func (p *Provider) beginLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	req := login.Request{
-		Protocol:   "oidc",
-		RequestID:  a.ID,
-		ClientID:   c.c.ID,
-		ClientName: c.c.Name,
-		NoPrompt:   slices.Contains(a.Prompt, zoidc.PromptNone),
-		LoginHint:  a.LoginHint,
-		UILocales:  a.UILocales,
+		Protocol:     "oidc",
+		RequestID:    a.ID,
+		ClientID:     c.c.ID,
+		ClientName:   c.c.Name,
+		MinLevel:     assurance.Level(a.MinLevel),
+		ClientMaxAge: c.c.MaxAuthAge,
+		NoPrompt:     slices.Contains(a.Prompt, zoidc.PromptNone),
+		LoginHint:    a.LoginHint,
+		UILocales:    a.UILocales,
 	}
 	// The library turns prompt=login into max_age=0.
-	maxAge := time.Duration(-1)
 	if a.MaxAge != nil {
-		maxAge = time.Duration(*a.MaxAge) * time.Second
-	}
-	if c.c.MaxAuthAge > 0 && (maxAge < 0 || c.c.MaxAuthAge < maxAge) {
-		maxAge = c.c.MaxAuthAge
-	}
-	if maxAge >= 0 {
-		// A login that happened after this request was made is fresh
-		// enough whatever max_age says (prompt=login must not loop).
-		fresh := max(maxAge, p.now().Sub(a.CreatedAt))
-		req.MaxAge = &fresh
+		maxAge := time.Duration(*a.MaxAge) * time.Second
+		req.MaxAge, req.Since = &maxAge, a.CreatedAt
 	}
 	p.o.Login.Begin(w, r, req)
 }
 
 // Complete implements login.Protocol: bind the session to the request and
 // continue to the library's callback, which issues the code.
-func (p *Provider) Complete(w http.ResponseWriter, r *http.Request, id string, sess *session.Session) {
+func (p *Provider) Complete(w http.ResponseWriter, r *http.Request, id string, sess *session.Session, res assurance.Result) {
 	ctx := r.Context()
 	a := new(authRequest)
 	var cl *client
@@ -277,14 +278,13 @@ func (p *Provider) Complete(w http.ResponseWriter, r *http.Request, id string, s
 		if err != nil {
 			return err
 		}
-		level := login.Level(sess)
 		a.Done_ = true
 		a.CitizenID = sess.CitizenID
 		a.Subject = p.subject(cl.c, citizen)
 		a.SessionID = sess.SID
-		a.AuthTime = sess.AuthTime()
-		a.ACR = p.o.ACR.ACR(level)
-		a.AMR = amrOf(sess.Events)
+		a.AuthTime = res.AuthTime
+		a.ACR = p.o.ACR.ACR(res.Level) // the level actually reached, never an echo
+		a.AMR = res.AMR
 		return nil
 	})
 	if err != nil {
@@ -314,6 +314,12 @@ func (p *Provider) Fail(w http.ResponseWriter, r *http.Request, id string, reaso
 	switch {
 	case errors.Is(reason, login.ErrLoginRequired):
 		e = zoidc.ErrLoginRequired()
+	case errors.Is(reason, login.ErrInteractionRequired):
+		e = zoidc.ErrInteractionRequired().WithDescription("the session's authentication level is below what the client requires")
+	case errors.Is(reason, login.ErrUnmet):
+		// OpenID Connect Core 1.0 errata set 2, §3.1.2.6.
+		e = &zoidc.Error{ErrorType: "unmet_authentication_requirements",
+			Description: "the citizen has no authenticator that reaches the requested level"}
 	case errors.Is(reason, login.ErrAccessDenied):
 		e = zoidc.ErrAccessDenied()
 	default:
@@ -321,18 +327,6 @@ func (p *Provider) Fail(w http.ResponseWriter, r *http.Request, id string, reaso
 	}
 	p.st.DeleteAuthRequest(r.Context(), id)
 	op.AuthRequestError(w, r, a, e, p.op)
-}
-
-func amrOf(events []session.AuthEvent) []string {
-	var parts [][]string
-	for _, e := range events {
-		parts = append(parts, []string{e.Method})
-	}
-	amr := assurance.AMR(parts...)
-	if len(amr) > 1 {
-		amr = append(amr, assurance.AMRMFA)
-	}
-	return amr
 }
 
 // client loads an enabled client.

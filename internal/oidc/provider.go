@@ -98,7 +98,7 @@ func New(o Options) (*Provider, error) {
 // Mount registers the endpoints.
 func (p *Provider) Mount(mux *http.ServeMux) {
 	lib := http.Handler(p.op)
-	mux.Handle("/.well-known/openid-configuration", lib)
+	mux.Handle("/.well-known/openid-configuration", p.discovery(lib))
 	mux.Handle(pathAuthorize, p.precheckAuthorize(lib))
 	mux.Handle(pathCallback, lib)
 	mux.Handle(pathToken, lib)

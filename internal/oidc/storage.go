@@ -278,7 +278,8 @@ func (p *Provider) precheckAuthorize(next http.Handler) http.Handler {
 			p.o.Renderer.Error(w, r, http.StatusBadRequest, lang, "err_redirect_uri")
 			return
 		}
-		next.ServeHTTP(w, r)
+		ctx := context.WithValue(r.Context(), claimsKey{}, p.parseClaimsParam(r.Form.Get("claims")))
+		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
 

@@ -19,11 +19,13 @@ import (
 var ErrNotFound = errors.New("session: not found")
 
 // AuthEvent is one authentication that happened in a session; each keeps
-// its own time so levels can decay independently.
+// its own time so levels can decay independently (see assurance.Event).
 type AuthEvent struct {
-	Method string    `json:"method"` // "pwd", "otp", ...
-	Level  int       `json:"level"`
-	Time   time.Time `json:"time"`
+	Method       string    `json:"method"` // "pwd", "otp", "recovery", ...
+	AMR          []string  `json:"amr,omitempty"`
+	Level        int       `json:"level"`
+	SecondFactor bool      `json:"second_factor,omitempty"`
+	Time         time.Time `json:"time"`
 }
 
 // Session is an SSO session.
@@ -35,6 +37,9 @@ type Session struct {
 	LastSeen  time.Time   `json:"last_seen"`
 	// Clients lists every relying party that received tokens in this session.
 	Clients []string `json:"clients,omitempty"`
+	// PrevSeen is LastSeen as it was before this request touched the
+	// session: the last activity that idle limits are measured from.
+	PrevSeen time.Time `json:"-"`
 
 	key string // Redis key, derived from the cookie
 }
@@ -183,6 +188,7 @@ func (s *Store) load(ctx context.Context, c redis.Cmdable, key string) (*Session
 		return nil, fmt.Errorf("decode session: %w", err)
 	}
 	sess.key = key
+	sess.PrevSeen = sess.LastSeen
 	now := s.now()
 	if now.Sub(sess.LastSeen) >= s.opts.IdleTimeout || now.Sub(sess.CreatedAt) >= s.opts.AbsoluteTimeout {
 		return nil, ErrNotFound

@@ -46,8 +46,13 @@ type Citizen struct {
 	Phone         string
 	IdentityLevel int // 1 self-asserted, 2 proofed
 	Disabled      bool
-	CreatedAt     time.Time
-	UpdatedAt     time.Time
+	// SkipSecondFactor false (the default): once the citizen has a second
+	// factor, every fresh login asks for it. True: the citizen chose not to
+	// be asked at every login (a portal that needs a higher level still
+	// gets it through step-up).
+	SkipSecondFactor bool
+	CreatedAt        time.Time
+	UpdatedAt        time.Time
 }
 
 // Client is an OpenID Connect relying party (a portal).
@@ -110,6 +115,18 @@ type RefreshToken struct {
 	ExpiresAt time.Time
 	UsedAt    time.Time // zero until rotated
 	RevokedAt time.Time // zero unless revoked
+}
+
+// TOTPCredential is a citizen's time-based one-time-password authenticator
+// (RFC 6238); a citizen has at most one.
+type TOTPCredential struct {
+	CitizenID   string
+	Secret      []byte    // sealed with the master key (keys.Sealer); the store never sees it in clear
+	Confirmed   bool      // counts as a second factor only once confirmed with a valid code
+	LastStep    int64     // last accepted time step; codes of this step or an earlier one are refused
+	CreatedAt   time.Time // filled from the store's clock when zero
+	ConfirmedAt time.Time // zero until confirmed
+	LastUsedAt  time.Time // zero until a code is accepted
 }
 
 // AuditEvent is one entry of the append-only, hash-chained audit log.
@@ -213,6 +230,46 @@ type RefreshTokens interface {
 	DeleteExpiredRefreshTokens(ctx context.Context, before time.Time) (int64, error)
 }
 
+// TOTPs stores TOTP credentials.
+type TOTPs interface {
+	// PutTOTP creates or replaces the citizen's TOTP credential (enrolment
+	// restarts). It does not touch the citizen's recovery codes.
+	// ErrNotFound when the citizen does not exist.
+	PutTOTP(ctx context.Context, c *TOTPCredential) error
+	// TOTP returns the citizen's credential, confirmed or not; ErrNotFound
+	// when the citizen has none.
+	TOTP(ctx context.Context, citizenID string) (*TOTPCredential, error)
+	// UpdateTOTP reads the credential, applies fn and writes it back in one
+	// transaction. Updates of one citizen's credential are serialised: fn
+	// always sees what the previous update wrote, so two updates that each
+	// raise LastStep from the same value cannot both succeed. An error from
+	// fn is returned as is and nothing is written; fn may not change
+	// CitizenID. ErrNotFound when the citizen has no credential.
+	UpdateTOTP(ctx context.Context, citizenID string, fn func(c *TOTPCredential) error) error
+	// DeleteTOTP removes the credential and the citizen's recovery codes in
+	// one transaction. ErrNotFound (and nothing removed) when the citizen has
+	// no credential.
+	DeleteTOTP(ctx context.Context, citizenID string) error
+}
+
+// RecoveryCodes stores the hashes of single-use recovery codes. The store
+// compares hashes only; hashing is the caller's.
+type RecoveryCodes interface {
+	// ReplaceRecoveryCodes deletes every code of the citizen, used or not,
+	// and stores these hashes as unused, in one transaction. An empty list
+	// only deletes. ErrNotFound when the citizen does not exist;
+	// ErrConflict (and nothing changed) when a hash appears twice.
+	ReplaceRecoveryCodes(ctx context.Context, citizenID string, hashes []string) error
+	// UseRecoveryCode marks the citizen's unused code with this hash as used
+	// at now. ErrNotFound when there is no such unused code (wrong, already
+	// used, or another citizen's); of concurrent uses of one code exactly
+	// one succeeds.
+	UseRecoveryCode(ctx context.Context, citizenID, hash string, now time.Time) error
+	// RecoveryCodesLeft counts the citizen's unused codes (0 for an unknown
+	// citizen).
+	RecoveryCodesLeft(ctx context.Context, citizenID string) (int, error)
+}
+
 // Audit is the append-only audit log.
 type Audit interface {
 	// AppendAudit assigns Seq, PrevHash and Hash and appends e in one
@@ -231,6 +288,8 @@ type Store interface {
 	Clients
 	SigningKeys
 	RefreshTokens
+	TOTPs
+	RecoveryCodes
 	Audit
 	// Ping reports whether the database answers.
 	Ping(ctx context.Context) error

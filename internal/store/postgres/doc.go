@@ -4,7 +4,9 @@
 //
 // It owns the SQL for each store operation, how concurrent writers are
 // serialised (row locks with SELECT ... FOR UPDATE for read-modify-write,
-// conditional UPDATEs for refresh-token rotation, transaction-scoped advisory
+// conditional UPDATEs for refresh-token rotation and recovery-code use, a
+// FOR NO KEY UPDATE lock on the citizen's row around changes to the set of
+// recovery codes, transaction-scoped advisory
 // locks for the audit chain and the signing-key set) and the application of
 // the migrations/postgres schema under a session advisory lock, so that
 // several nodes may start, and migrate, at once.

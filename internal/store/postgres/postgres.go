@@ -176,12 +176,13 @@ type scanner interface{ Scan(dest ...any) error }
 
 // Citizens.
 
-const citizenColumns = `id, number, name, birthdate, email, phone, identity_level, disabled, created_at, updated_at`
+const citizenColumns = `id, number, name, birthdate, email, phone, identity_level, disabled, skip_second_factor,
+	created_at, updated_at`
 
 func scanCitizen(r scanner) (*store.Citizen, error) {
 	var c store.Citizen
 	if err := r.Scan(&c.ID, &c.Number, &c.Name, &c.Birthdate, &c.Email, &c.Phone,
-		&c.IdentityLevel, &c.Disabled, &c.CreatedAt, &c.UpdatedAt); err != nil {
+		&c.IdentityLevel, &c.Disabled, &c.SkipSecondFactor, &c.CreatedAt, &c.UpdatedAt); err != nil {
 		return nil, err
 	}
 	c.CreatedAt = c.CreatedAt.UTC()
@@ -207,8 +208,9 @@ func (s *Store) CreateCitizen(ctx context.Context, c *store.Citizen, passwordHas
 	}
 	normCitizen(c)
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		_, err := tx.Exec(ctx, `INSERT INTO citizens (`+citizenColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-			c.ID, c.Number, c.Name, c.Birthdate, c.Email, c.Phone, c.IdentityLevel, c.Disabled, c.CreatedAt, c.UpdatedAt)
+		_, err := tx.Exec(ctx, `INSERT INTO citizens (`+citizenColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+			c.ID, c.Number, c.Name, c.Birthdate, c.Email, c.Phone, c.IdentityLevel, c.Disabled, c.SkipSecondFactor,
+			c.CreatedAt, c.UpdatedAt)
 		if err != nil || passwordHash == "" {
 			return err
 		}
@@ -284,8 +286,9 @@ func (s *Store) UpdateCitizen(ctx context.Context, id string, fn func(c *store.C
 		}
 		normCitizen(c)
 		_, err = tx.Exec(ctx, `UPDATE citizens SET number = $1, name = $2, birthdate = $3, email = $4, phone = $5,
-			identity_level = $6, disabled = $7, created_at = $8, updated_at = $9 WHERE id = $10`,
-			c.Number, c.Name, c.Birthdate, c.Email, c.Phone, c.IdentityLevel, c.Disabled, c.CreatedAt, c.UpdatedAt, id)
+			identity_level = $6, disabled = $7, skip_second_factor = $8, created_at = $9, updated_at = $10 WHERE id = $11`,
+			c.Number, c.Name, c.Birthdate, c.Email, c.Phone, c.IdentityLevel, c.Disabled, c.SkipSecondFactor,
+			c.CreatedAt, c.UpdatedAt, id)
 		return err
 	})
 	if fnErr != nil {
@@ -706,6 +709,173 @@ func (s *Store) DeleteExpiredRefreshTokens(ctx context.Context, before time.Time
 		return 0, wrap(err, "delete expired refresh tokens")
 	}
 	return tag.RowsAffected(), nil
+}
+
+// TOTP credentials.
+
+const totpColumns = `citizen_id, secret, confirmed, last_step, created_at, confirmed_at, last_used_at`
+
+func scanTOTP(r scanner) (*store.TOTPCredential, error) {
+	var c store.TOTPCredential
+	var confirmed, lastUsed pgtype.Timestamptz
+	if err := r.Scan(&c.CitizenID, &c.Secret, &c.Confirmed, &c.LastStep, &c.CreatedAt, &confirmed, &lastUsed); err != nil {
+		return nil, err
+	}
+	c.CreatedAt = c.CreatedAt.UTC()
+	c.ConfirmedAt = fromNull(confirmed)
+	c.LastUsedAt = fromNull(lastUsed)
+	return &c, nil
+}
+
+func normTOTP(c *store.TOTPCredential) {
+	c.CreatedAt = norm(c.CreatedAt)
+	c.ConfirmedAt = norm(c.ConfirmedAt)
+	c.LastUsedAt = norm(c.LastUsedAt)
+}
+
+// PutTOTP creates or replaces the citizen's TOTP credential.
+func (s *Store) PutTOTP(ctx context.Context, c *store.TOTPCredential) error {
+	if c.CitizenID == "" {
+		return errors.New("put totp: citizen id is required")
+	}
+	if c.CreatedAt.IsZero() {
+		c.CreatedAt = s.now()
+	}
+	normTOTP(c)
+	_, err := s.pool.Exec(ctx, `INSERT INTO totp_credentials (`+totpColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7)
+		ON CONFLICT (citizen_id) DO UPDATE SET secret = excluded.secret, confirmed = excluded.confirmed,
+		last_step = excluded.last_step, created_at = excluded.created_at, confirmed_at = excluded.confirmed_at,
+		last_used_at = excluded.last_used_at`,
+		c.CitizenID, nonNilBytes(c.Secret), c.Confirmed, c.LastStep, c.CreatedAt, nullTime(c.ConfirmedAt),
+		nullTime(c.LastUsedAt))
+	if err != nil {
+		return wrap(err, "put totp of citizen %s", c.CitizenID)
+	}
+	return nil
+}
+
+// TOTP returns the citizen's TOTP credential.
+func (s *Store) TOTP(ctx context.Context, citizenID string) (*store.TOTPCredential, error) {
+	c, err := scanTOTP(s.pool.QueryRow(ctx, `SELECT `+totpColumns+` FROM totp_credentials WHERE citizen_id = $1`, citizenID))
+	if err != nil {
+		return nil, wrap(err, "totp of citizen %s", citizenID)
+	}
+	return c, nil
+}
+
+// UpdateTOTP reads the credential under a row lock (SELECT ... FOR UPDATE),
+// applies fn and writes it back in one transaction.
+func (s *Store) UpdateTOTP(ctx context.Context, citizenID string, fn func(c *store.TOTPCredential) error) error {
+	var fnErr error
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		c, err := scanTOTP(tx.QueryRow(ctx, `SELECT `+totpColumns+` FROM totp_credentials WHERE citizen_id = $1 FOR UPDATE`,
+			citizenID))
+		if err != nil {
+			return err
+		}
+		if err := fn(c); err != nil {
+			fnErr = err
+			return err
+		}
+		if c.CitizenID != citizenID {
+			return errors.New("citizen id cannot change")
+		}
+		normTOTP(c)
+		_, err = tx.Exec(ctx, `UPDATE totp_credentials SET secret = $2, confirmed = $3, last_step = $4,
+			created_at = $5, confirmed_at = $6, last_used_at = $7 WHERE citizen_id = $1`,
+			citizenID, nonNilBytes(c.Secret), c.Confirmed, c.LastStep, c.CreatedAt, nullTime(c.ConfirmedAt),
+			nullTime(c.LastUsedAt))
+		return err
+	})
+	if fnErr != nil {
+		return fnErr
+	}
+	if err != nil {
+		return wrap(err, "update totp of citizen %s", citizenID)
+	}
+	return nil
+}
+
+// lockCitizen takes a row lock on the citizen that serialises changes to
+// the citizen's set of recovery codes (it does not block the key-share
+// locks of foreign-key checks). pgx.ErrNoRows when the citizen is unknown.
+func lockCitizen(ctx context.Context, tx pgx.Tx, citizenID string) error {
+	var one int
+	return tx.QueryRow(ctx, `SELECT 1 FROM citizens WHERE id = $1 FOR NO KEY UPDATE`, citizenID).Scan(&one)
+}
+
+// DeleteTOTP removes the credential and the citizen's recovery codes.
+func (s *Store) DeleteTOTP(ctx context.Context, citizenID string) error {
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if err := lockCitizen(ctx, tx, citizenID); err != nil {
+			return err
+		}
+		tag, err := tx.Exec(ctx, `DELETE FROM totp_credentials WHERE citizen_id = $1`, citizenID)
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 0 {
+			return store.ErrNotFound
+		}
+		_, err = tx.Exec(ctx, `DELETE FROM recovery_codes WHERE citizen_id = $1`, citizenID)
+		return err
+	})
+	if err != nil {
+		return wrap(err, "delete totp of citizen %s", citizenID)
+	}
+	return nil
+}
+
+// Recovery codes.
+
+// ReplaceRecoveryCodes deletes the citizen's codes and stores these hashes.
+func (s *Store) ReplaceRecoveryCodes(ctx context.Context, citizenID string, hashes []string) error {
+	now := s.now()
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if err := lockCitizen(ctx, tx, citizenID); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM recovery_codes WHERE citizen_id = $1`, citizenID); err != nil {
+			return err
+		}
+		if len(hashes) == 0 {
+			return nil
+		}
+		_, err := tx.Exec(ctx, `INSERT INTO recovery_codes (citizen_id, hash, created_at)
+			SELECT $1, h, $3 FROM unnest($2::text[]) AS h`, citizenID, hashes, now)
+		return err
+	})
+	if err != nil {
+		return wrap(err, "replace recovery codes of citizen %s", citizenID)
+	}
+	return nil
+}
+
+// UseRecoveryCode marks the unused code with this hash as used. Of
+// concurrent uses, the first to update the row holds its lock until commit;
+// the others then re-check used_at against the committed row and update
+// nothing.
+func (s *Store) UseRecoveryCode(ctx context.Context, citizenID, hash string, now time.Time) error {
+	tag, err := s.pool.Exec(ctx, `UPDATE recovery_codes SET used_at = $1
+		WHERE citizen_id = $2 AND hash = $3 AND used_at IS NULL`, norm(now), citizenID, hash)
+	if err != nil {
+		return wrap(err, "use recovery code of citizen %s", citizenID)
+	}
+	if tag.RowsAffected() == 0 {
+		return fmt.Errorf("use recovery code of citizen %s: %w", citizenID, store.ErrNotFound)
+	}
+	return nil
+}
+
+// RecoveryCodesLeft counts the citizen's unused codes.
+func (s *Store) RecoveryCodesLeft(ctx context.Context, citizenID string) (int, error) {
+	var n int
+	err := s.pool.QueryRow(ctx, `SELECT count(*) FROM recovery_codes WHERE citizen_id = $1 AND used_at IS NULL`,
+		citizenID).Scan(&n)
+	if err != nil {
+		return 0, wrap(err, "count recovery codes of citizen %s", citizenID)
+	}
+	return n, nil
 }
 
 // Audit.

@@ -245,13 +245,14 @@ type scanner interface{ Scan(dest ...any) error }
 
 // Citizens.
 
-const citizenColumns = `id, number, name, birthdate, email, phone, identity_level, disabled, created_at, updated_at`
+const citizenColumns = `id, number, name, birthdate, email, phone, identity_level, disabled, skip_second_factor,
+	created_at, updated_at`
 
 func scanCitizen(r scanner) (*store.Citizen, error) {
 	var c store.Citizen
 	var created, updated string
 	if err := r.Scan(&c.ID, &c.Number, &c.Name, &c.Birthdate, &c.Email, &c.Phone,
-		&c.IdentityLevel, &c.Disabled, &created, &updated); err != nil {
+		&c.IdentityLevel, &c.Disabled, &c.SkipSecondFactor, &created, &updated); err != nil {
 		return nil, err
 	}
 	var err error
@@ -283,8 +284,8 @@ func (s *Store) CreateCitizen(ctx context.Context, c *store.Citizen, passwordHas
 	}
 	normCitizen(c)
 	err := s.write(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO citizens (`+citizenColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			c.ID, c.Number, c.Name, c.Birthdate, c.Email, c.Phone, c.IdentityLevel, c.Disabled,
+		_, err := tx.ExecContext(ctx, `INSERT INTO citizens (`+citizenColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			c.ID, c.Number, c.Name, c.Birthdate, c.Email, c.Phone, c.IdentityLevel, c.Disabled, c.SkipSecondFactor,
 			encTime(c.CreatedAt), encTime(c.UpdatedAt))
 		if err != nil || passwordHash == "" {
 			return err
@@ -363,8 +364,8 @@ func (s *Store) UpdateCitizen(ctx context.Context, id string, fn func(c *store.C
 		}
 		normCitizen(c)
 		_, err = tx.ExecContext(ctx, `UPDATE citizens SET number = ?, name = ?, birthdate = ?, email = ?, phone = ?,
-			identity_level = ?, disabled = ?, created_at = ?, updated_at = ? WHERE id = ?`,
-			c.Number, c.Name, c.Birthdate, c.Email, c.Phone, c.IdentityLevel, c.Disabled,
+			identity_level = ?, disabled = ?, skip_second_factor = ?, created_at = ?, updated_at = ? WHERE id = ?`,
+			c.Number, c.Name, c.Birthdate, c.Email, c.Phone, c.IdentityLevel, c.Disabled, c.SkipSecondFactor,
 			encTime(c.CreatedAt), encTime(c.UpdatedAt), id)
 		return err
 	})
@@ -872,6 +873,183 @@ func (s *Store) DeleteExpiredRefreshTokens(ctx context.Context, before time.Time
 	})
 	if err != nil {
 		return 0, wrap(err, "delete expired refresh tokens")
+	}
+	return n, nil
+}
+
+// TOTP credentials.
+
+const totpColumns = `citizen_id, secret, confirmed, last_step, created_at, confirmed_at, last_used_at`
+
+func scanTOTP(r scanner) (*store.TOTPCredential, error) {
+	var c store.TOTPCredential
+	var created string
+	var confirmed, lastUsed sql.NullString
+	if err := r.Scan(&c.CitizenID, &c.Secret, &c.Confirmed, &c.LastStep, &created, &confirmed, &lastUsed); err != nil {
+		return nil, err
+	}
+	var err error
+	if c.CreatedAt, err = decTime(created); err != nil {
+		return nil, err
+	}
+	if c.ConfirmedAt, err = decNullTime(confirmed); err != nil {
+		return nil, err
+	}
+	if c.LastUsedAt, err = decNullTime(lastUsed); err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+func normTOTP(c *store.TOTPCredential) {
+	c.CreatedAt = norm(c.CreatedAt)
+	c.ConfirmedAt = norm(c.ConfirmedAt)
+	c.LastUsedAt = norm(c.LastUsedAt)
+}
+
+// PutTOTP creates or replaces the citizen's TOTP credential.
+func (s *Store) PutTOTP(ctx context.Context, c *store.TOTPCredential) error {
+	if c.CitizenID == "" {
+		return errors.New("put totp: citizen id is required")
+	}
+	if c.CreatedAt.IsZero() {
+		c.CreatedAt = s.now()
+	}
+	normTOTP(c)
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO totp_credentials (`+totpColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (citizen_id) DO UPDATE SET secret = excluded.secret, confirmed = excluded.confirmed,
+			last_step = excluded.last_step, created_at = excluded.created_at, confirmed_at = excluded.confirmed_at,
+			last_used_at = excluded.last_used_at`,
+			c.CitizenID, nonNilBytes(c.Secret), c.Confirmed, c.LastStep, encTime(c.CreatedAt),
+			encNullTime(c.ConfirmedAt), encNullTime(c.LastUsedAt))
+		return err
+	})
+	if err != nil {
+		return wrap(err, "put totp of citizen %s", c.CitizenID)
+	}
+	return nil
+}
+
+// TOTP returns the citizen's TOTP credential.
+func (s *Store) TOTP(ctx context.Context, citizenID string) (*store.TOTPCredential, error) {
+	c, err := scanTOTP(s.db.QueryRowContext(ctx, `SELECT `+totpColumns+` FROM totp_credentials WHERE citizen_id = ?`, citizenID))
+	if err != nil {
+		return nil, wrap(err, "totp of citizen %s", citizenID)
+	}
+	return c, nil
+}
+
+// UpdateTOTP reads the credential, applies fn and writes it back in one
+// write transaction; write transactions are serialised.
+func (s *Store) UpdateTOTP(ctx context.Context, citizenID string, fn func(c *store.TOTPCredential) error) error {
+	var fnErr error
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		c, err := scanTOTP(tx.QueryRowContext(ctx, `SELECT `+totpColumns+` FROM totp_credentials WHERE citizen_id = ?`, citizenID))
+		if err != nil {
+			return err
+		}
+		if err := fn(c); err != nil {
+			fnErr = err
+			return err
+		}
+		if c.CitizenID != citizenID {
+			return errors.New("citizen id cannot change")
+		}
+		normTOTP(c)
+		_, err = tx.ExecContext(ctx, `UPDATE totp_credentials SET secret = ?, confirmed = ?, last_step = ?,
+			created_at = ?, confirmed_at = ?, last_used_at = ? WHERE citizen_id = ?`,
+			nonNilBytes(c.Secret), c.Confirmed, c.LastStep, encTime(c.CreatedAt), encNullTime(c.ConfirmedAt),
+			encNullTime(c.LastUsedAt), citizenID)
+		return err
+	})
+	if fnErr != nil {
+		return fnErr
+	}
+	if err != nil {
+		return wrap(err, "update totp of citizen %s", citizenID)
+	}
+	return nil
+}
+
+// DeleteTOTP removes the credential and the citizen's recovery codes.
+func (s *Store) DeleteTOTP(ctx context.Context, citizenID string) error {
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM totp_credentials WHERE citizen_id = ?`, citizenID)
+		if err != nil {
+			return err
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			return store.ErrNotFound
+		}
+		_, err = tx.ExecContext(ctx, `DELETE FROM recovery_codes WHERE citizen_id = ?`, citizenID)
+		return err
+	})
+	if err != nil {
+		return wrap(err, "delete totp of citizen %s", citizenID)
+	}
+	return nil
+}
+
+// Recovery codes.
+
+// ReplaceRecoveryCodes deletes the citizen's codes and stores these hashes.
+func (s *Store) ReplaceRecoveryCodes(ctx context.Context, citizenID string, hashes []string) error {
+	now := encTime(s.now())
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		var one int
+		if err := tx.QueryRowContext(ctx, `SELECT 1 FROM citizens WHERE id = ?`, citizenID).Scan(&one); err != nil {
+			return err // sql.ErrNoRows becomes ErrNotFound
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM recovery_codes WHERE citizen_id = ?`, citizenID); err != nil {
+			return err
+		}
+		for _, h := range hashes {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO recovery_codes (citizen_id, hash, created_at) VALUES (?, ?, ?)`,
+				citizenID, h, now); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return wrap(err, "replace recovery codes of citizen %s", citizenID)
+	}
+	return nil
+}
+
+// UseRecoveryCode marks the unused code with this hash as used.
+func (s *Store) UseRecoveryCode(ctx context.Context, citizenID, hash string, now time.Time) error {
+	var n int64
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE recovery_codes SET used_at = ?
+			WHERE citizen_id = ? AND hash = ? AND used_at IS NULL`, encTime(now), citizenID, hash)
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	if err != nil {
+		return wrap(err, "use recovery code of citizen %s", citizenID)
+	}
+	if n == 0 {
+		return fmt.Errorf("use recovery code of citizen %s: %w", citizenID, store.ErrNotFound)
+	}
+	return nil
+}
+
+// RecoveryCodesLeft counts the citizen's unused codes.
+func (s *Store) RecoveryCodesLeft(ctx context.Context, citizenID string) (int, error) {
+	var n int
+	err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM recovery_codes WHERE citizen_id = ? AND used_at IS NULL`,
+		citizenID).Scan(&n)
+	if err != nil {
+		return 0, wrap(err, "count recovery codes of citizen %s", citizenID)
 	}
 	return n, nil
 }

@@ -32,6 +32,10 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"SigningKeysConcurrent", testSigningKeysConcurrent},
 		{"RefreshTokens", testRefreshTokens},
 		{"RefreshTokensConcurrentRotation", testConcurrentRotation},
+		{"TOTP", testTOTP},
+		{"TOTPConcurrentUpdate", testTOTPConcurrentUpdate},
+		{"RecoveryCodes", testRecoveryCodes},
+		{"RecoveryCodesConcurrentUse", testRecoveryCodesConcurrentUse},
 		{"Audit", testAudit},
 		{"AuditConcurrent", testAuditConcurrent},
 		{"AuditFilter", testAuditFilter},
@@ -273,13 +277,14 @@ func testCitizens(t *testing.T, newStore func(t *testing.T) store.Store) {
 			got.Name = "Nguyễn Thị Bình"
 			got.IdentityLevel = 1
 			got.Disabled = true
+			got.SkipSecondFactor = true
 			return nil
 		})
 		must(t, "update citizen", err)
 		got, err := s.CitizenByID(ctx, c.ID)
 		must(t, "citizen by id", err)
 		want := *c
-		want.Name, want.IdentityLevel, want.Disabled = "Nguyễn Thị Bình", 1, true
+		want.Name, want.IdentityLevel, want.Disabled, want.SkipSecondFactor = "Nguyễn Thị Bình", 1, true, true
 		want.UpdatedAt = got.UpdatedAt
 		check(t, "updated citizen", normCitizen(*got), normCitizen(want))
 		if got.UpdatedAt.Equal(normTime(c.UpdatedAt)) {
@@ -338,6 +343,38 @@ func testCitizens(t *testing.T, newStore func(t *testing.T) store.Store) {
 		wantErr(t, "duplicate create with password", s.CreateCitizen(ctx, dup, "$argon2id$hash-2"), store.ErrConflict)
 		_, err = s.PasswordHash(ctx, dup.ID)
 		wantErr(t, "password of the refused citizen", err, store.ErrNotFound)
+	})
+
+	t.Run("second-factor setting", func(t *testing.T) {
+		// The default asks for the second factor; both values round-trip
+		// through create, read and update.
+		if c := newCitizen("x"); c.SkipSecondFactor {
+			t.Fatalf("new citizen SkipSecondFactor: got true, want the zero value false")
+		}
+		skip := newCitizen("001090000004")
+		skip.SkipSecondFactor = true
+		must(t, "create citizen skipping the second factor", s.CreateCitizen(ctx, skip, ""))
+		got, err := s.CitizenByNumber(ctx, skip.Number)
+		must(t, "citizen by number", err)
+		check(t, "citizen skipping the second factor", normCitizen(*got), normCitizen(*skip))
+		for _, want := range []bool{false, true, false} {
+			must(t, "update citizen", s.UpdateCitizen(ctx, skip.ID, func(got *store.Citizen) error {
+				got.SkipSecondFactor = want
+				return nil
+			}))
+			got, err := s.CitizenByID(ctx, skip.ID)
+			must(t, "citizen by id", err)
+			if got.SkipSecondFactor != want {
+				t.Errorf("SkipSecondFactor after update: got %v, want %v", got.SkipSecondFactor, want)
+			}
+		}
+		list, err := s.ListCitizens(ctx, "", 0)
+		must(t, "list citizens", err)
+		for _, l := range list {
+			if l.ID == skip.ID && l.SkipSecondFactor {
+				t.Errorf("listed SkipSecondFactor: got true, want false")
+			}
+		}
 	})
 
 	t.Run("update cannot change id", func(t *testing.T) {

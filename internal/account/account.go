@@ -1,0 +1,274 @@
+// Package account is the citizen's self-service: /account/security, where
+// a citizen sets up or removes the authenticator app, keeps the
+// "second factor on every login" setting, and logs out. Sensitive changes
+// need a fresh login at the right level, got through the login engine as
+// the "account" protocol, so the citizen is asked only what is missing.
+// It does not authenticate anyone itself.
+package account
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"html/template"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/citizenid/citizenid/internal/assurance"
+	"github.com/citizenid/citizenid/internal/audit"
+	"github.com/citizenid/citizenid/internal/authn/totp"
+	"github.com/citizenid/citizenid/internal/login"
+	"github.com/citizenid/citizenid/internal/server"
+	"github.com/citizenid/citizenid/internal/session"
+	"github.com/citizenid/citizenid/internal/store"
+)
+
+// Options configures the account pages.
+type Options struct {
+	Store    store.Citizens
+	Login    *login.Engine
+	Sessions *session.Store
+	TOTP     *totp.Authenticator
+	Audit    *audit.Logger
+	Renderer *server.Renderer
+	Log      *slog.Logger
+	// Fresh is how recent the login must be for account changes.
+	Fresh time.Duration
+}
+
+// Account serves the citizen's pages.
+type Account struct{ o Options }
+
+// New returns the account pages and registers the "account" protocol.
+func New(o Options) *Account {
+	if o.Fresh == 0 {
+		o.Fresh = 15 * time.Minute
+	}
+	a := &Account{o: o}
+	o.Login.Register("account", a)
+	return a
+}
+
+const securityPath = "/account/security"
+
+// Mount registers the pages.
+func (a *Account) Mount(mux *http.ServeMux) {
+	forms := http.NewCrossOriginProtection()
+	post := func(pattern string, h http.HandlerFunc) { mux.Handle("POST "+pattern, forms.Handler(h)) }
+	mux.HandleFunc("GET /account", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, securityPath, http.StatusSeeOther)
+	})
+	mux.HandleFunc("GET "+securityPath, a.security)
+	post(securityPath+"/totp", a.beginTOTP)
+	post(securityPath+"/totp/confirm", a.confirmTOTP)
+	post(securityPath+"/totp/remove", a.removeTOTP)
+	post(securityPath+"/second-factor", a.secondFactor)
+	post("/account/logout", a.logout)
+}
+
+// require returns the session when it holds level at most Fresh old;
+// otherwise it sends the citizen through the login engine and returns nil.
+func (a *Account) require(w http.ResponseWriter, r *http.Request, level assurance.Level) *session.Session {
+	fresh := a.o.Fresh
+	req := login.Request{Protocol: "account", RequestID: securityPath, MinLevel: level, MaxAge: &fresh, ClientName: ""}
+	if sess := a.o.Login.Session(r); sess != nil {
+		if a.o.Login.Evaluate(sess, req).Satisfied {
+			return sess
+		}
+	}
+	a.o.Login.Begin(w, r, req)
+	return nil
+}
+
+// Complete implements login.Protocol: back to the account page.
+func (a *Account) Complete(w http.ResponseWriter, r *http.Request, returnTo string, _ *session.Session, _ assurance.Result) {
+	if !strings.HasPrefix(returnTo, "/account/") {
+		returnTo = securityPath
+	}
+	http.Redirect(w, r, returnTo, http.StatusSeeOther)
+}
+
+// Fail implements login.Protocol.
+func (a *Account) Fail(w http.ResponseWriter, r *http.Request, _ string, reason error) {
+	key := "err_generic"
+	if errors.Is(reason, login.ErrUnmet) {
+		key = "err_account_level"
+	}
+	a.o.Renderer.Error(w, r, http.StatusForbidden, server.Locale(r, nil), key)
+}
+
+// securityPage is the view model of account_security.html.
+type securityPage struct {
+	Name             string
+	TOTPEnrolled     bool
+	RecoveryLeft     int
+	SkipSecondFactor bool
+	Enrolment        *enrolmentView
+	RecoveryCodes    []string
+	Message          string
+	Error            string
+}
+
+type enrolmentView struct {
+	Secret string
+	URL    template.URL // otpauth://, allowed explicitly: html/template would strip the scheme
+	QR     template.URL // data:image/png;base64,…
+}
+
+func (a *Account) security(w http.ResponseWriter, r *http.Request) {
+	sess := a.require(w, r, assurance.Low)
+	if sess == nil {
+		return
+	}
+	a.render(w, r, sess, http.StatusOK, securityPage{Message: a.flash(r)})
+}
+
+func (a *Account) flash(r *http.Request) string {
+	switch r.URL.Query().Get("done") {
+	case "removed":
+		return "msg_totp_removed"
+	case "setting":
+		return "msg_setting_saved"
+	}
+	return ""
+}
+
+func (a *Account) render(w http.ResponseWriter, r *http.Request, sess *session.Session, status int, pg securityPage) {
+	ctx := r.Context()
+	lang := server.Locale(r, nil)
+	c, err := a.o.Store.CitizenByID(ctx, sess.CitizenID)
+	if err != nil {
+		a.o.Renderer.Error(w, r, http.StatusServiceUnavailable, lang, "err_generic")
+		return
+	}
+	pg.Name = c.Name
+	pg.SkipSecondFactor = c.SkipSecondFactor
+	if pg.TOTPEnrolled, err = a.o.TOTP.Enrolled(ctx, c.ID); err != nil {
+		a.o.Renderer.Error(w, r, http.StatusServiceUnavailable, lang, "err_generic")
+		return
+	}
+	if pg.TOTPEnrolled {
+		pg.RecoveryLeft, _ = a.o.TOTP.RecoveryCodesLeft(ctx, c.ID)
+	}
+	if pg.Message != "" {
+		pg.Message = a.o.Renderer.T(lang, pg.Message)
+	}
+	if pg.Error != "" {
+		pg.Error = a.o.Renderer.T(lang, pg.Error)
+	}
+	a.o.Renderer.Render(w, r, status, "account_security", lang, "account_title", pg)
+}
+
+func (a *Account) record(ctx context.Context, sess *session.Session, action string) {
+	a.o.Audit.Record(ctx, audit.Event{Actor: "citizen:" + sess.CitizenID, Action: action, Target: "citizen:" + sess.CitizenID,
+		Outcome: "success", ClientIP: server.ClientIP(ctx)})
+}
+
+func (a *Account) beginTOTP(w http.ResponseWriter, r *http.Request) {
+	sess := a.require(w, r, assurance.Low)
+	if sess == nil {
+		return
+	}
+	ctx := r.Context()
+	c, err := a.o.Store.CitizenByID(ctx, sess.CitizenID)
+	if err != nil {
+		a.o.Renderer.Error(w, r, http.StatusServiceUnavailable, server.Locale(r, nil), "err_generic")
+		return
+	}
+	en, err := a.o.TOTP.BeginEnrolment(ctx, c.ID, audit.MaskNumber(c.Number))
+	if errors.Is(err, totp.ErrAlreadyEnrolled) {
+		http.Redirect(w, r, securityPath, http.StatusSeeOther)
+		return
+	} else if err != nil {
+		a.o.Log.ErrorContext(ctx, "begin TOTP enrolment", "err", err)
+		a.o.Renderer.Error(w, r, http.StatusServiceUnavailable, server.Locale(r, nil), "err_generic")
+		return
+	}
+	a.render(w, r, sess, http.StatusOK, securityPage{Enrolment: view(en)})
+}
+
+func view(en *totp.Enrolment) *enrolmentView {
+	return &enrolmentView{
+		Secret: en.Secret,
+		URL:    template.URL(en.URL),
+		QR:     template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(en.QRCodePNG)),
+	}
+}
+
+func (a *Account) confirmTOTP(w http.ResponseWriter, r *http.Request) {
+	sess := a.require(w, r, assurance.Low)
+	if sess == nil {
+		return
+	}
+	ctx := r.Context()
+	codes, err := a.o.TOTP.ConfirmEnrolment(ctx, sess.CitizenID, r.PostFormValue("code"))
+	switch {
+	case errors.Is(err, totp.ErrInvalidCode) || errors.Is(err, totp.ErrReplayed):
+		// Show the same secret again so the citizen can retry.
+		a.render(w, r, sess, http.StatusUnprocessableEntity, securityPage{Error: "err_code", Enrolment: a.pending(ctx, sess)})
+		return
+	case err != nil:
+		a.o.Log.ErrorContext(ctx, "confirm TOTP enrolment", "err", err)
+		http.Redirect(w, r, securityPath, http.StatusSeeOther)
+		return
+	}
+	a.record(ctx, sess, "totp.enrol")
+	a.render(w, r, sess, http.StatusOK, securityPage{RecoveryCodes: codes, Message: "msg_totp_enrolled"})
+}
+
+// pending re-renders an unconfirmed enrolment, if the authenticator can.
+func (a *Account) pending(ctx context.Context, sess *session.Session) *enrolmentView {
+	en, err := a.o.TOTP.PendingEnrolment(ctx, sess.CitizenID)
+	if err != nil {
+		return nil
+	}
+	return view(en)
+}
+
+func (a *Account) removeTOTP(w http.ResponseWriter, r *http.Request) {
+	sess := a.require(w, r, assurance.Substantial)
+	if sess == nil {
+		return
+	}
+	ctx := r.Context()
+	if err := a.o.TOTP.Remove(ctx, sess.CitizenID); err != nil && !errors.Is(err, totp.ErrNotEnrolled) {
+		a.o.Log.ErrorContext(ctx, "remove TOTP", "err", err)
+		a.o.Renderer.Error(w, r, http.StatusServiceUnavailable, server.Locale(r, nil), "err_generic")
+		return
+	}
+	a.record(ctx, sess, "totp.remove")
+	http.Redirect(w, r, securityPath+"?done=removed", http.StatusSeeOther)
+}
+
+func (a *Account) secondFactor(w http.ResponseWriter, r *http.Request) {
+	skip := r.PostFormValue("always") != "on"
+	// Relaxing the rule needs the second factor itself; tightening it does not.
+	level := assurance.Low
+	if skip {
+		level = assurance.Substantial
+	}
+	sess := a.require(w, r, level)
+	if sess == nil {
+		return
+	}
+	ctx := r.Context()
+	err := a.o.Store.UpdateCitizen(ctx, sess.CitizenID, func(c *store.Citizen) error {
+		c.SkipSecondFactor = skip
+		return nil
+	})
+	if err != nil {
+		a.o.Renderer.Error(w, r, http.StatusServiceUnavailable, server.Locale(r, nil), "err_generic")
+		return
+	}
+	a.record(ctx, sess, "account.second_factor_setting")
+	http.Redirect(w, r, securityPath+"?done=setting", http.StatusSeeOther)
+}
+
+func (a *Account) logout(w http.ResponseWriter, r *http.Request) {
+	if sess := a.o.Login.EndSession(w, r); sess != nil {
+		a.record(r.Context(), sess, "session.end")
+	}
+	http.Redirect(w, r, "/logged-out", http.StatusSeeOther)
+}
