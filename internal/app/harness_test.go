@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -41,8 +42,32 @@ func backends(t *testing.T, fn func(t *testing.T, e *env)) {
 	t.Run("postgres", func(t *testing.T) { fn(t, start(t, true, nil)) })
 }
 
+// clock is a test clock that only moves when told.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func newClock() *clock { return &clock{now: time.Now()} }
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
 // start builds a server the way `citizenid serve` does, on a loopback port.
 func start(t testing.TB, production bool, tweak func(*config.Config)) *env {
+	return startWith(t, production, tweak, app.BuildOptions{})
+}
+
+func startWith(t testing.TB, production bool, tweak func(*config.Config), bo app.BuildOptions) *env {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -67,7 +92,7 @@ func start(t testing.TB, production bool, tweak func(*config.Config)) *env {
 		t.Fatal(err)
 	}
 	log := server.NewLogger(io.Discard, "text", "error")
-	in, err := app.Build(context.Background(), cfg, log, app.BuildOptions{})
+	in, err := app.Build(context.Background(), cfg, log, bo)
 	if err != nil {
 		t.Fatal(err)
 	}

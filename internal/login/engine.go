@@ -91,7 +91,9 @@ func (e *Engine) Mount(mux *http.ServeMux) {
 	mux.Handle("POST /login/{txn}", forms.Handler(http.HandlerFunc(e.submit)))
 }
 
-// Session returns the live SSO session of the request, or nil.
+// Session returns the live SSO session of the request, or nil. Reading it
+// records activity, so levels whose idle limit lapsed before this request
+// are first written down for good: activity must not revive them.
 func (e *Engine) Session(r *http.Request) *session.Session {
 	c, err := r.Cookie(e.o.Cookie.Name)
 	if err != nil {
@@ -104,7 +106,53 @@ func (e *Engine) Session(r *http.Request) *session.Session {
 		}
 		return nil
 	}
+	if decayed, changed := e.decay(sess); changed {
+		prev := sess.PrevSeen
+		updated, err := e.o.Sessions.Update(r.Context(), sess, func(s *session.Session) error {
+			s.Events = decayed
+			return nil
+		})
+		if err != nil {
+			e.o.Log.ErrorContext(r.Context(), "record level decay", "err", err)
+			return nil
+		}
+		updated.PrevSeen = prev
+		sess = updated
+	}
 	return sess
+}
+
+// decay lowers each event to the highest level whose idle limit had not
+// lapsed at this request; a second factor that no longer raises anything
+// above level 1 is dropped.
+func (e *Engine) decay(sess *session.Session) ([]session.AuthEvent, bool) {
+	last := sess.PrevSeen
+	for _, ev := range sess.Events {
+		if ev.Time.After(last) {
+			last = ev.Time
+		}
+	}
+	idle := e.o.Sessions.Now().Sub(last)
+	out := make([]session.AuthEvent, 0, len(sess.Events))
+	changed := false
+	for _, ev := range sess.Events {
+		level := 0
+		for l := ev.Level; l >= 1; l-- {
+			if lim := e.o.Limits[assurance.Level(l)]; lim.Idle == 0 || idle <= lim.Idle {
+				level = l
+				break
+			}
+		}
+		if level < ev.Level {
+			changed = true
+			if level == 0 || (ev.SecondFactor && level < int(assurance.Substantial)) {
+				continue
+			}
+			ev.Level = level
+		}
+		out = append(out, ev)
+	}
+	return out, changed
 }
 
 // Peek returns the request's live SSO session without recording activity, or nil.
@@ -495,9 +543,9 @@ func (e *Engine) submitCode(w http.ResponseWriter, r *http.Request, txn *Txn, la
 		e.advance(w, r, txn, e.Session(r))
 		return
 	}
-	// A recovery code restores access at level 1 only and forces the
+	// A recovery code restores access at level 1 only (the password's
+	// event alone carries the level; the code adds none) and forces the
 	// citizen to set up a new authenticator: the old one is removed.
-	txn.Events = append(txn.Events, session.AuthEvent{Method: "recovery", Level: int(assurance.Low), SecondFactor: true, Time: now})
 	if err := e.o.TOTP.Remove(ctx, txn.CitizenID); err != nil {
 		e.o.Log.ErrorContext(ctx, "remove authenticator after recovery", "err", err)
 	}
