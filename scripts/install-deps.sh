@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs, from Debian's packages, what the test suite needs and this
-# machine lacks: a PostgreSQL server, a Redis server and Node.js (for the
-# browser-module tests). Servers are not started here: the Go test helper
+# machine lacks: a PostgreSQL server, a Redis server, Node.js (for the
+# browser-module tests) and Chromium (for the browser end-to-end tests). Servers are not started here: the Go test helper
 # (internal/testenv) starts throwaway instances on free loopback ports.
 set -euo pipefail
 
@@ -9,6 +9,7 @@ missing=()
 ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || command -v postgres >/dev/null 2>&1 || missing+=(postgresql)
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 command -v node >/dev/null 2>&1 || missing+=(nodejs)
+[ -x /usr/bin/chromium ] || missing+=(chromium)
 
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0

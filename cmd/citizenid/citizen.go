@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -103,7 +104,40 @@ func newCitizen(g *globals) *cobra.Command {
 			return g.setDisabled(cmd, args[0], false)
 		},
 	}
-	c.AddCommand(add, list, disable, enable)
+	setLevel := &cobra.Command{
+		Use:   "set-identity-level NUMBER LEVEL",
+		Short: "Set how well the citizen's identity is proofed: 1 self-asserted, 2 proofed (in person or against the registry)",
+		Args:  cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			level, err := strconv.Atoi(args[1])
+			if err != nil || level < 1 || level > 2 {
+				return fmt.Errorf("identity level must be 1 or 2, not %q", args[1])
+			}
+			e, err := g.open(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer e.close()
+			c, err := e.store.CitizenByNumber(cmd.Context(), args[0])
+			if errors.Is(err, store.ErrNotFound) {
+				return fmt.Errorf("no citizen with number %s", args[0])
+			} else if err != nil {
+				return err
+			}
+			before := c.IdentityLevel
+			if err := e.store.UpdateCitizen(cmd.Context(), c.ID, func(c *store.Citizen) error {
+				c.IdentityLevel = level
+				return nil
+			}); err != nil {
+				return err
+			}
+			e.audit.Record(cmd.Context(), audit.Event{Actor: "cli", Action: "citizen.identity_level", Target: "citizen:" + c.ID, Outcome: "success",
+				Details: map[string]string{"before": strconv.Itoa(before), "after": strconv.Itoa(level)}})
+			fmt.Fprintf(g.stdout, "%s: identity level %d\n", args[0], level)
+			return nil
+		},
+	}
+	c.AddCommand(add, list, disable, enable, setLevel)
 	return c
 }
 

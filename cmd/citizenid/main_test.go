@@ -799,3 +799,14 @@ func getJSON(t *testing.T, hc *http.Client, u string, v any) {
 		t.Fatalf("GET %s: %v", u, err)
 	}
 }
+
+func TestCitizenSetIdentityLevel(t *testing.T) {
+	c := newCLI(t)
+	c.ok(anPassword+"\n", "citizen", "add", "--number", anNumber, "--name", anName, "--password-stdin")
+	c.ok("", "citizen", "set-identity-level", anNumber, "2")
+	if out := c.ok("", "citizen", "list"); !strings.Contains(out, anName) || !regexp.MustCompile(`\s2\s+active`).MatchString(out) {
+		t.Errorf("list after set-identity-level 2: got %q, want level 2", out)
+	}
+	c.fails("", "must be 1 or 2", "citizen", "set-identity-level", anNumber, "3")
+	c.fails("", "no citizen", "citizen", "set-identity-level", "001099099999", "1")
+}
