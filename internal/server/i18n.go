@@ -123,6 +123,19 @@ var messages = map[string]map[string]string{
 	"footer":                {"vi": "Dịch vụ định danh điện tử của Chính phủ", "en": "The government's digital identity service"},
 }
 
+// AddMessages adds a feature's messages to the catalogue (key → locale →
+// text). Call it from an init function in a file of this package, one file
+// per feature (i18n_saml.go, i18n_admin.go, ...); a key defined twice panics
+// at start-up.
+func AddMessages(m map[string]map[string]string) {
+	for k, v := range m {
+		if _, dup := messages[k]; dup {
+			panic("i18n: message " + k + " defined twice")
+		}
+		messages[k] = v
+	}
+}
+
 // Messages returns the catalogue for a locale, falling back to the default.
 func Messages(locale string) map[string]string {
 	out := make(map[string]string, len(messages))
