@@ -37,10 +37,15 @@ type Store interface {
 
 // Options configures the engine.
 type Options struct {
-	Store        Store
-	Sessions     *session.Store
-	Hasher       *password.Hasher
-	TOTP         *totp.Authenticator
+	Store    Store
+	Sessions *session.Store
+	Hasher   *password.Hasher
+	// TOTP is the authenticator app; it is offered as a method, and its
+	// recovery codes are handled by the engine.
+	TOTP *totp.Authenticator
+	// Methods are further authenticators (WebAuthn, certificate), in order
+	// of preference.
+	Methods      []Method
 	Audit        *audit.Logger
 	Renderer     *server.Renderer
 	Log          *slog.Logger
@@ -71,14 +76,52 @@ func CookieFor(https bool) CookieOptions {
 type Engine struct {
 	o         Options
 	protocols map[string]Protocol
+	methods   []Method
 }
 
 // New returns an engine; protocols register with Register before serving.
+// It panics on a method whose name is taken: that is a wiring mistake.
 func New(o Options) *Engine {
 	if o.Limits == nil {
 		o.Limits = assurance.DefaultLimits()
 	}
-	return &Engine{o: o, protocols: map[string]Protocol{}}
+	e := &Engine{o: o, protocols: map[string]Protocol{}}
+	if o.TOTP != nil {
+		e.methods = append(e.methods, totpMethod{o.TOTP})
+	}
+	e.methods = append(e.methods, o.Methods...)
+	seen := map[string]bool{string(StatePassword): true, string(StateRecovery): true, string(StateRecovered): true}
+	for _, m := range e.methods {
+		if seen[m.Name()] {
+			panic("login: method name " + m.Name() + " is taken")
+		}
+		seen[m.Name()] = true
+	}
+	return e
+}
+
+func (e *Engine) method(name State) Method {
+	for _, m := range e.methods {
+		if m.Name() == string(name) {
+			return m
+		}
+	}
+	return nil
+}
+
+// offers asks every method what it can do for the citizen.
+func (e *Engine) offers(ctx context.Context, citizenID string) (map[string]Offer, error) {
+	out := make(map[string]Offer, len(e.methods))
+	for _, m := range e.methods {
+		o, err := m.Offer(ctx, citizenID)
+		if err != nil {
+			return nil, fmt.Errorf("%s offer: %w", m.Name(), err)
+		}
+		if o.Available {
+			out[m.Name()] = o
+		}
+	}
+	return out, nil
 }
 
 // Register makes a protocol known under name.
@@ -287,33 +330,58 @@ func (e *Engine) next(ctx context.Context, txn *Txn, sess *session.Session) (Sta
 		return "", true, nil
 	}
 	if txn.CitizenID == "" {
+		if m := e.method(txn.Chosen); m != nil {
+			return State(m.Name()), false, nil
+		}
 		return StatePassword, false, nil
 	}
 	evs, prev := e.events(txn, sess)
 	res := e.evaluate(evs, prev, txn.Request)
-	hasTOTP, err := e.o.TOTP.Enrolled(ctx, txn.CitizenID)
+	offers, err := e.offers(ctx, txn.CitizenID)
 	if err != nil {
 		return "", false, err
 	}
 	if res.Satisfied {
-		if txn.FreshLogin && hasTOTP && res.Level < assurance.Substantial && !e.skipsSecondFactor(ctx, txn.CitizenID) {
-			return StateTOTP, false, nil
+		// A fresh login of a citizen with a second factor asks for it.
+		if txn.FreshLogin && res.Level < assurance.Substantial && !e.skipsSecondFactor(ctx, txn.CitizenID) {
+			if m := e.pick(offers, txn.Chosen, func(o Offer) bool { return o.SecondFactor && o.Level >= assurance.Substantial }); m != "" {
+				return m, false, nil
+			}
 		}
 		return "", true, nil
 	}
-	switch {
-	case txn.Request.MinLevel > assurance.Substantial:
-		return "", false, ErrUnmet // no level-3/4 authenticators yet
-	case res.NeedFirstFactor:
-		if txn.Request.MinLevel >= assurance.Substantial && !hasTOTP {
-			return "", false, ErrUnmet
+	want := txn.Request.MinLevel
+	firstFresh := !res.NeedFirstFactor && want <= assurance.Substantial
+	// A second factor that completes the level now.
+	if firstFresh {
+		if m := e.pick(offers, txn.Chosen, func(o Offer) bool { return o.SecondFactor && o.Level >= want }); m != "" {
+			return m, false, nil
 		}
-		return StatePassword, false, nil
-	case res.NeedSecondFactor && hasTOTP:
-		return StateTOTP, false, nil
-	default:
-		return "", false, ErrUnmet
 	}
+	// A method that reaches the level alone (a device-bound passkey, a certificate).
+	if m := e.pick(offers, txn.Chosen, func(o Offer) bool { return !o.SecondFactor && o.Level >= want }); m != "" {
+		return m, false, nil
+	}
+	// The password, then a second factor.
+	if !firstFresh && want <= assurance.Substantial {
+		if m := e.pick(offers, "", func(o Offer) bool { return o.SecondFactor && o.Level >= want }); m != "" || want == assurance.Low {
+			return StatePassword, false, nil
+		}
+	}
+	return "", false, ErrUnmet
+}
+
+// pick returns the chosen method if it fits, else the first that fits.
+func (e *Engine) pick(offers map[string]Offer, chosen State, fits func(Offer) bool) State {
+	if o, ok := offers[string(chosen)]; ok && fits(o) {
+		return chosen
+	}
+	for _, m := range e.methods {
+		if o, ok := offers[m.Name()]; ok && fits(o) {
+			return State(m.Name())
+		}
+	}
+	return ""
 }
 
 func (e *Engine) skipsSecondFactor(ctx context.Context, citizenID string) bool {
@@ -355,32 +423,71 @@ func (e *Engine) show(w http.ResponseWriter, r *http.Request) {
 	e.render(w, r, txn, http.StatusOK, "")
 }
 
-// stepPage is the view model of the login pages.
-type stepPage struct {
+// StepPage is the view model of the login pages.
+type StepPage struct {
 	Action     string
 	Step       State
 	ClientName string
 	Number     string
 	Error      string
+	// Method is what the step's Method prepared (a challenge, a nonce).
+	Method any
+	// Others are other ways the citizen may use for this step.
+	Others []Alternative
 }
 
-var pageOf = map[State]struct{ page, title string }{
-	StatePassword:  {"login", "login_title"},
-	StateTOTP:      {"login_totp", "totp_title"},
-	StateRecovery:  {"login_recovery", "recovery_title"},
-	StateRecovered: {"login_recovered", "recovered_title"},
+// Alternative is another way to log in, offered on a step's page.
+type Alternative struct {
+	Name  string // method name, posted as use=<Name>
+	Label string // catalogue key method_<Name>
 }
 
 func (e *Engine) render(w http.ResponseWriter, r *http.Request, txn *Txn, status int, errMsg string) {
+	ctx := r.Context()
 	lang := server.Locale(r, txn.Request.UILocales)
-	pg := pageOf[txn.State]
-	e.o.Renderer.Render(w, r, status, pg.page, lang, pg.title, stepPage{
+	page, title := "login", "login_title"
+	switch txn.State {
+	case StateRecovery:
+		page, title = "login_recovery", "recovery_title"
+	case StateRecovered:
+		page, title = "login_recovered", "recovered_title"
+	case StatePassword, "":
+	default:
+		page, title = "login_"+string(txn.State), "method_"+string(txn.State)+"_title"
+	}
+	pg := StepPage{
 		Action:     "/login/" + txn.ID,
 		Step:       txn.State,
 		ClientName: txn.Request.ClientName,
 		Number:     txn.Number,
 		Error:      errMsg,
-	})
+	}
+	if m := e.method(txn.State); m != nil {
+		data, err := m.Prepare(ctx, r, txn)
+		if err != nil {
+			e.o.Log.ErrorContext(ctx, "prepare login step", "method", m.Name(), "err", err)
+			e.o.Renderer.Error(w, r, http.StatusServiceUnavailable, lang, "err_generic")
+			return
+		}
+		pg.Method = data
+	}
+	pg.Others = e.alternatives(ctx, txn)
+	e.o.Renderer.Render(w, r, status, page, lang, title, pg)
+}
+
+// alternatives are the other methods the citizen may use at this step: on
+// the password page, the methods that identify a citizen by themselves.
+func (e *Engine) alternatives(ctx context.Context, txn *Txn) []Alternative {
+	if txn.State != StatePassword {
+		return nil
+	}
+	var out []Alternative
+	for _, m := range e.methods {
+		if o, err := m.Offer(ctx, ""); err == nil && o.Available && o.Identifies {
+			out = append(out, Alternative{Name: m.Name(), Label: "method_" + m.Name()})
+		}
+	}
+	return out
 }
 
 func (e *Engine) submit(w http.ResponseWriter, r *http.Request) {
@@ -398,21 +505,31 @@ func (e *Engine) submit(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/login/"+txn.ID, http.StatusSeeOther)
 		return
 	}
+	// "Use another way": a recovery code instead of the app, or a method
+	// offered on the password page.
+	if use := State(r.PostForm.Get("use")); use != "" {
+		switch {
+		case use == StateRecovery && txn.State == StateTOTP:
+			txn.State = StateRecovery
+		case txn.State == StatePassword && e.method(use) != nil:
+			txn.Chosen = use
+			txn.State = use
+		}
+		e.save(w, r, txn)
+		return
+	}
 	switch txn.State {
 	case StatePassword:
 		e.submitPassword(w, r, txn, lang)
-	case StateTOTP:
-		if r.PostForm.Get("use") == "recovery" {
-			txn.State = StateRecovery
-			e.save(w, r, txn)
-			return
-		}
-		e.submitCode(w, r, txn, lang, false)
 	case StateRecovery:
-		e.submitCode(w, r, txn, lang, true)
+		e.submitRecovery(w, r, txn, lang)
 	case StateRecovered:
 		e.advance(w, r, txn, e.Session(r))
 	default:
+		if m := e.method(txn.State); m != nil {
+			e.submitMethod(w, r, txn, lang, m)
+			return
+		}
 		e.o.Renderer.Error(w, r, http.StatusBadRequest, lang, "err_txn_expired")
 	}
 }
@@ -497,35 +614,83 @@ func (e *Engine) submitPassword(w http.ResponseWriter, r *http.Request, txn *Txn
 	e.advance(w, r, txn, e.Session(r))
 }
 
-// submitCode checks a one-time code from the app, or a recovery code.
-func (e *Engine) submitCode(w http.ResponseWriter, r *http.Request, txn *Txn, lang string, recovery bool) {
+// submitMethod checks what the citizen presented to a method.
+func (e *Engine) submitMethod(w http.ResponseWriter, r *http.Request, txn *Txn, lang string, m Method) {
+	ctx := r.Context()
+	ev := audit.Event{Actor: "anonymous", Action: "login." + m.Name(), ClientIP: server.ClientIP(ctx),
+		Details: map[string]string{"client": txn.Request.ClientID}}
+	// A second factor is throttled per citizen; a method that identifies
+	// the citizen by itself, per address.
+	key, policy := "ip:"+server.ClientIP(ctx), e.o.IPThrottle
+	if txn.CitizenID != "" {
+		key, policy = "otp:"+txn.CitizenID, e.o.AccountThrottle
+		ev.Actor, ev.Target = "citizen:"+txn.CitizenID, "citizen:"+txn.CitizenID
+	}
+	if e.throttled(w, r, txn, lang, ev, map[string]session.ThrottlePolicy{key: policy}) {
+		return
+	}
+	citizenID, got, err := m.Verify(ctx, r, txn)
+	var se *StepError
+	if errors.As(err, &se) {
+		ev.Outcome, ev.Details["reason"] = "failure", se.Reason
+		e.o.Audit.Record(ctx, ev)
+		if se.Throttle {
+			e.o.Sessions.Fail(ctx, key, policy)
+		}
+		e.render(w, r, txn, http.StatusUnauthorized, e.o.Renderer.T(lang, se.Message))
+		return
+	} else if err != nil {
+		e.o.Log.ErrorContext(ctx, "login step", "method", m.Name(), "err", err)
+		e.o.Renderer.Error(w, r, http.StatusServiceUnavailable, lang, "err_generic")
+		return
+	}
+	if txn.CitizenID != "" && citizenID != txn.CitizenID {
+		e.o.Log.ErrorContext(ctx, "login step authenticated another citizen", "method", m.Name())
+		e.o.Renderer.Error(w, r, http.StatusBadRequest, lang, "err_generic")
+		return
+	}
+	if !e.citizenOK(ctx, citizenID) {
+		ev.Outcome, ev.Details["reason"] = "failure", "account disabled"
+		e.o.Audit.Record(ctx, ev)
+		e.render(w, r, txn, http.StatusUnauthorized, e.o.Renderer.T(lang, "err_disabled"))
+		return
+	}
+	e.o.Sessions.ResetFailures(ctx, key)
+	ev.Outcome, ev.Actor, ev.Target = "success", "citizen:"+citizenID, "citizen:"+citizenID
+	e.o.Audit.Record(ctx, ev)
+	if txn.CitizenID == "" {
+		txn.CitizenID = citizenID
+		if c, err := e.o.Store.CitizenByID(ctx, citizenID); err == nil {
+			txn.Number = c.Number
+		}
+	}
+	got.Time = e.o.Sessions.Now()
+	txn.Events = append(txn.Events, got)
+	txn.Chosen = ""
+	e.advance(w, r, txn, e.Session(r))
+}
+
+// submitRecovery checks a recovery code: it restores access at level 1
+// only (the password's event alone carries the level; the code adds none)
+// and forces the citizen to set up a new authenticator: the old one is removed.
+func (e *Engine) submitRecovery(w http.ResponseWriter, r *http.Request, txn *Txn, lang string) {
 	ctx := r.Context()
 	if len(r.PostForm["code"]) != 1 {
 		e.render(w, r, txn, http.StatusBadRequest, e.o.Renderer.T(lang, "err_form"))
 		return
 	}
-	code := r.PostForm.Get("code")
-	action := "login.totp"
-	if recovery {
-		action = "login.recovery"
-	}
-	ev := audit.Event{Actor: "citizen:" + txn.CitizenID, Action: action, Target: "citizen:" + txn.CitizenID,
+	ev := audit.Event{Actor: "citizen:" + txn.CitizenID, Action: "login.recovery", Target: "citizen:" + txn.CitizenID,
 		ClientIP: server.ClientIP(ctx), Details: map[string]string{"client": txn.Request.ClientID}}
 	key := "otp:" + txn.CitizenID
 	if e.throttled(w, r, txn, lang, ev, map[string]session.ThrottlePolicy{key: e.o.AccountThrottle}) {
 		return
 	}
-	var err error
-	if recovery {
-		err = e.o.TOTP.UseRecoveryCode(ctx, txn.CitizenID, code)
-	} else {
-		err = e.o.TOTP.Verify(ctx, txn.CitizenID, code)
-	}
+	err := e.o.TOTP.UseRecoveryCode(ctx, txn.CitizenID, r.PostForm.Get("code"))
 	if err != nil {
 		ev.Outcome, ev.Details["reason"] = "failure", err.Error()
 		e.o.Audit.Record(ctx, ev)
-		if !errors.Is(err, totp.ErrInvalidCode) && !errors.Is(err, totp.ErrReplayed) && !errors.Is(err, totp.ErrNotEnrolled) {
-			e.o.Log.ErrorContext(ctx, "check one-time code", "err", err)
+		if !errors.Is(err, totp.ErrInvalidCode) && !errors.Is(err, totp.ErrNotEnrolled) {
+			e.o.Log.ErrorContext(ctx, "check recovery code", "err", err)
 			e.o.Renderer.Error(w, r, http.StatusServiceUnavailable, lang, "err_generic")
 			return
 		}
@@ -536,16 +701,6 @@ func (e *Engine) submitCode(w http.ResponseWriter, r *http.Request, txn *Txn, la
 	e.o.Sessions.ResetFailures(ctx, key)
 	ev.Outcome = "success"
 	e.o.Audit.Record(ctx, ev)
-	now := e.o.Sessions.Now()
-	if !recovery {
-		txn.Events = append(txn.Events, session.AuthEvent{Method: assurance.AMROTP, AMR: []string{assurance.AMROTP},
-			Level: int(assurance.Substantial), SecondFactor: true, Time: now})
-		e.advance(w, r, txn, e.Session(r))
-		return
-	}
-	// A recovery code restores access at level 1 only (the password's
-	// event alone carries the level; the code adds none) and forces the
-	// citizen to set up a new authenticator: the old one is removed.
 	if err := e.o.TOTP.Remove(ctx, txn.CitizenID); err != nil {
 		e.o.Log.ErrorContext(ctx, "remove authenticator after recovery", "err", err)
 	}

@@ -16,6 +16,7 @@ const (
 	// StatePassword asks for citizen number and password (first factor).
 	StatePassword State = "password"
 	// StateTOTP asks for a code from the authenticator app (second factor).
+	// Other methods' states are their names (see Method).
 	StateTOTP State = "totp"
 	// StateRecovery asks for a recovery code instead of the app's code.
 	StateRecovery State = "recovery"
@@ -67,8 +68,10 @@ type Txn struct {
 	Events    []session.AuthEvent `json:"events,omitempty"`
 	// FreshLogin is set once a first factor was given in this transaction:
 	// a citizen with a second factor is then asked for it (DESIGN.md).
-	FreshLogin bool      `json:"fresh_login,omitempty"`
-	CreatedAt  time.Time `json:"created_at"`
+	FreshLogin bool `json:"fresh_login,omitempty"`
+	// Chosen is a method the citizen picked among the alternatives.
+	Chosen    State     `json:"chosen,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
 }
 
 const txnKind = "lt"

@@ -118,6 +118,8 @@ var messages = map[string]map[string]string{
 	"msg_totp_removed":      {"vi": "Đã gỡ ứng dụng xác thực.", "en": "The authenticator app was removed."},
 	"msg_setting_saved":     {"vi": "Đã lưu cài đặt.", "en": "Setting saved."},
 	"err_account_level":     {"vi": "Thao tác này cần mức xác thực cao hơn mà tài khoản của bạn chưa có.", "en": "This action needs a higher authentication level than your account can reach."},
+	"or_use":                {"vi": "Hoặc đăng nhập bằng cách khác:", "en": "Or log in another way:"},
+	"method_totp_title":     {"vi": "Nhập mã xác thực", "en": "Enter your verification code"},
 	"home_title":            {"vi": "Hệ thống định danh công dân", "en": "Citizen identity service"},
 	"home_body":             {"vi": "Đăng nhập một lần để sử dụng các dịch vụ công trực tuyến.", "en": "Log in once to use the online public services."},
 	"footer":                {"vi": "Dịch vụ định danh điện tử của Chính phủ", "en": "The government's digital identity service"},
