@@ -17,6 +17,7 @@ import (
 	"github.com/citizenid/citizenid/internal/authn/totp"
 	"github.com/citizenid/citizenid/internal/config"
 	"github.com/citizenid/citizenid/internal/oidc"
+	"github.com/citizenid/citizenid/internal/store"
 )
 
 // stepUp is a portal with a clocked CitizenID, for assurance tests.
@@ -294,5 +295,40 @@ func TestClientMinimumLevel(t *testing.T) {
 	// The citizen is still logged in (level 1) for portals that need less.
 	if pg := b.get(e.URL + "/account/security"); pg.status != http.StatusOK || isLoginForm(pg) {
 		t.Errorf("account page after an unmet request: got %d, want the page without a new login", pg.status)
+	}
+}
+
+// Removing the authenticator app needs a fresh level-2 login; with only
+// the password the citizen is asked for a code first.
+func TestRemovingTOTPNeedsLevel2(t *testing.T) {
+	s := newStepUp(t, false)
+	b := stoppingBrowser(t)
+	pg, _ := s.authorize(b, nil)
+	portalRedirect(t, b.login(s.e.URL, pg, testNumber, testPassword))
+	secret, _ := s.enrol(b)
+	c, _ := s.e.Store.CitizenByNumber(context.Background(), testNumber)
+	enrolled := func() bool {
+		ok, err := s.e.TOTP.Enrolled(context.Background(), c.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ok
+	}
+
+	pg = b.post(s.e.URL+"/account/security/totp/remove", nil)
+	if !isTOTPForm(pg) || !enrolled() {
+		t.Fatalf("remove at level 1: got %d %.200s (enrolled %v), want the code page and nothing removed", pg.status, pg.body, enrolled())
+	}
+	pg = s.submitCode(b, pg, "totp", s.code(secret))
+	if !strings.Contains(pg.body, `action="/account/security/totp/remove"`) {
+		t.Fatalf("after the code: got %.200s, want the account page", pg.body)
+	}
+	pg = b.post(s.e.URL+"/account/security/totp/remove", nil)
+	if enrolled() || !strings.Contains(pg.body, `action="/account/security/totp"`) {
+		t.Fatalf("remove at level 2: enrolled %v, page %.200s; want removed", enrolled(), pg.body)
+	}
+	events, _ := s.e.Store.ListAudit(context.Background(), store.AuditFilter{Action: "totp.remove"})
+	if len(events) != 1 || events[0].Actor != "citizen:"+c.ID {
+		t.Errorf("audit: got %d totp.remove events, want 1 by the citizen", len(events))
 	}
 }
