@@ -42,8 +42,17 @@ func newConfigCmd(g *globals) *cobra.Command {
 		Short: "Print every configuration problem at once",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if _, err := g.load(); err != nil {
-				return err
+			env := os.Getenv
+			if g.dataDir != "" {
+				env = func(k string) string {
+					if k == "CITIZENID_DATA_DIR" {
+						return g.dataDir
+					}
+					return os.Getenv(k)
+				}
+			}
+			if err := config.Check(g.configFile, env); err != nil {
+				return fmt.Errorf("configuration is not valid:\n%w", indent(err))
 			}
 			fmt.Fprintln(g.stdout, "configuration is valid")
 			return nil
