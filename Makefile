@@ -34,6 +34,12 @@ fuzz:
 	$(GO) test -run=^$$ -fuzz=FuzzParsePasswordForm -fuzztime=30s ./internal/login
 	$(GO) test -run=^$$ -fuzz=FuzzVerify -fuzztime=30s ./internal/authn/password
 	$(GO) test -run=^$$ -fuzz=FuzzParse -fuzztime=30s ./internal/config
+	$(GO) test -run=^$$ -fuzz=FuzzParseACRValues -fuzztime=30s ./internal/assurance
+	$(GO) test -run=^$$ -fuzz=FuzzDecodeAuthnRequest -fuzztime=30s ./internal/saml
+	$(GO) test -run=^$$ -fuzz=FuzzVerify -fuzztime=30s ./internal/authn/totp
+	$(GO) test -run=^$$ -fuzz=FuzzFinishLogin -fuzztime=30s ./internal/authn/webauthn
+	$(GO) test -run=^$$ -fuzz=FuzzMapperNumber -fuzztime=30s ./internal/authn/certificate
+	$(GO) test -run=^$$ -fuzz=FuzzParseToken -fuzztime=30s ./internal/authn/certificate
 
 ## bench: benchmarks (numbers, never assertions)
 bench:

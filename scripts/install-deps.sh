@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs, from Debian's packages, what the test suite needs and this
 # machine lacks: a PostgreSQL server, a Redis server, Node.js (for the
-# browser-module tests) and Chromium (for the browser end-to-end tests). Servers are not started here: the Go test helper
+# browser-module tests), Chromium (for the browser end-to-end tests) and
+# xmlsec1 (an independent check of the SAML signatures). Servers are not started here: the Go test helper
 # (internal/testenv) starts throwaway instances on free loopback ports.
 set -euo pipefail
 
@@ -10,6 +11,7 @@ ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || command -v postgres >/d
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 command -v node >/dev/null 2>&1 || missing+=(nodejs)
 [ -x /usr/bin/chromium ] || missing+=(chromium)
+command -v xmlsec1 >/dev/null 2>&1 || missing+=(xmlsec1)
 
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0

@@ -60,7 +60,9 @@ func newRoot(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 		newHealthcheck(g),
 		newCitizen(g),
 		newClient(g),
+		newSP(g),
 		newKeys(g),
+		newAdmin(g),
 	)
 	return root
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"net"
@@ -68,6 +69,27 @@ func newServe(g *globals) *cobra.Command {
 				return err
 			}
 			log.Info("citizenid listening", "addr", ln.Addr().String(), "issuer", cfg.Server.Issuer, "version", version, "pid", os.Getpid())
+			if t := in.CertificateTLS; t != nil {
+				// The client-certificate listener lives and stops with the main one.
+				cln, err := t.Listen()
+				if err != nil {
+					ln.Close()
+					return fmt.Errorf("certificate listener: %w", err)
+				}
+				done := make(chan struct{})
+				defer func() { <-done }() // runs after cancel below
+				var cancel context.CancelFunc
+				ctx, cancel = context.WithCancel(ctx)
+				defer cancel()
+				go func() {
+					defer close(done)
+					if err := server.Serve(ctx, cln, t.Handler, cfg.Server.ShutdownTimeout, log); err != nil {
+						log.Error("certificate listener stopped", "err", err)
+						cancel()
+					}
+				}()
+				log.Info("certificate listener", "addr", cln.Addr().String(), "url", cfg.Certificate.TLS.URL, "tls", t.TLSConfig != nil)
+			}
 			return server.Serve(ctx, ln, in.Handler, cfg.Server.ShutdownTimeout, log)
 		},
 	}

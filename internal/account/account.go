@@ -1,8 +1,9 @@
 // Package account is the citizen's self-service: /account/security, where
-// a citizen sets up or removes the authenticator app, keeps the
-// "second factor on every login" setting, and logs out. Sensitive changes
-// need a fresh login at the right level, got through the login engine as
-// the "account" protocol, so the citizen is asked only what is missing.
+// a citizen sets up or removes the authenticator app and passkeys
+// (webauthn.go), keeps the "second factor on every login" setting, and
+// logs out. Sensitive changes need a fresh login at the right level, got
+// through the login engine as the "account" protocol, so the citizen is
+// asked only what is missing.
 // It does not authenticate anyone itself.
 package account
 
@@ -19,6 +20,7 @@ import (
 	"github.com/citizenid/citizenid/internal/assurance"
 	"github.com/citizenid/citizenid/internal/audit"
 	"github.com/citizenid/citizenid/internal/authn/totp"
+	"github.com/citizenid/citizenid/internal/authn/webauthn"
 	"github.com/citizenid/citizenid/internal/login"
 	"github.com/citizenid/citizenid/internal/server"
 	"github.com/citizenid/citizenid/internal/session"
@@ -31,9 +33,14 @@ type Options struct {
 	Login    *login.Engine
 	Sessions *session.Store
 	TOTP     *totp.Authenticator
-	Audit    *audit.Logger
-	Renderer *server.Renderer
-	Log      *slog.Logger
+	// WebAuthn registers passkeys; nil when passkeys are off.
+	WebAuthn *webauthn.Authenticator
+	// Certificates links signature certificates; nil when certificate
+	// login is off.
+	Certificates CertificateBinder
+	Audit        *audit.Logger
+	Renderer     *server.Renderer
+	Log          *slog.Logger
 	// Fresh is how recent the login must be for account changes.
 	Fresh time.Duration
 }
@@ -65,6 +72,8 @@ func (a *Account) Mount(mux *http.ServeMux) {
 	post(securityPath+"/totp/confirm", a.confirmTOTP)
 	post(securityPath+"/totp/remove", a.removeTOTP)
 	post(securityPath+"/second-factor", a.secondFactor)
+	a.mountPasskeys(post)
+	a.mountCertificates(post, mux)
 	post("/account/logout", a.logout)
 }
 
@@ -109,6 +118,13 @@ type securityPage struct {
 	RecoveryCodes    []string
 	Message          string
 	Error            string
+	// Passkeys (webauthn.go).
+	PasskeysOn          bool
+	Passkeys            []passkeyView
+	PasskeyRegistration *registrationView
+	PasskeyRemoval      *removalView
+	// CertificatesOn links to the certificates page (certificates.go).
+	CertificatesOn bool
 }
 
 type enrolmentView struct {
@@ -131,6 +147,10 @@ func (a *Account) flash(r *http.Request) string {
 		return "msg_totp_removed"
 	case "setting":
 		return "msg_setting_saved"
+	case "passkey_added":
+		return "msg_webauthn_added"
+	case "passkey_removed":
+		return "msg_webauthn_removed"
 	}
 	return ""
 }
@@ -145,12 +165,17 @@ func (a *Account) render(w http.ResponseWriter, r *http.Request, sess *session.S
 	}
 	pg.Name = c.Name
 	pg.SkipSecondFactor = c.SkipSecondFactor
+	pg.CertificatesOn = a.o.Certificates != nil
 	if pg.TOTPEnrolled, err = a.o.TOTP.Enrolled(ctx, c.ID); err != nil {
 		a.o.Renderer.Error(w, r, http.StatusServiceUnavailable, lang, "err_generic")
 		return
 	}
 	if pg.TOTPEnrolled {
 		pg.RecoveryLeft, _ = a.o.TOTP.RecoveryCodesLeft(ctx, c.ID)
+	}
+	if err := a.fillPasskeys(ctx, c.ID, &pg); err != nil {
+		a.o.Renderer.Error(w, r, http.StatusServiceUnavailable, lang, "err_generic")
+		return
 	}
 	if pg.Message != "" {
 		pg.Message = a.o.Renderer.T(lang, pg.Message)
@@ -167,7 +192,7 @@ func (a *Account) record(ctx context.Context, sess *session.Session, action stri
 }
 
 func (a *Account) beginTOTP(w http.ResponseWriter, r *http.Request) {
-	sess := a.require(w, r, assurance.Low)
+	sess := a.requireEnrolment(w, r)
 	if sess == nil {
 		return
 	}
@@ -198,7 +223,7 @@ func view(en *totp.Enrolment) *enrolmentView {
 }
 
 func (a *Account) confirmTOTP(w http.ResponseWriter, r *http.Request) {
-	sess := a.require(w, r, assurance.Low)
+	sess := a.requireEnrolment(w, r)
 	if sess == nil {
 		return
 	}
@@ -267,8 +292,9 @@ func (a *Account) secondFactor(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *Account) logout(w http.ResponseWriter, r *http.Request) {
-	if sess := a.o.Login.EndSession(w, r); sess != nil {
+	sess := a.o.Login.EndSession(w, r)
+	if sess != nil {
 		a.record(r.Context(), sess, "session.end")
 	}
-	http.Redirect(w, r, "/logged-out", http.StatusSeeOther)
+	http.Redirect(w, r, a.o.Login.AfterLogout(r.Context(), sess, "/logged-out"), http.StatusSeeOther)
 }

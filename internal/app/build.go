@@ -9,13 +9,18 @@ import (
 	"time"
 
 	"github.com/citizenid/citizenid/internal/account"
+	"github.com/citizenid/citizenid/internal/admin"
+	"github.com/citizenid/citizenid/internal/assurance"
 	"github.com/citizenid/citizenid/internal/audit"
+	"github.com/citizenid/citizenid/internal/authn/certificate"
 	"github.com/citizenid/citizenid/internal/authn/password"
 	"github.com/citizenid/citizenid/internal/authn/totp"
+	"github.com/citizenid/citizenid/internal/authn/webauthn"
 	"github.com/citizenid/citizenid/internal/config"
 	"github.com/citizenid/citizenid/internal/keys"
 	"github.com/citizenid/citizenid/internal/login"
 	"github.com/citizenid/citizenid/internal/oidc"
+	"github.com/citizenid/citizenid/internal/saml"
 	"github.com/citizenid/citizenid/internal/server"
 	"github.com/citizenid/citizenid/internal/session"
 	"github.com/citizenid/citizenid/internal/store"
@@ -34,13 +39,21 @@ type Instance struct {
 	Sealer   *keys.Sealer
 	Hasher   *password.Hasher
 	TOTP     *totp.Authenticator
-	Audit    *audit.Logger
-	Handler  http.Handler
-	Extra    *http.ServeMux // routes added after Build (e.g. the demo portal)
+	WebAuthn *webauthn.Authenticator // nil when passkeys are off
+	// Certificate is certificate login, nil when disabled; CertificateTLS
+	// its client-certificate listener, nil when none is configured.
+	Certificate    *certificate.Authenticator
+	CertificateTLS *certificate.TLSServer
+	Audit          *audit.Logger
+	Handler        http.Handler
+	Extra          *http.ServeMux // routes added after Build (e.g. the demo portal)
 }
 
 // Close releases everything Build opened.
 func (in *Instance) Close() {
+	if in.Certificate != nil {
+		in.Certificate.Close()
+	}
 	in.Redis.Close()
 	in.Store.Close()
 }
@@ -97,10 +110,35 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, bo BuildOpt
 		RecoveryKey: DeriveKey(master, "recovery codes"),
 		Now:         now,
 	})
+	var methods []login.Method
+	if rpID, origins, ok := cfg.WebAuthnRP(); ok {
+		in.WebAuthn, err = webauthn.New(webauthn.Options{
+			RPID: rpID, RPDisplayName: cfg.WebAuthn.RPDisplayName, Origins: origins,
+			Attestation: cfg.WebAuthn.Attestation, AllowedAAGUIDs: cfg.WebAuthn.AllowedAAGUIDs,
+			Timeout: cfg.WebAuthn.CeremonyTimeout, Store: in.Store, Sessions: in.Sessions,
+			UserHandleKey: DeriveKey(master, "webauthn user handles"), Audit: in.Audit, Now: now,
+		})
+		if err != nil {
+			return nil, err
+		}
+		methods = append(methods, in.WebAuthn.Method())
+	} else {
+		log.Warn("passkeys are off: the issuer's host is an IP address, which browsers refuse as a WebAuthn RP ID; set webauthn.rp_id to a domain name")
+	}
 	acr, limits := Assurance(&cfg)
 	renderer, err := server.NewRenderer(templates.FS, log)
 	if err != nil {
 		return nil, err
+	}
+	if in.Certificate, err = Certificate(&cfg, in, renderer, log, now); err != nil {
+		return nil, err
+	} else if in.Certificate != nil {
+		methods = append(methods, in.Certificate.Method())
+		defer func() {
+			if err != nil {
+				in.Certificate.Close()
+			}
+		}()
 	}
 	iss, _ := url.Parse(cfg.Server.Issuer)
 	https := iss.Scheme == "https"
@@ -109,6 +147,7 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, bo BuildOpt
 		Sessions:     in.Sessions,
 		Hasher:       in.Hasher,
 		TOTP:         in.TOTP,
+		Methods:      methods,
 		Limits:       limits,
 		Audit:        in.Audit,
 		Renderer:     renderer,
@@ -145,16 +184,64 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, bo BuildOpt
 	if err != nil {
 		return nil, err
 	}
+	samlIdP, err := saml.New(saml.Options{
+		Issuer:          cfg.Server.Issuer,
+		EntityID:        cfg.SAML.EntityID,
+		SignMetadata:    cfg.SAML.SignMetadata,
+		Store:           in.Store,
+		Sessions:        in.Sessions,
+		Keys:            in.Keys,
+		Sealer:          in.Sealer,
+		Login:           engine,
+		Audit:           in.Audit,
+		Renderer:        renderer,
+		Templates:       templates.FS,
+		Log:             log,
+		ACR:             acr,
+		PairwiseSecret:  PairwiseSecret(&cfg, master),
+		RequestTTL:      cfg.Session.LoginTimeout,
+		SessionLifetime: cfg.Session.AbsoluteTimeout,
+		HTTPS:           https,
+	})
+	if err != nil {
+		return nil, err
+	}
 	acct := account.New(account.Options{
 		Store:    in.Store,
 		Login:    engine,
 		Sessions: in.Sessions,
 		TOTP:     in.TOTP,
+		WebAuthn: in.WebAuthn,
+		Certificates: func() account.CertificateBinder {
+			if in.Certificate == nil {
+				return nil // a nil *Authenticator would be a non-nil interface
+			}
+			return in.Certificate
+		}(),
 		Audit:    in.Audit,
 		Renderer: renderer,
 		Log:      log,
 		Fresh:    cfg.Assurance.AccountFreshness,
 	})
+	adm, err := admin.New(admin.Options{
+		Store:              in.Store,
+		Login:              engine,
+		Sessions:           in.Sessions,
+		Keys:               in.Keys,
+		TOTP:               in.TOTP,
+		Audit:              in.Audit,
+		Tokens:             provider,
+		Log:                log,
+		Templates:          templates.FS,
+		MinLevel:           assurance.Level(cfg.Admin.MinLevel),
+		IdleTimeout:        cfg.Admin.IdleTimeout,
+		SensitiveFreshness: cfg.Admin.SensitiveFreshness,
+		SecretOverlap:      cfg.Admin.SecretOverlap,
+		MetadataTimeout:    cfg.Admin.MetadataTimeout,
+	})
+	if err != nil {
+		return nil, err
+	}
 	in.Extra = http.NewServeMux()
 	in.Handler = server.New(server.Options{
 		Log:      log,
@@ -167,7 +254,7 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, bo BuildOpt
 			{Name: "database", Fn: in.Store.Ping},
 			{Name: "redis", Fn: in.Sessions.Ping},
 		},
-		Features: []server.Mounter{engine, provider, acct, extra{in.Extra}},
+		Features: []server.Mounter{engine, provider, samlIdP, acct, adm, extra{in.Extra}},
 	})
 	return in, nil
 }

@@ -203,5 +203,5 @@ func (b *browser) login(base string, p page, number, pw string) page {
 }
 
 func isLoginForm(p page) bool {
-	return strings.Contains(p.body, `autocomplete="current-password"`) && strings.Contains(p.body, `autocomplete="username"`)
+	return strings.Contains(p.body, `autocomplete="current-password"`) && strings.Contains(p.body, `autocomplete="username`) // "username" or "username webauthn"
 }

@@ -49,6 +49,14 @@ type Config struct {
 	// Assurance holds the acr string and freshness limits of each level.
 	Assurance AssuranceConfig `yaml:"assurance"`
 	Log       LogConfig       `yaml:"log"`
+	// WebAuthn configures passkeys and security keys.
+	WebAuthn WebAuthnConfig `yaml:"webauthn"`
+	// Admin configures the admin console and API.
+	Admin AdminConfig `yaml:"admin"`
+	// Certificate configures login with a signature certificate (level 4).
+	Certificate CertificateConfig `yaml:"certificate"`
+	// SAML configures the SAML 2.0 identity provider.
+	SAML SAMLConfig `yaml:"saml"`
 }
 
 // ServerConfig is the HTTP side.
@@ -142,6 +150,36 @@ func (a AssuranceConfig) Levels() [4]LevelConfig {
 	return [4]LevelConfig{a.Low, a.Substantial, a.High, a.VeryHigh}
 }
 
+// AdminConfig configures the admin console (/admin) and admin API.
+type AdminConfig struct {
+	// MinLevel is the authentication level the console requires, 2 to 4.
+	MinLevel int `yaml:"min_level"`
+	// IdleTimeout ends a console session after this long without console
+	// activity; the next request asks for the level again.
+	IdleTimeout time.Duration `yaml:"idle_timeout"`
+	// SensitiveFreshness is how recent the authentication must be for
+	// sensitive actions (key rotation, role grants, secret rotation).
+	SensitiveFreshness time.Duration `yaml:"sensitive_freshness"`
+	// SecretOverlap is how long a client's previous secret keeps working
+	// after a rotation, unless the administrator chooses otherwise.
+	SecretOverlap time.Duration `yaml:"secret_overlap"`
+	// MetadataTimeout bounds fetching a SAML service provider's metadata
+	// from its URL.
+	MetadataTimeout time.Duration `yaml:"metadata_timeout"`
+}
+
+// MaxSecretOverlap is the longest admin.secret_overlap accepted.
+const MaxSecretOverlap = 30 * 24 * time.Hour
+
+// SAMLConfig configures the SAML 2.0 identity provider.
+type SAMLConfig struct {
+	// EntityID is how service providers know CitizenID; empty means
+	// <issuer>/saml/metadata. It must never change once SPs rely on it.
+	EntityID string `yaml:"entity_id"`
+	// SignMetadata signs /saml/metadata with the active key.
+	SignMetadata bool `yaml:"sign_metadata"`
+}
+
 // LogConfig chooses the log format and level.
 type LogConfig struct {
 	Format string `yaml:"format"` // "json" or "text"
@@ -185,7 +223,16 @@ func Default() Config {
 			VeryHigh:         LevelConfig{ACR: "urn:citizenid:loa:4", MaxAge: 12 * time.Hour, Idle: 15 * time.Minute},
 			AccountFreshness: 15 * time.Minute,
 		},
-		Log: LogConfig{Format: "text", Level: "info"},
+		Log:         LogConfig{Format: "text", Level: "info"},
+		WebAuthn:    defaultWebAuthn(),
+		Certificate: defaultCertificate(),
+		Admin: AdminConfig{
+			MinLevel:           3,
+			IdleTimeout:        15 * time.Minute,
+			SensitiveFreshness: 5 * time.Minute,
+			SecretOverlap:      24 * time.Hour,
+			MetadataTimeout:    10 * time.Second,
+		},
 	}
 }
 
@@ -242,11 +289,13 @@ var structPaths = func() map[string]string {
 	walk = func(t reflect.Type, prefix string) {
 		m[t.String()] = prefix
 		for f := range t.Fields() {
-			if f.Type.Kind() != reflect.Struct {
-				continue
-			}
 			name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
-			walk(f.Type, prefix+name+".")
+			switch {
+			case f.Type.Kind() == reflect.Struct:
+				walk(f.Type, prefix+name+".")
+			case f.Type.Kind() == reflect.Slice && f.Type.Elem().Kind() == reflect.Struct:
+				walk(f.Type.Elem(), prefix+name+"[].")
+			}
 		}
 	}
 	walk(reflect.TypeFor[Config](), "")
@@ -472,9 +521,31 @@ func (c *Config) Validate() error {
 	if c.Assurance.AccountFreshness <= 0 {
 		add("assurance.account_freshness: must be a positive duration")
 	}
+	if c.Admin.MinLevel < 2 || c.Admin.MinLevel > 4 {
+		add("admin.min_level %d: from 2 to 4 (the console is never open at level 1)", c.Admin.MinLevel)
+	}
+	if c.Admin.IdleTimeout <= 0 {
+		add("admin.idle_timeout: must be a positive duration")
+	}
+	if c.Admin.SensitiveFreshness <= 0 {
+		add("admin.sensitive_freshness: must be a positive duration")
+	}
+	if c.Admin.SecretOverlap < 0 || c.Admin.SecretOverlap > MaxSecretOverlap {
+		add("admin.secret_overlap: from 0 to %v", MaxSecretOverlap)
+	}
+	if c.Admin.MetadataTimeout <= 0 || c.Admin.MetadataTimeout > time.Minute {
+		add("admin.metadata_timeout: a positive duration of at most 1m")
+	}
+	if c.SAML.EntityID != "" {
+		if u, err := url.Parse(c.SAML.EntityID); err != nil || !u.IsAbs() || len(c.SAML.EntityID) > 1024 {
+			add("saml.entity_id %q: must be an absolute URI", c.SAML.EntityID)
+		}
+	}
 	if c.DataDir == "" {
 		add("data_dir: must not be empty")
 	}
+	errs = append(errs, c.validateWebAuthn()...)
+	errs = append(errs, c.validateCertificate()...)
 	return errors.Join(errs...)
 }
 

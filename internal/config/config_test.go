@@ -551,6 +551,17 @@ func TestValidateFields(t *testing.T) {
 		{"log level upper case", func(c *Config) { c.Log.Level = "INFO" }, "log.level"},
 		{"pairwise secret short in dev", func(c *Config) { c.Tokens.PairwiseSecret = "short" }, "tokens.pairwise_secret"},
 		{"master key garbage in dev", func(c *Config) { c.Keys.MasterKey = "not a key" }, "keys.master_key"},
+		{"admin level 2", func(c *Config) { c.Admin.MinLevel = 2 }, ""},
+		{"admin level 4", func(c *Config) { c.Admin.MinLevel = 4 }, ""},
+		{"admin level 1", func(c *Config) { c.Admin.MinLevel = 1 }, "admin.min_level 1"},
+		{"admin level 0", func(c *Config) { c.Admin.MinLevel = 0 }, "admin.min_level 0"},
+		{"admin level 5", func(c *Config) { c.Admin.MinLevel = 5 }, "admin.min_level 5"},
+		{"admin idle zero", func(c *Config) { c.Admin.IdleTimeout = 0 }, "admin.idle_timeout"},
+		{"admin freshness negative", func(c *Config) { c.Admin.SensitiveFreshness = -time.Minute }, "admin.sensitive_freshness"},
+		{"admin no overlap", func(c *Config) { c.Admin.SecretOverlap = 0 }, ""},
+		{"admin overlap too long", func(c *Config) { c.Admin.SecretOverlap = 31 * 24 * time.Hour }, "admin.secret_overlap"},
+		{"admin metadata timeout zero", func(c *Config) { c.Admin.MetadataTimeout = 0 }, "admin.metadata_timeout"},
+		{"admin metadata timeout long", func(c *Config) { c.Admin.MetadataTimeout = 2 * time.Minute }, "admin.metadata_timeout"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

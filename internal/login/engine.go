@@ -77,6 +77,7 @@ type Engine struct {
 	o         Options
 	protocols map[string]Protocol
 	methods   []Method
+	logout    []LogoutHook
 }
 
 // New returns an engine; protocols register with Register before serving.
@@ -126,6 +127,31 @@ func (e *Engine) offers(ctx context.Context, citizenID string) (map[string]Offer
 
 // Register makes a protocol known under name.
 func (e *Engine) Register(name string, p Protocol) { e.protocols[name] = p }
+
+// LogoutHook lets a protocol log the citizen out of the relying parties
+// that took part in an SSO session that just ended. In the citizen's
+// browser (then is where the browser goes afterwards) it returns where to
+// send the browser now: a page of its own that logs out front-channel and
+// ends at then, or then unchanged. Without a browser (then is empty, e.g.
+// an administrator ended the session) it does what it can and returns "".
+type LogoutHook func(ctx context.Context, ended *session.Session, then string) string
+
+// OnLogout registers a logout hook; call it before serving.
+func (e *Engine) OnLogout(h LogoutHook) { e.logout = append(e.logout, h) }
+
+// AfterLogout runs the logout hooks for a session that ended and returns
+// where to send the browser (then when there is nothing to do). Every
+// place that ends a session calls it: OIDC end_session, the account page,
+// the administrators' console (with then empty).
+func (e *Engine) AfterLogout(ctx context.Context, ended *session.Session, then string) string {
+	if ended == nil {
+		return then
+	}
+	for _, h := range e.logout {
+		then = h(ctx, ended, then)
+	}
+	return then
+}
 
 // Mount registers the login pages.
 func (e *Engine) Mount(mux *http.ServeMux) {
@@ -342,9 +368,10 @@ func (e *Engine) next(ctx context.Context, txn *Txn, sess *session.Session) (Sta
 		return "", false, err
 	}
 	if res.Satisfied {
-		// A fresh login of a citizen with a second factor asks for it.
+		// A fresh login of a citizen with a second factor asks for it: any
+		// method that reaches level 2 (an app, a passkey).
 		if txn.FreshLogin && res.Level < assurance.Substantial && !e.skipsSecondFactor(ctx, txn.CitizenID) {
-			if m := e.pick(offers, txn.Chosen, func(o Offer) bool { return o.SecondFactor && o.Level >= assurance.Substantial }); m != "" {
+			if m := e.pick(offers, txn.Chosen, func(o Offer) bool { return o.Level >= assurance.Substantial }); m != "" {
 				return m, false, nil
 			}
 		}
@@ -440,6 +467,23 @@ type StepPage struct {
 type Alternative struct {
 	Name  string // method name, posted as use=<Name>
 	Label string // catalogue key method_<Name>
+	// Data is what an InPlace method prepared, so the password page can
+	// use it there (a passkey challenge for autofill); nil otherwise.
+	Data any
+}
+
+// InPlace is an optional capability of a Method that identifies citizens:
+// it can be answered right on the password page (passkey autofill). The
+// engine then prepares its data for that page too (Alternative.Data) and
+// accepts its step posted from there.
+type InPlace interface {
+	Method
+	InPlace() bool
+}
+
+func inPlace(m Method) bool {
+	ip, ok := m.(InPlace)
+	return ok && ip.InPlace()
 }
 
 func (e *Engine) render(w http.ResponseWriter, r *http.Request, txn *Txn, status int, errMsg string) {
@@ -471,23 +515,44 @@ func (e *Engine) render(w http.ResponseWriter, r *http.Request, txn *Txn, status
 		}
 		pg.Method = data
 	}
-	pg.Others = e.alternatives(ctx, txn)
+	pg.Others = e.alternatives(r, txn)
 	e.o.Renderer.Render(w, r, status, page, lang, title, pg)
 }
 
 // alternatives are the other methods the citizen may use at this step: on
 // the password page, the methods that identify a citizen by themselves.
-func (e *Engine) alternatives(ctx context.Context, txn *Txn) []Alternative {
+func (e *Engine) alternatives(r *http.Request, txn *Txn) []Alternative {
 	if txn.State != StatePassword {
 		return nil
 	}
+	ctx := r.Context()
 	var out []Alternative
 	for _, m := range e.methods {
 		if o, err := m.Offer(ctx, ""); err == nil && o.Available && o.Identifies {
-			out = append(out, Alternative{Name: m.Name(), Label: "method_" + m.Name()})
+			alt := Alternative{Name: m.Name(), Label: "method_" + m.Name()}
+			if inPlace(m) {
+				data, err := m.Prepare(ctx, r, txn)
+				if err != nil {
+					e.o.Log.ErrorContext(ctx, "prepare login alternative", "method", m.Name(), "err", err)
+				} else {
+					alt.Data = data
+				}
+			}
+			out = append(out, alt)
 		}
 	}
 	return out
+}
+
+// answersInPlace reports whether name is a method offered on the password
+// page that may be answered there.
+func (e *Engine) answersInPlace(ctx context.Context, name State) bool {
+	m := e.method(name)
+	if m == nil || !inPlace(m) {
+		return false
+	}
+	o, err := m.Offer(ctx, "")
+	return err == nil && o.Available && o.Identifies
 }
 
 func (e *Engine) submit(w http.ResponseWriter, r *http.Request) {
@@ -500,10 +565,15 @@ func (e *Engine) submit(w http.ResponseWriter, r *http.Request) {
 		e.render(w, r, txn, http.StatusBadRequest, e.o.Renderer.T(lang, "err_form"))
 		return
 	}
-	// A form from another step (back button, second tab) is shown the current step.
-	if step := r.PostForm.Get("step"); step != "" && State(step) != txn.State {
-		http.Redirect(w, r, "/login/"+txn.ID, http.StatusSeeOther)
-		return
+	// A form from another step (back button, second tab) is shown the
+	// current step; but the password page may answer one of its
+	// alternatives in place (passkey autofill).
+	if step := State(r.PostForm.Get("step")); step != "" && step != txn.State {
+		if txn.State != StatePassword || r.PostForm.Get("use") != "" || !e.answersInPlace(r.Context(), step) {
+			http.Redirect(w, r, "/login/"+txn.ID, http.StatusSeeOther)
+			return
+		}
+		txn.Chosen, txn.State = step, step
 	}
 	// "Use another way": a recovery code instead of the app, or a method
 	// offered on the password page.
@@ -511,6 +581,8 @@ func (e *Engine) submit(w http.ResponseWriter, r *http.Request) {
 		switch {
 		case use == StateRecovery && txn.State == StateTOTP:
 			txn.State = StateRecovery
+		case use == StatePassword && txn.Chosen != "" && txn.State == txn.Chosen:
+			txn.Chosen, txn.State = "", StatePassword
 		case txn.State == StatePassword && e.method(use) != nil:
 			txn.Chosen = use
 			txn.State = use

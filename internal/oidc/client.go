@@ -36,6 +36,9 @@ func (c *client) AuthMethod() zoidc.AuthMethod {
 	if c.c.Public {
 		return zoidc.AuthMethodNone
 	}
+	if c.c.TokenEndpointAuthMethod == string(zoidc.AuthMethodPost) {
+		return zoidc.AuthMethodPost
+	}
 	return zoidc.AuthMethodBasic
 }
 
@@ -43,8 +46,15 @@ func (c *client) ResponseTypes() []zoidc.ResponseType {
 	return []zoidc.ResponseType{zoidc.ResponseTypeCode}
 }
 
+// GrantTypes: the code flow with refresh for every client; client
+// credentials only for a confidential client an owner granted admin API
+// scopes.
 func (c *client) GrantTypes() []zoidc.GrantType {
-	return []zoidc.GrantType{zoidc.GrantTypeCode, zoidc.GrantTypeRefreshToken}
+	g := []zoidc.GrantType{zoidc.GrantTypeCode, zoidc.GrantTypeRefreshToken}
+	if !c.c.Public && len(c.c.AdminScopes) > 0 {
+		g = append(g, zoidc.GrantTypeClientCredentials)
+	}
+	return g
 }
 
 func (c *client) LoginURL(id string) string           { return pathLogin + url.PathEscape(id) }

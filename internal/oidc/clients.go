@@ -81,7 +81,7 @@ func (s ClientSpec) Validate() error {
 }
 
 // extraScopes are scopes a client must be configured for.
-var extraScopes = []string{ScopeCitizenNumber}
+var extraScopes = []string{ScopeCitizenNumber, ScopeCertificate}
 
 // CreateClient validates spec and stores the client. It returns the secret
 // to show once (empty for public clients); only its hash is stored.

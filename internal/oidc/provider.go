@@ -92,6 +92,14 @@ func New(o Options) (*Provider, error) {
 	}
 	p.op = prov
 	o.Login.Register("oidc", p)
+	// However a session ends (end_session, the account page, an
+	// administrator), the refresh tokens issued in it end with it.
+	o.Login.OnLogout(func(ctx context.Context, ended *session.Session, then string) string {
+		if err := o.Store.RevokeRefreshTokensBySession(ctx, ended.SID, p.now()); err != nil {
+			o.Log.ErrorContext(ctx, "revoke the ended session's refresh tokens", "err", err)
+		}
+		return then
+	})
 	return p, nil
 }
 
@@ -116,12 +124,12 @@ func (p *Provider) Mount(mux *http.ServeMux) {
 // Health is used by /readyz.
 func (p *Provider) Health(ctx context.Context) error { return p.st.Health(ctx) }
 
-var supportedScopes = []string{"openid", "profile", "email", "phone", "offline_access", ScopeCitizenNumber}
+var supportedScopes = []string{"openid", "profile", "email", "phone", "offline_access", ScopeCitizenNumber, ScopeCertificate}
 
 var supportedClaims = []string{
 	"sub", "aud", "exp", "iat", "iss", "auth_time", "nonce", "acr", "amr", "sid", "azp", "at_hash", "c_hash",
 	"name", "birthdate", "email", "email_verified", "phone_number", "phone_number_verified",
-	ClaimCitizenNumber, ClaimIdentityLevel,
+	ClaimCitizenNumber, ClaimIdentityLevel, ClaimCertThumbprint, ClaimCertSerial,
 }
 
 // ScopeCitizenNumber asks for the citizen number; only clients allowed to

@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
 	zoidc "github.com/zitadel/oidc/v3/pkg/oidc"
@@ -59,11 +60,24 @@ func (s *storage) AuthorizeClientIDSecret(ctx context.Context, id, secret string
 	if err != nil {
 		return err
 	}
-	if c.c.Public || c.c.SecretHash == "" ||
-		subtle.ConstantTimeCompare([]byte(HashClientSecret(secret)), []byte(c.c.SecretHash)) != 1 {
+	if !SecretMatches(c.c, secret, s.p.now()) {
 		return zoidc.ErrInvalidClient().WithDescription("client authentication failed")
 	}
 	return nil
+}
+
+// SecretMatches reports whether secret authenticates the confidential
+// client c at now: its current secret, or the previous one while the
+// rotation's overlap lasts (before PreviousSecretUntil).
+func SecretMatches(c *store.Client, secret string, now time.Time) bool {
+	if c.Public || c.SecretHash == "" {
+		return false
+	}
+	h := []byte(HashClientSecret(secret))
+	current := subtle.ConstantTimeCompare(h, []byte(c.SecretHash)) == 1
+	previous := c.PreviousSecretHash != "" && now.Before(c.PreviousSecretUntil) &&
+		subtle.ConstantTimeCompare(h, []byte(c.PreviousSecretHash)) == 1
+	return current || previous
 }
 
 // subject is what a portal knows the citizen as: pairwise by default
@@ -78,11 +92,18 @@ func (p *Provider) subject(c *store.Client, citizen *store.Citizen) string {
 	if sector == "" {
 		sector = c.ID
 	}
-	m := hmac.New(sha256.New, p.o.PairwiseSecret)
+	return PairwiseSubject(p.o.PairwiseSecret, sector, citizen.ID)
+}
+
+// PairwiseSubject is the identifier of a citizen in a sector (an OIDC
+// client or its sector identifier, a SAML service provider's entity ID):
+// stable, and unlinkable across sectors without the secret.
+func PairwiseSubject(secret []byte, sector, citizenID string) string {
+	m := hmac.New(sha256.New, secret)
 	m.Write([]byte("citizenid pairwise subject v1\x00"))
 	m.Write([]byte(sector))
 	m.Write([]byte{0})
-	m.Write([]byte(citizen.ID))
+	m.Write([]byte(citizenID))
 	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
 }
 
@@ -99,6 +120,9 @@ func (s *storage) SetUserinfoFromRequest(ctx context.Context, info *zoidc.UserIn
 		return fmt.Errorf("unsupported token request %T", req)
 	}
 	if err := s.fillUserinfo(ctx, info, tr.citizenRef(), req.GetClientID(), req.GetSubject(), scopes); err != nil {
+		return err
+	}
+	if err := s.certificateClaims(ctx, info, tr.citizenRef(), req.GetClientID(), tr.sessionRef(), scopes); err != nil {
 		return err
 	}
 	if sid := tr.sessionRef(); sid != "" {
@@ -150,7 +174,10 @@ func (s *storage) SetUserinfoFromToken(ctx context.Context, info *zoidc.UserInfo
 	if err != nil {
 		return zoidc.ErrAccessDenied().WithDescription("access token is not active")
 	}
-	return s.fillUserinfo(ctx, info, t.CitizenID, t.ClientID, subject, t.Scopes)
+	if err := s.fillUserinfo(ctx, info, t.CitizenID, t.ClientID, subject, t.Scopes); err != nil {
+		return err
+	}
+	return s.certificateClaims(ctx, info, t.CitizenID, t.ClientID, t.SessionID, t.Scopes)
 }
 
 func (s *storage) SetIntrospectionFromToken(ctx context.Context, resp *zoidc.IntrospectionResponse, tokenID, subject, clientID string) error {
@@ -201,14 +228,11 @@ func (s *storage) TerminateSessionFromRequest(ctx context.Context, req *op.EndSe
 		}
 	}
 	if sess != nil {
-		if err := s.p.o.Store.RevokeRefreshTokensBySession(ctx, sess.SID, s.p.now()); err != nil {
-			return "", err
-		}
 		s.p.o.Audit.Record(ctx, audit.Event{Actor: "citizen:" + sess.CitizenID, Action: "session.end", Outcome: "success",
 			Target: "citizen:" + sess.CitizenID, ClientIP: server.ClientIP(ctx),
 			Details: map[string]string{"via": "oidc end_session", "client": req.ClientID, "rps": strconv.Itoa(len(sess.Clients))}})
 	}
-	return req.RedirectURI, nil
+	return s.p.o.Login.AfterLogout(ctx, sess, req.RedirectURI), nil
 }
 
 type httpKey struct{}

@@ -26,6 +26,11 @@ type AuthEvent struct {
 	Level        int       `json:"level"`
 	SecondFactor bool      `json:"second_factor,omitempty"`
 	Time         time.Time `json:"time"`
+	// CertThumbprint (base64url SHA-256 of the certificate) and CertSerial
+	// (hex) are set by a certificate login, so a portal can tie documents
+	// signed later to this login (claims cert_thumbprint, cert_serial).
+	CertThumbprint string `json:"cert_thumbprint,omitempty"`
+	CertSerial     string `json:"cert_serial,omitempty"`
 }
 
 // Session is an SSO session.

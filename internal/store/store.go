@@ -74,6 +74,19 @@ type Client struct {
 	Disabled               bool
 	CreatedAt              time.Time
 	UpdatedAt              time.Time
+	// LogoURL is an https URL of the portal's logo; may be empty.
+	LogoURL string
+	// TokenEndpointAuthMethod is client_secret_basic or client_secret_post
+	// for confidential clients, none for public ones; empty means the
+	// default (basic, or none when Public).
+	TokenEndpointAuthMethod string
+	// PreviousSecretHash is the secret replaced by the last rotation; it
+	// keeps working until PreviousSecretUntil (zero: no previous secret).
+	PreviousSecretHash  string
+	PreviousSecretUntil time.Time
+	// AdminScopes are admin API scopes an owner granted the client; a
+	// confidential client with any may use the client_credentials grant.
+	AdminScopes []string
 }
 
 // Signing key states.
@@ -290,7 +303,11 @@ type Store interface {
 	RefreshTokens
 	TOTPs
 	RecoveryCodes
+	WebAuthnCredentials
 	Audit
+	Admin
+	ServiceProviders
+	CertificateBindings
 	// Ping reports whether the database answers.
 	Ping(ctx context.Context) error
 	Close() error

@@ -340,16 +340,21 @@ func (s *Store) ReplacePasswordHash(ctx context.Context, citizenID, oldHash, new
 
 const clientColumns = `id, name, secret_hash, public, redirect_uris, post_logout_redirect_uris, scopes,
 	subject_type, sector_identifier, min_level, max_auth_age_ns, access_token_lifetime_ns,
-	refresh_token_lifetime_ns, id_token_lifetime_ns, disabled, created_at, updated_at`
+	refresh_token_lifetime_ns, id_token_lifetime_ns, disabled, created_at, updated_at,
+	logo_url, token_endpoint_auth_method, previous_secret_hash, previous_secret_until, admin_scopes`
 
 func scanClient(r scanner) (*store.Client, error) {
 	var c store.Client
 	var maxAuthAge, access, refresh, idToken int64
+	var previousUntil pgtype.Timestamptz
 	if err := r.Scan(&c.ID, &c.Name, &c.SecretHash, &c.Public, &c.RedirectURIs, &c.PostLogoutRedirectURIs, &c.Scopes,
 		&c.SubjectType, &c.SectorIdentifier, &c.MinLevel, &maxAuthAge, &access,
-		&refresh, &idToken, &c.Disabled, &c.CreatedAt, &c.UpdatedAt); err != nil {
+		&refresh, &idToken, &c.Disabled, &c.CreatedAt, &c.UpdatedAt,
+		&c.LogoURL, &c.TokenEndpointAuthMethod, &c.PreviousSecretHash, &previousUntil, &c.AdminScopes); err != nil {
 		return nil, err
 	}
+	c.PreviousSecretUntil = fromNull(previousUntil)
+	c.AdminScopes = fromList(c.AdminScopes)
 	c.RedirectURIs = fromList(c.RedirectURIs)
 	c.PostLogoutRedirectURIs = fromList(c.PostLogoutRedirectURIs)
 	c.Scopes = fromList(c.Scopes)
@@ -366,12 +371,16 @@ func clientArgs(c *store.Client) []any {
 	return []any{c.ID, c.Name, c.SecretHash, c.Public, list(c.RedirectURIs), list(c.PostLogoutRedirectURIs),
 		list(c.Scopes), c.SubjectType, c.SectorIdentifier, c.MinLevel, int64(c.MaxAuthAge),
 		int64(c.AccessTokenLifetime), int64(c.RefreshTokenLifetime), int64(c.IDTokenLifetime), c.Disabled,
-		c.CreatedAt, c.UpdatedAt}
+		c.CreatedAt, c.UpdatedAt,
+		c.LogoURL, c.TokenEndpointAuthMethod, c.PreviousSecretHash, nullTime(c.PreviousSecretUntil), list(c.AdminScopes)}
 }
 
 func normClient(c *store.Client) {
 	c.CreatedAt = norm(c.CreatedAt)
 	c.UpdatedAt = norm(c.UpdatedAt)
+	if !c.PreviousSecretUntil.IsZero() {
+		c.PreviousSecretUntil = norm(c.PreviousSecretUntil)
+	}
 }
 
 // CreateClient inserts c.
@@ -387,7 +396,8 @@ func (s *Store) CreateClient(ctx context.Context, c *store.Client) error {
 	}
 	normClient(c)
 	_, err := s.pool.Exec(ctx, `INSERT INTO clients (`+clientColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`, clientArgs(c)...)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)`,
+		clientArgs(c)...)
 	if err != nil {
 		return wrap(err, "create client %s", c.ID)
 	}
@@ -445,7 +455,9 @@ func (s *Store) UpdateClient(ctx context.Context, id string, fn func(c *store.Cl
 		_, err = tx.Exec(ctx, `UPDATE clients SET name = $2, secret_hash = $3, public = $4, redirect_uris = $5,
 			post_logout_redirect_uris = $6, scopes = $7, subject_type = $8, sector_identifier = $9, min_level = $10,
 			max_auth_age_ns = $11, access_token_lifetime_ns = $12, refresh_token_lifetime_ns = $13,
-			id_token_lifetime_ns = $14, disabled = $15, created_at = $16, updated_at = $17 WHERE id = $1`,
+			id_token_lifetime_ns = $14, disabled = $15, created_at = $16, updated_at = $17, logo_url = $18,
+			token_endpoint_auth_method = $19, previous_secret_hash = $20, previous_secret_until = $21,
+			admin_scopes = $22 WHERE id = $1`,
 			clientArgs(c)...)
 		return err
 	})

@@ -429,15 +429,18 @@ func (s *Store) ReplacePasswordHash(ctx context.Context, citizenID, oldHash, new
 
 const clientColumns = `id, name, secret_hash, public, redirect_uris, post_logout_redirect_uris, scopes,
 	subject_type, sector_identifier, min_level, max_auth_age_ns, access_token_lifetime_ns,
-	refresh_token_lifetime_ns, id_token_lifetime_ns, disabled, created_at, updated_at`
+	refresh_token_lifetime_ns, id_token_lifetime_ns, disabled, created_at, updated_at,
+	logo_url, token_endpoint_auth_method, previous_secret_hash, previous_secret_until, admin_scopes`
 
 func scanClient(r scanner) (*store.Client, error) {
 	var c store.Client
-	var redirects, postLogout, scopes, created, updated string
+	var redirects, postLogout, scopes, created, updated, adminScopes string
+	var previousUntil sql.NullString
 	var maxAuthAge, access, refresh, idToken int64
 	if err := r.Scan(&c.ID, &c.Name, &c.SecretHash, &c.Public, &redirects, &postLogout, &scopes,
 		&c.SubjectType, &c.SectorIdentifier, &c.MinLevel, &maxAuthAge, &access,
-		&refresh, &idToken, &c.Disabled, &created, &updated); err != nil {
+		&refresh, &idToken, &c.Disabled, &created, &updated,
+		&c.LogoURL, &c.TokenEndpointAuthMethod, &c.PreviousSecretHash, &previousUntil, &adminScopes); err != nil {
 		return nil, err
 	}
 	c.MaxAuthAge = time.Duration(maxAuthAge)
@@ -460,6 +463,12 @@ func scanClient(r scanner) (*store.Client, error) {
 	if c.UpdatedAt, err = decTime(updated); err != nil {
 		return nil, err
 	}
+	if c.PreviousSecretUntil, err = decNullTime(previousUntil); err != nil {
+		return nil, err
+	}
+	if c.AdminScopes, err = decList(adminScopes); err != nil {
+		return nil, err
+	}
 	return &c, nil
 }
 
@@ -467,12 +476,14 @@ func clientArgs(c *store.Client) []any {
 	return []any{c.ID, c.Name, c.SecretHash, c.Public, encList(c.RedirectURIs), encList(c.PostLogoutRedirectURIs),
 		encList(c.Scopes), c.SubjectType, c.SectorIdentifier, c.MinLevel, int64(c.MaxAuthAge),
 		int64(c.AccessTokenLifetime), int64(c.RefreshTokenLifetime), int64(c.IDTokenLifetime), c.Disabled,
-		encTime(c.CreatedAt), encTime(c.UpdatedAt)}
+		encTime(c.CreatedAt), encTime(c.UpdatedAt),
+		c.LogoURL, c.TokenEndpointAuthMethod, c.PreviousSecretHash, encNullTime(c.PreviousSecretUntil), encList(c.AdminScopes)}
 }
 
 func normClient(c *store.Client) {
 	c.CreatedAt = norm(c.CreatedAt)
 	c.UpdatedAt = norm(c.UpdatedAt)
+	c.PreviousSecretUntil = norm(c.PreviousSecretUntil)
 }
 
 // CreateClient inserts c.
@@ -490,7 +501,7 @@ func (s *Store) CreateClient(ctx context.Context, c *store.Client) error {
 	normClient(c)
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO clients (`+clientColumns+`)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, clientArgs(c)...)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, clientArgs(c)...)
 		return err
 	})
 	if err != nil {
@@ -553,7 +564,9 @@ func (s *Store) UpdateClient(ctx context.Context, id string, fn func(c *store.Cl
 		_, err = tx.ExecContext(ctx, `UPDATE clients SET name = ?, secret_hash = ?, public = ?, redirect_uris = ?,
 			post_logout_redirect_uris = ?, scopes = ?, subject_type = ?, sector_identifier = ?, min_level = ?,
 			max_auth_age_ns = ?, access_token_lifetime_ns = ?, refresh_token_lifetime_ns = ?,
-			id_token_lifetime_ns = ?, disabled = ?, created_at = ?, updated_at = ? WHERE id = ?`, args...)
+			id_token_lifetime_ns = ?, disabled = ?, created_at = ?, updated_at = ?, logo_url = ?,
+			token_endpoint_auth_method = ?, previous_secret_hash = ?, previous_secret_until = ?, admin_scopes = ?
+			WHERE id = ?`, args...)
 		return err
 	})
 	if fnErr != nil {

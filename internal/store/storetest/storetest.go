@@ -36,10 +36,14 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"TOTPConcurrentUpdate", testTOTPConcurrentUpdate},
 		{"RecoveryCodes", testRecoveryCodes},
 		{"RecoveryCodesConcurrentUse", testRecoveryCodesConcurrentUse},
+		{"WebAuthn", testWebAuthn}, {"WebAuthnConcurrent", testWebAuthnConcurrent},
 		{"Audit", testAudit},
 		{"AuditConcurrent", testAuditConcurrent},
 		{"AuditFilter", testAuditFilter},
 		{"AuditPaging", testAuditPaging},
+		{"ServiceProviders", testServiceProviders},
+		{"Admin", testAdmin},
+		{"CertificateBindings", testCertificateBindings}, {"CertificateBindingsConcurrent", testCertificateBindingsConcurrent},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.run(t, newStore) })

@@ -1,0 +1,221 @@
+package admin
+
+import (
+	"bytes"
+	"encoding/csv"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/citizenid/citizenid/internal/store"
+)
+
+// The audit log, read: filtered lists, one event with its before and
+// after, and a CSV export of a filtered set.
+
+const (
+	auditPerPage   = 50
+	exportPageSize = 1000
+	// inputTime is the layout of <input type="datetime-local">; the
+	// console's times are UTC.
+	inputTime = "2006-01-02T15:04"
+)
+
+// auditQuery is the audit filter as the form has it.
+type auditQuery struct {
+	Since, Until, Actor, Action, Target, Outcome string
+	Invalid                                      bool // a time did not parse
+}
+
+// parseAuditQuery reads the filter from the query string. On the first
+// visit (no since at all) the last 24 hours are shown.
+func (a *Admin) parseAuditQuery(q url.Values) (auditQuery, store.AuditFilter) {
+	aq := auditQuery{Since: q.Get("since"), Until: q.Get("until"), Actor: strings.TrimSpace(q.Get("actor")),
+		Action: strings.TrimSpace(q.Get("action")), Target: strings.TrimSpace(q.Get("target")), Outcome: strings.TrimSpace(q.Get("outcome"))}
+	if !q.Has("since") {
+		aq.Since = a.now().Add(-24 * time.Hour).UTC().Format(inputTime)
+	}
+	f := store.AuditFilter{Actor: aq.Actor, Action: aq.Action, Target: aq.Target, Outcome: aq.Outcome}
+	parse := func(s string) time.Time {
+		if s == "" {
+			return time.Time{}
+		}
+		t, err := time.ParseInLocation(inputTime, s, time.UTC)
+		if err != nil {
+			if t, err = time.Parse(time.RFC3339, s); err != nil {
+				aq.Invalid = true
+				return time.Time{}
+			}
+		}
+		return t
+	}
+	f.Since, f.Until = parse(aq.Since), parse(aq.Until)
+	return aq, f
+}
+
+func (aq auditQuery) values() url.Values {
+	return url.Values{"since": {aq.Since}, "until": {aq.Until}, "actor": {aq.Actor}, "action": {aq.Action},
+		"target": {aq.Target}, "outcome": {aq.Outcome}}
+}
+
+type auditRow struct {
+	Seq                                            int64
+	Time, Actor, Action, Target, Outcome, ClientIP string
+	Failed                                         bool
+}
+
+// auditView is the view model of admin_audit.html.
+type auditView struct {
+	*chrome
+	Query  auditQuery
+	Events []auditRow
+	Next   string
+	Export string
+}
+
+func toRow(e store.AuditEvent) auditRow {
+	return auditRow{Seq: e.Seq, Time: fmtTime(e.Time), Actor: e.Actor, Action: e.Action, Target: e.Target, Outcome: e.Outcome,
+		ClientIP: e.ClientIP, Failed: e.Outcome != "success"}
+}
+
+func (a *Admin) listAudit(w http.ResponseWriter, r *http.Request, act *actor) {
+	ctx := r.Context()
+	aq, f := a.parseAuditQuery(r.URL.Query())
+	v := auditView{chrome: a.chrome(r, act), Query: aq, Export: "/admin/audit/export.csv?" + aq.values().Encode()}
+	if aq.Invalid {
+		v.Problem = a.rd.t(act.lang, "admin_err_time")
+		a.rd.render(w, r, http.StatusBadRequest, "admin_audit", "admin_audit_title", v)
+		return
+	}
+	f.AfterSeq, _ = strconv.ParseInt(r.URL.Query().Get("after"), 10, 64)
+	f.Limit = auditPerPage + 1
+	events, err := a.o.Store.ListAudit(ctx, f)
+	if err != nil {
+		a.o.Log.ErrorContext(ctx, "list audit", "err", err)
+		a.rd.error(w, r, http.StatusServiceUnavailable, "err_generic", v.chrome)
+		return
+	}
+	if len(events) > auditPerPage {
+		events = events[:auditPerPage]
+		q := aq.values()
+		q.Set("after", strconv.FormatInt(events[len(events)-1].Seq, 10))
+		v.Next = "/admin/audit?" + q.Encode()
+	}
+	for _, e := range events {
+		v.Events = append(v.Events, toRow(e))
+	}
+	a.rd.render(w, r, http.StatusOK, "admin_audit", "admin_audit_title", v)
+}
+
+// auditEventView is the view model of admin_audit_event.html.
+type auditEventView struct {
+	*chrome
+	Event    auditRow
+	Details  []field
+	Before   string
+	After    string
+	PrevHash string
+	Hash     string
+	Linked   bool // the hash chain holds between this event and the one before
+}
+
+func (a *Admin) showAuditEvent(w http.ResponseWriter, r *http.Request, act *actor) {
+	ctx := r.Context()
+	seq, err := strconv.ParseInt(r.PathValue("seq"), 10, 64)
+	if err != nil || seq < 1 {
+		a.rd.error(w, r, http.StatusNotFound, "admin_err_no_event", a.chrome(r, act))
+		return
+	}
+	events, err := a.o.Store.ListAudit(ctx, store.AuditFilter{AfterSeq: max(seq-2, 0), Limit: 2})
+	if err != nil {
+		a.o.Log.ErrorContext(ctx, "read audit event", "err", err)
+		a.rd.error(w, r, http.StatusServiceUnavailable, "err_generic", a.chrome(r, act))
+		return
+	}
+	i := slices.IndexFunc(events, func(e store.AuditEvent) bool { return e.Seq == seq })
+	if i < 0 {
+		a.rd.error(w, r, http.StatusNotFound, "admin_err_no_event", a.chrome(r, act))
+		return
+	}
+	e := events[i]
+	v := auditEventView{chrome: a.chrome(r, act), Event: toRow(e), PrevHash: e.PrevHash, Hash: e.Hash,
+		Linked: store.VerifyAuditChain(events[:i+1]) == nil}
+	keys := make([]string, 0, len(e.Details))
+	for k := range e.Details {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		switch k {
+		case "before":
+			v.Before = indentJSON(e.Details[k])
+		case "after":
+			v.After = indentJSON(e.Details[k])
+		default:
+			v.Details = append(v.Details, field{k, e.Details[k]})
+		}
+	}
+	a.rd.render(w, r, http.StatusOK, "admin_audit_event", "admin_audit_event_title", v)
+}
+
+func indentJSON(s string) string {
+	var buf bytes.Buffer
+	if err := json.Indent(&buf, []byte(s), "", "  "); err != nil {
+		return s
+	}
+	return buf.String()
+}
+
+// exportAudit streams the filtered events as CSV. The export itself is
+// audited, with its filter.
+func (a *Admin) exportAudit(w http.ResponseWriter, r *http.Request, act *actor) {
+	ctx := r.Context()
+	aq, f := a.parseAuditQuery(r.URL.Query())
+	if aq.Invalid {
+		a.rd.error(w, r, http.StatusBadRequest, "admin_err_time", a.chrome(r, act))
+		return
+	}
+	a.record(ctx, act, "audit.export", "audit", "success", map[string]string{"filter": aq.values().Encode()}, nil, nil)
+	h := w.Header()
+	h.Set("Content-Type", "text/csv; charset=utf-8")
+	h.Set("Content-Disposition", `attachment; filename="citizenid-audit-`+a.now().UTC().Format("20060102T150405Z")+`.csv"`)
+	h.Set("Cache-Control", "no-store")
+	cw := csv.NewWriter(w)
+	cw.Write([]string{"seq", "time", "actor", "action", "target", "outcome", "client_ip", "details", "prev_hash", "hash"})
+	f.Limit = exportPageSize
+	for {
+		events, err := a.o.Store.ListAudit(ctx, f)
+		if err != nil {
+			// Headers are gone; the truncated file ends with a marker row.
+			a.o.Log.ErrorContext(ctx, "export audit", "err", err)
+			cw.Write([]string{"error", "export incomplete"})
+			break
+		}
+		for _, e := range events {
+			d, _ := json.Marshal(e.Details)
+			if e.Details == nil {
+				d = []byte("{}")
+			}
+			cw.Write([]string{strconv.FormatInt(e.Seq, 10), e.Time.UTC().Format(time.RFC3339Nano), cell(e.Actor), cell(e.Action),
+				cell(e.Target), cell(e.Outcome), cell(e.ClientIP), cell(string(d)), e.PrevHash, e.Hash})
+		}
+		if len(events) < exportPageSize {
+			break
+		}
+		f.AfterSeq = events[len(events)-1].Seq
+	}
+	cw.Flush()
+}
+
+// cell keeps a spreadsheet from reading a value as a formula (CSV
+// injection): a leading = + - @ tab or CR gets a quote mark.
+func cell(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
+}

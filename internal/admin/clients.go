@@ -1,0 +1,888 @@
+package admin
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/citizenid/citizenid/internal/oidc"
+	"github.com/citizenid/citizenid/internal/session"
+	"github.com/citizenid/citizenid/internal/store"
+)
+
+// OIDC clients: what an administrator may set on one, the rules it must
+// follow, and the operations the console and the API share.
+
+// clientInput is what an administrator sets on a client, from the
+// console's form or the API's JSON.
+type clientInput struct {
+	ID                      string
+	Name                    string
+	LogoURL                 string
+	RedirectURIs            []string
+	PostLogoutRedirectURIs  []string
+	Public                  bool
+	TokenEndpointAuthMethod string
+	Scopes                  []string
+	SubjectType             string
+	SectorIdentifier        string
+	MinLevel                int
+	MaxAuthAge              time.Duration
+	AccessTokenLifetime     time.Duration
+	RefreshTokenLifetime    time.Duration
+	IDTokenLifetime         time.Duration
+}
+
+// fieldError is one problem with an input: the field, a catalogue key for
+// the console and an English detail for the API.
+type fieldError struct {
+	Field  string `json:"field"`
+	Key    string `json:"-"`
+	Detail string `json:"detail"`
+}
+
+// Token endpoint authentication methods (RFC 7591 names).
+const (
+	authBasic = "client_secret_basic"
+	authPost  = "client_secret_post"
+	authNone  = "none"
+)
+
+// Limits of what a client may set.
+const (
+	maxURIs            = 20
+	maxAuthAgeLimit    = 30 * 24 * time.Hour
+	maxTokenLifetime   = 24 * time.Hour
+	maxRefreshLifetime = 90 * 24 * time.Hour
+	minLifetime        = time.Minute
+)
+
+var (
+	clientIDPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{1,63}$`)
+	sectorPattern   = regexp.MustCompile(`^[\x21-\x7e]{1,255}$`)
+	// extraScopes are the scopes beyond the standard ones a client may be
+	// allowed; the console offers each (oidc.ClientSpec.Validate has the
+	// last word).
+	extraScopes = []string{oidc.ScopeCitizenNumber, oidc.ScopeCertificate}
+)
+
+// normalize trims what people type and fills defaults.
+func (in *clientInput) normalize() {
+	in.ID = strings.TrimSpace(in.ID)
+	in.Name = strings.TrimSpace(in.Name)
+	in.LogoURL = strings.TrimSpace(in.LogoURL)
+	in.RedirectURIs = cleanList(in.RedirectURIs)
+	in.PostLogoutRedirectURIs = cleanList(in.PostLogoutRedirectURIs)
+	in.Scopes = cleanList(in.Scopes)
+	in.SectorIdentifier = strings.TrimSpace(in.SectorIdentifier)
+	if in.SubjectType == "" {
+		in.SubjectType = "pairwise"
+	}
+	if in.Public {
+		in.TokenEndpointAuthMethod = cmpOr(in.TokenEndpointAuthMethod, authNone)
+	} else {
+		in.TokenEndpointAuthMethod = cmpOr(in.TokenEndpointAuthMethod, authBasic)
+	}
+	if in.MinLevel == 0 {
+		in.MinLevel = 1
+	}
+}
+
+func cmpOr(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+func cleanList(l []string) []string {
+	var out []string
+	for _, s := range l {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// validate reports every problem at once. existing is the stored client
+// when editing: its ID, type, subject type and sector cannot change (the
+// subjects portals know citizens by would change with them).
+func (in clientInput) validate(existing *store.Client) []fieldError {
+	var errs []fieldError
+	add := func(field, key, detail string) {
+		errs = append(errs, fieldError{Field: field, Key: key, Detail: detail})
+	}
+	if existing == nil && !clientIDPattern.MatchString(in.ID) {
+		add("id", "admin_err_client_id", "2 to 64 of a-z 0-9 . _ -, starting with a letter or digit")
+	}
+	if n := utf8.RuneCountInString(in.Name); n == 0 || n > 200 {
+		add("name", "admin_err_client_name", "1 to 200 characters")
+	}
+	if in.LogoURL != "" {
+		u, err := url.Parse(in.LogoURL)
+		if err != nil || u.Scheme != "https" || u.Host == "" || u.User != nil || u.Fragment != "" || len(in.LogoURL) > 2048 {
+			add("logo_url", "admin_err_logo_url", "an https URL without credentials or fragment, at most 2048 characters")
+		}
+	}
+	if len(in.RedirectURIs) == 0 || len(in.RedirectURIs) > maxURIs {
+		add("redirect_uris", "admin_err_redirect_count", fmt.Sprintf("1 to %d redirect URIs", maxURIs))
+	}
+	checkURIs := func(field string, uris []string) {
+		seen := map[string]bool{}
+		for _, u := range uris {
+			if err := oidc.ValidateRedirectURI(u, in.Public); err != nil {
+				add(field, "admin_err_redirect_uri", err.Error())
+			} else if seen[u] {
+				add(field, "admin_err_redirect_uri", fmt.Sprintf("redirect URI %q is listed twice", u))
+			}
+			seen[u] = true
+		}
+	}
+	checkURIs("redirect_uris", in.RedirectURIs)
+	if len(in.PostLogoutRedirectURIs) > maxURIs {
+		add("post_logout_redirect_uris", "admin_err_redirect_count", fmt.Sprintf("at most %d post-logout redirect URIs", maxURIs))
+	}
+	checkURIs("post_logout_redirect_uris", in.PostLogoutRedirectURIs)
+	switch {
+	case in.Public && in.TokenEndpointAuthMethod != authNone:
+		add("token_endpoint_auth_method", "admin_err_auth_method", "a public client authenticates with none (PKCE)")
+	case !in.Public && in.TokenEndpointAuthMethod != authBasic && in.TokenEndpointAuthMethod != authPost:
+		add("token_endpoint_auth_method", "admin_err_auth_method", "client_secret_basic or client_secret_post")
+	}
+	// Which extra scopes exist is the oidc package's knowledge.
+	scopesOnly := oidc.ClientSpec{ID: "scopes", Name: "scopes", RedirectURIs: []string{"https://scopes.invalid/cb"}, Scopes: in.Scopes}
+	if err := scopesOnly.Validate(); err != nil {
+		add("scopes", "admin_err_scope", err.Error())
+	}
+	switch in.SubjectType {
+	case "pairwise":
+		if in.SectorIdentifier != "" && !sectorPattern.MatchString(in.SectorIdentifier) {
+			add("sector_identifier", "admin_err_sector", "1 to 255 printable ASCII characters without spaces")
+		}
+	case "public":
+		if in.SectorIdentifier != "" {
+			add("sector_identifier", "admin_err_sector", "a sector applies to pairwise subjects only")
+		}
+	default:
+		add("subject_type", "admin_err_subject_type", "pairwise or public")
+	}
+	if in.MinLevel < 1 || in.MinLevel > 4 {
+		add("min_level", "admin_err_min_level", "1 to 4")
+	}
+	if in.MaxAuthAge < 0 || in.MaxAuthAge > maxAuthAgeLimit {
+		add("max_auth_age", "admin_err_duration", fmt.Sprintf("maximum authentication age: 0 (no limit) to %v", maxAuthAgeLimit))
+	}
+	lifetime := func(field string, d, maxD time.Duration) {
+		if d != 0 && (d < minLifetime || d > maxD) {
+			add(field, "admin_err_duration", fmt.Sprintf("%s: 0 (the default) or %v to %v", field, minLifetime, maxD))
+		}
+	}
+	lifetime("access_token_lifetime", in.AccessTokenLifetime, maxTokenLifetime)
+	lifetime("id_token_lifetime", in.IDTokenLifetime, maxTokenLifetime)
+	lifetime("refresh_token_lifetime", in.RefreshTokenLifetime, maxRefreshLifetime)
+	if existing != nil {
+		if in.Public != existing.Public || in.SubjectType != cmpOr(existing.SubjectType, "pairwise") ||
+			in.SectorIdentifier != existing.SectorIdentifier {
+			add("subject_type", "admin_err_immutable", "public, subject_type and sector_identifier cannot change; register a new client")
+		}
+	}
+	if len(errs) == 0 {
+		// The rules every registration path shares (the CLI's too).
+		spec := oidc.ClientSpec{ID: in.ID, Name: in.Name, RedirectURIs: in.RedirectURIs, PostLogoutRedirectURIs: in.PostLogoutRedirectURIs,
+			Public: in.Public, Scopes: in.Scopes, SubjectType: in.SubjectType, SectorIdentifier: in.SectorIdentifier,
+			MinLevel: in.MinLevel, MaxAuthAge: in.MaxAuthAge}
+		if existing != nil {
+			spec.ID = existing.ID
+		}
+		if err := spec.Validate(); err != nil {
+			add("", "admin_err_client_invalid", err.Error())
+		}
+	}
+	return errs
+}
+
+// apply sets the input's fields on c; ID, type, subject type and sector
+// only when c is new.
+func (in clientInput) apply(c *store.Client, isNew bool) {
+	if isNew {
+		c.ID, c.Public, c.SubjectType, c.SectorIdentifier = in.ID, in.Public, in.SubjectType, in.SectorIdentifier
+	}
+	c.Name = in.Name
+	c.LogoURL = in.LogoURL
+	c.RedirectURIs = in.RedirectURIs
+	c.PostLogoutRedirectURIs = in.PostLogoutRedirectURIs
+	c.TokenEndpointAuthMethod = in.TokenEndpointAuthMethod
+	c.Scopes = in.Scopes
+	c.MinLevel = in.MinLevel
+	c.MaxAuthAge = in.MaxAuthAge
+	c.AccessTokenLifetime = in.AccessTokenLifetime
+	c.RefreshTokenLifetime = in.RefreshTokenLifetime
+	c.IDTokenLifetime = in.IDTokenLifetime
+}
+
+// inputOf is the input that would produce c as it is.
+func inputOf(c *store.Client) clientInput {
+	in := clientInput{ID: c.ID, Name: c.Name, LogoURL: c.LogoURL, RedirectURIs: c.RedirectURIs,
+		PostLogoutRedirectURIs: c.PostLogoutRedirectURIs, Public: c.Public, TokenEndpointAuthMethod: c.TokenEndpointAuthMethod,
+		Scopes: c.Scopes, SubjectType: c.SubjectType, SectorIdentifier: c.SectorIdentifier, MinLevel: c.MinLevel,
+		MaxAuthAge: c.MaxAuthAge, AccessTokenLifetime: c.AccessTokenLifetime, RefreshTokenLifetime: c.RefreshTokenLifetime,
+		IDTokenLifetime: c.IDTokenLifetime}
+	in.normalize()
+	return in
+}
+
+// clientJSON is a client as the API returns it and the audit log records
+// it: never a secret or its hash.
+type clientJSON struct {
+	ID                       string     `json:"id"`
+	Name                     string     `json:"name"`
+	LogoURL                  string     `json:"logo_url"`
+	RedirectURIs             []string   `json:"redirect_uris"`
+	PostLogoutRedirectURIs   []string   `json:"post_logout_redirect_uris"`
+	Public                   bool       `json:"public"`
+	TokenEndpointAuthMethod  string     `json:"token_endpoint_auth_method"`
+	GrantTypes               []string   `json:"grant_types"`
+	Scopes                   []string   `json:"scopes"`
+	SubjectType              string     `json:"subject_type"`
+	SectorIdentifier         string     `json:"sector_identifier"`
+	MinLevel                 int        `json:"min_level"`
+	MaxAuthAgeSeconds        int64      `json:"max_auth_age_seconds"`
+	AccessTokenLifetime      int64      `json:"access_token_lifetime_seconds"`
+	RefreshTokenLifetime     int64      `json:"refresh_token_lifetime_seconds"`
+	IDTokenLifetime          int64      `json:"id_token_lifetime_seconds"`
+	AdminScopes              []string   `json:"admin_scopes"`
+	Disabled                 bool       `json:"disabled"`
+	PreviousSecretValidUntil *time.Time `json:"previous_secret_valid_until,omitempty"`
+	CreatedAt                time.Time  `json:"created_at"`
+	UpdatedAt                time.Time  `json:"updated_at"`
+}
+
+func list(l []string) []string {
+	if l == nil {
+		return []string{}
+	}
+	return l
+}
+
+func toJSON(c *store.Client, now time.Time) clientJSON {
+	in := inputOf(c)
+	j := clientJSON{ID: c.ID, Name: c.Name, LogoURL: c.LogoURL, RedirectURIs: list(c.RedirectURIs),
+		PostLogoutRedirectURIs: list(c.PostLogoutRedirectURIs), Public: c.Public, TokenEndpointAuthMethod: in.TokenEndpointAuthMethod,
+		GrantTypes: grantTypes(c), Scopes: list(c.Scopes), SubjectType: in.SubjectType, SectorIdentifier: c.SectorIdentifier,
+		MinLevel: in.MinLevel, MaxAuthAgeSeconds: int64(c.MaxAuthAge.Seconds()), AccessTokenLifetime: int64(c.AccessTokenLifetime.Seconds()),
+		RefreshTokenLifetime: int64(c.RefreshTokenLifetime.Seconds()), IDTokenLifetime: int64(c.IDTokenLifetime.Seconds()),
+		AdminScopes: list(c.AdminScopes), Disabled: c.Disabled, CreatedAt: c.CreatedAt.UTC(), UpdatedAt: c.UpdatedAt.UTC()}
+	if c.PreviousSecretHash != "" && now.Before(c.PreviousSecretUntil) {
+		u := c.PreviousSecretUntil.UTC()
+		j.PreviousSecretValidUntil = &u
+	}
+	return j
+}
+
+// grantTypes mirrors what the OpenID Provider allows the client.
+func grantTypes(c *store.Client) []string {
+	g := []string{"authorization_code", "refresh_token"}
+	if !c.Public && len(c.AdminScopes) > 0 {
+		g = append(g, "client_credentials")
+	}
+	return g
+}
+
+// Errors of the client operations that callers turn into messages.
+var (
+	errInvalid     = errors.New("invalid input")
+	errPublic      = errors.New("public clients have no secret")
+	errNoOverlap   = errors.New("overlap out of range")
+	errBadAPIScope = errors.New("unknown admin scope")
+)
+
+// validationError carries field errors.
+type validationError struct{ fields []fieldError }
+
+func (e *validationError) Error() string { return "invalid input" }
+func (e *validationError) Unwrap() error { return errInvalid }
+
+// doCreateClient validates in and stores a new client in one write; it
+// returns the secret to show once (empty for a public client).
+func (a *Admin) doCreateClient(ctx context.Context, act *actor, in clientInput) (*store.Client, string, error) {
+	in.normalize()
+	if errs := in.validate(nil); len(errs) > 0 {
+		return nil, "", &validationError{errs}
+	}
+	c := &store.Client{}
+	in.apply(c, true)
+	secret := ""
+	if !c.Public {
+		secret = session.RandomToken(32)
+		c.SecretHash = oidc.HashClientSecret(secret)
+	}
+	if err := a.o.Store.CreateClient(ctx, c); err != nil {
+		return nil, "", err
+	}
+	a.record(ctx, act, "client.create", "client:"+c.ID, "success", nil, nil, toJSON(c, a.now()))
+	return c, secret, nil
+}
+
+// doUpdateClient applies edit to the stored client's input and writes the
+// result, validated, in one transaction.
+// A non-nil disabled is set in the same write.
+func (a *Admin) doUpdateClient(ctx context.Context, act *actor, id string, edit func(in *clientInput) error, disabled *bool) (*store.Client, error) {
+	var before, after clientJSON
+	var out *store.Client
+	err := a.o.Store.UpdateClient(ctx, id, func(c *store.Client) error {
+		before = toJSON(c, a.now())
+		in := inputOf(c)
+		if err := edit(&in); err != nil {
+			return err
+		}
+		in.normalize()
+		if errs := in.validate(c); len(errs) > 0 {
+			return &validationError{errs}
+		}
+		in.apply(c, false)
+		if disabled != nil {
+			c.Disabled = *disabled
+		}
+		after = toJSON(c, a.now())
+		out = c
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	a.record(ctx, act, "client.update", "client:"+id, "success", nil, before, after)
+	return out, nil
+}
+
+// doRotateSecret gives the client a new secret; the current one keeps
+// working for overlap (none when 0). It returns the new secret, shown once.
+func (a *Admin) doRotateSecret(ctx context.Context, act *actor, id string, overlap time.Duration) (string, time.Time, error) {
+	if overlap < 0 || overlap > maxOverlap {
+		return "", time.Time{}, errNoOverlap
+	}
+	secret := session.RandomToken(32)
+	now := a.now()
+	until := time.Time{}
+	if overlap > 0 {
+		until = now.Add(overlap)
+	}
+	var before, after clientJSON
+	err := a.o.Store.UpdateClient(ctx, id, func(c *store.Client) error {
+		if c.Public {
+			return errPublic
+		}
+		before = toJSON(c, now)
+		c.PreviousSecretHash, c.PreviousSecretUntil = "", time.Time{}
+		if overlap > 0 {
+			c.PreviousSecretHash, c.PreviousSecretUntil = c.SecretHash, until
+		}
+		c.SecretHash = oidc.HashClientSecret(secret)
+		after = toJSON(c, now)
+		return nil
+	})
+	if err != nil {
+		return "", time.Time{}, err
+	}
+	a.record(ctx, act, "client.secret_rotate", "client:"+id, "success",
+		map[string]string{"overlap": overlap.String(), "previous_valid_until": fmtTime(until)}, before, after)
+	return secret, until, nil
+}
+
+// maxOverlap bounds a rotation's overlap (config.MaxSecretOverlap).
+const maxOverlap = 30 * 24 * time.Hour
+
+func (a *Admin) doSetClientDisabled(ctx context.Context, act *actor, id string, disabled bool) error {
+	var before, after clientJSON
+	err := a.o.Store.UpdateClient(ctx, id, func(c *store.Client) error {
+		before = toJSON(c, a.now())
+		c.Disabled = disabled
+		after = toJSON(c, a.now())
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	action := "client.enable"
+	if disabled {
+		action = "client.disable"
+	}
+	a.record(ctx, act, action, "client:"+id, "success", nil, before, after)
+	return nil
+}
+
+func (a *Admin) doDeleteClient(ctx context.Context, act *actor, id string) error {
+	c, err := a.o.Store.ClientByID(ctx, id)
+	if err != nil {
+		return err
+	}
+	if err := a.o.Store.DeleteClient(ctx, id); err != nil {
+		return err
+	}
+	a.record(ctx, act, "client.delete", "client:"+id, "success", nil, toJSON(c, a.now()), nil)
+	return nil
+}
+
+// doSetAPIAccess sets the admin API scopes of a confidential client.
+func (a *Admin) doSetAPIAccess(ctx context.Context, act *actor, id string, scopes []string) error {
+	for _, s := range scopes {
+		if _, ok := roleOfScope(s); !ok {
+			return errBadAPIScope
+		}
+	}
+	slices.Sort(scopes)
+	scopes = slices.Compact(scopes)
+	var before, after clientJSON
+	err := a.o.Store.UpdateClient(ctx, id, func(c *store.Client) error {
+		if c.Public && len(scopes) > 0 {
+			return errPublic
+		}
+		before = toJSON(c, a.now())
+		c.AdminScopes = scopes
+		after = toJSON(c, a.now())
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	a.record(ctx, act, "client.api_access", "client:"+id, "success", nil, before, after)
+	return nil
+}
+
+// Console pages.
+
+const clientsPerPage = 20
+
+type clientRow struct {
+	ID, Name, Type, Status string
+	MinLevel               int
+	Disabled               bool
+	RedirectURIs           int
+}
+
+// clientsView is the view model of admin_clients.html.
+type clientsView struct {
+	*chrome
+	Query    string
+	Clients  []clientRow
+	Next     string // link to the next page, or ""
+	CanWrite bool
+	Total    int
+}
+
+func (a *Admin) listClients(w http.ResponseWriter, r *http.Request, act *actor) {
+	ctx := r.Context()
+	all, err := a.o.Store.ListClients(ctx)
+	if err != nil {
+		a.o.Log.ErrorContext(ctx, "list clients", "err", err)
+		a.rd.error(w, r, http.StatusServiceUnavailable, "err_generic", a.chrome(r, act))
+		return
+	}
+	q := strings.TrimSpace(r.URL.Query().Get("q"))
+	after := r.URL.Query().Get("after")
+	matching := filterClients(all, q)
+	page, next := pageClients(matching, after, clientsPerPage)
+	v := clientsView{chrome: a.chrome(r, act), Query: q, CanWrite: act.can(permRPWrite), Total: len(matching)}
+	for _, c := range page {
+		v.Clients = append(v.Clients, a.clientRow(act.lang, &c))
+	}
+	if next != "" {
+		v.Next = "/admin/clients?" + url.Values{"q": {q}, "after": {next}}.Encode()
+	}
+	a.rd.render(w, r, http.StatusOK, "admin_clients", "admin_clients_title", v)
+}
+
+// filterClients keeps clients whose ID or name contains q, ignoring case.
+func filterClients(all []store.Client, q string) []store.Client {
+	if q == "" {
+		return all
+	}
+	lq := strings.ToLower(q)
+	var out []store.Client
+	for _, c := range all {
+		if strings.Contains(strings.ToLower(c.ID), lq) || strings.Contains(strings.ToLower(c.Name), lq) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// pageClients returns up to n clients after the ID after (the list is
+// ordered by ID) and the cursor of the next page ("" on the last).
+func pageClients(all []store.Client, after string, n int) ([]store.Client, string) {
+	i, _ := slices.BinarySearchFunc(all, after, func(c store.Client, id string) int { return strings.Compare(c.ID, id) })
+	for i < len(all) && all[i].ID <= after {
+		i++
+	}
+	end := min(i+n, len(all))
+	if end < len(all) {
+		return all[i:end], all[end-1].ID
+	}
+	return all[i:end], ""
+}
+
+func (a *Admin) clientRow(lang string, c *store.Client) clientRow {
+	row := clientRow{ID: c.ID, Name: c.Name, MinLevel: max(c.MinLevel, 1), Disabled: c.Disabled, RedirectURIs: len(c.RedirectURIs),
+		Type: a.rd.t(lang, "admin_client_confidential"), Status: a.rd.t(lang, "admin_status_active")}
+	if c.Public {
+		row.Type = a.rd.t(lang, "admin_client_public")
+	}
+	if c.Disabled {
+		row.Status = a.rd.t(lang, "admin_status_disabled")
+	}
+	return row
+}
+
+// clientForm holds the form's values as typed, for showing them again.
+type clientForm struct {
+	ID, Name, LogoURL                           string
+	RedirectURIs, PostLogoutRedirectURIs        string // one per line
+	Public                                      bool
+	Scopes                                      []choice
+	AuthMethod, SubjectType, Sector, MinLevel   string
+	MaxAuthAge, AccessLifetime, RefreshLifetime string
+	IDLifetime                                  string
+	Invalid                                     map[string]bool // fields with a problem (aria-invalid)
+}
+
+// clientView is the view model of admin_client.html (new, edit and show).
+type clientView struct {
+	*chrome
+	New       bool
+	Action    string
+	Form      clientForm
+	Errors    []string
+	CanWrite  bool
+	CanAdmins bool
+	Client    *clientDetail
+}
+
+// clientDetail is what the page shows of a stored client beyond the form.
+type clientDetail struct {
+	ID, Name, Type, Status string
+	Disabled, Public       bool
+	GrantTypes             string
+	PreviousUntil          string
+	CreatedAt, UpdatedAt   string
+	Overlaps               []choice
+	APIScopes              []choice
+}
+
+type choice struct {
+	Value, Label string
+	Checked      bool
+}
+
+func formOf(in clientInput) clientForm {
+	f := clientForm{ID: in.ID, Name: in.Name, LogoURL: in.LogoURL, RedirectURIs: strings.Join(in.RedirectURIs, "\n"),
+		PostLogoutRedirectURIs: strings.Join(in.PostLogoutRedirectURIs, "\n"), Public: in.Public, AuthMethod: in.TokenEndpointAuthMethod,
+		SubjectType: in.SubjectType, Sector: in.SectorIdentifier, MinLevel: strconv.Itoa(max(in.MinLevel, 1)),
+		MaxAuthAge: fmtDur(in.MaxAuthAge), AccessLifetime: fmtDur(in.AccessTokenLifetime),
+		RefreshLifetime: fmtDur(in.RefreshTokenLifetime), IDLifetime: fmtDur(in.IDTokenLifetime)}
+	for _, s := range extraScopes {
+		f.Scopes = append(f.Scopes, choice{Value: s, Label: "admin_scope_" + s, Checked: slices.Contains(in.Scopes, s)})
+	}
+	return f
+}
+
+// fmtDur writes a duration as people type it: "90m", "8h", "" for zero.
+func fmtDur(d time.Duration) string {
+	switch {
+	case d == 0:
+		return ""
+	case d%time.Hour == 0:
+		return fmt.Sprintf("%dh", d/time.Hour)
+	case d%time.Minute == 0:
+		return fmt.Sprintf("%dm", d/time.Minute)
+	default:
+		return d.String()
+	}
+}
+
+// parseClientForm reads the console's form. Fields that cannot even be
+// parsed (a duration, a level) are reported like validation problems.
+func parseClientForm(r *http.Request, existing *store.Client) (clientInput, clientForm, []fieldError) {
+	f := r.PostForm
+	var errs []fieldError
+	dur := func(name string) time.Duration {
+		s := strings.TrimSpace(f.Get(name))
+		if s == "" || s == "0" {
+			return 0
+		}
+		d, err := time.ParseDuration(s)
+		if err != nil {
+			errs = append(errs, fieldError{Field: name, Key: "admin_err_duration", Detail: fmt.Sprintf("%s: not a duration like 15m or 8h", name)})
+		}
+		return d
+	}
+	in := clientInput{
+		ID:                      f.Get("id"),
+		Name:                    f.Get("name"),
+		LogoURL:                 f.Get("logo_url"),
+		RedirectURIs:            strings.Split(f.Get("redirect_uris"), "\n"),
+		PostLogoutRedirectURIs:  strings.Split(f.Get("post_logout_redirect_uris"), "\n"),
+		Public:                  f.Get("public") == "on",
+		TokenEndpointAuthMethod: f.Get("token_endpoint_auth_method"),
+		SubjectType:             f.Get("subject_type"),
+		SectorIdentifier:        f.Get("sector_identifier"),
+		MaxAuthAge:              dur("max_auth_age"),
+		AccessTokenLifetime:     dur("access_token_lifetime"),
+		RefreshTokenLifetime:    dur("refresh_token_lifetime"),
+		IDTokenLifetime:         dur("id_token_lifetime"),
+	}
+	in.Scopes = f["scope"]
+	if existing != nil {
+		// Scopes the console does not offer stay as they are.
+		for _, s := range existing.Scopes {
+			if !slices.Contains(extraScopes, s) {
+				in.Scopes = append(in.Scopes, s)
+			}
+		}
+	}
+	if lvl, err := strconv.Atoi(strings.TrimSpace(f.Get("min_level"))); err == nil {
+		in.MinLevel = lvl
+	} else {
+		in.MinLevel = -1
+	}
+	if existing != nil {
+		// Not editable: the form does not carry them.
+		in.ID, in.Public, in.SubjectType, in.SectorIdentifier = existing.ID, existing.Public, cmpOr(existing.SubjectType, "pairwise"), existing.SectorIdentifier
+	}
+	if in.Public {
+		in.TokenEndpointAuthMethod = authNone // a public client has no secret to present
+	}
+	form := formOf(in)
+	// Show durations as typed.
+	form.MaxAuthAge, form.AccessLifetime = f.Get("max_auth_age"), f.Get("access_token_lifetime")
+	form.RefreshLifetime, form.IDLifetime = f.Get("refresh_token_lifetime"), f.Get("id_token_lifetime")
+	form.MinLevel = f.Get("min_level")
+	in.normalize()
+	return in, form, errs
+}
+
+func (a *Admin) formErrors(lang string, errs []fieldError, form *clientForm) []string {
+	form.Invalid = map[string]bool{}
+	var out []string
+	for _, e := range errs {
+		form.Invalid[e.Field] = true
+		msg := a.rd.t(lang, e.Key)
+		if e.Key == "admin_err_redirect_uri" || e.Key == "admin_err_client_invalid" || e.Key == "admin_err_scope" {
+			msg += " — " + e.Detail
+		}
+		out = append(out, msg)
+	}
+	return out
+}
+
+func (a *Admin) newClient(w http.ResponseWriter, r *http.Request, act *actor) {
+	in := clientInput{}
+	in.normalize()
+	a.rd.render(w, r, http.StatusOK, "admin_client", "admin_client_new_title", clientView{chrome: a.chrome(r, act), New: true,
+		Action: "/admin/clients", Form: formOf(in), CanWrite: true})
+}
+
+func (a *Admin) createClient(w http.ResponseWriter, r *http.Request, act *actor) {
+	ctx := r.Context()
+	in, form, errs := parseClientForm(r, nil)
+	if len(errs) == 0 {
+		c, secret, err := a.doCreateClient(ctx, act, in)
+		var ve *validationError
+		switch {
+		case err == nil:
+			a.showSecret(w, r, act, c, secret, time.Time{}, true)
+			return
+		case errors.As(err, &ve):
+			errs = ve.fields
+		case errors.Is(err, store.ErrConflict):
+			errs = []fieldError{{Field: "id", Key: "admin_err_client_exists"}}
+		default:
+			a.o.Log.ErrorContext(ctx, "create client", "err", err)
+			a.rd.error(w, r, http.StatusServiceUnavailable, "err_generic", a.chrome(r, act))
+			return
+		}
+	}
+	v := clientView{chrome: a.chrome(r, act), New: true, Action: "/admin/clients", Form: form, CanWrite: true}
+	v.Errors = a.formErrors(act.lang, errs, &v.Form)
+	a.rd.render(w, r, http.StatusUnprocessableEntity, "admin_client", "admin_client_new_title", v)
+}
+
+// secretView is the view model of admin_secret.html: a secret, once.
+type secretView struct {
+	*chrome
+	ClientID      string
+	Name          string
+	Secret        string
+	Created       bool
+	PreviousUntil string
+}
+
+func (a *Admin) showSecret(w http.ResponseWriter, r *http.Request, act *actor, c *store.Client, secret string, until time.Time, created bool) {
+	v := secretView{chrome: a.chrome(r, act), ClientID: c.ID, Name: c.Name, Secret: secret, Created: created, PreviousUntil: fmtTime(until)}
+	a.rd.render(w, r, http.StatusOK, "admin_secret", "admin_secret_title", v)
+}
+
+// loadClient finds the client of the request's {id}, or answers 404.
+func (a *Admin) loadClient(w http.ResponseWriter, r *http.Request, act *actor) *store.Client {
+	c, err := a.o.Store.ClientByID(r.Context(), r.PathValue("id"))
+	if errors.Is(err, store.ErrNotFound) {
+		a.rd.error(w, r, http.StatusNotFound, "admin_err_no_client", a.chrome(r, act))
+		return nil
+	} else if err != nil {
+		a.o.Log.ErrorContext(r.Context(), "load client", "err", err)
+		a.rd.error(w, r, http.StatusServiceUnavailable, "err_generic", a.chrome(r, act))
+		return nil
+	}
+	return c
+}
+
+func (a *Admin) clientPage(r *http.Request, act *actor, c *store.Client, form clientForm, errs []string) clientView {
+	lang := act.lang
+	row := a.clientRow(lang, c)
+	d := &clientDetail{ID: c.ID, Name: c.Name, Type: row.Type, Status: row.Status, Disabled: c.Disabled, Public: c.Public,
+		GrantTypes: strings.Join(grantTypes(c), ", "), CreatedAt: fmtTime(c.CreatedAt), UpdatedAt: fmtTime(c.UpdatedAt)}
+	if c.PreviousSecretHash != "" && a.now().Before(c.PreviousSecretUntil) {
+		d.PreviousUntil = fmtTime(c.PreviousSecretUntil)
+	}
+	for _, o := range []time.Duration{0, time.Hour, 24 * time.Hour, 7 * 24 * time.Hour} {
+		label := a.rd.t(lang, "admin_overlap_none")
+		if o > 0 {
+			label = fmtAge(lang, o)
+		}
+		d.Overlaps = append(d.Overlaps, choice{Value: fmtDur(o), Label: label, Checked: o == a.o.SecretOverlap})
+	}
+	if d.Overlaps[0].Value == "" {
+		d.Overlaps[0].Value = "0"
+	}
+	for _, role := range Roles {
+		d.APIScopes = append(d.APIScopes, choice{Value: role.Scope(), Label: role.Scope(), Checked: slices.Contains(c.AdminScopes, role.Scope())})
+	}
+	return clientView{chrome: a.chrome(r, act), Action: "/admin/clients/" + c.ID, Form: form, Errors: errs,
+		CanWrite: act.can(permRPWrite), CanAdmins: act.can(permAdmins), Client: d}
+}
+
+func (a *Admin) showClient(w http.ResponseWriter, r *http.Request, act *actor) {
+	c := a.loadClient(w, r, act)
+	if c == nil {
+		return
+	}
+	a.rd.render(w, r, http.StatusOK, "admin_client", "admin_client_title", a.clientPage(r, act, c, formOf(inputOf(c)), nil))
+}
+
+func (a *Admin) updateClient(w http.ResponseWriter, r *http.Request, act *actor) {
+	ctx := r.Context()
+	c := a.loadClient(w, r, act)
+	if c == nil {
+		return
+	}
+	in, form, errs := parseClientForm(r, c)
+	if len(errs) == 0 {
+		_, err := a.doUpdateClient(ctx, act, c.ID, func(cur *clientInput) error { *cur = in; return nil }, nil)
+		var ve *validationError
+		switch {
+		case err == nil:
+			http.Redirect(w, r, "/admin/clients/"+c.ID+"?done=admin_msg_saved", http.StatusSeeOther)
+			return
+		case errors.As(err, &ve):
+			errs = ve.fields
+		case errors.Is(err, store.ErrNotFound):
+			a.rd.error(w, r, http.StatusNotFound, "admin_err_no_client", a.chrome(r, act))
+			return
+		default:
+			a.o.Log.ErrorContext(ctx, "update client", "err", err)
+			a.rd.error(w, r, http.StatusServiceUnavailable, "err_generic", a.chrome(r, act))
+			return
+		}
+	}
+	v := a.clientPage(r, act, c, form, nil)
+	v.Errors = a.formErrors(act.lang, errs, &v.Form)
+	a.rd.render(w, r, http.StatusUnprocessableEntity, "admin_client", "admin_client_title", v)
+}
+
+func (a *Admin) rotateSecret(w http.ResponseWriter, r *http.Request, act *actor) {
+	ctx := r.Context()
+	c := a.loadClient(w, r, act)
+	if c == nil {
+		return
+	}
+	overlap, err := time.ParseDuration(cmpOr(r.PostForm.Get("overlap"), "0s"))
+	if err != nil {
+		overlap = -1
+	}
+	secret, until, err := a.doRotateSecret(ctx, act, c.ID, overlap)
+	switch {
+	case err == nil:
+		a.showSecret(w, r, act, c, secret, until, false)
+	case errors.Is(err, errPublic):
+		http.Redirect(w, r, "/admin/clients/"+c.ID+"?err=admin_err_public_secret", http.StatusSeeOther)
+	case errors.Is(err, errNoOverlap):
+		http.Redirect(w, r, "/admin/clients/"+c.ID+"?err=admin_err_overlap", http.StatusSeeOther)
+	default:
+		a.o.Log.ErrorContext(ctx, "rotate client secret", "err", err)
+		a.rd.error(w, r, http.StatusServiceUnavailable, "err_generic", a.chrome(r, act))
+	}
+}
+
+func (a *Admin) disableClient(w http.ResponseWriter, r *http.Request, act *actor) {
+	c := a.loadClient(w, r, act)
+	if c == nil || !a.confirmed(w, r, act, "admin_confirm_client_disable", c.Name+" ("+c.ID+")", "/admin/clients/"+c.ID) {
+		return
+	}
+	a.clientDone(w, r, act, c.ID, a.doSetClientDisabled(r.Context(), act, c.ID, true), "admin_msg_disabled")
+}
+
+func (a *Admin) enableClient(w http.ResponseWriter, r *http.Request, act *actor) {
+	c := a.loadClient(w, r, act)
+	if c == nil {
+		return
+	}
+	a.clientDone(w, r, act, c.ID, a.doSetClientDisabled(r.Context(), act, c.ID, false), "admin_msg_enabled")
+}
+
+func (a *Admin) deleteClient(w http.ResponseWriter, r *http.Request, act *actor) {
+	c := a.loadClient(w, r, act)
+	if c == nil || !a.confirmed(w, r, act, "admin_confirm_client_delete", c.Name+" ("+c.ID+")", "/admin/clients/"+c.ID) {
+		return
+	}
+	if err := a.doDeleteClient(r.Context(), act, c.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
+		a.o.Log.ErrorContext(r.Context(), "delete client", "err", err)
+		a.rd.error(w, r, http.StatusServiceUnavailable, "err_generic", a.chrome(r, act))
+		return
+	}
+	http.Redirect(w, r, "/admin/clients?done=admin_msg_deleted", http.StatusSeeOther)
+}
+
+func (a *Admin) apiAccess(w http.ResponseWriter, r *http.Request, act *actor) {
+	c := a.loadClient(w, r, act)
+	if c == nil {
+		return
+	}
+	err := a.doSetAPIAccess(r.Context(), act, c.ID, r.PostForm["scope"])
+	switch {
+	case errors.Is(err, errPublic):
+		http.Redirect(w, r, "/admin/clients/"+c.ID+"?err=admin_err_public_api", http.StatusSeeOther)
+	case errors.Is(err, errBadAPIScope):
+		a.rd.error(w, r, http.StatusBadRequest, "err_form", a.chrome(r, act))
+	default:
+		a.clientDone(w, r, act, c.ID, err, "admin_msg_saved")
+	}
+}
+
+func (a *Admin) clientDone(w http.ResponseWriter, r *http.Request, act *actor, id string, err error, msg string) {
+	switch {
+	case err == nil:
+		http.Redirect(w, r, "/admin/clients/"+id+"?done="+msg, http.StatusSeeOther)
+	case errors.Is(err, store.ErrNotFound):
+		a.rd.error(w, r, http.StatusNotFound, "admin_err_no_client", a.chrome(r, act))
+	default:
+		a.o.Log.ErrorContext(r.Context(), "change client", "err", err)
+		a.rd.error(w, r, http.StatusServiceUnavailable, "err_generic", a.chrome(r, act))
+	}
+}

@@ -1,0 +1,302 @@
+package saml
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/crewjam/saml"
+
+	"github.com/citizenid/citizenid/internal/assurance"
+	"github.com/citizenid/citizenid/internal/audit"
+	"github.com/citizenid/citizenid/internal/login"
+	"github.com/citizenid/citizenid/internal/oidc"
+	"github.com/citizenid/citizenid/internal/server"
+	"github.com/citizenid/citizenid/internal/session"
+	"github.com/citizenid/citizenid/internal/store"
+)
+
+var _ login.Protocol = (*Provider)(nil)
+
+// Complete implements login.Protocol: the citizen's session holds what the
+// request needs, so post a signed assertion to the service provider.
+func (p *Provider) Complete(w http.ResponseWriter, r *http.Request, id string, sess *session.Session, res assurance.Result) {
+	ctx := r.Context()
+	pr, ok := p.loadPending(w, r, id, true)
+	if !ok {
+		return
+	}
+	idp, err := p.idp(ctx)
+	if err != nil {
+		p.refuse(w, r, pr.SP, classify(err), err)
+		return
+	}
+	req, sp, err := p.rebuild(ctx, r, idp, pr)
+	if err != nil {
+		p.refuse(w, r, pr.SP, classify(err), err)
+		return
+	}
+	citizen, err := p.o.Store.CitizenByID(ctx, sess.CitizenID)
+	if err != nil {
+		p.refuse(w, r, pr.SP, refusal{"load citizen", http.StatusServiceUnavailable, "err_generic"}, err)
+		return
+	}
+	if citizen.Disabled {
+		p.sendStatus(w, r, req, sp, &saml.StatusError{TopLevel: saml.StatusResponder, SecondLevel: saml.StatusRequestDenied}, "account disabled")
+		return
+	}
+	level := pr.reportedLevel(res.Level)
+	nameID := p.nameID(sp, pr, sess, citizen)
+	pt := participant{SP: sp.EntityID, NameID: *nameID, SessionIndex: p.mac("session index", sess.SID, sp.EntityID)}
+	now := p.now()
+	req.Assertion = p.assertion(r, pr, sp, citizen, pt, p.o.ACR.ACR(level), res.AuthTime, now)
+	// Recorded before the assertion leaves: single logout must know every
+	// service provider that has one.
+	if err := p.recordParticipant(ctx, sess, pt); err != nil {
+		p.refuse(w, r, pr.SP, refusal{"record participant", http.StatusServiceUnavailable, "err_generic"}, err)
+		return
+	}
+	form, err := req.PostBinding() // signs the assertion, encrypts it if the SP wants, signs the response
+	if err != nil {
+		p.refuse(w, r, pr.SP, refusal{"sign response", http.StatusServiceUnavailable, "err_generic"}, err)
+		return
+	}
+	var released []string
+	for _, st := range req.Assertion.AttributeStatements {
+		for _, a := range st.Attributes {
+			released = append(released, a.Name)
+		}
+	}
+	p.audit(ctx, audit.Event{Actor: "citizen:" + citizen.ID, Action: "saml.response", Target: "sp:" + sp.EntityID, Outcome: "success",
+		Details: map[string]string{
+			"acr":         p.o.ACR.ACR(level),
+			"nameid":      nameIDLabel(nameID.Format),
+			"attributes":  strings.Join(released, " "),
+			"encrypted":   strconv.FormatBool(sp.EncryptAssertions),
+			"unsolicited": strconv.FormatBool(pr.RequestID == ""),
+		}})
+	p.pages.writePost(w, r, postForm{URL: form.URL, Field: "SAMLResponse", Value: form.SAMLResponse, RelayState: form.RelayState, Service: sp.Name})
+}
+
+// Fail implements login.Protocol: answer the service provider with a
+// standard SAML status.
+func (p *Provider) Fail(w http.ResponseWriter, r *http.Request, id string, reason error) {
+	ctx := r.Context()
+	pr, ok := p.loadPending(w, r, id, true)
+	if !ok {
+		return
+	}
+	idp, err := p.idp(ctx)
+	if err != nil {
+		p.refuse(w, r, pr.SP, classify(err), err)
+		return
+	}
+	req, sp, err := p.rebuild(ctx, r, idp, pr)
+	if err != nil {
+		p.refuse(w, r, pr.SP, classify(err), err)
+		return
+	}
+	se := &saml.StatusError{TopLevel: saml.StatusResponder}
+	switch {
+	case errors.Is(reason, login.ErrLoginRequired), errors.Is(reason, login.ErrInteractionRequired):
+		se.SecondLevel, se.Message = saml.StatusNoPassive, "the citizen would have to log in"
+	case errors.Is(reason, login.ErrUnmet):
+		se.SecondLevel, se.Message = saml.StatusNoAuthnContext, "the citizen has no authenticator that reaches the requested level"
+	case errors.Is(reason, login.ErrAccessDenied):
+		se.SecondLevel = saml.StatusRequestDenied
+	}
+	p.sendStatus(w, r, req, sp, se, reason.Error())
+}
+
+// nameID is how the service provider knows the citizen: the format the
+// request asked for, else the SP's. Persistent identifiers are pairwise,
+// derived as OIDC pairwise subjects are with the SP's entity ID as the
+// sector; transient ones are fixed for the SSO session and SP, so single
+// logout can name them, and unlinkable across sessions.
+func (p *Provider) nameID(sp *store.ServiceProvider, pr *pendingRequest, sess *session.Session, c *store.Citizen) *saml.NameID {
+	format := cmp(pr.NameIDFormat, sp.NameIDFormat, NameIDPersistent)
+	if format == NameIDCitizenNumber && !sp.AllowCitizenNumber {
+		format = NameIDPersistent // checked at registration and on arrival; never the number by accident
+	}
+	switch format {
+	case NameIDCitizenNumber:
+		return &saml.NameID{Format: format, Value: c.Number}
+	case NameIDTransient:
+		return &saml.NameID{Format: format, NameQualifier: p.entityID, SPNameQualifier: sp.EntityID,
+			Value: "_" + p.mac("transient nameid", sess.SID, sp.EntityID+"\x00"+c.ID)}
+	default:
+		return &saml.NameID{Format: NameIDPersistent, NameQualifier: p.entityID, SPNameQualifier: sp.EntityID,
+			Value: oidc.PairwiseSubject(p.o.PairwiseSecret, sp.EntityID, c.ID)}
+	}
+}
+
+func cmp(values ...string) string {
+	for _, v := range values {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+func nameIDLabel(format string) string {
+	switch format {
+	case NameIDPersistent:
+		return "persistent"
+	case NameIDTransient:
+		return "transient"
+	case NameIDCitizenNumber:
+		return "citizen-number"
+	}
+	return format
+}
+
+// mac is a keyed identifier for purpose, from parts: session indexes and
+// transient NameIDs, which must not reveal the session ID or link one
+// service provider's view to another's.
+func (p *Provider) mac(purpose string, parts ...string) string {
+	m := hmac.New(sha256.New, p.o.PairwiseSecret)
+	m.Write([]byte("citizenid saml " + purpose + " v1"))
+	for _, s := range parts {
+		m.Write([]byte{0})
+		m.Write([]byte(s))
+	}
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil)[:18])
+}
+
+// assertion builds the assertion for a completed login: about the citizen
+// as pt names them, for the SP's audience only, short-lived, stating the
+// level (acr) and the time of the authentication that set it.
+func (p *Provider) assertion(r *http.Request, pr *pendingRequest, sp *store.ServiceProvider, c *store.Citizen, pt participant,
+	acr string, authTime, now time.Time) *saml.Assertion {
+	until := now.Add(p.o.AssertionLifetime)
+	addr := server.ClientIP(r.Context()) // behind a trusted proxy, the client's, not the proxy's
+	nameID := pt.NameID
+	a := &saml.Assertion{
+		ID:           "_" + session.RandomToken(20),
+		IssueInstant: now,
+		Version:      "2.0",
+		Issuer:       saml.Issuer{Format: "urn:oasis:names:tc:SAML:2.0:nameid-format:entity", Value: p.entityID},
+		Subject: &saml.Subject{
+			NameID: &nameID,
+			SubjectConfirmations: []saml.SubjectConfirmation{{
+				Method: "urn:oasis:names:tc:SAML:2.0:cm:bearer",
+				SubjectConfirmationData: &saml.SubjectConfirmationData{
+					Address:      addr,
+					InResponseTo: pr.RequestID,
+					NotOnOrAfter: until,
+					Recipient:    pr.ACS,
+				},
+			}},
+		},
+		Conditions: &saml.Conditions{
+			NotBefore:            now,
+			NotOnOrAfter:         until,
+			AudienceRestrictions: []saml.AudienceRestriction{{Audience: saml.Audience{Value: sp.EntityID}}},
+		},
+		AuthnStatements: []saml.AuthnStatement{{
+			AuthnInstant:    authTime,
+			SessionIndex:    pt.SessionIndex,
+			SubjectLocality: &saml.SubjectLocality{Address: addr},
+			AuthnContext:    saml.AuthnContext{AuthnContextClassRef: &saml.AuthnContextClassRef{Value: acr}},
+		}},
+	}
+	if attrs := releasedAttributes(sp, c); len(attrs) > 0 {
+		a.AttributeStatements = []saml.AttributeStatement{{Attributes: attrs}}
+	}
+	return a
+}
+
+// releasedAttributes are the attributes the SP is configured to receive,
+// in that order; empty values are left out, and the citizen number only
+// ever goes to an SP allowed it.
+func releasedAttributes(sp *store.ServiceProvider, c *store.Citizen) []saml.Attribute {
+	var out []saml.Attribute
+	for _, name := range sp.Attributes {
+		var v string
+		switch name {
+		case AttrName:
+			v = c.Name
+		case AttrBirthdate:
+			v = c.Birthdate
+		case AttrIdentityLevel:
+			v = strconv.Itoa(max(c.IdentityLevel, 1))
+		case AttrCitizenNumber:
+			if sp.AllowCitizenNumber {
+				v = c.Number
+			}
+		}
+		if v == "" {
+			continue
+		}
+		out = append(out, saml.Attribute{
+			FriendlyName: name,
+			Name:         name,
+			NameFormat:   "urn:oasis:names:tc:SAML:2.0:attrname-format:basic",
+			Values:       []saml.AttributeValue{{Type: "xs:string", Value: v}},
+		})
+	}
+	return out
+}
+
+// recordParticipant remembers that the SP took part in the session, with
+// the NameID and SessionIndex it was given: in the session's relying
+// parties (DESIGN.md), in the session's SAML participants (for logging it
+// out), and by SessionIndex (a cross-site POSTed LogoutRequest carries no
+// cookie to find the session by).
+func (p *Provider) recordParticipant(ctx context.Context, sess *session.Session, pt participant) error {
+	ttl := p.o.SessionLifetime
+	upsert := func(list []participant) []participant {
+		list = slices.DeleteFunc(list, func(o participant) bool { return o.SP == pt.SP })
+		return append(list, pt)
+	}
+	var done bool
+	for range 5 {
+		var list []participant
+		err := p.o.Sessions.UpdateValue(ctx, kindParticipants, sess.SID, &list, func() error {
+			list = upsert(list)
+			return nil
+		})
+		if err == nil {
+			done = true
+			break
+		}
+		if !errors.Is(err, session.ErrNotFound) {
+			return err
+		}
+		err = p.o.Sessions.PutNew(ctx, kindParticipants, sess.SID, []participant{pt}, ttl)
+		if err == nil {
+			done = true
+			break
+		}
+		if !errors.Is(err, session.ErrConflict) {
+			return err
+		}
+	}
+	if !done {
+		return errors.New("record saml participant: too much contention")
+	}
+	if err := p.o.Sessions.Put(ctx, kindSessionIndex, sessionIndexKey(pt.SP, pt.SessionIndex), sess.SID, ttl); err != nil {
+		return err
+	}
+	client := "saml:" + pt.SP
+	if !slices.Contains(sess.Clients, client) {
+		_, err := p.o.Sessions.Update(ctx, sess, func(s *session.Session) error {
+			if !slices.Contains(s.Clients, client) {
+				s.Clients = append(s.Clients, client)
+			}
+			return nil
+		})
+		return err
+	}
+	return nil
+}
+
+func sessionIndexKey(sp, index string) string { return session.Hash(sp + "\x00" + index) }
