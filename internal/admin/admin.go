@@ -29,6 +29,7 @@ type Store interface {
 	store.Clients
 	store.TOTPs
 	store.RecoveryCodes
+	store.WebAuthnCredentials
 	store.RefreshTokens
 	store.Audit
 	store.Admin
@@ -155,6 +156,7 @@ func (a *Admin) Mount(mux *http.ServeMux) {
 	post("/admin/citizens/{id}/enable", permCitizensWrite, false, citizen, a.enableCitizen)
 	post("/admin/citizens/{id}/sessions/end", permCitizensWrite, false, citizen, a.endSessions)
 	post("/admin/citizens/{id}/totp/reset", permCitizensWrite, false, citizen, a.resetTOTP)
+	post("/admin/citizens/{id}/webauthn/reset", permCitizensWrite, false, citizen, a.resetPasskeys)
 	post("/admin/citizens/{id}/identity-level", permIdentityLevel, false, citizen, a.setIdentityLevel)
 
 	get("/admin/audit", permAuditRead, a.listAudit)

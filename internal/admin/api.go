@@ -68,6 +68,7 @@ func (a *Admin) apiRoutes() []apiRoute {
 		{"POST", apiPrefix + "/citizens/{id}/enable", permCitizensWrite, a.apiEnableCitizen},
 		{"DELETE", apiPrefix + "/citizens/{id}/sessions", permCitizensWrite, a.apiEndSessions},
 		{"POST", apiPrefix + "/citizens/{id}/totp/reset", permCitizensWrite, a.apiResetTOTP},
+		{"POST", apiPrefix + "/citizens/{id}/webauthn/reset", permCitizensWrite, a.apiResetPasskeys},
 		{"PUT", apiPrefix + "/citizens/{id}/identity-level", permIdentityLevel, a.apiSetIdentityLevel},
 	}
 }
@@ -585,6 +586,38 @@ func (a *Admin) apiResetTOTP(w http.ResponseWriter, r *http.Request, act *actor)
 		a.storeError(w, r, err, "citizen")
 	default:
 		w.WriteHeader(http.StatusNoContent)
+	}
+}
+
+// passkeyResetBody removes the passkey credential_ref names (as
+// GET /citizens/{id} lists it), or every passkey when it is empty.
+type passkeyResetBody struct {
+	Reason        string `json:"reason"`
+	CredentialRef string `json:"credential_ref"`
+}
+
+type removedPasskeys struct {
+	Removed int `json:"removed"`
+}
+
+func (a *Admin) apiResetPasskeys(w http.ResponseWriter, r *http.Request, act *actor) {
+	var b passkeyResetBody
+	if !decode(w, r, &b) {
+		return
+	}
+	n, err := a.doResetPasskeys(r.Context(), act, r.PathValue("id"), b.CredentialRef, b.Reason)
+	switch {
+	case errors.Is(err, errReason):
+		writeProblem(w, r, problem{Type: problemValidation, Status: http.StatusUnprocessableEntity, Title: "Invalid input",
+			Errors: []fieldError{{Field: "reason", Detail: errReason.Error()}}})
+	case errors.Is(err, errNoPasskey) && b.CredentialRef != "":
+		writeProblem(w, r, problem{Status: http.StatusNotFound, Detail: "the citizen has no passkey with this credential_ref"})
+	case errors.Is(err, errNoPasskey):
+		writeProblem(w, r, problem{Type: problemConflict, Status: http.StatusConflict, Title: "Conflict", Detail: "the citizen has no passkey"})
+	case err != nil:
+		a.storeError(w, r, err, "citizen")
+	default:
+		writeJSON(w, http.StatusOK, removedPasskeys{Removed: n})
 	}
 }
 

@@ -2,7 +2,6 @@ package admin
 
 import (
 	"context"
-	"encoding/hex"
 	"errors"
 	"net/http"
 	"net/url"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/citizenid/citizenid/internal/audit"
 	"github.com/citizenid/citizenid/internal/authn/totp"
+	"github.com/citizenid/citizenid/internal/authn/webauthn"
 	"github.com/citizenid/citizenid/internal/login"
 	"github.com/citizenid/citizenid/internal/store"
 )
@@ -28,12 +28,6 @@ const (
 	minReasonLen = 10
 	maxReasonLen = 500
 )
-
-// webAuthnLister is the optional store capability of listing a citizen's
-// passkeys, present once WebAuthn is.
-type webAuthnLister interface {
-	ListWebAuthnCredentials(ctx context.Context, citizenID string) ([]store.WebAuthnCredential, error)
-}
 
 // citizenJSON is a citizen as the API returns it and the audit log records
 // it (the number masked there).
@@ -53,15 +47,17 @@ type citizenJSON struct {
 // authenticatorJSON is one enrolled authenticator: its kind, name and use,
 // never its secret or key.
 type authenticatorJSON struct {
-	Type          string     `json:"type"` // password, totp, recovery_codes, webauthn
-	Name          string     `json:"name,omitempty"`
-	Confirmed     bool       `json:"confirmed"`
-	CreatedAt     *time.Time `json:"created_at,omitempty"`
-	LastUsedAt    *time.Time `json:"last_used_at,omitempty"`
-	Remaining     *int       `json:"remaining,omitempty"` // recovery codes left
-	DeviceBound   *bool      `json:"device_bound,omitempty"`
-	Flagged       bool       `json:"flagged,omitempty"`
-	CredentialRef string     `json:"credential_ref,omitempty"`
+	Type        string     `json:"type"` // password, totp, recovery_codes, webauthn
+	Name        string     `json:"name,omitempty"`
+	Confirmed   bool       `json:"confirmed"`
+	CreatedAt   *time.Time `json:"created_at,omitempty"`
+	LastUsedAt  *time.Time `json:"last_used_at,omitempty"`
+	Remaining   *int       `json:"remaining,omitempty"` // recovery codes left
+	DeviceBound *bool      `json:"device_bound,omitempty"`
+	Flagged     bool       `json:"flagged,omitempty"`
+	// CredentialRef names a passkey (webauthn.Fingerprint of its ID, as
+	// in the audit log) to remove it; never the ID itself.
+	CredentialRef string `json:"credential_ref,omitempty"`
 }
 
 // sessionJSON is one live SSO session.
@@ -95,20 +91,15 @@ func (a *Admin) citizenFacts(ctx context.Context, c *store.Citizen) (citizenJSON
 	case !errors.Is(err, store.ErrNotFound):
 		return j, err
 	}
-	if wl, ok := a.o.Store.(webAuthnLister); ok {
-		creds, err := wl.ListWebAuthnCredentials(ctx, c.ID)
-		if err != nil {
-			return j, err
-		}
-		for _, w := range creds {
-			bound := !w.BackupEligible
-			ref := hex.EncodeToString(w.ID)
-			if len(ref) > 16 {
-				ref = ref[:16]
-			}
-			j.Authenticators = append(j.Authenticators, authenticatorJSON{Type: "webauthn", Name: w.Name, Confirmed: true,
-				CreatedAt: optTime(w.CreatedAt), LastUsedAt: optTime(w.LastUsedAt), DeviceBound: &bound, Flagged: w.Flagged, CredentialRef: ref})
-		}
+	creds, err := a.o.Store.ListWebAuthnCredentials(ctx, c.ID)
+	if err != nil {
+		return j, err
+	}
+	for _, w := range creds {
+		bound := !w.BackupEligible
+		j.Authenticators = append(j.Authenticators, authenticatorJSON{Type: "webauthn", Name: w.Name, Confirmed: true,
+			CreatedAt: optTime(w.CreatedAt), LastUsedAt: optTime(w.LastUsedAt), DeviceBound: &bound, Flagged: w.Flagged,
+			CredentialRef: webauthn.Fingerprint(w.ID)})
 	}
 	sessions, err := a.o.Sessions.ListForCitizen(ctx, c.ID)
 	if err != nil {
@@ -252,6 +243,81 @@ func (a *Admin) doResetTOTP(ctx context.Context, act *actor, id, reason string) 
 	return nil
 }
 
+// errNoPasskey: the citizen has no passkey, or none with the reference given.
+var errNoPasskey = errors.New("the citizen has no such passkey")
+
+// auditPasskey is what the audit log keeps of a passkey: its reference
+// and kind; never its ID, key or the name the citizen gave it.
+type auditPasskey struct {
+	Credential string `json:"credential"`
+	Synced     bool   `json:"synced"`
+	Flagged    bool   `json:"flagged,omitempty"`
+}
+
+func auditPasskeys(creds []store.WebAuthnCredential) []auditPasskey {
+	out := []auditPasskey{}
+	for _, c := range creds {
+		out = append(out, auditPasskey{Credential: webauthn.Fingerprint(c.ID), Synced: c.BackupEligible, Flagged: c.Flagged})
+	}
+	return out
+}
+
+// doResetPasskeys removes the citizen's passkey named by ref (its
+// credential_ref), or every passkey when ref is empty, and returns how
+// many went; the reason goes to the audit log with the passkeys before and
+// after. The citizen can then register a new one after a password login.
+func (a *Admin) doResetPasskeys(ctx context.Context, act *actor, id, ref, reason string) (int, error) {
+	reason = strings.TrimSpace(reason)
+	if n := utf8.RuneCountInString(reason); n < minReasonLen || n > maxReasonLen {
+		return 0, errReason
+	}
+	if _, err := a.o.Store.CitizenByID(ctx, id); err != nil {
+		return 0, err
+	}
+	if err := a.mayChange(ctx, act, id); err != nil {
+		return 0, err
+	}
+	before, err := a.o.Store.ListWebAuthnCredentials(ctx, id)
+	if err != nil {
+		return 0, err
+	}
+	var removed []string
+	var failed error
+	for _, c := range before {
+		fp := webauthn.Fingerprint(c.ID)
+		if ref != "" && fp != ref {
+			continue
+		}
+		err := a.o.Store.DeleteWebAuthnCredential(ctx, id, c.ID)
+		if errors.Is(err, store.ErrNotFound) { // removed meanwhile
+			continue
+		} else if err != nil {
+			failed = err
+			break
+		}
+		removed = append(removed, fp)
+	}
+	if len(removed) == 0 && failed == nil {
+		return 0, errNoPasskey
+	}
+	after, err := a.o.Store.ListWebAuthnCredentials(ctx, id)
+	if err != nil {
+		failed = errors.Join(failed, err)
+	}
+	scope := "all"
+	if ref != "" {
+		scope = "one"
+	}
+	outcome := "success"
+	if failed != nil {
+		outcome = "failure"
+	}
+	a.record(ctx, act, "webauthn.reset", "citizen:"+id, outcome,
+		map[string]string{"reason": reason, "scope": scope, "removed": strconv.Itoa(len(removed)), "credentials": strings.Join(removed, " ")},
+		map[string][]auditPasskey{"passkeys": auditPasskeys(before)}, map[string][]auditPasskey{"passkeys": auditPasskeys(after)})
+	return len(removed), failed
+}
+
 // errLevel: identity levels are 1 and 2.
 var errLevel = errors.New("identity level must be 1 or 2")
 
@@ -327,17 +393,24 @@ type citizenView struct {
 	Disabled        bool
 	Authenticators  []authRow
 	HasTOTP         bool
+	Passkeys        []passkeyOption
 	Sessions        []sessionRow
 	Roles           string
 	CanWrite        bool
 	CanLevel        bool
 	Reason          string
 	ReasonInvalid   bool
+	ReasonFor       string // the reset form the reason belongs to: "totp" or "webauthn"
 	Created, Update string
 }
 
 type authRow struct {
-	Type, Name, State, Created, LastUsed string
+	Type, Name, State, Created, LastUsed, Ref string
+}
+
+// passkeyOption is one passkey in the removal form's choice.
+type passkeyOption struct {
+	Ref, Label string
 }
 
 type sessionRow struct {
@@ -363,10 +436,12 @@ func (a *Admin) showCitizen(w http.ResponseWriter, r *http.Request, act *actor) 
 	if c == nil {
 		return
 	}
-	a.renderCitizen(w, r, act, c, http.StatusOK, "", false)
+	a.renderCitizen(w, r, act, c, http.StatusOK, "", "")
 }
 
-func (a *Admin) renderCitizen(w http.ResponseWriter, r *http.Request, act *actor, c *store.Citizen, status int, reason string, reasonInvalid bool) {
+// renderCitizen shows the citizen's page; invalidFor names the reset form
+// ("totp", "webauthn") whose reason was refused, with the reason typed.
+func (a *Admin) renderCitizen(w http.ResponseWriter, r *http.Request, act *actor, c *store.Citizen, status int, reason, invalidFor string) {
 	ctx := r.Context()
 	facts, err := a.citizenFacts(ctx, c)
 	if err != nil {
@@ -377,12 +452,12 @@ func (a *Admin) renderCitizen(w http.ResponseWriter, r *http.Request, act *actor
 	lang := act.lang
 	v := citizenView{chrome: a.chrome(r, act), Citizen: a.citizenRow(lang, c), Disabled: c.Disabled, Roles: strings.Join(facts.Roles, ", "),
 		CanWrite: act.can(permCitizensWrite) && (len(facts.Roles) == 0 || act.can(permAdmins)), CanLevel: act.can(permIdentityLevel),
-		Reason: reason, ReasonInvalid: reasonInvalid, Created: fmtTime(c.CreatedAt), Update: fmtTime(c.UpdatedAt)}
-	if reasonInvalid {
+		Reason: reason, ReasonInvalid: invalidFor != "", ReasonFor: invalidFor, Created: fmtTime(c.CreatedAt), Update: fmtTime(c.UpdatedAt)}
+	if invalidFor != "" {
 		v.Problem = a.rd.t(lang, "admin_err_reason")
 	}
 	for _, au := range facts.Authenticators {
-		row := authRow{Type: a.rd.t(lang, "admin_auth_"+au.Type), Name: au.Name}
+		row := authRow{Type: a.rd.t(lang, "admin_auth_"+au.Type), Name: au.Name, Ref: au.CredentialRef}
 		if au.CreatedAt != nil {
 			row.Created = fmtTime(*au.CreatedAt)
 		}
@@ -403,8 +478,15 @@ func (a *Admin) renderCitizen(w http.ResponseWriter, r *http.Request, act *actor
 		default:
 			row.State = a.rd.t(lang, "admin_auth_active")
 		}
-		if au.Type == "totp" {
+		switch au.Type {
+		case "totp":
 			v.HasTOTP = true
+		case "webauthn":
+			label := au.CredentialRef
+			if au.Name != "" {
+				label = au.Name + " (" + au.CredentialRef + ")"
+			}
+			v.Passkeys = append(v.Passkeys, passkeyOption{Ref: au.CredentialRef, Label: label})
 		}
 		v.Authenticators = append(v.Authenticators, row)
 	}
@@ -429,6 +511,8 @@ func (a *Admin) citizenDone(w http.ResponseWriter, r *http.Request, act *actor, 
 		a.rd.error(w, r, http.StatusNotFound, "admin_err_no_citizen", a.chrome(r, act))
 	case errors.Is(err, totp.ErrNotEnrolled):
 		http.Redirect(w, r, "/admin/citizens/"+id+"?err=admin_err_no_totp", http.StatusSeeOther)
+	case errors.Is(err, errNoPasskey):
+		http.Redirect(w, r, "/admin/citizens/"+id+"?err=admin_err_no_passkey", http.StatusSeeOther)
 	default:
 		a.o.Log.ErrorContext(r.Context(), "change citizen", "err", err)
 		a.rd.error(w, r, http.StatusServiceUnavailable, "err_generic", a.chrome(r, act))
@@ -468,10 +552,33 @@ func (a *Admin) resetTOTP(w http.ResponseWriter, r *http.Request, act *actor) {
 	reason := r.PostForm.Get("reason")
 	err := a.doResetTOTP(r.Context(), act, c.ID, reason)
 	if errors.Is(err, errReason) {
-		a.renderCitizen(w, r, act, c, http.StatusUnprocessableEntity, reason, true)
+		a.renderCitizen(w, r, act, c, http.StatusUnprocessableEntity, reason, "totp")
 		return
 	}
 	a.citizenDone(w, r, act, c.ID, err, "admin_msg_totp_reset")
+}
+
+// resetPasskeys removes one passkey ("credential" is its reference) or
+// all of them ("all").
+func (a *Admin) resetPasskeys(w http.ResponseWriter, r *http.Request, act *actor) {
+	c := a.loadCitizen(w, r, act)
+	if c == nil {
+		return
+	}
+	ref := r.PostForm.Get("credential")
+	if ref == "all" {
+		ref = ""
+	} else if ref == "" {
+		a.rd.error(w, r, http.StatusBadRequest, "err_form", a.chrome(r, act))
+		return
+	}
+	reason := r.PostForm.Get("reason")
+	_, err := a.doResetPasskeys(r.Context(), act, c.ID, ref, reason)
+	if errors.Is(err, errReason) {
+		a.renderCitizen(w, r, act, c, http.StatusUnprocessableEntity, reason, "webauthn")
+		return
+	}
+	a.citizenDone(w, r, act, c.ID, err, "admin_msg_webauthn_reset")
 }
 
 func (a *Admin) setIdentityLevel(w http.ResponseWriter, r *http.Request, act *actor) {

@@ -12,6 +12,7 @@ type dashboardView struct {
 	Since       string
 	Logins      []loginRow
 	Totals      loginRow
+	Sessions    int64 // live SSO sessions, every citizen
 	Clients     int
 	Disabled    int
 	SPs         int
@@ -55,6 +56,11 @@ func (a *Admin) dashboard(w http.ResponseWriter, r *http.Request, act *actor) {
 	}
 	v := dashboardView{chrome: a.chrome(r, act), Since: fmtTime(since), MinLevel: int(a.o.MinLevel),
 		IdleMinutes: int(a.o.IdleTimeout.Minutes()), CanClients: act.can(permRPRead), CanKeys: act.can(permKeysRead)}
+	if v.Sessions, err = a.o.Sessions.CountLive(ctx); err != nil {
+		a.o.Log.ErrorContext(ctx, "count sessions", "err", err)
+		a.rd.error(w, r, http.StatusServiceUnavailable, "err_generic", v.chrome)
+		return
+	}
 	rows := map[string]*loginRow{}
 	var order []string
 	for _, c := range counts {

@@ -3,6 +3,7 @@ package app_test
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"io"
@@ -16,6 +17,7 @@ import (
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
 
+	"github.com/citizenid/citizenid/internal/authn/webauthn"
 	"github.com/citizenid/citizenid/internal/store"
 )
 
@@ -395,6 +397,54 @@ func TestAdminAPICitizensAndKeys(t *testing.T) {
 	if r := api.do("POST", "/citizens/"+citizen.id+"/totp/reset", map[string]any{"reason": "phone stolen, checked in person"}); r.status != http.StatusConflict {
 		t.Errorf("reset twice: got %d, want 409", r.status)
 	}
+
+	// Passkeys: one by its credential_ref, then all; never an ID or a key.
+	phone := e.addPasskey(citizen.id, "Điện thoại", false)
+	e.addPasskey(citizen.id, "Khoá", true)
+	r = api.do("GET", "/citizens/"+citizen.id, nil)
+	if body := string(r.body); strings.Contains(body, base64.RawURLEncoding.EncodeToString(phone)) || strings.Contains(body, base64.StdEncoding.EncodeToString(phone)) ||
+		!strings.Contains(body, `"credential_ref":"`+webauthn.Fingerprint(phone)+`"`) {
+		t.Errorf("citizen with passkeys: got %s, want references, not IDs", body)
+	}
+	passkeyReset := "/citizens/" + citizen.id + "/webauthn/reset"
+	reason := "phone stolen, checked in person"
+	if r := api.do("POST", passkeyReset, map[string]any{"reason": "short", "credential_ref": webauthn.Fingerprint(phone)}); r.status != http.StatusUnprocessableEntity {
+		t.Errorf("passkey removal with a short reason: got %d, want 422", r.status)
+	}
+	if r := api.do("POST", passkeyReset, map[string]any{"reason": reason, "credential_ref": "0011223344556677"}); r.status != http.StatusNotFound {
+		t.Errorf("removing an unknown passkey: got %d, want 404", r.status)
+	}
+	if r := api.do("POST", passkeyReset, map[string]any{"reason": reason, "credential_id": "x"}); r.status != http.StatusBadRequest {
+		t.Errorf("unknown field: got %d, want 400", r.status)
+	}
+	if n := len(e.passkeys(citizen.id)); n != 2 {
+		t.Fatalf("after refused removals: got %d passkeys, want 2", n)
+	}
+	var removed struct {
+		Removed int `json:"removed"`
+	}
+	api.do("POST", passkeyReset, map[string]any{"reason": reason, "credential_ref": webauthn.Fingerprint(phone)}).decode(t, &removed)
+	if left := e.passkeys(citizen.id); removed.Removed != 1 || len(left) != 1 || left[0].Name != "Khoá" {
+		t.Errorf("remove one: got %d removed, %d left, want 1 and the key", removed.Removed, len(left))
+	}
+	api.do("POST", passkeyReset, map[string]any{"reason": reason}).decode(t, &removed)
+	if removed.Removed != 1 || len(e.passkeys(citizen.id)) != 0 {
+		t.Errorf("remove all: got %d removed, %d left", removed.Removed, len(e.passkeys(citizen.id)))
+	}
+	if r := api.do("POST", passkeyReset, map[string]any{"reason": reason}); r.status != http.StatusConflict {
+		t.Errorf("remove with none left: got %d, want 409", r.status)
+	}
+	if evs := e.auditEvents("webauthn.reset"); len(evs) != 2 || evs[0].Actor != "client:ops-bot" || evs[0].Details["via"] != "api" || evs[0].Details["reason"] != reason {
+		t.Errorf("webauthn.reset audit: got %+v", evs)
+	}
+	// A helpdesk client may not touch an administrator's passkeys.
+	hdAPI, _ := e.newAPIClient(t, "helpdesk-bot", []string{"admin:helpdesk"}, nil)
+	admin := e.addPerson(ownerNumber, true, "owner")
+	e.addPasskey(admin.id, "Owner key", false)
+	if r := hdAPI.do("POST", "/citizens/"+admin.id+"/webauthn/reset", map[string]any{"reason": reason}); r.status != http.StatusForbidden || len(e.passkeys(admin.id)) != 1 {
+		t.Errorf("helpdesk removing an owner's passkey: got %d, %d left, want 403 and 1", r.status, len(e.passkeys(admin.id)))
+	}
+
 	api.do("POST", "/citizens/"+citizen.id+"/disable", nil).decode(t, &c)
 	if !c.Disabled {
 		t.Error("disable: citizen not disabled")

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	cdpwebauthn "github.com/chromedp/cdproto/webauthn"
 	"github.com/chromedp/chromedp"
 	"github.com/zitadel/oidc/v3/pkg/client/rp"
 	httphelper "github.com/zitadel/oidc/v3/pkg/http"
@@ -74,44 +75,99 @@ func (p *rpServer) citizenLogsIn(t *testing.T, e *adminEnv, b *browser, number s
 	t.Helper()
 	pg := b.get(p.srv.URL + "/login")
 	if isLoginForm(pg) {
-		pg = b.login(e.URL, pg, number, testPassword)
+		pg = b.login(e.base, pg, number, testPassword)
 	}
 	return strings.HasPrefix(pg.body, "portal: logged in as ")
 }
 
-// TestAdminConsoleInBrowser drives the console in Chromium: an owner logs
-// in at level 2 (TOTP), registers a portal that a relying party then logs
-// a citizen in through, rotates its secret (the old one stops after the
-// overlap); an rp-manager is refused the key page; a helpdesk resets a
-// citizen's app with a reason; an auditor sees it in the audit log and
-// exports it, and every form is refused. It takes the README's screenshot.
+// TestAdminConsoleInBrowser drives the console in Chromium at the default
+// admin.min_level 3: each administrator registers a passkey on a virtual
+// authenticator of their own (the owner's laptop, the others' security
+// keys) and logs in to the console with it. The owner
+// registers a portal that a relying party then logs a citizen in through,
+// rotates its secret (the old one stops after the overlap); an rp-manager
+// is refused the key page; a helpdesk resets a citizen's app and passkey
+// with a reason; an auditor sees it in the audit log and exports it, and
+// every form is refused. It takes the README's screenshot.
 func TestAdminConsoleInBrowser(t *testing.T) {
-	e := newAdminEnv(t, false, nil)
-	owner := e.addPerson(ownerNumber, false, "owner")
-	rpm := e.addPerson(rpNumber, false, "rp-manager")
-	hd := e.addPerson(helpdeskNumber, false, "helpdesk")
-	au := e.addPerson(auditorNumber, false, "auditor")
+	e := newPasskeyAdminEnv(t)
+	owner := e.addPerson(ownerNumber, true, "owner")
+	rpm := e.addPerson(rpNumber, true, "rp-manager")
+	hd := e.addPerson(helpdeskNumber, true, "helpdesk")
+	au := e.addPerson(auditorNumber, true, "auditor")
 	lost := e.addPerson(plainNumber, false) // has lost the phone
+	e.addPasskey(lost.id, "Điện thoại cũ", false)
 	const portalCitizen = "001080000006"
 	e.addPerson(portalCitizen, true)
 	portal := newRPServer(t)
-	ctx := browsertest.New(t, 120*time.Second)
+	ctx := browsertest.New(t, 180*time.Second)
+	enableVirtualAuthenticators(t, ctx)
 
-	login := func(p person, path string) {
+	// Each administrator's own device; only the one in use is touched.
+	devices := map[string]cdpwebauthn.AuthenticatorID{}
+	use := func(p person) {
 		t.Helper()
+		for number, id := range devices {
+			setPresence(t, ctx, id, number == p.number)
+		}
+	}
+	for _, p := range []person{owner, rpm, hd, au} {
+		if p == owner { // the owner's laptop; the others' security keys
+			devices[p.number] = virtualAuthenticator(t, ctx, true, false)
+		} else {
+			devices[p.number] = virtualSecurityKey(t, ctx)
+		}
+		use(p)
 		err := chromedp.Do(ctx,
-			chromedp.Navigate(e.URL+path),
+			chromedp.Navigate(e.base+"/account/security"),
 			chromedp.WaitVisible(chromedp.ID("number")),
 			chromedp.SendKeys(chromedp.ID("number"), p.number),
 			chromedp.SendKeys(chromedp.ID("password"), testPassword),
-			chromedp.Submit(chromedp.ID("password")),
-			chromedp.WaitVisible(chromedp.CSS(`input[autocomplete="one-time-code"]`)),
-			chromedp.SendKeys(chromedp.ID("code"), e.code(p.secret)),
-			chromedp.Submit(chromedp.ID("code")),
-			chromedp.WaitVisible(chromedp.CSS(`main h1`)),
+			chromedp.Click(chromedp.CSS(`button[type=submit].primary`)),
+			chromedp.WaitVisible(chromedp.ID("passkey-add")),
 		)
 		if err != nil {
-			t.Fatalf("console login of %s: %v", p.number, err)
+			t.Fatalf("%s logs in to the account page: %v", p.number, err)
+		}
+		enrolPasskey(t, ctx, e.base, "Khoá quản trị")
+		err = chromedp.Do(ctx,
+			chromedp.Click(chromedp.CSS(`form[action="/account/logout"] button`)),
+			chromedp.WaitVisible(chromedp.ID("logged-out")),
+		)
+		if err != nil {
+			t.Fatalf("%s logs out of the account page: %v", p.number, err)
+		}
+	}
+
+	// login opens path and logs p in with the passkey alone: the browser
+	// offers it in autofill, which the virtual authenticator answers at
+	// once; otherwise p presses the passkey button.
+	consoleJS := `document.getElementById('admin-who') || document.getElementById('admin-error') ? true : null`
+	login := func(p person, path string) {
+		t.Helper()
+		use(p)
+		if err := chromedp.Do(ctx, chromedp.Navigate(e.base+path)); err != nil {
+			t.Fatalf("open %s: %v", path, err)
+		}
+		reached := func(wait time.Duration) bool {
+			for deadline := time.Now().Add(wait); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+				if got, err := chromedp.Run(ctx, chromedp.Evaluate[*bool](consoleJS)); err == nil && got != nil {
+					return true
+				}
+			}
+			return false
+		}
+		if !reached(5 * time.Second) {
+			if err := chromedp.Do(ctx, chromedp.Click(chromedp.ID("use-webauthn"))); err != nil {
+				t.Fatalf("console login of %s: passkey button: %v", p.number, err)
+			}
+			if !reached(20 * time.Second) {
+				t.Fatalf("console login of %s: the passkey did not open the console", p.number)
+			}
+		}
+		evs := e.auditEvents("admin.login")
+		if len(evs) == 0 || evs[len(evs)-1].Target != "admin:"+p.id || evs[len(evs)-1].Details["level"] != "3" {
+			t.Fatalf("console login of %s: want an admin.login at level 3, got %+v", p.number, evs)
 		}
 	}
 	logout := func() {
@@ -132,8 +188,11 @@ func TestAdminConsoleInBrowser(t *testing.T) {
 		return strings.TrimSpace(s)
 	}
 
-	// The owner registers the portal.
+	// The owner registers the portal; the dashboard counts the owner's session.
 	login(owner, "/admin")
+	if n := text("#stat-sessions"); n != "1" {
+		t.Errorf("dashboard: got %s live sessions, want 1", n)
+	}
 	err := chromedp.Do(ctx,
 		chromedp.Click(chromedp.CSS(`nav a[href="/admin/clients"]`)),
 		chromedp.WaitVisible(chromedp.ID("new-client")),
@@ -150,7 +209,7 @@ func TestAdminConsoleInBrowser(t *testing.T) {
 		t.Fatalf("register the portal: %v", err)
 	}
 	secret := text("#client-secret")
-	portal.use(t, e.URL, "tax-portal", secret)
+	portal.use(t, e.base, "tax-portal", secret)
 	if !portal.citizenLogsIn(t, e, newBrowser(t), portalCitizen) {
 		t.Fatal("the relying party could not log the citizen in through the new client")
 	}
@@ -173,7 +232,7 @@ func TestAdminConsoleInBrowser(t *testing.T) {
 	if !portal.citizenLogsIn(t, e, newBrowser(t), portalCitizen) {
 		t.Fatal("during the overlap the old secret must still work")
 	}
-	portal.use(t, e.URL, "tax-portal", newSecret)
+	portal.use(t, e.base, "tax-portal", newSecret)
 	if !portal.citizenLogsIn(t, e, newBrowser(t), portalCitizen) {
 		t.Fatal("the new secret does not work")
 	}
@@ -239,6 +298,28 @@ func TestAdminConsoleInBrowser(t *testing.T) {
 	}
 	if ok, _ := e.TOTP.Enrolled(context.Background(), lost.id); ok {
 		t.Fatal("the citizen's app is still enrolled after the reset")
+	}
+	// And the passkey on the lost phone.
+	err = chromedp.Do(ctx,
+		chromedp.WaitVisible(chromedp.ID("webauthn-reason")),
+		chromedp.SetValue(chromedp.ID("webauthn-credential"), "all"),
+		chromedp.SendKeys(chromedp.ID("webauthn-reason"), reason),
+		chromedp.Click(chromedp.ID("reset-webauthn")),
+	)
+	if err != nil {
+		t.Fatalf("helpdesk passkey removal: %v", err)
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		loc, err := chromedp.Run(ctx, chromedp.Location())
+		if err == nil && strings.Contains(loc, "done=admin_msg_webauthn_reset") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("helpdesk passkey removal: at %s (%v), want the page with the notice", loc, err)
+		}
+	}
+	if n := len(e.passkeys(lost.id)); n != 0 {
+		t.Fatalf("the citizen has %d passkeys after the removal, want 0", n)
 	}
 	logout()
 

@@ -2,6 +2,9 @@ package app_test
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"html"
@@ -15,6 +18,7 @@ import (
 
 	"github.com/citizenid/citizenid/internal/app"
 	"github.com/citizenid/citizenid/internal/authn/totp"
+	"github.com/citizenid/citizenid/internal/authn/webauthn"
 	"github.com/citizenid/citizenid/internal/config"
 	"github.com/citizenid/citizenid/internal/oidc"
 	citizensaml "github.com/citizenid/citizenid/internal/saml"
@@ -23,11 +27,13 @@ import (
 
 // adminEnv is a CitizenID on a test clock whose console asks for level 2
 // (password + TOTP): WebAuthn is not on a loopback IP issuer, so level 3
-// cannot be reached in these tests (issue 7 allows level 2 here).
+// cannot be reached in these HTTP tests. The browser test uses
+// newPasskeyAdminEnv: a localhost issuer, passkeys, the default level 3.
 type adminEnv struct {
 	*env
 	t    testing.TB
 	clk  *clock
+	base string          // the issuer's origin: URL, or http://localhost:PORT
 	used map[string]bool // TOTP codes already accepted
 }
 
@@ -41,7 +47,26 @@ func newAdminEnv(t testing.TB, production bool, tweak func(*config.Config)) *adm
 			tweak(c)
 		}
 	}, app.BuildOptions{Now: clk.Now})
-	return &adminEnv{env: e, t: t, clk: clk, used: map[string]bool{}}
+	return &adminEnv{env: e, t: t, clk: clk, base: e.URL, used: map[string]bool{}}
+}
+
+// newPasskeyAdminEnv is an adminEnv on a localhost issuer, where passkeys
+// are on (a WebAuthn RP ID must be a name), with the console at its
+// default level 3.
+func newPasskeyAdminEnv(t testing.TB) *adminEnv {
+	t.Helper()
+	e := newAdminEnv(t, false, func(c *config.Config) {
+		c.Admin.MinLevel = config.Default().Admin.MinLevel
+		c.Server.Issuer = strings.Replace(c.Server.Issuer, "127.0.0.1", "localhost", 1)
+	})
+	if e.WebAuthn == nil {
+		t.Fatal("passkeys are off on a localhost issuer")
+	}
+	if def := config.Default().Admin.MinLevel; def != 3 {
+		t.Fatalf("admin.min_level default: got %d, want 3", def)
+	}
+	e.base = strings.Replace(e.URL, "127.0.0.1", "localhost", 1)
+	return e
 }
 
 // person is a citizen of the tests, with TOTP set up unless noTOTP.
@@ -182,6 +207,36 @@ func TestAdminConsoleNeedsTheLevel(t *testing.T) {
 			t.Errorf("admin.login audit: got %+v, want one success at level 2", evs)
 		}
 	})
+	t.Run("dashboard counts live sessions", func(t *testing.T) {
+		e := newAdminEnv(t, false, nil)
+		owner := e.addPerson(ownerNumber, false, "owner")
+		citizen := e.addPerson(plainNumber, false)
+		b, pg := e.adminBrowser(owner)
+		if !strings.Contains(pg.body, `id="stat-sessions">1<`) {
+			t.Errorf("dashboard with the owner's session: want 1 live session, got %.2000s", pg.body)
+		}
+		// Two browsers of the citizen; one logs out, then the owner's
+		// session and the other go idle.
+		cb1, cb2 := newBrowser(t), newBrowser(t)
+		e.consoleLogin(cb1, cb1.get(e.URL+"/account/security"), citizen)
+		e.consoleLogin(cb2, cb2.get(e.URL+"/account/security"), citizen)
+		if pg := b.get(e.URL + "/admin"); !strings.Contains(pg.body, `id="stat-sessions">3<`) {
+			t.Errorf("dashboard: want 3 live sessions, got %.2000s", pg.body)
+		}
+		if _, err := e.Sessions.DeleteAllForCitizen(context.Background(), citizen.id); err != nil {
+			t.Fatal(err)
+		}
+		if pg := b.get(e.URL + "/admin"); !strings.Contains(pg.body, `id="stat-sessions">1<`) {
+			t.Errorf("dashboard after the citizen's sessions ended: want 1, got %.2000s", pg.body)
+		}
+		if n, err := e.Sessions.CountLive(context.Background()); err != nil || n != 1 {
+			t.Errorf("CountLive: got %d (%v), want 1", n, err)
+		}
+		e.clk.Advance(3*time.Hour + time.Minute) // past the session idle timeout
+		if n, err := e.Sessions.CountLive(context.Background()); err != nil || n != 0 {
+			t.Errorf("CountLive after the idle timeout: got %d (%v), want 0", n, err)
+		}
+	})
 	t.Run("password only", func(t *testing.T) {
 		e := newAdminEnv(t, false, nil)
 		p := e.addPerson(ownerNumber, true, "owner")
@@ -267,6 +322,7 @@ func consolePosts(clientID, citizenID string) map[string]url.Values {
 		"/admin/citizens/" + citizenID + "/enable":         {},
 		"/admin/citizens/" + citizenID + "/sessions/end":   {"confirm": {"yes"}},
 		"/admin/citizens/" + citizenID + "/totp/reset":     {"reason": {"the citizen lost the phone"}},
+		"/admin/citizens/" + citizenID + "/webauthn/reset": {"credential": {"all"}, "reason": {"the citizen lost the key"}},
 		"/admin/citizens/" + citizenID + "/identity-level": {"level": {"2"}},
 		"/admin/admins/grant":                              {"number": {plainNumber}, "role": {"owner"}},
 		"/admin/admins/revoke":                             {"number": {ownerNumber}, "role": {"owner"}, "confirm": {"yes"}},
@@ -391,7 +447,7 @@ func oidcSpec(id, redirect string) oidc.ClientSpec {
 // authenticated, as invalid_client before.
 func clientAuth(t *testing.T, e *adminEnv, id, secret string) bool {
 	t.Helper()
-	req, _ := http.NewRequest(http.MethodPost, e.URL+"/oauth/token",
+	req, _ := http.NewRequest(http.MethodPost, e.base+"/oauth/token",
 		strings.NewReader(url.Values{"grant_type": {"refresh_token"}, "refresh_token": {"bogus"}}.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.SetBasicAuth(url.QueryEscape(id), url.QueryEscape(secret))
@@ -771,5 +827,125 @@ func (e *adminEnv) addSP(t *testing.T) {
 	md := spMetadata(spEntity, []string{"https://bhxh.example.gov.vn/saml/acs"}, nil)
 	if _, err := citizensaml.Register(context.Background(), e.Store, citizensaml.SPSpec{MetadataXML: []byte(md)}); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// addPasskey stores a passkey for the citizen as a registration would (a
+// random credential ID; the key is never used here) and returns its ID.
+func (e *adminEnv) addPasskey(citizenID, name string, synced bool) []byte {
+	e.t.Helper()
+	id := make([]byte, 32)
+	rand.Read(id)
+	err := e.Store.CreateWebAuthnCredential(context.Background(), &store.WebAuthnCredential{ID: id, CitizenID: citizenID,
+		PublicKey: []byte("public key " + name), AAGUID: make([]byte, 16), AttestationFormat: "none",
+		BackupEligible: synced, BackupState: synced, UserVerified: true, Name: name})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return id
+}
+
+func (e *adminEnv) passkeys(citizenID string) []store.WebAuthnCredential {
+	e.t.Helper()
+	creds, err := e.Store.ListWebAuthnCredentials(context.Background(), citizenID)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return creds
+}
+
+// TestAdminPasskeyReset: a helpdesk removes one passkey of a citizen, then
+// all, each with a written reason that the audit log keeps with the
+// passkeys before and after (references only, never an ID or a key); the
+// page shows passkeys by reference; an administrator's passkeys are for an
+// owner only.
+func TestAdminPasskeyReset(t *testing.T) {
+	e := newAdminEnv(t, false, nil)
+	owner := e.addPerson(ownerNumber, false, "owner")
+	hd := e.addPerson(helpdeskNumber, false, "helpdesk")
+	citizen := e.addPerson(plainNumber, false)
+	phone := e.addPasskey(citizen.id, "Điện thoại", false)
+	key := e.addPasskey(citizen.id, "Khoá bảo mật", false)
+	ownerKey := e.addPasskey(owner.id, "Owner key", false)
+	phoneRef, keyRef := webauthn.Fingerprint(phone), webauthn.Fingerprint(key)
+	secrets := []string{base64.RawURLEncoding.EncodeToString(phone), hex.EncodeToString(phone), hex.EncodeToString(key)[:16], "public key"}
+
+	b, _ := e.adminBrowser(hd)
+	pg := b.get(e.URL + "/admin/citizens/" + citizen.id)
+	if pg.status != http.StatusOK || !strings.Contains(pg.body, `id="reset-webauthn"`) ||
+		!strings.Contains(pg.body, `<option value="`+phoneRef+`">`) || !strings.Contains(pg.body, `<option value="all">`) {
+		t.Fatalf("citizen page: got %d %.1500s, want the passkey removal form", pg.status, pg.body)
+	}
+	for _, s := range secrets {
+		if strings.Contains(pg.body, s) {
+			t.Errorf("citizen page shows %q of a passkey", s)
+		}
+	}
+	reset := "/admin/citizens/" + citizen.id + "/webauthn/reset"
+
+	// A reason is required; the one typed comes back with the error.
+	pg = b.post(e.URL+reset, url.Values{"credential": {phoneRef}, "reason": {"lost"}})
+	if pg.status != http.StatusUnprocessableEntity || !strings.Contains(pg.body, `id="webauthn-reason" name="reason" required minlength="10" maxlength="500" aria-describedby="webauthn-reason-hint" aria-invalid="true">lost</textarea>`) {
+		t.Errorf("removal without a real reason: got %d %.300s, want 422 with the reason marked", pg.status, pg.body)
+	}
+	if n := len(e.passkeys(citizen.id)); n != 2 {
+		t.Fatalf("after a refused removal: got %d passkeys, want 2", n)
+	}
+
+	// One passkey.
+	reason := "Công dân mất điện thoại, đã xác minh CCCD tại quầy"
+	pg = b.post(e.URL+reset, url.Values{"credential": {phoneRef}, "reason": {reason}})
+	if !strings.Contains(pg.url.RawQuery, "admin_msg_webauthn_reset") || !strings.Contains(pg.body, `role="status"`) {
+		t.Fatalf("remove one: got %d at %s", pg.status, pg.url)
+	}
+	if left := e.passkeys(citizen.id); len(left) != 1 || left[0].Name != "Khoá bảo mật" {
+		t.Fatalf("after removing the phone: got %+v, want the key left", left)
+	}
+	evs := e.auditEvents("webauthn.reset")
+	if len(evs) != 1 {
+		t.Fatalf("webauthn.reset audit: got %d events, want 1", len(evs))
+	}
+	ev := evs[0]
+	if ev.Actor != "admin:"+hd.id || ev.Target != "citizen:"+citizen.id || ev.Outcome != "success" || ev.Details["reason"] != reason ||
+		ev.Details["roles"] != "helpdesk" || ev.Details["credentials"] != phoneRef || ev.Details["scope"] != "one" ||
+		ev.Details["before"] != `{"passkeys":[{"credential":"`+phoneRef+`","synced":false},{"credential":"`+keyRef+`","synced":false}]}` &&
+			ev.Details["before"] != `{"passkeys":[{"credential":"`+keyRef+`","synced":false},{"credential":"`+phoneRef+`","synced":false}]}` ||
+		ev.Details["after"] != `{"passkeys":[{"credential":"`+keyRef+`","synced":false}]}` {
+		t.Errorf("webauthn.reset audit: got %+v", ev)
+	}
+	for _, s := range append(secrets, "Điện thoại") {
+		for k, v := range ev.Details {
+			if k != "reason" && strings.Contains(v, s) {
+				t.Errorf("audit detail %s holds %q", k, s)
+			}
+		}
+	}
+
+	// Every passkey; then there is none to remove.
+	pg = b.post(e.URL+reset, url.Values{"credential": {"all"}, "reason": {reason}})
+	if !strings.Contains(pg.url.RawQuery, "admin_msg_webauthn_reset") || len(e.passkeys(citizen.id)) != 0 {
+		t.Fatalf("remove all: got %d at %s, %d passkeys left", pg.status, pg.url, len(e.passkeys(citizen.id)))
+	}
+	if evs := e.auditEvents("webauthn.reset"); len(evs) != 2 || evs[1].Details["scope"] != "all" || evs[1].Details["after"] != `{"passkeys":[]}` {
+		t.Errorf("second webauthn.reset audit: got %+v", evs)
+	}
+	if pg := b.post(e.URL+reset, url.Values{"credential": {"all"}, "reason": {reason}}); !strings.Contains(pg.url.RawQuery, "admin_err_no_passkey") {
+		t.Errorf("remove with none left: got %d at %s, want the error", pg.status, pg.url)
+	}
+	if pg := b.get(e.URL + "/admin/citizens/" + citizen.id); strings.Contains(pg.body, `id="reset-webauthn"`) {
+		t.Error("the removal form is offered with no passkey left")
+	}
+
+	// An administrator's passkeys: not for a helpdesk; an owner may.
+	if pg := b.post(e.URL+"/admin/citizens/"+owner.id+"/webauthn/reset", url.Values{"credential": {"all"}, "reason": {reason}}); pg.status != http.StatusForbidden {
+		t.Errorf("helpdesk removing an owner's passkey: got %d, want 403", pg.status)
+	}
+	if n := len(e.passkeys(owner.id)); n != 1 {
+		t.Fatalf("owner's passkeys after the helpdesk's attempt: got %d, want 1", n)
+	}
+	ob, _ := e.adminBrowser(owner)
+	pg = ob.post(e.URL+"/admin/citizens/"+owner.id+"/webauthn/reset", url.Values{"credential": {webauthn.Fingerprint(ownerKey)}, "reason": {"key replaced, old one destroyed"}})
+	if !strings.Contains(pg.url.RawQuery, "admin_msg_webauthn_reset") || len(e.passkeys(owner.id)) != 0 {
+		t.Errorf("owner removing a passkey: got %d at %s", pg.status, pg.url)
 	}
 }

@@ -17,60 +17,6 @@ import (
 	"github.com/citizenid/citizenid/internal/oidc"
 )
 
-// virtualAuthenticator adds one of Chromium's virtual WebAuthn
-// authenticators to the tab: CTAP2 over the internal transport (a phone's
-// or laptop's platform authenticator) with resident keys and user
-// verification.
-func virtualAuthenticator(t *testing.T, ctx context.Context, userVerified, backupEligible bool) webauthn.AuthenticatorID {
-	t.Helper()
-	res, err := chromedp.Call(ctx, webauthn.AddVirtualAuthenticator, webauthn.AddVirtualAuthenticatorParams{
-		Options: &webauthn.VirtualAuthenticatorOptions{
-			Protocol:                    webauthn.AuthenticatorProtocolCtap2,
-			Ctap2version:                webauthn.Ctap2versionCtap21,
-			Transport:                   webauthn.AuthenticatorTransportInternal,
-			HasResidentKey:              true,
-			HasUserVerification:         true,
-			IsUserVerified:              userVerified,
-			AutomaticPresenceSimulation: true,
-			DefaultBackupEligibility:    backupEligible,
-			DefaultBackupState:          backupEligible,
-		},
-	})
-	if err != nil {
-		t.Fatalf("add virtual authenticator: %v", err)
-	}
-	return res.AuthenticatorID
-}
-
-func removeAuthenticator(t *testing.T, ctx context.Context, id webauthn.AuthenticatorID) {
-	t.Helper()
-	if _, err := chromedp.Call(ctx, webauthn.RemoveVirtualAuthenticator, webauthn.RemoveVirtualAuthenticatorParams{AuthenticatorID: id}); err != nil {
-		t.Fatalf("remove virtual authenticator: %v", err)
-	}
-}
-
-// outcomeJS says how a passkey attempt ended: at the portal, with the
-// server's error, with the page's own message, or not yet (null).
-const outcomeJS = `(() => {
-  if (document.getElementById('portal')) return 'portal';
-  const e = document.getElementById('login-error');
-  if (e) return 'server: ' + e.textContent;
-  const s = document.getElementById('webauthn-status');
-  if (s && !s.hidden && s.textContent) return 'page: ' + s.textContent;
-  return null;
-})()`
-
-// outcome waits up to wait for the attempt to end; "" when it did not. It
-// asks again and again, since the page navigates meanwhile.
-func outcome(ctx context.Context, wait time.Duration) string {
-	for deadline := time.Now().Add(wait); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
-		if got, err := chromedp.Run(ctx, chromedp.Evaluate[*string](outcomeJS)); err == nil && got != nil {
-			return *got
-		}
-	}
-	return ""
-}
-
 // A citizen in a real browser, with Chromium's virtual authenticators:
 // registers a passkey on the account page, logs out and logs in to a portal
 // at level 3 with the passkey alone; an authenticator that does not verify
@@ -87,12 +33,7 @@ func TestBrowserPasskeyLevels(t *testing.T) {
 	conf := &oauth2.Config{ClientID: "tax", ClientSecret: secret, RedirectURL: portal.URL + "/cb", Scopes: []string{"openid"},
 		Endpoint: oauth2.Endpoint{AuthURL: p.base + "/authorize", TokenURL: p.base + "/oauth/token"}}
 	ctx := browsertest.New(t, 120*time.Second)
-	if err := chromedp.Do(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := chromedp.Call(ctx, webauthn.Enable, webauthn.EnableParams{EnableUI: new(false)}); err != nil {
-		t.Fatalf("WebAuthn.enable: %v", err)
-	}
+	enableVirtualAuthenticators(t, ctx)
 
 	// loginAt starts a login at the portal asking for acr. On the password
 	// page the browser offers passkeys in autofill (conditional
@@ -136,22 +77,7 @@ func TestBrowserPasskeyLevels(t *testing.T) {
 	// enrol registers a passkey on the account page (logged in already).
 	enrol := func(t *testing.T, name string) {
 		t.Helper()
-		err := chromedp.Do(ctx,
-			chromedp.Navigate(p.base+"/account/security"),
-			chromedp.WaitVisible(chromedp.ID("passkey-add")),
-			chromedp.SetValue(chromedp.ID("passkey-name"), name),
-			chromedp.Click(chromedp.ID("passkey-add")),
-			chromedp.WaitVisible(chromedp.ID("webauthn-start")),
-			chromedp.Click(chromedp.ID("webauthn-start")),
-			chromedp.WaitVisible(chromedp.CSS(`p.notice`)),
-		)
-		if err != nil {
-			t.Fatalf("register %q: %v", name, err)
-		}
-		list, err := chromedp.Run(ctx, chromedp.Text(chromedp.ID("passkey-list")))
-		if err != nil || !strings.Contains(list, name) {
-			t.Fatalf("passkey list: got %q (%v), want %q in it", list, err, name)
-		}
+		enrolPasskey(t, ctx, p.base, name)
 	}
 	logout := func(t *testing.T) {
 		t.Helper()

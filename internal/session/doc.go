@@ -1,6 +1,7 @@
 // Package session owns CitizenID's short-lived shared state on Redis: SSO
 // sessions (keyed by the SHA-256 of the cookie value, never the value),
-// the per-citizen session index, login transactions, single-use values
+// the per-citizen session index, the count of live sessions (a sorted
+// set of session keys scored by expiry), login transactions, single-use values
 // (authorization codes, challenges) taken with GETDEL, throttling counters
 // and the access-token revocation list.
 //

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -105,6 +106,12 @@ func RandomToken(n int) string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
+// liveKey is a sorted set of every session key, scored by the time (Unix
+// milliseconds, on the store's clock) the session dies unless used again:
+// counting live sessions prunes the dead and takes the cardinality,
+// without scanning the keyspace.
+const liveKey = prefix + "live"
+
 func sessionKey(hash string) string     { return prefix + "s:" + hash }
 func citizenIndexKey(cid string) string { return prefix + "cs:" + cid }
 func sidKey(sid string) string          { return prefix + "sid:" + sid }
@@ -114,6 +121,15 @@ func (s *Store) ttl(sess *Session) time.Duration {
 	idle := s.opts.IdleTimeout
 	left := sess.CreatedAt.Add(s.opts.AbsoluteTimeout).Sub(sess.LastSeen)
 	return min(idle, left)
+}
+
+// track records in the live set when the session dies, and prunes the
+// entries of sessions already dead so the set stays as large as the
+// number of live sessions.
+func (s *Store) track(ctx context.Context, p redis.Pipeliner, sess *Session, ttl time.Duration) {
+	p.ZAdd(ctx, liveKey, redis.Z{Score: float64(sess.LastSeen.Add(ttl).UnixMilli()), Member: sess.key})
+	p.ZRemRangeByScore(ctx, liveKey, "-inf", strconv.FormatInt(s.now().UnixMilli(), 10))
+	p.Expire(ctx, liveKey, s.opts.AbsoluteTimeout) // no session outlives it
 }
 
 // Create starts a session for citizenID with its first events and returns
@@ -139,6 +155,7 @@ func (s *Store) Create(ctx context.Context, citizenID string, events []AuthEvent
 		p.Set(ctx, sidKey(sess.SID), sess.key, s.opts.AbsoluteTimeout)
 		p.SAdd(ctx, citizenIndexKey(citizenID), sess.key)
 		p.Expire(ctx, citizenIndexKey(citizenID), s.opts.AbsoluteTimeout)
+		s.track(ctx, p, sess, ttl)
 		return nil
 	})
 	if err != nil {
@@ -230,7 +247,9 @@ func (s *Store) update(ctx context.Context, key string, fn func(*Session) error)
 				return err
 			}
 			_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
-				p.Set(ctx, key, b, s.ttl(sess))
+				ttl := s.ttl(sess)
+				p.Set(ctx, key, b, ttl)
+				s.track(ctx, p, sess, ttl)
 				return nil
 			})
 			return err
@@ -248,9 +267,26 @@ func (s *Store) Delete(ctx context.Context, sess *Session) error {
 	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		p.Del(ctx, sess.key, sidKey(sess.SID))
 		p.SRem(ctx, citizenIndexKey(sess.CitizenID), sess.key)
+		p.ZRem(ctx, liveKey, sess.key)
 		return nil
 	})
 	return err
+}
+
+// CountLive returns the number of live SSO sessions, of every citizen:
+// those neither ended nor past their idle or absolute timeout. It costs
+// two Redis commands whatever the number (the dead are pruned first).
+func (s *Store) CountLive(ctx context.Context) (int64, error) {
+	var card *redis.IntCmd
+	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.ZRemRangeByScore(ctx, liveKey, "-inf", strconv.FormatInt(s.now().UnixMilli(), 10))
+		card = p.ZCard(ctx, liveKey)
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("count live sessions: %w", err)
+	}
+	return card.Val(), nil
 }
 
 // ListForCitizen returns the citizen's live sessions, pruning dead index entries.

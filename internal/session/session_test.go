@@ -122,8 +122,12 @@ func TestExpiryInWallClockTime(t *testing.T) {
 		if _, err := s.Get(ctx, cookie); !errors.Is(err, session.ErrNotFound) {
 			t.Errorf("idle session: got %v, want ErrNotFound", err)
 		}
-		if n, _ := rdb.DBSize(ctx).Result(); n > 2 { // sid and index keys live for the absolute timeout
-			t.Errorf("keys left: got %d, want at most 2", n)
+		// The sid and index keys and the live set live for the absolute timeout.
+		if n, _ := rdb.DBSize(ctx).Result(); n > 3 {
+			t.Errorf("keys left: got %d, want at most 3", n)
+		}
+		if n, err := s.CountLive(ctx); err != nil || n != 0 {
+			t.Errorf("live sessions after expiry: got %d (%v), want 0", n, err)
 		}
 	})
 }
@@ -148,6 +152,79 @@ func TestAbsoluteTimeout(t *testing.T) {
 				t.Fatalf("at %d×50m: got %v, want ErrNotFound", i+1, err)
 			}
 		}
+	})
+}
+
+// CountLive counts the sessions that Get would return: created, used,
+// ended, idle or too old, across citizens; the set behind it keeps no dead
+// entry once counted.
+func TestCountLive(t *testing.T) {
+	backends(t, func(t *testing.T, rdb *redis.Client) {
+		ctx := context.Background()
+		now := time.Now()
+		s := session.New(rdb, session.Options{IdleTimeout: time.Hour, AbsoluteTimeout: 3 * time.Hour,
+			Now: func() time.Time { return now }})
+		count := func(want int64, when string) {
+			t.Helper()
+			if n, err := s.CountLive(ctx); err != nil || n != want {
+				t.Fatalf("%s: got %d live sessions (err %v), want %d", when, n, err, want)
+			}
+		}
+		count(0, "empty")
+		a, _, err := s.Create(ctx, "c1", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, sb, err := s.Create(ctx, "c1", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, _, err := s.Create(ctx, "c2", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		count(3, "three created")
+		if err := s.Delete(ctx, sb); err != nil {
+			t.Fatal(err)
+		}
+		count(2, "one ended")
+
+		// Activity keeps a session alive past the idle timeout of the others.
+		now = now.Add(50 * time.Minute)
+		if _, err := s.Get(ctx, a); err != nil {
+			t.Fatal(err)
+		}
+		now = now.Add(20 * time.Minute) // c idle for 70 minutes, a for 20
+		count(1, "one idle")
+		if _, err := s.Get(ctx, c); !errors.Is(err, session.ErrNotFound) {
+			t.Fatalf("idle session: got %v, want ErrNotFound", err)
+		}
+		// Update moves the expiry too; the absolute timeout bounds it.
+		for range 3 { // at 100, 130 and 160 minutes
+			now = now.Add(30 * time.Minute)
+			if _, err := s.Get(ctx, a); err != nil {
+				t.Fatal(err)
+			}
+		}
+		count(1, "used every 30 minutes")
+		now = now.Add(21 * time.Minute) // created 3h01m ago
+		count(0, "past the absolute timeout")
+		if n, _ := rdb.ZCard(ctx, "cid:live").Result(); n != 0 {
+			t.Errorf("live set after counting: got %d entries, want 0 (pruned)", n)
+		}
+
+		// Ending every session of a citizen counts too.
+		for range 3 {
+			if _, _, err := s.Create(ctx, "c3", nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+		s.Create(ctx, "c4", nil)
+		count(4, "four more")
+		if _, err := s.DeleteAllForCitizen(ctx, "c3"); err != nil {
+			t.Fatal(err)
+		}
+		count(1, "c3's ended")
 	})
 }
 
