@@ -31,6 +31,7 @@ build:
 ## fuzz: a short run of every fuzz target
 fuzz:
 	$(GO) test -run=^$$ -fuzz=FuzzRedirectURIAllowed -fuzztime=30s ./internal/oidc
+	$(GO) test -run=^$$ -fuzz=FuzzParseClaimsParam -fuzztime=30s ./internal/oidc
 	$(GO) test -run=^$$ -fuzz=FuzzParsePasswordForm -fuzztime=30s ./internal/login
 	$(GO) test -run=^$$ -fuzz=FuzzVerify -fuzztime=30s ./internal/authn/password
 	$(GO) test -run=^$$ -fuzz=FuzzParse -fuzztime=30s ./internal/config
