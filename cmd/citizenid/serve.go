@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 
 	"github.com/spf13/cobra"
@@ -89,6 +90,17 @@ func newServe(g *globals) *cobra.Command {
 					}
 				}()
 				log.Info("certificate listener", "addr", cln.Addr().String(), "url", cfg.Certificate.TLS.URL, "tls", t.TLSConfig != nil)
+			}
+			if cfg.Server.MetricsAddr != "" {
+				mln, err := net.Listen("tcp", cfg.Server.MetricsAddr)
+				if err != nil {
+					ln.Close()
+					return fmt.Errorf("metrics listener: %w", err)
+				}
+				mux := http.NewServeMux()
+				mux.Handle("GET /metrics", in.Metrics.Handler())
+				go server.Serve(ctx, mln, mux, cfg.Server.ShutdownTimeout, log)
+				log.Info("metrics listening", "addr", mln.Addr().String())
 			}
 			return server.Serve(ctx, ln, in.Handler, cfg.Server.ShutdownTimeout, log)
 		},

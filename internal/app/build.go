@@ -47,6 +47,8 @@ type Instance struct {
 	Audit          *audit.Logger
 	Handler        http.Handler
 	Extra          *http.ServeMux // routes added after Build (e.g. the demo portal)
+	// Metrics is served on server.metrics_addr by serve, never on the public listener.
+	Metrics *server.Metrics
 }
 
 // Close releases everything Build opened.
@@ -243,7 +245,9 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, bo BuildOpt
 		return nil, err
 	}
 	in.Extra = http.NewServeMux()
+	in.Metrics = newMetrics(in, log)
 	in.Handler = server.New(server.Options{
+		Metrics:  in.Metrics,
 		Log:      log,
 		Renderer: renderer,
 		Proxies:  server.ParseProxies(cfg.Server.TrustedProxies),

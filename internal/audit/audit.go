@@ -14,10 +14,15 @@ import (
 
 // Logger appends audit events.
 type Logger struct {
-	st  store.Audit
-	log *slog.Logger
-	now func() time.Time
+	st       store.Audit
+	log      *slog.Logger
+	now      func() time.Time
+	observer func(action, outcome string)
 }
+
+// Observe calls fn after every event written (metrics count logins this
+// way). Call it before serving.
+func (l *Logger) Observe(fn func(action, outcome string)) { l.observer = fn }
 
 // New returns a Logger writing to st. Failures to write are logged at error
 // level with the action, never silently dropped.
@@ -54,6 +59,9 @@ func (l *Logger) Record(ctx context.Context, e Event) error {
 	if err := l.st.AppendAudit(ctx, ev); err != nil {
 		l.log.ErrorContext(ctx, "audit write failed", "action", e.Action, "outcome", e.Outcome, "err", err)
 		return err
+	}
+	if l.observer != nil {
+		l.observer(e.Action, e.Outcome)
 	}
 	return nil
 }

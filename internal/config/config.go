@@ -67,6 +67,9 @@ type ServerConfig struct {
 	// X-Forwarded-For header is believed.
 	TrustedProxies  []string      `yaml:"trusted_proxies"`
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
+	// MetricsAddr, when set, serves Prometheus metrics at /metrics on this
+	// separate listener (keep it off the internet).
+	MetricsAddr string `yaml:"metrics_addr"`
 }
 
 // DatabaseConfig chooses PostgreSQL (url) or the embedded SQLite file.
@@ -369,6 +372,7 @@ var envVars = []envVar{
 	{"CITIZENID_DATA_DIR", str(func(c *Config) *string { return &c.DataDir })},
 	{"CITIZENID_ADDR", str(func(c *Config) *string { return &c.Server.Addr })},
 	{"CITIZENID_ISSUER", str(func(c *Config) *string { return &c.Server.Issuer })},
+	{"CITIZENID_METRICS_ADDR", str(func(c *Config) *string { return &c.Server.MetricsAddr })},
 	{"CITIZENID_DATABASE_URL", str(func(c *Config) *string { return &c.Database.URL })},
 	{"CITIZENID_REDIS_URL", str(func(c *Config) *string { return &c.Redis.URL })},
 	{"CITIZENID_KEYS_MASTER_KEY", str(func(c *Config) *string { return &c.Keys.MasterKey })},
@@ -419,6 +423,13 @@ func (c *Config) Validate() error {
 	}
 	// Parsed exactly as the server parses them (netip), so what passes here
 	// is what the server trusts.
+	if c.Server.MetricsAddr != "" {
+		if _, _, err := net.SplitHostPort(c.Server.MetricsAddr); err != nil {
+			add("server.metrics_addr %q: %v", c.Server.MetricsAddr, err)
+		} else if c.Server.MetricsAddr == c.Server.Addr {
+			add("server.metrics_addr: must differ from server.addr (metrics stay off the public listener)")
+		}
+	}
 	for _, p := range c.Server.TrustedProxies {
 		if pre, err := netip.ParsePrefix(p); err == nil {
 			if pre.Bits() == 0 {

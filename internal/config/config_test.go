@@ -297,6 +297,7 @@ func TestEnvVarsSetTheirField(t *testing.T) {
 		"CITIZENID_DATA_DIR":                 func(c Config) string { return c.DataDir },
 		"CITIZENID_ADDR":                     func(c Config) string { return c.Server.Addr },
 		"CITIZENID_ISSUER":                   func(c Config) string { return c.Server.Issuer },
+		"CITIZENID_METRICS_ADDR":             func(c Config) string { return c.Server.MetricsAddr },
 		"CITIZENID_DATABASE_URL":             func(c Config) string { return c.Database.URL },
 		"CITIZENID_REDIS_URL":                func(c Config) string { return c.Redis.URL },
 		"CITIZENID_KEYS_MASTER_KEY":          func(c Config) string { return c.Keys.MasterKey },

@@ -111,9 +111,9 @@ func (s *statusWriter) Write(b []byte) (int, error) {
 func (s *statusWriter) Unwrap() http.ResponseWriter { return s.ResponseWriter }
 
 // Common wraps every request: request ID, client address, security
-// headers, a body size limit and an access log line without query strings
-// (they carry codes and tokens).
-func Common(next http.Handler, log *slog.Logger, proxies Proxies, https bool) http.Handler {
+// headers, a body size limit, metrics (m may be nil) and an access log line
+// without query strings (they carry codes and tokens).
+func Common(next http.Handler, log *slog.Logger, proxies Proxies, https bool, m *Metrics) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		id := r.Header.Get("X-Request-Id")
@@ -141,6 +141,7 @@ func Common(next http.Handler, log *slog.Logger, proxies Proxies, https bool) ht
 
 		sw := &statusWriter{ResponseWriter: w}
 		next.ServeHTTP(sw, r)
+		m.ObserveHTTP(max(sw.status, http.StatusOK), time.Since(start))
 		log.LogAttrs(ctx, slog.LevelInfo, "http",
 			slog.String("request_id", id),
 			slog.String("method", r.Method),

@@ -33,6 +33,8 @@ type Options struct {
 	Web      fs.FS
 	Ready    []Check
 	Features []Mounter
+	// Metrics, when set, counts every request (served elsewhere, see Metrics).
+	Metrics *Metrics
 }
 
 // New builds the whole HTTP handler.
@@ -81,7 +83,7 @@ func New(o Options) http.Handler {
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		o.Renderer.Error(w, r, http.StatusNotFound, Locale(r, nil), "err_not_found")
 	})
-	return Common(mux, o.Log, o.Proxies, o.HTTPS)
+	return Common(mux, o.Log, o.Proxies, o.HTTPS, o.Metrics)
 }
 
 // setLang stores the switcher's choice and returns to the page it came from

@@ -87,7 +87,7 @@ func (a *Authenticator) TLSServer() (*TLSServer, error) {
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		a.o.Renderer.Error(w, r, http.StatusNotFound, server.Locale(r, nil), "err_not_found")
 	})
-	s.Handler = server.Common(mux, a.o.Log, proxies, true)
+	s.Handler = server.Common(mux, a.o.Log, proxies, true, nil)
 	return s, nil
 }
 
