@@ -380,6 +380,12 @@ func (a *Admin) doRotateSecret(ctx context.Context, act *actor, id string, overl
 		if c.Public {
 			return errPublic
 		}
+		// A client with admin API scopes authenticates as an administrator:
+		// whoever learns its secret holds its roles. Only an owner (who
+		// grants API access) may give it a new one.
+		if len(c.AdminScopes) > 0 && !act.can(permAdmins) {
+			return errProtected
+		}
 		before = toJSON(c, now)
 		c.PreviousSecretHash, c.PreviousSecretUntil = "", time.Time{}
 		if overlap > 0 {
@@ -824,6 +830,8 @@ func (a *Admin) rotateSecret(w http.ResponseWriter, r *http.Request, act *actor)
 		http.Redirect(w, r, "/admin/clients/"+c.ID+"?err=admin_err_public_secret", http.StatusSeeOther)
 	case errors.Is(err, errNoOverlap):
 		http.Redirect(w, r, "/admin/clients/"+c.ID+"?err=admin_err_overlap", http.StatusSeeOther)
+	case errors.Is(err, errProtected):
+		a.forbidden(w, r, act)
 	default:
 		a.o.Log.ErrorContext(ctx, "rotate client secret", "err", err)
 		a.rd.error(w, r, http.StatusServiceUnavailable, "err_generic", a.chrome(r, act))
