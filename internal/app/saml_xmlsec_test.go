@@ -23,7 +23,7 @@ func xmlsec1(t *testing.T, dir string, doc []byte, certPEM, node string) error {
 		if os.Getenv("CI") == "true" {
 			t.Fatal("xmlsec1 is required under CI=true (scripts/install-deps.sh installs it)")
 		}
-		t.Skip("xmlsec1 is not installed (scripts/install-deps.sh installs it)")
+		t.Skip("xmlsec1 is not installed (scripts/install-deps.sh installs it; under CI=true this fails instead)")
 	}
 	f := filepath.Join(dir, "doc.xml")
 	if err := os.WriteFile(f, doc, 0o600); err != nil {
