@@ -75,14 +75,15 @@ type tokenRequest interface {
 	sessionRef() string
 }
 
-func (s *storage) newAccessToken(ctx context.Context, req op.TokenRequest) (string, time.Time, error) {
+// newAccessToken seals a jti for req; it returns the client it loaded.
+func (s *storage) newAccessToken(ctx context.Context, req op.TokenRequest) (string, time.Time, *client, error) {
 	tr, ok := req.(tokenRequest)
 	if !ok {
-		return "", time.Time{}, fmt.Errorf("unsupported token request %T", req)
+		return "", time.Time{}, nil, fmt.Errorf("unsupported token request %T", req)
 	}
 	c, err := s.client(ctx, tr.GetClientID())
 	if err != nil {
-		return "", time.Time{}, err
+		return "", time.Time{}, nil, err
 	}
 	exp := s.p.now().Add(c.accessTokenLifetime()).UTC().Truncate(time.Second)
 	jti, err := s.p.sealJTI(accessTokenID{
@@ -93,11 +94,11 @@ func (s *storage) newAccessToken(ctx context.Context, req op.TokenRequest) (stri
 		Scopes:    req.GetScopes(),
 		Expiry:    exp,
 	})
-	return jti, exp, err
+	return jti, exp, c, err
 }
 
 func (s *storage) CreateAccessToken(ctx context.Context, req op.TokenRequest) (string, time.Time, error) {
-	jti, exp, err := s.newAccessToken(ctx, req)
+	jti, exp, _, err := s.newAccessToken(ctx, req)
 	if err != nil {
 		return "", time.Time{}, err
 	}
@@ -111,15 +112,11 @@ func (s *storage) CreateAccessToken(ctx context.Context, req op.TokenRequest) (s
 // rotates the presented refresh token (refresh grant). Reuse of a rotated
 // token revokes the whole family.
 func (s *storage) CreateAccessAndRefreshTokens(ctx context.Context, req op.TokenRequest, current string) (string, string, time.Time, error) {
-	jti, exp, err := s.newAccessToken(ctx, req)
+	jti, exp, c, err := s.newAccessToken(ctx, req)
 	if err != nil {
 		return "", "", time.Time{}, err
 	}
 	tr := req.(tokenRequest)
-	c, err := s.client(ctx, tr.GetClientID())
-	if err != nil {
-		return "", "", time.Time{}, err
-	}
 	now := s.p.now()
 	token := session.RandomToken(32)
 	next := &store.RefreshToken{

@@ -50,17 +50,6 @@ type Session struct {
 	key string // Redis key, derived from the cookie
 }
 
-// AuthTime is the time of the latest authentication event.
-func (s *Session) AuthTime() time.Time {
-	var t time.Time
-	for _, e := range s.Events {
-		if e.Time.After(t) {
-			t = e.Time
-		}
-	}
-	return t
-}
-
 // Options configures Store.
 type Options struct {
 	IdleTimeout     time.Duration

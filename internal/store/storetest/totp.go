@@ -173,62 +173,23 @@ func testTOTPConcurrentUpdate(t *testing.T, newStore func(t *testing.T) store.St
 	const n = 10
 
 	t.Run("compare and set", func(t *testing.T) {
-		// Each round, n callers read the same LastStep, then each tries to
-		// raise it by one only if it still holds what they read: exactly one
-		// wins. Without serialisation several would see the old value in fn.
-		errLost := errors.New("lost")
-		const rounds = 5
-		for round := range rounds {
-			seen := make([]int64, n)
-			errs := make([]error, n)
-			var read, wg sync.WaitGroup
-			start := make(chan struct{})
-			read.Add(n)
-			for i := range n {
-				wg.Go(func() {
-					cur, err := s.TOTP(ctx, c.ID)
-					if err != nil {
-						errs[i] = err
-						read.Done()
-						return
-					}
-					seen[i] = cur.LastStep
-					read.Done()
-					<-start
-					errs[i] = s.UpdateTOTP(ctx, c.ID, func(got *store.TOTPCredential) error {
-						if got.LastStep != seen[i] {
-							return errLost
-						}
-						got.LastStep = seen[i] + 1
-						got.LastUsedAt = base.Add(time.Duration(got.LastStep) * 30 * time.Second)
-						return nil
-					})
-				})
+		read := func() (int64, error) {
+			cur, err := s.TOTP(ctx, c.ID)
+			if err != nil {
+				return 0, err
 			}
-			read.Wait()
-			close(start)
-			wg.Wait()
-			winners := 0
-			for i, err := range errs {
-				switch {
-				case err == nil:
-					winners++
-				case !errors.Is(err, errLost):
-					t.Errorf("round %d update %d: got error %v, want nil or the fn's error", round, i, err)
-				}
-				if seen[i] != int64(round) {
-					t.Errorf("round %d caller %d read LastStep %d, want %d", round, i, seen[i], round)
-				}
-			}
-			if winners != 1 {
-				t.Fatalf("round %d: successful updates got %d, want 1", round, winners)
-			}
+			return cur.LastStep, nil
 		}
-		got, err := s.TOTP(ctx, c.ID)
-		must(t, "totp", err)
-		if got.LastStep != rounds {
-			t.Errorf("LastStep: got %d, want %d", got.LastStep, rounds)
-		}
+		compareAndSetRounds(t, 5, n, 0, read, func(seen int64) error {
+			return s.UpdateTOTP(ctx, c.ID, func(got *store.TOTPCredential) error {
+				if got.LastStep != seen {
+					return errLost
+				}
+				got.LastStep = seen + 1
+				got.LastUsedAt = base.Add(time.Duration(got.LastStep) * 30 * time.Second)
+				return nil
+			})
+		})
 	})
 
 	t.Run("no lost update", func(t *testing.T) {

@@ -209,55 +209,22 @@ func testWebAuthnConcurrent(t *testing.T, newStore func(t *testing.T) store.Stor
 	const n = 10
 
 	t.Run("compare and set", func(t *testing.T) {
-		errLost := errors.New("lost")
-		const rounds = 4
-		for round := range rounds {
-			seen := make([]uint32, n)
-			errs := make([]error, n)
-			var read, wg sync.WaitGroup
-			start := make(chan struct{})
-			read.Add(n)
-			for i := range n {
-				wg.Go(func() {
-					cur, err := s.WebAuthnCredentialByID(ctx, cred.ID)
-					if err != nil {
-						errs[i] = err
-						read.Done()
-						return
-					}
-					seen[i] = cur.SignCount
-					read.Done()
-					<-start
-					errs[i] = s.UpdateWebAuthnCredential(ctx, cred.ID, func(got *store.WebAuthnCredential) error {
-						if got.SignCount != seen[i] {
-							return errLost
-						}
-						got.SignCount = seen[i] + 1
-						return nil
-					})
-				})
+		read := func() (int64, error) {
+			cur, err := s.WebAuthnCredentialByID(ctx, cred.ID)
+			if err != nil {
+				return 0, err
 			}
-			read.Wait()
-			close(start)
-			wg.Wait()
-			winners := 0
-			for i, err := range errs {
-				switch {
-				case err == nil:
-					winners++
-				case !errors.Is(err, errLost):
-					t.Errorf("round %d update %d: got error %v, want nil or the fn's error", round, i, err)
+			return int64(cur.SignCount), nil
+		}
+		compareAndSetRounds(t, 4, n, int64(cred.SignCount), read, func(seen int64) error {
+			return s.UpdateWebAuthnCredential(ctx, cred.ID, func(got *store.WebAuthnCredential) error {
+				if int64(got.SignCount) != seen {
+					return errLost
 				}
-			}
-			if winners != 1 {
-				t.Fatalf("round %d: successful updates got %d, want 1", round, winners)
-			}
-		}
-		got, err := s.WebAuthnCredentialByID(ctx, cred.ID)
-		must(t, "credential by id", err)
-		if got.SignCount != cred.SignCount+rounds {
-			t.Errorf("SignCount: got %d, want %d", got.SignCount, cred.SignCount+rounds)
-		}
+				got.SignCount = uint32(seen) + 1
+				return nil
+			})
+		})
 	})
 
 	t.Run("one registration per id", func(t *testing.T) {
