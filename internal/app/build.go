@@ -162,6 +162,9 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, bo BuildOpt
 		IPThrottle: session.ThrottlePolicy{
 			Free: cfg.Login.IPFreeFailures, Window: cfg.Login.Window, BaseDelay: cfg.Login.BaseDelay, MaxDelay: cfg.Login.MaxDelay,
 		},
+		AccountSlowdown: session.ThrottlePolicy{
+			Free: cfg.Login.AccountFreeFailures, Window: cfg.Login.Window, BaseDelay: cfg.Login.BaseDelay, MaxDelay: cfg.Login.MaxSlowdown,
+		},
 	})
 	provider, err := oidc.New(oidc.Options{
 		Issuer:         cfg.Server.Issuer,

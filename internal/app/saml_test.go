@@ -251,8 +251,8 @@ func (b *browser) postSAMLForm(pg page) page {
 	return page{status: resp.StatusCode, url: resp.Request.URL, body: string(body), header: resp.Header}
 }
 
-// laxJar leaves CitizenID's SameSite=Lax session cookie out of the first
-// request it is asked for.
+// laxJar leaves CitizenID's SameSite=Lax cookies (the session and the
+// browser binding) out of the first request it is asked for.
 type laxJar struct {
 	http.CookieJar
 	used bool
@@ -266,7 +266,7 @@ func (j *laxJar) Cookies(u *url.URL) []*http.Cookie {
 	j.used = true
 	var out []*http.Cookie
 	for _, c := range all {
-		if c.Name != "citizenid" {
+		if c.Name != "citizenid" && c.Name != "citizenid-browser" {
 			out = append(out, c)
 		}
 	}

@@ -108,13 +108,20 @@ type SessionConfig struct {
 
 // LoginConfig holds throttling of failed logins.
 type LoginConfig struct {
-	// Failures allowed per account (and per client IP) within Window before
-	// delays start; each further failure doubles the delay up to MaxDelay.
+	// Failures allowed per account from one client address (and per
+	// client address) within Window before delays start; each further
+	// failure doubles the delay up to MaxDelay.
 	FreeFailures   int           `yaml:"free_failures"`
 	IPFreeFailures int           `yaml:"ip_free_failures"`
 	Window         time.Duration `yaml:"window"`
 	BaseDelay      time.Duration `yaml:"base_delay"`
 	MaxDelay       time.Duration `yaml:"max_delay"`
+	// AccountFreeFailures is the failures allowed per account from every
+	// address together before each further password check of the account
+	// is slowed (from BaseDelay, doubling, up to MaxSlowdown). It slows,
+	// never refuses: nobody can lock a citizen out.
+	AccountFreeFailures int           `yaml:"account_free_failures"`
+	MaxSlowdown         time.Duration `yaml:"max_slowdown"`
 }
 
 // TokensConfig holds default token lifetimes; clients may override.
@@ -212,6 +219,9 @@ func Default() Config {
 			Window:         15 * time.Minute,
 			BaseDelay:      time.Second,
 			MaxDelay:       15 * time.Minute,
+
+			AccountFreeFailures: 20,
+			MaxSlowdown:         5 * time.Second,
 		},
 		Tokens: TokensConfig{
 			AccessTokenLifetime:  10 * time.Minute,
@@ -481,6 +491,7 @@ func (c *Config) Validate() error {
 		"login.window":                  c.Login.Window,
 		"login.base_delay":              c.Login.BaseDelay,
 		"login.max_delay":               c.Login.MaxDelay,
+		"login.max_slowdown":            c.Login.MaxSlowdown,
 		"tokens.access_token_lifetime":  c.Tokens.AccessTokenLifetime,
 		"tokens.id_token_lifetime":      c.Tokens.IDTokenLifetime,
 		"tokens.refresh_token_lifetime": c.Tokens.RefreshTokenLifetime,
@@ -502,8 +513,11 @@ func (c *Config) Validate() error {
 	if c.Tokens.CodeLifetime > 10*time.Minute {
 		add("tokens.code_lifetime: at most 10m (RFC 6749 §4.1.2)")
 	}
-	if c.Login.FreeFailures < 1 || c.Login.IPFreeFailures < 1 {
-		add("login.free_failures and login.ip_free_failures: at least 1")
+	if c.Login.FreeFailures < 1 || c.Login.IPFreeFailures < 1 || c.Login.AccountFreeFailures < 1 {
+		add("login.free_failures, login.ip_free_failures and login.account_free_failures: at least 1")
+	}
+	if c.Login.MaxSlowdown > 30*time.Second {
+		add("login.max_slowdown: at most 30s (a slowed login holds a connection)")
 	}
 	switch c.Log.Format {
 	case "json", "text":

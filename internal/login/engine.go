@@ -52,10 +52,14 @@ type Options struct {
 	Cookie       CookieOptions
 	LoginTimeout time.Duration
 	Limits       assurance.Limits
-	// AccountThrottle applies per citizen number (passwords) and per
-	// citizen (one-time codes); IPThrottle per client address.
+	// AccountThrottle applies per citizen number and client address
+	// (passwords) and per citizen (one-time codes); IPThrottle per client
+	// address. Both refuse with a wait. AccountSlowdown applies per
+	// citizen number from every address: it slows password checks and
+	// never refuses, so nobody can lock a citizen out (throttle.go).
 	AccountThrottle session.ThrottlePolicy
 	IPThrottle      session.ThrottlePolicy
+	AccountSlowdown session.ThrottlePolicy
 }
 
 // CookieOptions says how the SSO cookie is set.
@@ -297,6 +301,7 @@ func (e *Engine) Begin(w http.ResponseWriter, r *http.Request, req Request) {
 	txn := &Txn{
 		ID:        session.RandomToken(24),
 		Request:   req,
+		Browser:   e.Browser(w, r),
 		CreatedAt: e.o.Sessions.Now(),
 	}
 	if ValidCitizenNumber(req.LoginHint) {
@@ -431,6 +436,11 @@ func (e *Engine) loadTxn(w http.ResponseWriter, r *http.Request) (*Txn, bool) {
 	txn := new(Txn)
 	if len(id) < 64 {
 		err := e.o.Sessions.GetValue(r.Context(), txnKind, id, txn)
+		if err == nil && !e.SameBrowser(r, txn.Browser) {
+			e.o.Log.WarnContext(r.Context(), "login transaction used from another browser")
+			e.o.Renderer.Error(w, r, http.StatusForbidden, server.Locale(r, txn.Request.UILocales), "err_other_browser")
+			return nil, false
+		}
 		if err == nil {
 			return txn, true
 		}
@@ -614,31 +624,6 @@ func (e *Engine) save(w http.ResponseWriter, r *http.Request, txn *Txn) {
 	http.Redirect(w, r, "/login/"+txn.ID, http.StatusSeeOther)
 }
 
-// throttled checks the keys and, when the caller must wait, answers with
-// the step's page and 429. It reports whether it answered.
-func (e *Engine) throttled(w http.ResponseWriter, r *http.Request, txn *Txn, lang string, ev audit.Event, checks map[string]session.ThrottlePolicy) bool {
-	ctx := r.Context()
-	var wait time.Duration
-	for key, p := range checks {
-		d, err := e.o.Sessions.RetryAfter(ctx, key, p)
-		if err != nil {
-			e.o.Log.ErrorContext(ctx, "throttle check", "err", err)
-			e.o.Renderer.Error(w, r, http.StatusServiceUnavailable, lang, "err_generic")
-			return true
-		}
-		wait = max(wait, d)
-	}
-	if wait <= 0 {
-		return false
-	}
-	ev.Outcome = "throttled"
-	ev.Details["retry_after"] = wait.Round(time.Second).String()
-	e.o.Audit.Record(ctx, ev)
-	w.Header().Set("Retry-After", fmt.Sprint(int(wait.Seconds()+0.999)))
-	e.render(w, r, txn, http.StatusTooManyRequests, fmt.Sprintf(e.o.Renderer.T(lang, "err_throttled"), humanDuration(wait, lang)))
-	return true
-}
-
 func (e *Engine) submitPassword(w http.ResponseWriter, r *http.Request, txn *Txn, lang string) {
 	form, problem := parsePasswordForm(r.PostForm)
 	if problem == "err_number_format" || problem == "err_form" {
@@ -651,20 +636,31 @@ func (e *Engine) submitPassword(w http.ResponseWriter, r *http.Request, txn *Txn
 		Details: map[string]string{"citizen_number": audit.MaskNumber(form.Number), "client": txn.Request.ClientID}}
 	txn.Number = form.Number
 
-	// Throttling: per account and per address, checked before any hashing.
-	acctKey, ipKey := "acct:"+session.Hash(form.Number), "ip:"+ip
-	if e.throttled(w, r, txn, lang, ev, map[string]session.ThrottlePolicy{acctKey: e.o.AccountThrottle, ipKey: e.o.IPThrottle}) {
+	// Throttling, reserved before any hashing (throttle.go).
+	attempts := passwordAttempts(form.Number, ip, e.o.AccountThrottle, e.o.IPThrottle)
+	if !e.reserve(w, r, txn, lang, ev, attempts) {
+		return
+	}
+	if !e.slowDown(ctx, accountKey(form.Number)) {
+		e.giveBack(ctx, attempts)
+		e.o.Renderer.Error(w, r, http.StatusServiceUnavailable, lang, "err_generic")
 		return
 	}
 	citizen, err := e.check(ctx, form, problem)
+	if err != nil && !isRefusal(err) {
+		// The store failed: not the citizen's fault, and no failure.
+		e.o.Log.ErrorContext(ctx, "check password", "err", err)
+		e.giveBack(ctx, attempts)
+		e.o.Sessions.Release(ctx, accountKey(form.Number))
+		e.o.Renderer.Error(w, r, http.StatusServiceUnavailable, lang, "err_generic")
+		return
+	}
 	if err != nil {
 		ev.Outcome, ev.Details["reason"] = "failure", err.Error()
 		if citizen != nil {
 			ev.Target = "citizen:" + citizen.ID
 		}
 		e.o.Audit.Record(ctx, ev)
-		e.o.Sessions.Fail(ctx, acctKey, e.o.AccountThrottle)
-		e.o.Sessions.Fail(ctx, ipKey, e.o.IPThrottle)
 		msg := "err_credentials"
 		if errors.Is(err, errDisabled) {
 			msg = "err_disabled"
@@ -672,7 +668,8 @@ func (e *Engine) submitPassword(w http.ResponseWriter, r *http.Request, txn *Txn
 		e.render(w, r, txn, http.StatusUnauthorized, e.o.Renderer.T(lang, msg))
 		return
 	}
-	e.o.Sessions.ResetFailures(ctx, acctKey)
+	e.succeeded(ctx, attempts)
+	e.o.Sessions.Release(ctx, accountKey(form.Number))
 	ev.Outcome, ev.Actor, ev.Target = "success", "citizen:"+citizen.ID, "citizen:"+citizen.ID
 	e.o.Audit.Record(ctx, ev)
 
@@ -693,12 +690,12 @@ func (e *Engine) submitMethod(w http.ResponseWriter, r *http.Request, txn *Txn, 
 		Details: map[string]string{"client": txn.Request.ClientID}}
 	// A second factor is throttled per citizen; a method that identifies
 	// the citizen by itself, per address.
-	key, policy := "ip:"+server.ClientIP(ctx), e.o.IPThrottle
+	attempts := []attempt{{key: "ip:" + server.ClientIP(ctx), policy: e.o.IPThrottle}}
 	if txn.CitizenID != "" {
-		key, policy = "otp:"+txn.CitizenID, e.o.AccountThrottle
+		attempts = []attempt{secondFactorAttempt(txn.CitizenID, e.o.AccountThrottle)}
 		ev.Actor, ev.Target = "citizen:"+txn.CitizenID, "citizen:"+txn.CitizenID
 	}
-	if e.throttled(w, r, txn, lang, ev, map[string]session.ThrottlePolicy{key: policy}) {
+	if !e.reserve(w, r, txn, lang, ev, attempts) {
 		return
 	}
 	citizenID, got, err := m.Verify(ctx, r, txn)
@@ -706,12 +703,13 @@ func (e *Engine) submitMethod(w http.ResponseWriter, r *http.Request, txn *Txn, 
 	if errors.As(err, &se) {
 		ev.Outcome, ev.Details["reason"] = "failure", se.Reason
 		e.o.Audit.Record(ctx, ev)
-		if se.Throttle {
-			e.o.Sessions.Fail(ctx, key, policy)
+		if !se.Throttle {
+			e.giveBack(ctx, attempts)
 		}
 		e.render(w, r, txn, http.StatusUnauthorized, e.o.Renderer.T(lang, se.Message))
 		return
 	} else if err != nil {
+		e.giveBack(ctx, attempts)
 		e.o.Log.ErrorContext(ctx, "login step", "method", m.Name(), "err", err)
 		e.o.Renderer.Error(w, r, http.StatusServiceUnavailable, lang, "err_generic")
 		return
@@ -727,7 +725,7 @@ func (e *Engine) submitMethod(w http.ResponseWriter, r *http.Request, txn *Txn, 
 		e.render(w, r, txn, http.StatusUnauthorized, e.o.Renderer.T(lang, "err_disabled"))
 		return
 	}
-	e.o.Sessions.ResetFailures(ctx, key)
+	e.succeeded(ctx, attempts)
 	ev.Outcome, ev.Actor, ev.Target = "success", "citizen:"+citizenID, "citizen:"+citizenID
 	e.o.Audit.Record(ctx, ev)
 	if txn.CitizenID == "" {
@@ -753,8 +751,8 @@ func (e *Engine) submitRecovery(w http.ResponseWriter, r *http.Request, txn *Txn
 	}
 	ev := audit.Event{Actor: "citizen:" + txn.CitizenID, Action: "login.recovery", Target: "citizen:" + txn.CitizenID,
 		ClientIP: server.ClientIP(ctx), Details: map[string]string{"client": txn.Request.ClientID}}
-	key := "otp:" + txn.CitizenID
-	if e.throttled(w, r, txn, lang, ev, map[string]session.ThrottlePolicy{key: e.o.AccountThrottle}) {
+	attempts := []attempt{secondFactorAttempt(txn.CitizenID, e.o.AccountThrottle)}
+	if !e.reserve(w, r, txn, lang, ev, attempts) {
 		return
 	}
 	err := e.o.TOTP.UseRecoveryCode(ctx, txn.CitizenID, r.PostForm.Get("code"))
@@ -762,15 +760,15 @@ func (e *Engine) submitRecovery(w http.ResponseWriter, r *http.Request, txn *Txn
 		ev.Outcome, ev.Details["reason"] = "failure", err.Error()
 		e.o.Audit.Record(ctx, ev)
 		if !errors.Is(err, totp.ErrInvalidCode) && !errors.Is(err, totp.ErrNotEnrolled) {
+			e.giveBack(ctx, attempts)
 			e.o.Log.ErrorContext(ctx, "check recovery code", "err", err)
 			e.o.Renderer.Error(w, r, http.StatusServiceUnavailable, lang, "err_generic")
 			return
 		}
-		e.o.Sessions.Fail(ctx, key, e.o.AccountThrottle)
 		e.render(w, r, txn, http.StatusUnauthorized, e.o.Renderer.T(lang, "err_code"))
 		return
 	}
-	e.o.Sessions.ResetFailures(ctx, key)
+	e.succeeded(ctx, attempts)
 	ev.Outcome = "success"
 	e.o.Audit.Record(ctx, ev)
 	if err := e.o.TOTP.Remove(ctx, txn.CitizenID); err != nil {
@@ -788,6 +786,12 @@ var (
 	errDisabled   = errors.New("account disabled")
 	errNoPassword = errors.New("no password set")
 )
+
+// isRefusal reports whether err from check is a refusal of what the
+// citizen typed, rather than a failure of the server.
+func isRefusal(err error) bool {
+	return errors.Is(err, errUnknown) || errors.Is(err, errPassword) || errors.Is(err, errDisabled) || errors.Is(err, errNoPassword)
+}
 
 // check verifies the password, spending the same time whether or not the
 // citizen exists. It returns the citizen when known.

@@ -70,7 +70,10 @@ type Txn struct {
 	// a citizen with a second factor is then asked for it (DESIGN.md).
 	FreshLogin bool `json:"fresh_login,omitempty"`
 	// Chosen is a method the citizen picked among the alternatives.
-	Chosen    State     `json:"chosen,omitempty"`
+	Chosen State `json:"chosen,omitempty"`
+	// Browser binds the transaction to the browser that started it
+	// (browser.go): its pages answer no other.
+	Browser   string    `json:"browser"`
 	CreatedAt time.Time `json:"created_at"`
 }
 

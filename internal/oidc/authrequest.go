@@ -37,7 +37,11 @@ type authRequest struct {
 	UILocales           []string `json:"ui_locales,omitempty"`
 	// MinLevel is the level the portal requires: the highest of acr_values
 	// (its lowest listed level), an essential acr claim and the client's minimum.
-	MinLevel  int       `json:"min_level"`
+	MinLevel int `json:"min_level"`
+	// Browser binds the request to the browser that brought it
+	// (login.Engine.Browser): at /authorize when the browser's binding
+	// cookie is readable there, else at the first visit of the login URL.
+	Browser   string    `json:"browser,omitempty"`
 	CreatedAt time.Time `json:"created_at"`
 
 	// Set when the login completes.
@@ -133,6 +137,9 @@ func (s *storage) CreateAuthRequest(ctx context.Context, req *zoidc.AuthRequest,
 		UILocales:           locales,
 		MinLevel:            int(minLevel),
 		CreatedAt:           s.p.now(),
+	}
+	if b, ok := ctx.Value(browserKey{}).(string); ok {
+		a.Browser = b
 	}
 	if err := s.p.o.Sessions.Put(ctx, kindAuthRequest, a.ID, a, s.p.o.AuthRequestTTL); err != nil {
 		return nil, fmt.Errorf("store auth request: %w", err)
@@ -231,11 +238,37 @@ func (s *storage) DeleteAuthRequest(ctx context.Context, id string) error {
 	return s.p.o.Sessions.DeleteValue(ctx, kindAuthRequest, id)
 }
 
-// beginLogin is the client's LoginURL: hand the request to the login engine.
+// browserKey carries the browser binding from /authorize to CreateAuthRequest.
+type browserKey struct{}
+
+// beginLogin is the client's LoginURL: hand the request to the login
+// engine, from the browser the request is bound to. A request not bound
+// yet (it came by a cross-site POST, where the binding cookie is not
+// readable) is bound now to this browser, atomically: the first browser
+// to present it keeps it.
 func (p *Provider) beginLogin(w http.ResponseWriter, r *http.Request) {
-	a, err := p.st.authRequest(r.Context(), r.PathValue("id"))
+	ctx := r.Context()
+	browser := p.o.Login.Browser(w, r)
+	a := new(authRequest)
+	err := p.o.Sessions.UpdateValue(ctx, kindAuthRequest, r.PathValue("id"), a, func() error {
+		if a.Done_ {
+			return errDone
+		}
+		if a.Browser == "" {
+			a.Browser = browser
+		}
+		return nil
+	})
 	if err != nil {
+		if !errors.Is(err, session.ErrNotFound) && !errors.Is(err, errDone) {
+			p.o.Log.ErrorContext(ctx, "load authorization request", "err", err)
+		}
 		p.o.Renderer.Error(w, r, http.StatusNotFound, server.Locale(r, nil), "err_txn_expired")
+		return
+	}
+	if !p.o.Login.SameBrowser(r, a.Browser) {
+		p.o.Log.WarnContext(ctx, "authorization request continued from another browser", "client", a.ClientID)
+		p.o.Renderer.Error(w, r, http.StatusForbidden, server.Locale(r, a.UILocales), "err_other_browser")
 		return
 	}
 	c, err := p.st.client(r.Context(), a.ClientID)
@@ -262,13 +295,24 @@ func (p *Provider) beginLogin(w http.ResponseWriter, r *http.Request) {
 	p.o.Login.Begin(w, r, req)
 }
 
+// errDone: the authorization request was already answered.
+var errDone = errors.New("authorization request already answered")
+
 // Complete implements login.Protocol: bind the session to the request and
-// continue to the library's callback, which issues the code.
+// answer the portal in this same response (the code in a redirect to its
+// redirect URI). There is no callback URL between the login and the
+// portal: a code only ever reaches the browser the request is bound to.
 func (p *Provider) Complete(w http.ResponseWriter, r *http.Request, id string, sess *session.Session, res assurance.Result) {
 	ctx := r.Context()
 	a := new(authRequest)
 	var cl *client
 	err := p.o.Sessions.UpdateValue(ctx, kindAuthRequest, id, a, func() error {
+		if a.Done_ {
+			return errDone
+		}
+		if !p.o.Login.SameBrowser(r, a.Browser) {
+			return errOtherBrowser
+		}
 		c, err := p.st.client(ctx, a.ClientID)
 		if err != nil {
 			return err
@@ -287,7 +331,11 @@ func (p *Provider) Complete(w http.ResponseWriter, r *http.Request, id string, s
 		a.AMR = res.AMR
 		return nil
 	})
-	if err != nil {
+	if errors.Is(err, errOtherBrowser) {
+		p.o.Log.WarnContext(ctx, "authorization request completed from another browser", "client", a.ClientID)
+		p.o.Renderer.Error(w, r, http.StatusForbidden, server.Locale(r, a.UILocales), "err_other_browser")
+		return
+	} else if err != nil {
 		p.o.Log.ErrorContext(ctx, "complete authorization request", "err", err)
 		p.o.Renderer.Error(w, r, http.StatusBadRequest, server.Locale(r, nil), "err_txn_expired")
 		return
@@ -300,8 +348,10 @@ func (p *Provider) Complete(w http.ResponseWriter, r *http.Request, id string, s
 			return nil
 		})
 	}
-	http.Redirect(w, r, pathCallback+"?id="+id, http.StatusSeeOther)
+	op.AuthResponse(a, p.op, w, r)
 }
+
+var errOtherBrowser = errors.New("authorization request bound to another browser")
 
 // Fail implements login.Protocol: answer the portal with a standard error.
 func (p *Provider) Fail(w http.ResponseWriter, r *http.Request, id string, reason error) {

@@ -56,7 +56,6 @@ type Provider struct {
 // Paths of the endpoints (zitadel/oidc defaults, listed once here).
 const (
 	pathAuthorize  = "/authorize"
-	pathCallback   = "/authorize/callback"
 	pathToken      = "/oauth/token"
 	pathIntrospect = "/oauth/introspect"
 	pathUserinfo   = "/userinfo"
@@ -108,7 +107,6 @@ func (p *Provider) Mount(mux *http.ServeMux) {
 	lib := http.Handler(p.op)
 	mux.Handle("/.well-known/openid-configuration", p.discovery(lib))
 	mux.Handle(pathAuthorize, p.precheckAuthorize(lib))
-	mux.Handle(pathCallback, lib)
 	mux.Handle(pathToken, lib)
 	mux.Handle(pathIntrospect, lib)
 	mux.Handle(pathUserinfo, p.precheckUserinfo(lib))

@@ -303,6 +303,12 @@ func (p *Provider) precheckAuthorize(next http.Handler) http.Handler {
 			return
 		}
 		ctx := context.WithValue(r.Context(), claimsKey{}, p.parseClaimsParam(r.Form.Get("claims")))
+		// A GET is a top-level navigation that carries the browser's
+		// binding cookie: bind the request here. A cross-site POST does
+		// not; its request is bound at the login URL (beginLogin).
+		if r.Method == http.MethodGet {
+			ctx = context.WithValue(ctx, browserKey{}, p.o.Login.Browser(w, r))
+		}
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }

@@ -29,7 +29,7 @@ var _ login.Protocol = (*Provider)(nil)
 // request needs, so post a signed assertion to the service provider.
 func (p *Provider) Complete(w http.ResponseWriter, r *http.Request, id string, sess *session.Session, res assurance.Result) {
 	ctx := r.Context()
-	pr, ok := p.loadPending(w, r, id, true)
+	pr, ok := p.takePending(w, r, id)
 	if !ok {
 		return
 	}
@@ -89,7 +89,7 @@ func (p *Provider) Complete(w http.ResponseWriter, r *http.Request, id string, s
 // standard SAML status.
 func (p *Provider) Fail(w http.ResponseWriter, r *http.Request, id string, reason error) {
 	ctx := r.Context()
-	pr, ok := p.loadPending(w, r, id, true)
+	pr, ok := p.takePending(w, r, id)
 	if !ok {
 		return
 	}

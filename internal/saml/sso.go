@@ -46,11 +46,15 @@ type pendingRequest struct {
 	NameIDFormat string `json:"nameid_format,omitempty"`
 	MinLevel     int    `json:"min_level"`
 	// Comparison and Levels are the RequestedAuthnContext, as levels.
-	Comparison string    `json:"comparison,omitempty"`
-	Levels     []int     `json:"levels,omitempty"`
-	ForceAuthn bool      `json:"force_authn,omitempty"`
-	IsPassive  bool      `json:"is_passive,omitempty"`
-	CreatedAt  time.Time `json:"created_at"`
+	Comparison string `json:"comparison,omitempty"`
+	Levels     []int  `json:"levels,omitempty"`
+	ForceAuthn bool   `json:"force_authn,omitempty"`
+	IsPassive  bool   `json:"is_passive,omitempty"`
+	// Browser binds the request to the first browser that continues it
+	// (login.Engine.Browser); a POST-binding request arrives cross-site,
+	// without the binding cookie, so binding waits for /saml/continue.
+	Browser   string    `json:"browser,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
 }
 
 // refusal is why a request is answered with an error page rather than a
@@ -228,11 +232,30 @@ func (p *Provider) pend(w http.ResponseWriter, r *http.Request, pr *pendingReque
 }
 
 // continueLogin hands a pending request to the login engine. It is a
-// same-site GET, so the SSO cookie is there.
+// same-site GET, so the SSO cookie is there. The first browser to continue
+// a request keeps it: in any other it is worthless.
 func (p *Provider) continueLogin(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	pr, ok := p.loadPending(w, r, r.PathValue("id"), false)
-	if !ok {
+	browser := p.o.Login.Browser(w, r)
+	pr := new(pendingRequest)
+	err := session.ErrNotFound
+	if id := r.PathValue("id"); id != "" && len(id) < 64 {
+		err = p.o.Sessions.UpdateValue(ctx, kindPending, id, pr, func() error {
+			if pr.Browser == "" {
+				pr.Browser = browser
+			}
+			return nil
+		})
+	}
+	if err != nil {
+		if !errors.Is(err, session.ErrNotFound) {
+			p.o.Log.ErrorContext(ctx, "load saml request", "err", err)
+		}
+		p.o.Renderer.Error(w, r, http.StatusNotFound, server.Locale(r, nil), "err_txn_expired")
+		return
+	}
+	if !p.o.Login.SameBrowser(r, pr.Browser) {
+		p.refuse(w, r, pr.SP, refusal{"continued from another browser", http.StatusForbidden, "err_other_browser"}, nil)
 		return
 	}
 	sp, _, err := p.serviceProvider(ctx, pr.SP)
@@ -256,23 +279,24 @@ func (p *Provider) continueLogin(w http.ResponseWriter, r *http.Request) {
 	p.o.Login.Begin(w, r, req)
 }
 
-// loadPending reads (or, with take, takes: single use) a pending request,
-// answering with an error page when it is gone.
-func (p *Provider) loadPending(w http.ResponseWriter, r *http.Request, id string, take bool) (*pendingRequest, bool) {
+// takePending takes (single use) a pending request for the browser it is
+// bound to, answering with an error page when it is gone or bound to
+// another browser.
+func (p *Provider) takePending(w http.ResponseWriter, r *http.Request, id string) (*pendingRequest, bool) {
 	pr := new(pendingRequest)
 	err := session.ErrNotFound
 	if id != "" && len(id) < 64 {
-		if take {
-			err = p.o.Sessions.Take(r.Context(), kindPending, id, pr)
-		} else {
-			err = p.o.Sessions.GetValue(r.Context(), kindPending, id, pr)
-		}
+		err = p.o.Sessions.Take(r.Context(), kindPending, id, pr)
 	}
 	if err != nil {
 		if !errors.Is(err, session.ErrNotFound) {
 			p.o.Log.ErrorContext(r.Context(), "load saml request", "err", err)
 		}
 		p.o.Renderer.Error(w, r, http.StatusNotFound, server.Locale(r, nil), "err_txn_expired")
+		return nil, false
+	}
+	if !p.o.Login.SameBrowser(r, pr.Browser) {
+		p.refuse(w, r, pr.SP, refusal{"completed from another browser", http.StatusForbidden, "err_other_browser"}, nil)
 		return nil, false
 	}
 	return pr, true

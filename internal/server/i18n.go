@@ -72,6 +72,7 @@ var messages = map[string]map[string]string{
 	"err_form":              {"vi": "Biểu mẫu không hợp lệ. Vui lòng thử lại.", "en": "The form was not valid. Please try again."},
 	"err_title":             {"vi": "Không thể tiếp tục", "en": "Cannot continue"},
 	"err_generic":           {"vi": "Đã có lỗi xảy ra. Vui lòng quay lại cổng dịch vụ và thử lại.", "en": "Something went wrong. Please go back to the service portal and try again."},
+	"err_other_browser":     {"vi": "Liên kết đăng nhập này đã được mở trong một trình duyệt khác. Vì an toàn, hãy quay lại cổng dịch vụ và bắt đầu lại trong trình duyệt này.", "en": "This login link was started in another browser. For your safety, go back to the service portal and start again in this browser."},
 	"err_txn_expired":       {"vi": "Phiên đăng nhập đã hết hạn. Vui lòng quay lại cổng dịch vụ và bắt đầu lại.", "en": "This login has expired. Please go back to the service portal and start again."},
 	"err_unknown_client":    {"vi": "Cổng dịch vụ này chưa được đăng ký với hệ thống định danh.", "en": "This service portal is not registered with CitizenID."},
 	"err_redirect_uri":      {"vi": "Địa chỉ quay lại của cổng dịch vụ không hợp lệ. Vì an toàn, chúng tôi không chuyển tiếp bạn.", "en": "The portal's return address is not registered. For your safety you were not sent back."},

@@ -264,26 +264,76 @@ func TestThrottle(t *testing.T) {
 		s := session.New(rdb, session.Options{IdleTimeout: time.Hour, AbsoluteTimeout: time.Hour, Now: func() time.Time { return now }})
 		p := session.ThrottlePolicy{Free: 3, Window: time.Hour, BaseDelay: time.Second, MaxDelay: time.Minute}
 		for i := 1; i <= 3; i++ {
-			if wait, _ := s.RetryAfter(ctx, "k", p); wait != 0 {
-				t.Fatalf("before failure %d: got wait %v, want 0", i, wait)
+			if wait, err := s.Reserve(ctx, "k", p); wait != 0 || err != nil {
+				t.Fatalf("attempt %d: got wait %v (err %v), want 0", i, wait, err)
 			}
-			s.Fail(ctx, "k", p)
 		}
-		wait, err := s.RetryAfter(ctx, "k", p)
+		wait, err := s.Reserve(ctx, "k", p)
 		if err != nil || wait != time.Second {
 			t.Fatalf("after 3 failures: got %v (err %v), want 1s", wait, err)
 		}
 		now = now.Add(time.Second)
-		s.Fail(ctx, "k", p)
-		if wait, _ := s.RetryAfter(ctx, "k", p); wait != 2*time.Second {
+		if wait, _ := s.Reserve(ctx, "k", p); wait != 0 {
+			t.Fatalf("after the wait: got %v, want the attempt taken", wait)
+		}
+		if wait, _ := s.Reserve(ctx, "k", p); wait != 2*time.Second {
 			t.Fatalf("after 4 failures: got %v, want 2s (doubling)", wait)
 		}
 		if got := p.Delay(100); got != time.Minute {
 			t.Fatalf("delay cap: got %v, want 1m", got)
 		}
+		// A success gives its attempt back: it is not a failure.
 		s.ResetFailures(ctx, "k")
-		if wait, _ := s.RetryAfter(ctx, "k", p); wait != 0 {
-			t.Fatalf("after reset: got %v, want 0", wait)
+		for range 10 {
+			if wait, _ := s.Reserve(ctx, "k", p); wait != 0 {
+				t.Fatalf("successes counted as failures: got wait %v", wait)
+			}
+			s.Release(ctx, "k")
+		}
+		s.Release(ctx, "k") // never below zero
+		for i := 1; i <= 3; i++ {
+			if wait, _ := s.Reserve(ctx, "k", p); wait != 0 {
+				t.Fatalf("after releases, attempt %d: got wait %v, want 0", i, wait)
+			}
+		}
+		if wait, _ := s.Reserve(ctx, "k", p); wait == 0 {
+			t.Fatal("a released count below zero gave a fourth free attempt")
+		}
+		// Count never refuses; it reports the slowdown.
+		for i := range 5 {
+			d, err := s.Count(ctx, "slow", p)
+			if want := p.Delay(i); err != nil || d != want {
+				t.Fatalf("count %d: got %v (err %v), want %v", i, d, err, want)
+			}
+		}
+	})
+}
+
+// A burst of concurrent attempts gets exactly the free attempts: deciding
+// and counting are one step.
+func TestThrottleReserveIsAtomic(t *testing.T) {
+	backends(t, func(t *testing.T, rdb *redis.Client) {
+		ctx := context.Background()
+		s := newStore(rdb, time.Hour, time.Hour)
+		p := session.ThrottlePolicy{Free: 5, Window: time.Hour, BaseDelay: time.Second, MaxDelay: time.Minute}
+		var taken atomic.Int32
+		var wg sync.WaitGroup
+		for range 30 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				wait, err := s.Reserve(ctx, "burst", p)
+				if err != nil {
+					t.Error(err)
+				}
+				if wait == 0 {
+					taken.Add(1)
+				}
+			}()
+		}
+		wg.Wait()
+		if got := taken.Load(); got != int32(p.Free) {
+			t.Fatalf("30 concurrent attempts: got %d taken, want %d", got, p.Free)
 		}
 	})
 }

@@ -2,7 +2,6 @@ package session
 
 import (
 	"context"
-	"errors"
 	"math"
 	"strconv"
 	"time"
@@ -11,10 +10,10 @@ import (
 )
 
 // ThrottlePolicy says how failures turn into waiting time. Every counter
-// expires Window after the last failure, so nobody is locked out for ever.
+// expires Window after the last attempt, so nobody is locked out for ever.
 type ThrottlePolicy struct {
 	Free      int           // failures allowed before any delay
-	Window    time.Duration // counter lifetime after the last failure
+	Window    time.Duration // counter lifetime after the last attempt
 	BaseDelay time.Duration // delay after the first failure past Free; doubles after each
 	MaxDelay  time.Duration
 }
@@ -34,49 +33,78 @@ func (p ThrottlePolicy) Delay(n int) time.Duration {
 
 func throttleKey(key string) string { return prefix + "th:" + key }
 
-// RetryAfter reports how long the caller must wait before trying key again;
-// zero means now.
-func (s *Store) RetryAfter(ctx context.Context, key string, p ThrottlePolicy) (time.Duration, error) {
-	vals, err := s.rdb.HMGet(ctx, throttleKey(key), "n", "last").Result()
-	if errors.Is(err, redis.Nil) {
-		return 0, nil
-	} else if err != nil {
+// reserveScript decides and counts in one step, so that no number of
+// concurrent attempts gets more checks than the policy allows.
+// KEYS[1] the counter; ARGV now (ms), free, base delay (ms), max delay
+// (ms), TTL (ms). Returns {taken (0/1), wait (ms), failures before}.
+var reserveScript = redis.NewScript(`
+local n = tonumber(redis.call('HGET', KEYS[1], 'n') or '0')
+local last = tonumber(redis.call('HGET', KEYS[1], 'last') or '0')
+local now, free, base, maxd = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+if n >= free then
+  local d = maxd
+  if n - free <= 30 then d = math.min(base * 2 ^ (n - free), maxd) end
+  local wait = last + d - now
+  if wait > 0 then return {0, math.ceil(wait), n} end
+end
+redis.call('HINCRBY', KEYS[1], 'n', 1)
+redis.call('HSET', KEYS[1], 'last', now)
+redis.call('PEXPIRE', KEYS[1], ARGV[5])
+return {1, 0, n}
+`)
+
+// releaseScript gives back one attempt, never below zero.
+var releaseScript = redis.NewScript(`
+local n = tonumber(redis.call('HGET', KEYS[1], 'n') or '0')
+if n > 0 then redis.call('HINCRBY', KEYS[1], 'n', -1) end
+return 0
+`)
+
+// Reserve takes one attempt on key before the caller checks anything, in
+// one atomic step: when the failures counted so far demand a wait, it
+// takes nothing and returns the wait; otherwise it counts the attempt as
+// a failure in advance and returns zero. A caller whose check succeeds
+// gives the attempt back with Release, or clears the key with
+// ResetFailures. So a burst of concurrent wrong guesses gets exactly
+// p.Free checks, never more.
+func (s *Store) Reserve(ctx context.Context, key string, p ThrottlePolicy) (time.Duration, error) {
+	res, err := reserveScript.Run(ctx, s.rdb, []string{throttleKey(key)},
+		s.now().UnixMilli(), p.Free, p.BaseDelay.Milliseconds(), p.MaxDelay.Milliseconds(),
+		(p.Window + p.MaxDelay).Milliseconds()).Int64Slice()
+	if err != nil {
 		return 0, err
 	}
-	n, _ := strconv.Atoi(str(vals[0]))
-	lastNs, _ := strconv.ParseInt(str(vals[1]), 10, 64)
-	if n == 0 {
+	if res[0] == 1 {
 		return 0, nil
 	}
-	until := time.Unix(0, lastNs).Add(p.Delay(n))
-	if wait := until.Sub(s.now()); wait > 0 {
-		return wait, nil
-	}
-	return 0, nil
+	return time.Duration(res[1]) * time.Millisecond, nil
 }
 
-// Fail records one failure for key and returns the failure count.
-func (s *Store) Fail(ctx context.Context, key string, p ThrottlePolicy) (int, error) {
+// Count adds one attempt to key (never refusing) and returns the delay
+// that the failures counted before it impose under p: a slowdown for the
+// caller to apply, for limits that must never refuse.
+func (s *Store) Count(ctx context.Context, key string, p ThrottlePolicy) (time.Duration, error) {
 	k := throttleKey(key)
 	var incr *redis.IntCmd
 	_, err := s.rdb.TxPipelined(ctx, func(pipe redis.Pipeliner) error {
 		incr = pipe.HIncrBy(ctx, k, "n", 1)
-		pipe.HSet(ctx, k, "last", s.now().UnixNano())
+		pipe.HSet(ctx, k, "last", strconv.FormatInt(s.now().UnixMilli(), 10))
 		pipe.Expire(ctx, k, p.Window+p.MaxDelay)
 		return nil
 	})
 	if err != nil {
 		return 0, err
 	}
-	return int(incr.Val()), nil
+	return p.Delay(int(incr.Val()) - 1), nil
+}
+
+// Release gives back one attempt that Reserve or Count took, after a
+// success that must not count as a failure.
+func (s *Store) Release(ctx context.Context, key string) error {
+	return releaseScript.Run(ctx, s.rdb, []string{throttleKey(key)}).Err()
 }
 
 // ResetFailures clears key after a success.
 func (s *Store) ResetFailures(ctx context.Context, key string) error {
 	return s.rdb.Del(ctx, throttleKey(key)).Err()
-}
-
-func str(v any) string {
-	s, _ := v.(string)
-	return s
 }

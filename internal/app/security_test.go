@@ -1,0 +1,323 @@
+package app_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/citizenid/citizenid/internal/config"
+	"github.com/citizenid/citizenid/internal/oidc"
+	"github.com/citizenid/citizenid/internal/store"
+)
+
+// attacker is an HTTP client with no cookies that follows no redirects:
+// someone who learnt the URLs a victim's browser visits.
+func attacker(t *testing.T) *browser {
+	b := &browser{t: t}
+	b.c = &http.Client{Timeout: 30 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error {
+		return http.ErrUseLastResponse
+	}}
+	return b
+}
+
+// recordingBrowser is a victim's browser that stops at the portal and
+// records every URL it visits.
+func recordingBrowser(t *testing.T, visited *[]string) *browser {
+	b := newBrowser(t)
+	b.stop = func(u *url.URL) bool {
+		*visited = append(*visited, u.String())
+		return strings.HasPrefix(u.String(), cbURL)
+	}
+	return b
+}
+
+// wantNoCode fails when pg hands an authorization code to anyone.
+func wantNoCode(t *testing.T, what string, pg page) {
+	t.Helper()
+	if loc := pg.header.Get("Location"); strings.Contains(loc, "code=") || strings.Contains(pg.body, "code=") {
+		t.Errorf("%s: got status %d location %q, want no code", what, pg.status, loc)
+	}
+}
+
+// wantWorthless fails unless pg refuses the request (403: another
+// browser's; 404: gone) without showing a login step.
+func wantWorthless(t *testing.T, what string, pg page) {
+	t.Helper()
+	if pg.status != http.StatusForbidden && pg.status != http.StatusNotFound {
+		t.Errorf("%s: got status %d, want 403 or 404 in another browser", what, pg.status)
+	}
+}
+
+// An authorization code reaches only the browser that completed the
+// login: a second client replaying every URL the victim's browser visits
+// after /authorize gets nothing, and a login link started elsewhere is
+// worthless in the victim's browser.
+func TestCodeReachesOnlyTheBrowserThatLoggedIn(t *testing.T) {
+	backends(t, func(t *testing.T, e *env) {
+		e.addClient(t, oidc.ClientSpec{ID: "portal", Name: "Portal", RedirectURIs: []string{cbURL}})
+		e.addCitizen(t, testNumber, testPassword)
+		var visited []string
+		victim := recordingBrowser(t, &visited)
+		evil := attacker(t)
+
+		form := victim.get(authorize(e, nil))
+		if !isLoginForm(form) {
+			t.Fatalf("got %s (status %d), want the login form", form.url, form.status)
+		}
+		visited = append(visited, form.url.String())
+		replay := func(stage string) {
+			for _, u := range visited {
+				if !strings.HasPrefix(u, e.URL) || strings.Contains(u, "/authorize?") {
+					continue
+				}
+				for _, pg := range []page{evil.get(u), evil.post(u, url.Values{"step": {"password"}})} {
+					wantNoCode(t, stage+" "+u, pg)
+					wantWorthless(t, stage+" "+u, pg)
+				}
+			}
+			id := ""
+			for _, u := range visited {
+				if i := strings.Index(u, "/login/oidc/"); i >= 0 {
+					id = u[i+len("/login/oidc/"):]
+				}
+			}
+			if id == "" {
+				t.Fatalf("the victim never visited the OIDC login URL: %v", visited)
+			}
+			pg := evil.get(e.URL + "/authorize/callback?id=" + id)
+			wantNoCode(t, stage+" callback", pg)
+			if pg.status != http.StatusNotFound {
+				t.Errorf("%s: /authorize/callback: got %d, want 404 (no addressable callback)", stage, pg.status)
+			}
+		}
+		replay("during the login")
+
+		done := victim.login(e.URL, form, testNumber, testPassword)
+		if q := portalRedirect(t, done); q.Get("code") == "" || q.Get("state") != "st-1" {
+			t.Fatalf("the victim's own login: got %v, want a code with state", q)
+		}
+		replay("after the login")
+
+		// The attacker starts a login at the portal and sends the link to
+		// the victim, who is logged in: the victim's browser refuses it.
+		start := evil.get(authorize(e, map[string]string{"state": "attacker"}))
+		link := start.header.Get("Location")
+		if !strings.Contains(link, "/login/oidc/") {
+			t.Fatalf("attacker's authorize: got status %d location %q", start.status, link)
+		}
+		if !strings.HasPrefix(link, "http") {
+			link = e.URL + link
+		}
+		pg := victim.get(link)
+		wantNoCode(t, "attacker's link in the victim's browser", pg)
+		if pg.status != http.StatusForbidden || !strings.Contains(pg.body, `role="alert"`) {
+			t.Errorf("attacker's link in the victim's browser: got %d %.200s, want 403 with an explanation", pg.status, pg.body)
+		}
+		wantNoCode(t, "attacker polls after the victim opened the link", evil.get(link))
+	})
+}
+
+// The same holds for SAML: the pending request and its login are
+// worthless in another browser.
+func TestSAMLResponseReachesOnlyTheBrowserThatLoggedIn(t *testing.T) {
+	backends(t, func(t *testing.T, e *env) {
+		e.addCitizen(t, testNumber, testPassword)
+		p := newSAMLPortal(t, e, "Cổng SAML", nil, nil)
+		var visited []string
+		victim := newBrowser(t)
+		victim.stop = func(u *url.URL) bool { visited = append(visited, u.String()); return false }
+		evil := attacker(t)
+
+		form := victim.get(p.srv.URL + "/hello")
+		if !isLoginForm(form) {
+			t.Fatalf("got %s (status %d), want the login form", form.url, form.status)
+		}
+		noAssertion := func(stage string) {
+			for _, u := range visited {
+				if !strings.HasPrefix(u, e.URL) || strings.Contains(u, "/saml/sso") {
+					continue
+				}
+				for _, pg := range []page{evil.get(u), evil.post(u, url.Values{"step": {"password"}})} {
+					if strings.Contains(pg.body, "SAMLResponse") {
+						t.Errorf("%s: replaying %s gave a SAMLResponse", stage, u)
+					}
+					wantWorthless(t, stage+" "+u, pg)
+				}
+			}
+		}
+		noAssertion("during the login")
+		done := victim.login(e.URL, form, testNumber, testPassword)
+		if !strings.Contains(done.body, "SAMLResponse") {
+			t.Fatalf("the victim's own login: got status %d %.300s, want the SAML form", done.status, done.body)
+		}
+		noAssertion("after the login")
+		var continued bool
+		for _, u := range visited {
+			continued = continued || strings.Contains(u, "/saml/continue/")
+		}
+		if !continued {
+			t.Fatalf("the victim never visited /saml/continue: %v", visited)
+		}
+	})
+}
+
+// eachBackend is backends with a configuration tweak.
+func eachBackend(t *testing.T, tweak func(*config.Config), fn func(t *testing.T, e *env)) {
+	t.Run("embedded", func(t *testing.T) { fn(t, start(t, false, tweak)) })
+	t.Run("postgres", func(t *testing.T) { fn(t, start(t, true, tweak)) })
+}
+
+// burst posts forms to one URL concurrently from b, as a script would,
+// and returns the statuses.
+func (b *browser) burst(u string, forms []url.Values) []int {
+	b.t.Helper()
+	statuses := make([]int, len(forms))
+	var wg sync.WaitGroup
+	for i, form := range forms {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			req, _ := http.NewRequest(http.MethodPost, u, strings.NewReader(form.Encode()))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			pu, _ := url.Parse(u)
+			req.Header.Set("Origin", pu.Scheme+"://"+pu.Host)
+			req.Header.Set("Sec-Fetch-Site", "same-origin")
+			resp, err := b.c.Do(req)
+			if err != nil {
+				b.t.Error(err)
+				return
+			}
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			statuses[i] = resp.StatusCode
+		}()
+	}
+	wg.Wait()
+	return statuses
+}
+
+func count(statuses []int, status int) int {
+	n := 0
+	for _, s := range statuses {
+		if s == status {
+			n++
+		}
+	}
+	return n
+}
+
+// from makes b's requests come from addr, through a trusted proxy.
+func (b *browser) from(addr string) *browser {
+	b.c.Transport = headerTransport{base: http.DefaultTransport, header: http.Header{"X-Forwarded-For": {addr}}}
+	return b
+}
+
+// Throttling is decided and counted in one step: 30 concurrent wrong
+// passwords get the policy's free checks and no more; the right password
+// right after them waits too. A burst from one address leaves the
+// citizen's login from another address working: nobody can lock a citizen
+// out.
+func TestPasswordBurstIsThrottledAtomically(t *testing.T) {
+	behindProxy := func(c *config.Config) { c.Server.TrustedProxies = []string{"127.0.0.1"} }
+	eachBackend(t, behindProxy, func(t *testing.T, e *env) {
+		e.addClient(t, oidc.ClientSpec{ID: "portal", Name: "Portal", RedirectURIs: []string{cbURL}})
+		e.addCitizen(t, testNumber, testPassword)
+		evil := stoppingBrowser(t).from("203.0.113.66")
+		form := evil.get(authorize(e, nil))
+		action := e.URL + actionRE.FindStringSubmatch(form.body)[1]
+		var forms []url.Values
+		for i := range 30 {
+			forms = append(forms, url.Values{"number": {testNumber}, "password": {fmt.Sprintf("wrong guess %02d", i)}})
+		}
+		statuses := evil.burst(action, forms)
+		free := e.Config.Login.FreeFailures
+		if got := count(statuses, http.StatusUnauthorized); got != free || count(statuses, http.StatusTooManyRequests) != 30-free {
+			t.Errorf("30 concurrent wrong passwords: got %d checked (401) and %d throttled, want %d and %d: %v",
+				got, count(statuses, http.StatusTooManyRequests), free, 30-free, statuses)
+		}
+		if pg := evil.login(e.URL, form, testNumber, testPassword); pg.status != http.StatusTooManyRequests {
+			t.Errorf("the right password from the throttled address: got %d, want 429", pg.status)
+		}
+		events, err := e.Store.ListAudit(context.Background(), store.AuditFilter{Action: "login.password", Limit: 100})
+		if err != nil {
+			t.Fatal(err)
+		}
+		failures := 0
+		for _, ev := range events {
+			if ev.Outcome == "failure" {
+				failures++
+			}
+		}
+		if failures != free {
+			t.Errorf("audited password checks that failed: got %d, want %d", failures, free)
+		}
+
+		citizen := stoppingBrowser(t).from("198.51.100.7")
+		pg := citizen.login(e.URL, citizen.get(authorize(e, nil)), testNumber, testPassword)
+		if q := portalRedirect(t, pg); q.Get("code") == "" {
+			t.Errorf("the citizen from another address: got %v, want a code", q)
+		}
+	})
+}
+
+// Past the per-account limit (from every address together), password
+// checks of the account are slowed, never refused.
+func TestManyAddressesSlowButNeverLockOut(t *testing.T) {
+	e := start(t, false, func(c *config.Config) {
+		c.Server.TrustedProxies = []string{"127.0.0.1"}
+		c.Login.AccountFreeFailures, c.Login.BaseDelay, c.Login.MaxSlowdown = 3, 200*time.Millisecond, 400*time.Millisecond
+	})
+	e.addClient(t, oidc.ClientSpec{ID: "portal", Name: "Portal", RedirectURIs: []string{cbURL}})
+	e.addCitizen(t, testNumber, testPassword)
+	for i := range 12 {
+		b := stoppingBrowser(t).from(fmt.Sprintf("203.0.113.%d", i+1))
+		if pg := b.login(e.URL, b.get(authorize(e, nil)), testNumber, "wrong guess"); pg.status != http.StatusUnauthorized {
+			t.Fatalf("guess %d from its own address: got %d, want 401 (slowed, not refused)", i, pg.status)
+		}
+	}
+	citizen := stoppingBrowser(t).from("198.51.100.7")
+	form := citizen.get(authorize(e, nil))
+	began := time.Now()
+	pg := citizen.login(e.URL, form, testNumber, testPassword)
+	if q := portalRedirect(t, pg); q.Get("code") == "" {
+		t.Fatalf("the citizen after guesses from 12 addresses: got %v, want a code", q)
+	}
+	if waited := time.Since(began); waited < 400*time.Millisecond {
+		t.Errorf("the check was not slowed: took %v, want at least the 400ms slowdown", waited)
+	}
+}
+
+// The same atomicity for one-time codes: 20 concurrent wrong codes get
+// the free checks only.
+func TestCodeBurstIsThrottledAtomically(t *testing.T) {
+	for _, production := range []bool{false, true} {
+		t.Run(map[bool]string{false: "embedded", true: "postgres"}[production], func(t *testing.T) {
+			s := newStepUp(t, production)
+			b := stoppingBrowser(t)
+			pg, _ := s.authorize(b, nil)
+			b.login(s.e.URL, pg, testNumber, testPassword)
+			s.enrol(b)
+
+			b2 := stoppingBrowser(t)
+			pg, _ = s.authorize(b2, nil)
+			codePage := b2.login(s.e.URL, pg, testNumber, testPassword)
+			if !isTOTPForm(codePage) {
+				t.Fatalf("fresh login with TOTP: got %.300s, want the code page", codePage.body)
+			}
+			var forms []url.Values
+			for i := range 20 {
+				forms = append(forms, url.Values{"step": {"totp"}, "code": {fmt.Sprintf("%06d", 100000+i)}})
+			}
+			statuses := b2.burst(s.e.URL+actionRE.FindStringSubmatch(codePage.body)[1], forms)
+			if got := count(statuses, http.StatusUnauthorized); got > s.e.Config.Login.FreeFailures {
+				t.Errorf("20 concurrent wrong codes: got %d checked, want at most %d: %v", got, s.e.Config.Login.FreeFailures, statuses)
+			}
+		})
+	}
+}
