@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -10,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"golang.org/x/oauth2"
 
 	"github.com/citizenid/citizenid/internal/config"
 	"github.com/citizenid/citizenid/internal/oidc"
@@ -320,4 +323,86 @@ func TestCodeBurstIsThrottledAtomically(t *testing.T) {
 			}
 		})
 	}
+}
+
+// tokenPost posts a token-endpoint form and returns the status and the
+// decoded JSON answer.
+func tokenPost(t *testing.T, u string, form url.Values, basic [2]string) (int, map[string]any, http.Header) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, u, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if basic[0] != "" {
+		req.SetBasicAuth(url.QueryEscape(basic[0]), url.QueryEscape(basic[1]))
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out map[string]any
+	json.NewDecoder(resp.Body).Decode(&out)
+	return resp.StatusCode, out, resp.Header
+}
+
+// A code presented without valid client authentication consumes nothing:
+// whoever saw it (a history, a proxy log) can neither burn it nor, once
+// used, revoke what it issued.
+func TestCodeWithoutClientAuthenticationConsumesNothing(t *testing.T) {
+	backends(t, func(t *testing.T, e *env) {
+		ctx := context.Background()
+		e.addCitizen(t, testNumber, testPassword)
+		secret := e.addClient(t, oidc.ClientSpec{ID: "portal", Name: "Portal", RedirectURIs: []string{cbURL}})
+		conf := &oauth2.Config{ClientID: "portal", ClientSecret: secret, RedirectURL: cbURL,
+			Endpoint: oauth2.Endpoint{AuthURL: e.URL + "/authorize", TokenURL: e.URL + "/oauth/token", AuthStyle: oauth2.AuthStyleInHeader},
+			Scopes:   []string{"openid", "offline_access"}}
+		verifier := oauth2.GenerateVerifier()
+		b := stoppingBrowser(t)
+		pg := b.login(e.URL, b.get(conf.AuthCodeURL("st", oauth2.S256ChallengeOption(verifier), oauth2.AccessTypeOffline)), testNumber, testPassword)
+		code := portalRedirect(t, pg).Get("code")
+		form := url.Values{"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {cbURL}, "code_verifier": {verifier}}
+
+		attempts := []struct {
+			name  string
+			form  url.Values
+			basic [2]string
+		}{
+			{"no client authentication", form, [2]string{}},
+			{"client id only", with(form, "client_id", "portal"), [2]string{}},
+			{"wrong secret", form, [2]string{"portal", "not the secret of this portal at all"}},
+			{"wrong verifier", with(form, "code_verifier", oauth2.GenerateVerifier()), [2]string{"portal", secret}},
+		}
+		for _, a := range attempts {
+			if status, body, _ := tokenPost(t, conf.Endpoint.TokenURL, a.form, a.basic); status/100 != 4 || body["access_token"] != nil {
+				t.Fatalf("%s: got %d %v, want a 4xx error", a.name, status, body)
+			}
+		}
+		tok, err := conf.Exchange(ctx, code, oauth2.VerifierOption(verifier))
+		if err != nil {
+			t.Fatalf("the portal's exchange after the attempts: %v", err)
+		}
+
+		// An unauthenticated replay of the used code revokes nothing.
+		tokenPost(t, conf.Endpoint.TokenURL, form, [2]string{})
+		tokenPost(t, conf.Endpoint.TokenURL, form, [2]string{"portal", "not the secret of this portal at all"})
+		fresh, err := conf.TokenSource(ctx, &oauth2.Token{RefreshToken: tok.RefreshToken}).Token()
+		if err != nil {
+			t.Fatalf("refresh after unauthenticated replays: %v (the replays revoked the tokens)", err)
+		}
+		// The portal's own replay (authenticated) revokes the family.
+		if _, err := conf.Exchange(ctx, code, oauth2.VerifierOption(verifier)); err == nil {
+			t.Fatal("replayed code accepted")
+		}
+		if _, err := conf.TokenSource(ctx, &oauth2.Token{RefreshToken: fresh.RefreshToken}).Token(); err == nil {
+			t.Error("refresh after the authenticated replay: accepted, want the family revoked")
+		}
+	})
+}
+
+func with(v url.Values, key, value string) url.Values {
+	out := url.Values{}
+	for k, vs := range v {
+		out[k] = vs
+	}
+	out.Set(key, value)
+	return out
 }

@@ -53,6 +53,9 @@ type authRequest struct {
 	ACR       string    `json:"acr,omitempty"`
 	AMR       []string  `json:"amr,omitempty"`
 	CodeHash  string    `json:"code_hash,omitempty"`
+
+	// replayed marks the stand-in for a code already used (AuthRequestByCode).
+	replayed bool
 }
 
 var _ op.AuthRequest = (*authRequest)(nil)
@@ -163,9 +166,16 @@ func (s *storage) AuthRequestByID(ctx context.Context, id string) (op.AuthReques
 	return a, nil
 }
 
-// codeUse remembers a consumed code so that a replay can revoke what it issued.
+// codeUse remembers a consumed code so that a replay, by the client the
+// code was for, can revoke what it issued. It keeps what the library
+// checks before the client is authenticated (client, redirect URI, PKCE
+// challenge): the authorization request itself is gone by then.
 type codeUse struct {
-	AuthRequestID string `json:"ar"`
+	AuthRequestID       string `json:"ar"`
+	ClientID            string `json:"cl"`
+	RedirectURI         string `json:"ru"`
+	CodeChallenge       string `json:"cc,omitempty"`
+	CodeChallengeMethod string `json:"ccm,omitempty"`
 }
 
 // issued is what one authorization request's code produced.
@@ -175,21 +185,49 @@ type issued struct {
 	FamilyID  string    `json:"family,omitempty"`
 }
 
-// AuthRequestByCode consumes the code atomically (GETDEL): of concurrent
-// exchanges exactly one gets the request. A replayed code revokes the
-// tokens the first exchange issued (RFC 6749 §4.1.2).
+// AuthRequestByCode looks the code up and consumes nothing: the library
+// calls it before it authenticates the client and checks PKCE, and
+// whoever merely saw a code (a browser history, a proxy log) must not be
+// able to burn it or revoke what it issued. The code is taken when tokens
+// are created (consumeCode), after both checks passed. A code already
+// used yields a stand-in request, so that a replay by the authenticated
+// client still revokes the tokens of the first exchange (RFC 6749 §4.1.2).
 func (s *storage) AuthRequestByCode(ctx context.Context, code string) (op.AuthRequest, error) {
 	h := session.Hash(code)
 	var id string
-	err := s.p.o.Sessions.Take(ctx, kindCode, h, &id)
+	err := s.p.o.Sessions.GetValue(ctx, kindCode, h, &id)
 	if errors.Is(err, session.ErrNotFound) {
-		s.codeReplayed(ctx, h)
-		return nil, err
+		var use codeUse
+		if err := s.p.o.Sessions.GetValue(ctx, kindCodeUsed, h, &use); err != nil {
+			return nil, err // never issued, or long gone
+		}
+		return &authRequest{ID: use.AuthRequestID, ClientID: use.ClientID, RedirectURI: use.RedirectURI,
+			CodeChallenge: use.CodeChallenge, CodeChallengeMethod: use.CodeChallengeMethod,
+			CodeHash: h, replayed: true}, nil
 	} else if err != nil {
 		return nil, err
 	}
-	s.p.o.Sessions.Put(ctx, kindCodeUsed, h, codeUse{AuthRequestID: id}, s.p.o.Lifetimes.RefreshToken)
 	return s.authRequest(ctx, id)
+}
+
+// consumeCode takes the code of a, atomically (GETDEL), once the client
+// is authenticated and PKCE checked: of concurrent exchanges exactly one
+// wins. A replayed code revokes what the first exchange issued.
+func (s *storage) consumeCode(ctx context.Context, a *authRequest) error {
+	if !a.replayed {
+		var id string
+		err := s.p.o.Sessions.Take(ctx, kindCode, a.CodeHash, &id)
+		if err == nil {
+			use := codeUse{AuthRequestID: a.ID, ClientID: a.ClientID, RedirectURI: a.RedirectURI,
+				CodeChallenge: a.CodeChallenge, CodeChallengeMethod: a.CodeChallengeMethod}
+			s.p.o.Sessions.Put(ctx, kindCodeUsed, a.CodeHash, use, s.p.o.Lifetimes.RefreshToken)
+			return nil
+		} else if !errors.Is(err, session.ErrNotFound) {
+			return err
+		}
+	}
+	s.codeReplayed(ctx, a.CodeHash)
+	return zoidc.ErrInvalidGrant().WithDescription("the code was already used")
 }
 
 func (s *storage) codeReplayed(ctx context.Context, codeHash string) {
@@ -206,7 +244,7 @@ func (s *storage) codeReplayed(ctx context.Context, codeHash string) {
 			s.p.o.Store.RevokeRefreshFamily(ctx, iss.FamilyID, s.p.now())
 		}
 	}
-	s.p.o.Audit.Record(ctx, audit.Event{Actor: "anonymous", Action: "oidc.code_replay", Outcome: "refused",
+	s.p.o.Audit.Record(ctx, audit.Event{Actor: "client:" + use.ClientID, Action: "oidc.code_replay", Outcome: "refused",
 		ClientIP: server.ClientIP(ctx), Details: map[string]string{"revoked": "tokens issued by the code"}})
 }
 

@@ -98,6 +98,11 @@ func (s *storage) newAccessToken(ctx context.Context, req op.TokenRequest) (stri
 }
 
 func (s *storage) CreateAccessToken(ctx context.Context, req op.TokenRequest) (string, time.Time, error) {
+	if a, ok := req.(*authRequest); ok {
+		if err := s.consumeCode(ctx, a); err != nil {
+			return "", time.Time{}, err
+		}
+	}
 	jti, exp, _, err := s.newAccessToken(ctx, req)
 	if err != nil {
 		return "", time.Time{}, err
@@ -112,6 +117,11 @@ func (s *storage) CreateAccessToken(ctx context.Context, req op.TokenRequest) (s
 // rotates the presented refresh token (refresh grant). Reuse of a rotated
 // token revokes the whole family.
 func (s *storage) CreateAccessAndRefreshTokens(ctx context.Context, req op.TokenRequest, current string) (string, string, time.Time, error) {
+	if a, ok := req.(*authRequest); ok {
+		if err := s.consumeCode(ctx, a); err != nil {
+			return "", "", time.Time{}, err
+		}
+	}
 	jti, exp, c, err := s.newAccessToken(ctx, req)
 	if err != nil {
 		return "", "", time.Time{}, err
