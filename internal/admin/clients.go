@@ -60,7 +60,7 @@ const (
 const (
 	maxURIs            = 20
 	maxAuthAgeLimit    = 30 * 24 * time.Hour
-	maxTokenLifetime   = 24 * time.Hour
+	maxTokenLifetime   = oidc.MaxTokenLifetime
 	maxRefreshLifetime = 90 * 24 * time.Hour
 	minLifetime        = time.Minute
 )

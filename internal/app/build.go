@@ -185,6 +185,9 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, bo BuildOpt
 			Code:         cfg.Tokens.CodeLifetime,
 		},
 		AuthRequestTTL: cfg.Session.LoginTimeout,
+		ClientThrottle: session.ThrottlePolicy{
+			Free: cfg.Login.FreeFailures, Window: cfg.Login.Window, BaseDelay: cfg.Login.BaseDelay, MaxDelay: cfg.Login.MaxDelay,
+		},
 	})
 	if err != nil {
 		return nil, err

@@ -406,3 +406,153 @@ func with(v url.Values, key, value string) url.Values {
 	out.Set(key, value)
 	return out
 }
+
+// loginFor logs a citizen in through conf and returns its tokens.
+func loginFor(t *testing.T, e *env, conf *oauth2.Config, b *browser) *oauth2.Token {
+	t.Helper()
+	verifier := oauth2.GenerateVerifier()
+	pg := b.get(conf.AuthCodeURL("st", oauth2.S256ChallengeOption(verifier)))
+	if isLoginForm(pg) {
+		pg = b.login(e.URL, pg, testNumber, testPassword)
+	}
+	tok, err := conf.Exchange(context.Background(), portalRedirect(t, pg).Get("code"), oauth2.VerifierOption(verifier))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
+}
+
+func portalConf(e *env, id, secret string, scopes ...string) *oauth2.Config {
+	return &oauth2.Config{ClientID: id, ClientSecret: secret, RedirectURL: cbURL,
+		Endpoint: oauth2.Endpoint{AuthURL: e.URL + "/authorize", TokenURL: e.URL + "/oauth/token", AuthStyle: oauth2.AuthStyleInHeader},
+		Scopes:   append([]string{"openid"}, scopes...)}
+}
+
+func userinfoStatus(t *testing.T, e *env, token string) int {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, e.URL+"/userinfo", nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+// Introspection answers only the token's own client; token-carrying
+// responses are never cached; a client uses the authentication method it
+// registered; userinfo takes no token in the URL; wrong client secrets
+// are throttled per client and address.
+func TestTokenEndpointsHardening(t *testing.T) {
+	backends(t, func(t *testing.T, e *env) {
+		e.addCitizen(t, testNumber, testPassword)
+		secretA := e.addClient(t, oidc.ClientSpec{ID: "portal-a", Name: "A", RedirectURIs: []string{cbURL}})
+		secretB := e.addClient(t, oidc.ClientSpec{ID: "portal-b", Name: "B", RedirectURIs: []string{cbURL}})
+		secretP := e.addClient(t, oidc.ClientSpec{ID: "portal-post", Name: "P", RedirectURIs: []string{cbURL}})
+		if err := e.Store.UpdateClient(context.Background(), "portal-post", func(c *store.Client) error {
+			c.TokenEndpointAuthMethod = "client_secret_post" // as the console registers it
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		tok := loginFor(t, e, portalConf(e, "portal-a", secretA, "profile"), stoppingBrowser(t))
+		introspect := e.URL + "/oauth/introspect"
+
+		_, own, hdr := tokenPost(t, introspect, url.Values{"token": {tok.AccessToken}}, [2]string{"portal-a", secretA})
+		if own["active"] != true || own["sub"] == nil {
+			t.Fatalf("introspection by the token's client: got %v, want active with sub", own)
+		}
+		if hdr.Get("Cache-Control") != "no-store" || hdr.Get("Pragma") != "no-cache" {
+			t.Errorf("introspection headers: got Cache-Control %q Pragma %q, want no-store, no-cache", hdr.Get("Cache-Control"), hdr.Get("Pragma"))
+		}
+		if _, other, _ := tokenPost(t, introspect, url.Values{"token": {tok.AccessToken}}, [2]string{"portal-b", secretB}); len(other) != 1 || other["active"] != false {
+			t.Errorf("introspection by another client: got %v, want exactly {\"active\": false}", other)
+		}
+
+		// The token endpoint's answers, success and error, are not cached.
+		status, _, hdr := tokenPost(t, e.URL+"/oauth/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {"nope"}}, [2]string{"portal-a", secretA})
+		if status != http.StatusBadRequest || hdr.Get("Cache-Control") != "no-store" || hdr.Get("Pragma") != "no-cache" {
+			t.Errorf("token endpoint: got %d Cache-Control %q Pragma %q, want 400 no-store no-cache", status, hdr.Get("Cache-Control"), hdr.Get("Pragma"))
+		}
+		req, _ := http.NewRequest(http.MethodGet, e.URL+"/userinfo", nil)
+		req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
+		if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != 200 || resp.Header.Get("Cache-Control") != "no-store" {
+			t.Errorf("userinfo: got %v %v, want 200 with Cache-Control: no-store", resp.StatusCode, resp.Header.Get("Cache-Control"))
+		}
+
+		// The registered authentication method, and only one at a time.
+		cc := url.Values{"grant_type": {"client_credentials"}}
+		methods := []struct {
+			name  string
+			form  url.Values
+			basic [2]string
+		}{
+			{"basic client with the secret in the body", with(with(cc, "client_id", "portal-a"), "client_secret", secretA), [2]string{}},
+			{"post client with Basic", cc, [2]string{"portal-post", secretP}},
+			{"two methods at once", with(with(cc, "client_id", "portal-a"), "client_secret", secretA), [2]string{"portal-a", secretA}},
+		}
+		for _, m := range methods {
+			if status, body, _ := tokenPost(t, e.URL+"/oauth/token", m.form, m.basic); status/100 != 4 || body["error"] == nil {
+				t.Errorf("%s: got %d %v, want a 4xx OAuth error", m.name, status, body)
+			}
+		}
+		if status, body, _ := tokenPost(t, introspect, url.Values{"token": {tok.AccessToken}, "client_id": {"portal-a"}, "client_secret": {secretA}}, [2]string{}); status != http.StatusUnauthorized || body["active"] == true {
+			t.Errorf("introspection with the secret in the body by a basic client: got %d %v, want 401", status, body)
+		}
+
+		// No access token in the URL.
+		if resp, err := http.Get(e.URL + "/userinfo?access_token=" + url.QueryEscape(tok.AccessToken)); err != nil || resp.StatusCode != http.StatusBadRequest {
+			t.Errorf("userinfo with the token in the query: got %v, want 400", resp.StatusCode)
+		}
+
+		// Wrong secrets: the free attempts, then refused even with the
+		// right one, from this address only.
+		var last int
+		for i := range e.Config.Login.FreeFailures + 1 {
+			last, _, _ = tokenPost(t, introspect, url.Values{"token": {"x"}}, [2]string{"portal-b", fmt.Sprintf("wrong secret number %02d of the attacker", i)})
+		}
+		status, body, _ := tokenPost(t, introspect, url.Values{"token": {tok.AccessToken}}, [2]string{"portal-b", secretB})
+		if last != http.StatusUnauthorized || status != http.StatusUnauthorized {
+			t.Errorf("after %d wrong secrets: got %d, then %d %v with the right one, want 401 both (throttled)", e.Config.Login.FreeFailures+1, last, status, body)
+		}
+	})
+}
+
+// After a logout the session's access tokens stop working, offline_access
+// ones too; unsupported response modes are refused, never ignored.
+func TestLogoutEndsAccessTokensAndResponseModes(t *testing.T) {
+	backends(t, func(t *testing.T, e *env) {
+		e.addCitizen(t, testNumber, testPassword)
+		secret := e.addClient(t, oidc.ClientSpec{ID: "portal", Name: "Portal", RedirectURIs: []string{cbURL}})
+		b := stoppingBrowser(t)
+		tok := loginFor(t, e, portalConf(e, "portal", secret, "offline_access"), b)
+		plain := loginFor(t, e, portalConf(e, "portal", secret), b)
+		if tok.RefreshToken == "" || plain.RefreshToken != "" {
+			t.Fatalf("refresh tokens: got %q with offline_access and %q without", tok.RefreshToken, plain.RefreshToken)
+		}
+		if userinfoStatus(t, e, tok.AccessToken) != 200 || userinfoStatus(t, e, plain.AccessToken) != 200 {
+			t.Fatal("userinfo before the logout refused")
+		}
+		if pg := b.post(e.URL+"/account/logout", nil); pg.status >= 400 {
+			t.Fatalf("logout: got %d", pg.status)
+		}
+		for name, at := range map[string]string{"offline_access": tok.AccessToken, "online": plain.AccessToken} {
+			if got := userinfoStatus(t, e, at); got != http.StatusUnauthorized {
+				t.Errorf("%s access token after the logout: got %d, want 401", name, got)
+			}
+		}
+
+		for _, mode := range []string{"form_post", "web_message", "query.jwt"} {
+			q := portalRedirect(t, stoppingBrowser(t).get(authorize(e, map[string]string{"client_id": "portal", "response_mode": mode})))
+			if q.Get("error") != "invalid_request" || q.Get("code") != "" {
+				t.Errorf("response_mode=%s: got %v, want invalid_request", mode, q)
+			}
+		}
+		var d map[string]any
+		getJSON(t, e.URL+"/.well-known/openid-configuration", &d)
+		if fmt.Sprint(d["response_modes_supported"]) != "[query fragment]" {
+			t.Errorf("response_modes_supported: got %v, want [query fragment]", d["response_modes_supported"])
+		}
+	})
+}

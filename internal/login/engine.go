@@ -690,7 +690,7 @@ func (e *Engine) submitMethod(w http.ResponseWriter, r *http.Request, txn *Txn, 
 		Details: map[string]string{"client": txn.Request.ClientID}}
 	// A second factor is throttled per citizen; a method that identifies
 	// the citizen by itself, per address.
-	attempts := []attempt{{key: "ip:" + server.ClientIP(ctx), policy: e.o.IPThrottle}}
+	attempts := []attempt{{key: session.ThrottleKey("ip", server.ClientIP(ctx)), policy: e.o.IPThrottle}}
 	if txn.CitizenID != "" {
 		attempts = []attempt{secondFactorAttempt(txn.CitizenID, e.o.AccountThrottle)}
 		ev.Actor, ev.Target = "citizen:"+txn.CitizenID, "citizen:"+txn.CitizenID

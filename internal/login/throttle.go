@@ -41,17 +41,17 @@ type attempt struct {
 // passwordAttempts are the counters a password check passes, in order.
 func passwordAttempts(number, ip string, account, perIP session.ThrottlePolicy) []attempt {
 	return []attempt{
-		{key: "ip:" + ip, policy: perIP},
-		{key: "acct:" + session.Hash(number+"\x00"+ip), policy: account, reset: true},
+		{key: session.ThrottleKey("ip", ip), policy: perIP},
+		{key: session.ThrottleKey("acct", number, ip), policy: account, reset: true},
 	}
 }
 
 // accountKey counts a citizen number's failures from every address.
-func accountKey(number string) string { return "acctall:" + session.Hash(number) }
+func accountKey(number string) string { return session.ThrottleKey("acctall", number) }
 
 // secondFactorAttempt is the counter of a citizen's one-time codes.
 func secondFactorAttempt(citizenID string, p session.ThrottlePolicy) attempt {
-	return attempt{key: "otp:" + citizenID, policy: p, reset: true}
+	return attempt{key: session.ThrottleKey("otp", citizenID), policy: p, reset: true}
 }
 
 // reserve takes an attempt on every counter. When one demands a wait, it

@@ -97,6 +97,7 @@ func (p *Provider) discovery(next http.Handler) http.Handler {
 		}
 		doc["acr_values_supported"] = p.o.ACR.Supported()
 		doc["claims_parameter_supported"] = true
+		doc["response_modes_supported"] = responseModes
 		var buf bytes.Buffer
 		enc := json.NewEncoder(&buf)
 		enc.SetEscapeHTML(false)

@@ -19,6 +19,9 @@ import (
 	"github.com/citizenid/citizenid/internal/store"
 )
 
+// responseModes are the response modes that work (discovery lists them).
+var responseModes = []string{string(zoidc.ResponseModeQuery), string(zoidc.ResponseModeFragment)}
+
 // authRequest is a pending authorization request, kept in Redis.
 type authRequest struct {
 	ID                  string   `json:"id"`
@@ -110,6 +113,10 @@ func (s *storage) CreateAuthRequest(ctx context.Context, req *zoidc.AuthRequest,
 		return nil, zoidc.ErrInvalidRequest().WithDescription("code_challenge must be a base64url SHA-256 digest (43 characters)")
 	case req.ResponseType != zoidc.ResponseTypeCode:
 		return nil, &zoidc.Error{ErrorType: "unsupported_response_type", Description: "only response_type=code is supported"}
+	case !slices.Contains(responseModes, string(req.ResponseMode)) && req.ResponseMode != "":
+		// form_post would need the library's page with an inline script,
+		// which the strict CSP blocks.
+		return nil, zoidc.ErrInvalidRequest().WithDescription("response_mode must be query or fragment")
 	case len(req.State) > 2048 || len(req.Nonce) > 2048 || len(req.LoginHint) > 256:
 		return nil, zoidc.ErrInvalidRequest().WithDescription("a parameter is too long")
 	}

@@ -39,6 +39,9 @@ type Options struct {
 	PairwiseSecret []byte
 	Lifetimes      Lifetimes
 	AuthRequestTTL time.Duration
+	// ClientThrottle limits wrong client secrets per client and client
+	// address (a portal's own address keeps working).
+	ClientThrottle session.ThrottlePolicy
 }
 
 // Lifetimes are the defaults a client may override.
@@ -97,6 +100,11 @@ func New(o Options) (*Provider, error) {
 		if err := o.Store.RevokeRefreshTokensBySession(ctx, ended.SID, p.now()); err != nil {
 			o.Log.ErrorContext(ctx, "revoke the ended session's refresh tokens", "err", err)
 		}
+		// Its access tokens end too, offline_access ones included
+		// (liveAccessToken); the mark outlives every one of them.
+		if err := o.Sessions.Put(ctx, kindEnded, ended.SID, 1, p.longestAccessToken()); err != nil {
+			o.Log.ErrorContext(ctx, "mark the ended session", "err", err)
+		}
 		return then
 	})
 	return p, nil
@@ -107,10 +115,10 @@ func (p *Provider) Mount(mux *http.ServeMux) {
 	lib := http.Handler(p.op)
 	mux.Handle("/.well-known/openid-configuration", p.discovery(lib))
 	mux.Handle(pathAuthorize, p.precheckAuthorize(lib))
-	mux.Handle(pathToken, lib)
-	mux.Handle(pathIntrospect, lib)
-	mux.Handle(pathUserinfo, p.precheckUserinfo(lib))
-	mux.Handle(pathRevoke, lib)
+	mux.Handle(pathToken, noStore(p.clientAuthMethod(lib)))
+	mux.Handle(pathIntrospect, noStore(p.clientAuthMethod(lib)))
+	mux.Handle(pathUserinfo, noStore(p.precheckUserinfo(lib)))
+	mux.Handle(pathRevoke, p.clientAuthMethod(lib))
 	mux.Handle(pathEndSession, p.endSession(lib))
 	mux.Handle(pathKeys, lib)
 	mux.HandleFunc("GET "+pathLogin+"{id}", p.beginLogin)

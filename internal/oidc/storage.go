@@ -22,6 +22,7 @@ import (
 	"github.com/citizenid/citizenid/internal/audit"
 	"github.com/citizenid/citizenid/internal/keys"
 	"github.com/citizenid/citizenid/internal/server"
+	"github.com/citizenid/citizenid/internal/session"
 	"github.com/citizenid/citizenid/internal/store"
 )
 
@@ -55,14 +56,31 @@ func HashClientSecret(secret string) string {
 	return "sha256:" + hex.EncodeToString(h[:])
 }
 
+// AuthorizeClientIDSecret checks a client secret, throttled per client
+// and client address: the attempt is reserved before the check, so a
+// burst of wrong secrets gets the free checks only, and a portal's own
+// address is never slowed by an attacker's guesses elsewhere.
 func (s *storage) AuthorizeClientIDSecret(ctx context.Context, id, secret string) error {
 	c, err := s.client(ctx, id)
 	if err != nil {
 		return err
 	}
+	key := session.ThrottleKey("client", c.c.ID, server.ClientIP(ctx))
+	wait, err := s.p.o.Sessions.Reserve(ctx, key, s.p.o.ClientThrottle)
+	if err != nil {
+		return zoidc.ErrServerError().WithParent(err)
+	}
+	if wait > 0 {
+		s.p.o.Audit.Record(ctx, audit.Event{Actor: "client:" + c.c.ID, Action: "oidc.client_auth", Target: "client:" + c.c.ID,
+			Outcome: "throttled", ClientIP: server.ClientIP(ctx), Details: map[string]string{"retry_after": wait.Round(time.Second).String()}})
+		return zoidc.ErrInvalidClient().WithDescription("too many failed client authentications: try again in %d seconds", int(wait.Seconds()+0.999))
+	}
 	if !SecretMatches(c.c, secret, s.p.now()) {
+		s.p.o.Audit.Record(ctx, audit.Event{Actor: "client:" + c.c.ID, Action: "oidc.client_auth", Target: "client:" + c.c.ID,
+			Outcome: "failure", ClientIP: server.ClientIP(ctx)})
 		return zoidc.ErrInvalidClient().WithDescription("client authentication failed")
 	}
+	s.p.o.Sessions.ResetFailures(ctx, key)
 	return nil
 }
 
@@ -180,10 +198,16 @@ func (s *storage) SetUserinfoFromToken(ctx context.Context, info *zoidc.UserInfo
 	return s.certificateClaims(ctx, info, t.CitizenID, t.ClientID, t.SessionID, t.Scopes)
 }
 
+// SetIntrospectionFromToken answers only the client the token was issued
+// to: for any other caller every token is inactive, so a portal learns
+// nothing of another portal's tokens (nor its pairwise subjects).
 func (s *storage) SetIntrospectionFromToken(ctx context.Context, resp *zoidc.IntrospectionResponse, tokenID, subject, clientID string) error {
 	t, err := s.p.liveAccessToken(ctx, tokenID)
 	if err != nil {
 		return err
+	}
+	if t.ClientID != clientID {
+		return errors.New("token of another client")
 	}
 	resp.Subject = subject
 	resp.ClientID = t.ClientID
@@ -317,6 +341,13 @@ func (p *Provider) precheckAuthorize(next http.Handler) http.Handler {
 // session-ended access token before the library verifies the signature.
 func (p *Provider) precheckUserinfo(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// A token in the URL ends up in logs and histories (RFC 6750 §2.3):
+		// only the Authorization header, or a form body, carries one.
+		if r.URL.Query().Has("access_token") {
+			w.Header().Set("WWW-Authenticate", `Bearer error="invalid_request", error_description="send the access token in the Authorization header"`)
+			http.Error(w, "invalid_request", http.StatusBadRequest)
+			return
+		}
 		auth := r.Header.Get("Authorization")
 		if tok, ok := strings.CutPrefix(auth, "Bearer "); ok {
 			var claims zoidc.AccessTokenClaims

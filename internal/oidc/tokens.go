@@ -279,10 +279,38 @@ func (p *Provider) liveAccessToken(ctx context.Context, jti string) (*accessToke
 	if revoked {
 		return nil, errors.New("access token revoked")
 	}
-	if t.SessionID != "" && !slices.Contains(t.Scopes, zoidc.ScopeOfflineAccess) {
-		if _, err := p.o.Sessions.BySID(ctx, t.SessionID); err != nil {
+	switch {
+	case t.SessionID == "":
+	case !slices.Contains(t.Scopes, zoidc.ScopeOfflineAccess):
+		// Valid while the SSO session lives.
+		if _, err := p.o.Sessions.BySID(ctx, t.SessionID); errors.Is(err, session.ErrNotFound) {
 			return nil, errors.New("session ended")
+		} else if err != nil {
+			return nil, err
+		}
+	default:
+		// offline_access outlives a session that expired, not one that
+		// was ended (a logout, an administrator).
+		var mark int
+		if err := p.o.Sessions.GetValue(ctx, kindEnded, t.SessionID, &mark); err == nil {
+			return nil, errors.New("session ended")
+		} else if !errors.Is(err, session.ErrNotFound) {
+			return nil, err
 		}
 	}
 	return t, nil
+}
+
+// MaxTokenLifetime is the longest access or ID token lifetime a client
+// may be given.
+const MaxTokenLifetime = 24 * time.Hour
+
+// kindEnded marks a session that was ended, for as long as an access
+// token issued in it can live.
+const kindEnded = "ended"
+
+// longestAccessToken is the longest an access token can live: the default
+// or the longest a client may configure.
+func (p *Provider) longestAccessToken() time.Duration {
+	return max(p.o.Lifetimes.AccessToken, MaxTokenLifetime) + time.Minute
 }

@@ -380,3 +380,26 @@ func BenchmarkSessionReadWrite(b *testing.B) {
 		}
 	})
 }
+
+// Throttle keys are injective in their values, bounded, and never hold
+// the values (which are citizen numbers and addresses).
+func FuzzThrottleKey(f *testing.F) {
+	f.Add("079201000123", "203.0.113.7", "079201000123", "203.0.113.8")
+	f.Add("ab", "c", "a", "bc")
+	f.Add("", "\x00", "\x00", "")
+	f.Fuzz(func(t *testing.T, a, b, c, d string) {
+		k1, k2 := session.ThrottleKey("acct", a, b), session.ThrottleKey("acct", c, d)
+		if (k1 == k2) != (a == c && b == d) {
+			t.Fatalf("ThrottleKey(%q, %q) = %s and ThrottleKey(%q, %q) = %s", a, b, k1, c, d, k2)
+		}
+		if len(k1) != len("acct:")+64 {
+			t.Fatalf("key length %d, want %d", len(k1), len("acct:")+64)
+		}
+		if strings.Trim(a, "0123456789abcdef") != "" && strings.Contains(k1[len("acct:"):], a) {
+			t.Fatalf("key %s holds the value %q", k1, a)
+		}
+		if session.ThrottleKey("acct", a+b) == k1 && b != "" {
+			t.Fatalf("splitting %q at %d gives the same key", a+b, len(a))
+		}
+	})
+}

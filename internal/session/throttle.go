@@ -2,6 +2,9 @@ package session
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
 	"math"
 	"strconv"
 	"time"
@@ -32,6 +35,22 @@ func (p ThrottlePolicy) Delay(n int) time.Duration {
 }
 
 func throttleKey(key string) string { return prefix + "th:" + key }
+
+// ThrottleKey names the counter of kind (a fixed word: "acct", "ip", …)
+// for the values it counts by (a citizen number, a client address): the
+// SHA-256 of the values, each prefixed with its length so that no two
+// lists of values share a key, and never the values themselves (no
+// personal data in key names, no attacker-chosen key shapes).
+func ThrottleKey(kind string, values ...string) string {
+	h := sha256.New()
+	var n [8]byte
+	for _, v := range values {
+		binary.BigEndian.PutUint64(n[:], uint64(len(v)))
+		h.Write(n[:])
+		h.Write([]byte(v))
+	}
+	return kind + ":" + hex.EncodeToString(h.Sum(nil))
+}
 
 // reserveScript decides and counts in one step, so that no number of
 // concurrent attempts gets more checks than the policy allows.
