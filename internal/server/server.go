@@ -7,9 +7,11 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Mounter is a feature that registers its routes.
@@ -77,9 +79,9 @@ func New(o Options) http.Handler {
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
 		o.Renderer.Render(w, r, http.StatusOK, "home", Locale(r, nil), "home_title", nil)
 	})
-	mux.HandleFunc("POST /lang", func(w http.ResponseWriter, r *http.Request) {
+	mux.Handle("POST /lang", http.NewCrossOriginProtection().Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		setLang(w, r, o.HTTPS)
-	})
+	})))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		o.Renderer.Error(w, r, http.StatusNotFound, Locale(r, nil), "err_not_found")
 	})
@@ -96,11 +98,28 @@ func setLang(w http.ResponseWriter, r *http.Request, https bool) {
 	if l, ok := supported(r.PostForm.Get("lang")); ok {
 		http.SetCookie(w, &http.Cookie{Name: LangCookie, Value: l, Path: "/", MaxAge: 365 * 24 * 3600, Secure: https, HttpOnly: true, SameSite: http.SameSiteLaxMode})
 	}
-	back := r.PostForm.Get("back")
-	if !strings.HasPrefix(back, "/") || strings.HasPrefix(back, "//") || strings.HasPrefix(back, "/\\") {
-		back = "/"
+	http.Redirect(w, r, LocalPath(r.PostForm.Get("back")), http.StatusSeeOther)
+}
+
+// LocalPath returns back when it is a path on this origin — it starts
+// with one slash, holds no backslash, no control or space character
+// (browsers drop tabs and newlines, so "/\t/evil.example" would become
+// "//evil.example") and parses to a path with neither scheme nor host —
+// and "/" otherwise.
+func LocalPath(back string) string {
+	if len(back) > 2048 || !strings.HasPrefix(back, "/") || strings.HasPrefix(back, "//") {
+		return "/"
 	}
-	http.Redirect(w, r, back, http.StatusSeeOther)
+	for _, c := range back {
+		if c <= ' ' || c == 0x7f || c == '\\' || (c >= 0x80 && c <= 0x9f) || !utf8.ValidRune(c) || c == utf8.RuneError {
+			return "/"
+		}
+	}
+	u, err := url.Parse(back)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" || !strings.HasPrefix(u.Path, "/") || strings.HasPrefix(u.Path, "//") {
+		return "/"
+	}
+	return back
 }
 
 func cacheFor(d time.Duration, h http.Handler) http.Handler {

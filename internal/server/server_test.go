@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -136,15 +137,71 @@ func TestSecurityHeadersAndRoutes(t *testing.T) {
 
 func TestLangSwitcherStaysOnSite(t *testing.T) {
 	h := testServer(t, false)
-	for back, want := range map[string]string{"/login/abc": "/login/abc", "https://evil.example/": "/", "//evil.example/": "/", "/\\evil.example": "/"} {
+	cases := map[string]string{
+		"/login/abc":            "/login/abc",
+		"/account/security?x=1": "/account/security?x=1",
+		"https://evil.example/": "/",
+		"//evil.example/":       "/",
+		"/\\evil.example":       "/",
+		"/\t/evil.example":      "/",
+		"/\r\n/evil.example":    "/",
+		"\t//evil.example":      "/",
+		"/%09/evil.example":     "/%09/evil.example", // stays a path: the browser does not decode it
+		"javascript:alert(1)":   "/",
+		"/ /evil.example":       "/",
+		"/\u0085/evil.example":  "/",
+		"http:/evil.example":    "/",
+		"/login/\x00":           "/",
+		"":                      "/",
+	}
+	for back, want := range cases {
 		rec := httptest.NewRecorder()
-		r := httptest.NewRequest("POST", "/lang", strings.NewReader("lang=en&back="+back))
+		r := httptest.NewRequest("POST", "/lang", strings.NewReader(url.Values{"lang": {"en"}, "back": {back}}.Encode()))
 		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		h.ServeHTTP(rec, r)
 		if got := rec.Header().Get("Location"); got != want {
 			t.Errorf("back=%q: got %q, want %q", back, got, want)
 		}
 	}
+	// The switcher is a form like any other: cross-origin posts are refused.
+	rec := httptest.NewRecorder()
+	r := httptest.NewRequest("POST", "/lang", strings.NewReader("lang=en&back=/"))
+	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	r.Header.Set("Sec-Fetch-Site", "cross-site")
+	h.ServeHTTP(rec, r)
+	if rec.Code != http.StatusForbidden || rec.Header().Get("Set-Cookie") != "" {
+		t.Errorf("cross-site POST /lang: got %d (Set-Cookie %q), want 403 and no cookie", rec.Code, rec.Header().Get("Set-Cookie"))
+	}
+}
+
+// LocalPath never yields a target a browser would leave the origin for.
+func FuzzLocalPath(f *testing.F) {
+	for _, s := range []string{"/", "/a", "//x", "/\\x", "/\t/x", "https://x", "/%2F/x", "/a?b=//c", "\x00", "/\u2028/x"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, back string) {
+		got := LocalPath(back)
+		if got != "/" && got != back {
+			t.Fatalf("LocalPath(%q) = %q: neither the input nor /", back, got)
+		}
+		// What a browser does with a Location: drop tab, CR, LF, then
+		// resolve against the page.
+		cleaned := strings.Map(func(r rune) rune {
+			if r == '\t' || r == '\r' || r == '\n' {
+				return -1
+			}
+			return r
+		}, strings.TrimLeft(got, "\x00 \t\r\n\f"))
+		cleaned = strings.ReplaceAll(cleaned, "\\", "/")
+		base, _ := url.Parse("https://id.example.gov/page")
+		u, err := base.Parse(cleaned)
+		if err != nil {
+			return
+		}
+		if u.Host != "id.example.gov" || u.Scheme != "https" {
+			t.Fatalf("LocalPath(%q) = %q leads to %s", back, got, u)
+		}
+	})
 }
 
 func TestLoggerDropsPersonalData(t *testing.T) {
