@@ -315,7 +315,15 @@ func (e *validationError) Unwrap() error { return errInvalid }
 // returns the secret to show once (empty for a public client).
 func (a *Admin) doCreateClient(ctx context.Context, act *actor, in clientInput) (*store.Client, string, error) {
 	in.normalize()
-	if errs := in.validate(nil); len(errs) > 0 {
+	errs := in.validate(nil)
+	// Sectors are owned: clients in one sector receive the same subjects,
+	// so only an owner puts a client in one (an rp-manager could otherwise
+	// join another agency's sector and correlate its citizens).
+	if in.SectorIdentifier != "" && !act.can(permAdmins) {
+		errs = append(errs, fieldError{Field: "sector_identifier", Key: "admin_err_sector_owner",
+			Detail: "only an owner assigns a sector: clients in one sector receive the same subjects"})
+	}
+	if len(errs) > 0 {
 		return nil, "", &validationError{errs}
 	}
 	c := &store.Client{}

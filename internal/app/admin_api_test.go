@@ -44,7 +44,8 @@ func (e *adminEnv) newAPIClient(t *testing.T, id string, granted, ask []string) 
 }
 
 func (e *adminEnv) apiWith(t *testing.T, id, secret string, ask []string) *apiClient {
-	cc := &clientcredentials.Config{ClientID: id, ClientSecret: secret, TokenURL: e.URL + "/oauth/token", Scopes: ask}
+	cc := &clientcredentials.Config{ClientID: id, ClientSecret: secret, TokenURL: e.URL + "/oauth/token", Scopes: ask,
+		AuthStyle: oauth2.AuthStyleInHeader} // as registered: client_secret_basic
 	return &apiClient{t: t, base: e.URL + "/admin/api/v1", http: cc.Client(context.Background())}
 }
 

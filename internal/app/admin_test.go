@@ -447,10 +447,21 @@ func oidcSpec(id, redirect string) oidc.ClientSpec {
 // authenticated, as invalid_client before.
 func clientAuth(t *testing.T, e *adminEnv, id, secret string) bool {
 	t.Helper()
-	req, _ := http.NewRequest(http.MethodPost, e.base+"/oauth/token",
-		strings.NewReader(url.Values{"grant_type": {"refresh_token"}, "refresh_token": {"bogus"}}.Encode()))
+	form := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {"bogus"}}
+	// The method the client registered: another one is refused.
+	post := false
+	if c, err := e.Store.ClientByID(context.Background(), id); err == nil {
+		post = c.TokenEndpointAuthMethod == "client_secret_post"
+	}
+	if post {
+		form.Set("client_id", id)
+		form.Set("client_secret", secret)
+	}
+	req, _ := http.NewRequest(http.MethodPost, e.base+"/oauth/token", strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.SetBasicAuth(url.QueryEscape(id), url.QueryEscape(secret))
+	if !post {
+		req.SetBasicAuth(url.QueryEscape(id), url.QueryEscape(secret))
+	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)

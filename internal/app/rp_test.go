@@ -11,6 +11,7 @@ import (
 	"github.com/zitadel/oidc/v3/pkg/client/rp"
 	httphelper "github.com/zitadel/oidc/v3/pkg/http"
 	zoidc "github.com/zitadel/oidc/v3/pkg/oidc"
+	"golang.org/x/oauth2"
 
 	"github.com/citizenid/citizenid/internal/oidc"
 )
@@ -38,7 +39,8 @@ func newPortal(t *testing.T, e *env, id string, scopes []string, configure func(
 	secret := e.addClient(t, spec)
 	key := []byte("0123456789abcdef0123456789abcdef")
 	cookies := httphelper.NewCookieHandler(key, key, httphelper.WithUnsecure())
-	party, err := rp.NewRelyingPartyOIDC(context.Background(), e.URL, id, secret, p.srv.URL+"/callback", scopes, rp.WithPKCE(cookies))
+	party, err := rp.NewRelyingPartyOIDC(context.Background(), e.URL, id, secret, p.srv.URL+"/callback", scopes, rp.WithPKCE(cookies),
+		rp.WithAuthStyle(oauth2.AuthStyleInHeader)) // as registered: client_secret_basic
 	if err != nil {
 		t.Fatal(err)
 	}

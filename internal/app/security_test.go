@@ -556,3 +556,36 @@ func TestLogoutEndsAccessTokensAndResponseModes(t *testing.T) {
 		}
 	})
 }
+
+// Pairwise subjects cannot be collided on purpose: a client whose sector
+// is named after another client gets other subjects; only an owner puts
+// a client in a sector.
+func TestPairwiseSectorsAreOwned(t *testing.T) {
+	e := newAdminEnv(t, false, nil)
+	e.addCitizen(t, testNumber, testPassword)
+	victim := e.addClient(t, oidc.ClientSpec{ID: "victim-portal", Name: "Victim", RedirectURIs: []string{cbURL}})
+	collector := e.addClient(t, oidc.ClientSpec{ID: "collector", Name: "Collector", RedirectURIs: []string{cbURL}, SectorIdentifier: "victim-portal"})
+	b := stoppingBrowser(t)
+	subject := func(id, secret string) string {
+		tok := loginFor(t, e.env, portalConf(e.env, id, secret), b)
+		claims := verifyIDToken(t, e.URL, e.URL+"/keys", tok.Extra("id_token").(string), id)
+		return claims["sub"].(string)
+	}
+	if v, c := subject("victim-portal", victim), subject("collector", collector); v == c {
+		t.Errorf("a sector named after another client shares its subjects: %s", v)
+	}
+
+	rp, _ := e.newAPIClient(t, "rp-bot", []string{"admin:rp-manager"}, nil)
+	body := map[string]any{"id": "joiner", "name": "Joiner", "redirect_uris": []string{"https://joiner.example/cb"}, "sector_identifier": "tax.example.gov.vn"}
+	r := rp.do("POST", "/clients", body)
+	if r.status != http.StatusUnprocessableEntity || !strings.Contains(string(r.body), "sector_identifier") {
+		t.Errorf("an rp-manager assigning a sector: got %d %s, want 422 naming sector_identifier", r.status, r.body)
+	}
+	if _, err := e.Store.ClientByID(context.Background(), "joiner"); err == nil {
+		t.Error("the refused client was stored")
+	}
+	owner, _ := e.newAPIClient(t, "owner-bot", []string{"admin:owner"}, nil)
+	if r := owner.do("POST", "/clients", body); r.status != http.StatusCreated {
+		t.Errorf("an owner assigning a sector: got %d %s, want 201", r.status, r.body)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -106,22 +107,53 @@ func (p *Provider) subject(c *store.Client, citizen *store.Citizen) string {
 	if c.SubjectType == "public" {
 		return citizen.ID
 	}
-	sector := c.SectorIdentifier
-	if sector == "" {
-		sector = c.ID
+	sector := Sector{Protocol: "oidc", Kind: "client", Name: c.ID}
+	if c.SectorIdentifier != "" {
+		sector = Sector{Protocol: "oidc", Kind: "sector", Name: c.SectorIdentifier}
 	}
-	return PairwiseSubject(p.o.PairwiseSecret, sector, citizen.ID)
+	return PairwiseSubject(p.o.PairwiseSecret, c.SubjectScheme, sector, citizen.ID)
 }
 
-// PairwiseSubject is the identifier of a citizen in a sector (an OIDC
-// client or its sector identifier, a SAML service provider's entity ID):
-// stable, and unlinkable across sectors without the secret.
-func PairwiseSubject(secret []byte, sector, citizenID string) string {
+// Sector is what a pairwise identifier is unlinkable across: one OIDC
+// client, a sector an owner gave several clients of one agency, or one
+// SAML service provider.
+type Sector struct {
+	Protocol string // "oidc" or "saml"
+	Kind     string // "client", "sector" or "sp"
+	Name     string // the client ID, sector identifier or entity ID
+}
+
+// Subject schemes (store.Client.SubjectScheme).
+const (
+	// SchemeCurrent puts the protocol and the kind of sector in the
+	// derivation: no client can claim another's identifiers by naming a
+	// sector after it, and no SAML entity ID named like an OIDC client
+	// shares its identifiers.
+	SchemeCurrent = 0
+	// SchemeLegacy is the derivation of relying parties registered before
+	// SchemeCurrent (sector name only); they keep it, so every subject
+	// and NameID a portal already knows stays the same.
+	SchemeLegacy = 1
+)
+
+// PairwiseSubject is the identifier of a citizen in a sector: stable, and
+// unlinkable across sectors without the secret.
+func PairwiseSubject(secret []byte, scheme int, sector Sector, citizenID string) string {
 	m := hmac.New(sha256.New, secret)
-	m.Write([]byte("citizenid pairwise subject v1\x00"))
-	m.Write([]byte(sector))
-	m.Write([]byte{0})
-	m.Write([]byte(citizenID))
+	if scheme == SchemeLegacy {
+		m.Write([]byte("citizenid pairwise subject v1\x00"))
+		m.Write([]byte(sector.Name))
+		m.Write([]byte{0})
+		m.Write([]byte(citizenID))
+		return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+	}
+	m.Write([]byte("citizenid pairwise subject v2"))
+	for _, part := range []string{sector.Protocol, sector.Kind, sector.Name, citizenID} {
+		var n [8]byte
+		binary.BigEndian.PutUint64(n[:], uint64(len(part)))
+		m.Write(n[:])
+		m.Write([]byte(part))
+	}
 	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
 }
 

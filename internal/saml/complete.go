@@ -133,7 +133,7 @@ func (p *Provider) nameID(sp *store.ServiceProvider, pr *pendingRequest, sess *s
 			Value: "_" + p.mac("transient nameid", sess.SID, sp.EntityID+"\x00"+c.ID)}
 	default:
 		return &saml.NameID{Format: NameIDPersistent, NameQualifier: p.entityID, SPNameQualifier: sp.EntityID,
-			Value: oidc.PairwiseSubject(p.o.PairwiseSecret, sp.EntityID, c.ID)}
+			Value: oidc.PairwiseSubject(p.o.PairwiseSecret, sp.SubjectScheme, oidc.Sector{Protocol: "saml", Kind: "sp", Name: sp.EntityID}, c.ID)}
 	}
 }
 

@@ -26,6 +26,7 @@ func init() {
 		"admin_err_redirect_uri":   {"vi": "Địa chỉ chuyển hướng không hợp lệ (https, hoặc http cho địa chỉ loopback; không ký tự đại diện, không phân đoạn)", "en": "Invalid redirect URI (https, or http on loopback only; no wildcards, no fragments)"},
 		"admin_err_auth_method":    {"vi": "Phương thức xác thực tại điểm cấp token không phù hợp với loại cổng dịch vụ.", "en": "The token endpoint authentication method does not fit the client type."},
 		"admin_err_scope":          {"vi": "Phạm vi không được hỗ trợ", "en": "Unsupported scope"},
+		"admin_err_sector_owner":   {"vi": "Chỉ chủ sở hữu hệ thống mới được gán khu vực: các cổng trong một khu vực nhận cùng định danh công dân.", "en": "Only an owner assigns a sector: clients in one sector receive the same citizen identifiers."},
 		"admin_err_sector":         {"vi": "Định danh khu vực: tối đa 255 ký tự ASCII không có khoảng trắng, chỉ cho định danh theo cặp.", "en": "Sector identifier: up to 255 ASCII characters without spaces, pairwise subjects only."},
 		"admin_err_subject_type":   {"vi": "Loại định danh: pairwise hoặc public.", "en": "Subject type: pairwise or public."},
 		"admin_err_min_level":      {"vi": "Mức xác thực tối thiểu: 1 đến 4.", "en": "Minimum level: 1 to 4."},

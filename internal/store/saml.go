@@ -35,8 +35,12 @@ type ServiceProvider struct {
 	// assertion it did not ask for (with a RelayState).
 	AllowIdPInitiated bool
 	Disabled          bool
-	CreatedAt         time.Time
-	UpdatedAt         time.Time
+	// SubjectScheme is how pairwise identifiers are derived for the SP
+	// (oidc.PairwiseSubject): 0 the current scheme, 1 the scheme of SPs
+	// registered before protocols were kept apart. Set at creation only.
+	SubjectScheme int
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
 }
 
 // ServiceProviders stores SAML service providers.

@@ -87,6 +87,11 @@ type Client struct {
 	// AdminScopes are admin API scopes an owner granted the client; a
 	// confidential client with any may use the client_credentials grant.
 	AdminScopes []string
+	// SubjectScheme is how pairwise subjects are derived for the client
+	// (oidc.PairwiseSubject): 0 the current scheme, 1 the scheme of
+	// clients registered before protocols and sectors were kept apart.
+	// Set at creation only; it keeps every subject a portal knows stable.
+	SubjectScheme int
 }
 
 // Signing key states.

@@ -341,7 +341,7 @@ func (s *Store) ReplacePasswordHash(ctx context.Context, citizenID, oldHash, new
 const clientColumns = `id, name, secret_hash, public, redirect_uris, post_logout_redirect_uris, scopes,
 	subject_type, sector_identifier, min_level, max_auth_age_ns, access_token_lifetime_ns,
 	refresh_token_lifetime_ns, id_token_lifetime_ns, disabled, created_at, updated_at,
-	logo_url, token_endpoint_auth_method, previous_secret_hash, previous_secret_until, admin_scopes`
+	logo_url, token_endpoint_auth_method, previous_secret_hash, previous_secret_until, admin_scopes, subject_scheme`
 
 func scanClient(r scanner) (*store.Client, error) {
 	var c store.Client
@@ -350,7 +350,7 @@ func scanClient(r scanner) (*store.Client, error) {
 	if err := r.Scan(&c.ID, &c.Name, &c.SecretHash, &c.Public, &c.RedirectURIs, &c.PostLogoutRedirectURIs, &c.Scopes,
 		&c.SubjectType, &c.SectorIdentifier, &c.MinLevel, &maxAuthAge, &access,
 		&refresh, &idToken, &c.Disabled, &c.CreatedAt, &c.UpdatedAt,
-		&c.LogoURL, &c.TokenEndpointAuthMethod, &c.PreviousSecretHash, &previousUntil, &c.AdminScopes); err != nil {
+		&c.LogoURL, &c.TokenEndpointAuthMethod, &c.PreviousSecretHash, &previousUntil, &c.AdminScopes, &c.SubjectScheme); err != nil {
 		return nil, err
 	}
 	c.PreviousSecretUntil = fromNull(previousUntil)
@@ -396,8 +396,8 @@ func (s *Store) CreateClient(ctx context.Context, c *store.Client) error {
 	}
 	normClient(c)
 	_, err := s.pool.Exec(ctx, `INSERT INTO clients (`+clientColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)`,
-		clientArgs(c)...)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)`,
+		append(clientArgs(c), c.SubjectScheme)...)
 	if err != nil {
 		return wrap(err, "create client %s", c.ID)
 	}

@@ -13,13 +13,13 @@ import (
 // SAML service providers.
 
 const spColumns = `entity_id, name, metadata_xml, acs_urls, nameid_format, attributes, allow_citizen_number,
-	min_level, encrypt_assertions, require_signed_requests, allow_idp_initiated, disabled, created_at, updated_at`
+	min_level, encrypt_assertions, require_signed_requests, allow_idp_initiated, disabled, created_at, updated_at, subject_scheme`
 
 func scanSP(r scanner) (*store.ServiceProvider, error) {
 	var sp store.ServiceProvider
 	if err := r.Scan(&sp.EntityID, &sp.Name, &sp.MetadataXML, &sp.ACSURLs, &sp.NameIDFormat, &sp.Attributes,
 		&sp.AllowCitizenNumber, &sp.MinLevel, &sp.EncryptAssertions, &sp.RequireSignedRequests, &sp.AllowIdPInitiated,
-		&sp.Disabled, &sp.CreatedAt, &sp.UpdatedAt); err != nil {
+		&sp.Disabled, &sp.CreatedAt, &sp.UpdatedAt, &sp.SubjectScheme); err != nil {
 		return nil, err
 	}
 	sp.ACSURLs = fromList(sp.ACSURLs)
@@ -56,7 +56,7 @@ func (s *Store) CreateServiceProvider(ctx context.Context, sp *store.ServiceProv
 	}
 	normSP(sp)
 	_, err := s.pool.Exec(ctx, `INSERT INTO saml_service_providers (`+spColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`, spArgs(sp)...)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`, append(spArgs(sp), sp.SubjectScheme)...)
 	if err != nil {
 		return wrap(err, "create service provider %s", sp.EntityID)
 	}

@@ -12,14 +12,14 @@ import (
 // SAML service providers.
 
 const spColumns = `entity_id, name, metadata_xml, acs_urls, nameid_format, attributes, allow_citizen_number,
-	min_level, encrypt_assertions, require_signed_requests, allow_idp_initiated, disabled, created_at, updated_at`
+	min_level, encrypt_assertions, require_signed_requests, allow_idp_initiated, disabled, created_at, updated_at, subject_scheme`
 
 func scanSP(r scanner) (*store.ServiceProvider, error) {
 	var sp store.ServiceProvider
 	var acs, attrs, created, updated string
 	if err := r.Scan(&sp.EntityID, &sp.Name, &sp.MetadataXML, &acs, &sp.NameIDFormat, &attrs, &sp.AllowCitizenNumber,
 		&sp.MinLevel, &sp.EncryptAssertions, &sp.RequireSignedRequests, &sp.AllowIdPInitiated, &sp.Disabled,
-		&created, &updated); err != nil {
+		&created, &updated, &sp.SubjectScheme); err != nil {
 		return nil, err
 	}
 	var err error
@@ -70,7 +70,7 @@ func (s *Store) CreateServiceProvider(ctx context.Context, sp *store.ServiceProv
 	normSP(sp)
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO saml_service_providers (`+spColumns+`)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, spArgs(sp)...)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, append(spArgs(sp), sp.SubjectScheme)...)
 		return err
 	})
 	if err != nil {

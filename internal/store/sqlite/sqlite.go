@@ -430,7 +430,7 @@ func (s *Store) ReplacePasswordHash(ctx context.Context, citizenID, oldHash, new
 const clientColumns = `id, name, secret_hash, public, redirect_uris, post_logout_redirect_uris, scopes,
 	subject_type, sector_identifier, min_level, max_auth_age_ns, access_token_lifetime_ns,
 	refresh_token_lifetime_ns, id_token_lifetime_ns, disabled, created_at, updated_at,
-	logo_url, token_endpoint_auth_method, previous_secret_hash, previous_secret_until, admin_scopes`
+	logo_url, token_endpoint_auth_method, previous_secret_hash, previous_secret_until, admin_scopes, subject_scheme`
 
 func scanClient(r scanner) (*store.Client, error) {
 	var c store.Client
@@ -440,7 +440,7 @@ func scanClient(r scanner) (*store.Client, error) {
 	if err := r.Scan(&c.ID, &c.Name, &c.SecretHash, &c.Public, &redirects, &postLogout, &scopes,
 		&c.SubjectType, &c.SectorIdentifier, &c.MinLevel, &maxAuthAge, &access,
 		&refresh, &idToken, &c.Disabled, &created, &updated,
-		&c.LogoURL, &c.TokenEndpointAuthMethod, &c.PreviousSecretHash, &previousUntil, &adminScopes); err != nil {
+		&c.LogoURL, &c.TokenEndpointAuthMethod, &c.PreviousSecretHash, &previousUntil, &adminScopes, &c.SubjectScheme); err != nil {
 		return nil, err
 	}
 	c.MaxAuthAge = time.Duration(maxAuthAge)
@@ -501,7 +501,7 @@ func (s *Store) CreateClient(ctx context.Context, c *store.Client) error {
 	normClient(c)
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO clients (`+clientColumns+`)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, clientArgs(c)...)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, append(clientArgs(c), c.SubjectScheme)...)
 		return err
 	})
 	if err != nil {

@@ -48,6 +48,7 @@ func testServiceProviders(t *testing.T, newStore func(t *testing.T) store.Store)
 	bare := &store.ServiceProvider{EntityID: "https://legacy-a.example.gov.vn/sp", MetadataXML: []byte("<x/>"), MinLevel: 1}
 	third := newSP("urn:example:legacy-c")
 	third.Disabled = true
+	third.SubjectScheme = 1 // registered before the current scheme: kept as it is
 	for _, sp := range []*store.ServiceProvider{full, bare, third} {
 		must(t, "create service provider "+sp.EntityID, s.CreateServiceProvider(ctx, sp))
 	}

@@ -520,6 +520,7 @@ func testClients(t *testing.T, newStore func(t *testing.T) store.Store) {
 	public := &store.Client{ID: "portal-a", Name: "SPA", Public: true, RedirectURIs: []string{}, SubjectType: "public", MinLevel: 1}
 	third := newClient("portal-c")
 	third.Disabled = true
+	third.SubjectScheme = 1 // registered before the current scheme: kept as it is
 	for _, c := range []*store.Client{full, public, third} {
 		must(t, "create client "+c.ID, s.CreateClient(ctx, c))
 	}
