@@ -25,7 +25,11 @@ func newSP(g *globals) *cobra.Command {
 		Short: "Register a SAML service provider from its metadata",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			md, err := readMetadata(cmd, metadata)
+			cfg, err := g.load()
+			if err != nil {
+				return err
+			}
+			md, err := readMetadata(cmd, metadata, cfg.SAML.MetadataAllowedHosts)
 			if err != nil {
 				return err
 			}
@@ -129,10 +133,14 @@ func newSP(g *globals) *cobra.Command {
 
 // readMetadata reads SP metadata from an http(s) URL (with a timeout and
 // a size limit) or a file ("-" is standard input).
-func readMetadata(cmd *cobra.Command, from string) ([]byte, error) {
+func readMetadata(cmd *cobra.Command, from string, allowed []string) ([]byte, error) {
 	switch {
 	case strings.HasPrefix(from, "https://") || strings.HasPrefix(from, "http://"):
-		return saml.FetchMetadata(cmd.Context(), from)
+		b, err := saml.FetchMetadata(cmd.Context(), from, saml.FetchOptions{AllowedHosts: allowed})
+		if err != nil {
+			return nil, fmt.Errorf("%w (%v)", err, saml.FetchCause(err)) // the operator's own terminal: the cause helps
+		}
+		return b, nil
 	case from == "-":
 		return readMetadataLimited(cmd.InOrStdin())
 	default:

@@ -38,6 +38,14 @@ func TestSP(t *testing.T) {
 	srv := httptest.NewServer(mux)
 	defer srv.Close()
 
+	// An internal address is refused unless the configuration names it.
+	if _, _, err := c.run("", "sp", "add", "--metadata", srv.URL+"/metadata"); err == nil || !strings.Contains(err.Error(), "internal address") {
+		t.Fatalf("metadata from 127.0.0.1 without metadata_allowed_hosts: got %v, want refused", err)
+	}
+	if err := os.WriteFile(c.config, []byte(cheapConfig+"saml: {metadata_allowed_hosts: [127.0.0.1]}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+
 	out := c.ok("", "sp", "add", "--metadata", file, "--min-level", "2", "--attributes", "name,identity_level,citizen_number",
 		"--allow-citizen-number", "--idp-initiated")
 	if !strings.Contains(out, "registered service provider https://cu.example.vn/saml (Cổng cũ)") || !strings.Contains(out, "/saml/metadata") {

@@ -17,6 +17,7 @@ import (
 	"github.com/citizenid/citizenid/internal/keys"
 	"github.com/citizenid/citizenid/internal/login"
 	"github.com/citizenid/citizenid/internal/oidc"
+	samlidp "github.com/citizenid/citizenid/internal/saml"
 	"github.com/citizenid/citizenid/internal/server"
 	"github.com/citizenid/citizenid/internal/session"
 	"github.com/citizenid/citizenid/internal/store"
@@ -67,6 +68,8 @@ type Options struct {
 	SecretOverlap time.Duration
 	// MetadataTimeout bounds fetching a SAML service provider's metadata.
 	MetadataTimeout time.Duration
+	// MetadataFetch says where metadata may be fetched from.
+	MetadataFetch samlidp.FetchOptions
 }
 
 // Admin serves the console and the API.

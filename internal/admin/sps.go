@@ -155,9 +155,10 @@ func (a *Admin) fetchMetadata(ctx context.Context, url string) ([]byte, error) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	b, err := samlidp.FetchMetadata(ctx, strings.TrimSpace(url))
+	b, err := samlidp.FetchMetadata(ctx, strings.TrimSpace(url), a.o.MetadataFetch)
 	if err != nil {
-		return nil, spError("metadata_url", err)
+		a.o.Log.WarnContext(ctx, "fetch SP metadata", "err", samlidp.FetchCause(err))
+		return nil, &validationError{[]fieldError{{Field: "metadata_url", Key: "admin_err_sp_invalid", Detail: err.Error()}}}
 	}
 	return b, nil
 }

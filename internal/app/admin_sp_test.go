@@ -124,7 +124,7 @@ func spRefOf(entity string) string { return base64.RawURLEncoding.EncodeToString
 // their expiry, edits the policy, re-fetches the metadata, disables and
 // deletes it; bad metadata changes nothing.
 func TestAdminSAMLServiceProviders(t *testing.T) {
-	e := newAdminEnv(t, false, nil)
+	e := newAdminEnv(t, false, allowLoopbackMetadata)
 	rpm := e.addPerson(rpNumber, false, "rp-manager")
 	b, _ := e.adminBrowser(rpm)
 	ctx := context.Background()
@@ -236,7 +236,10 @@ func TestAdminSAMLServiceProviders(t *testing.T) {
 // delete through the API; oversized metadata and a metadata URL that times
 // out are problems, and nothing is written.
 func TestAdminAPIServiceProviders(t *testing.T) {
-	e := newAdminEnv(t, false, func(c *config.Config) { c.Admin.MetadataTimeout = 300 * time.Millisecond })
+	e := newAdminEnv(t, false, func(c *config.Config) {
+		c.Admin.MetadataTimeout = 300 * time.Millisecond
+		allowLoopbackMetadata(c)
+	})
 	api, _ := e.newAPIClient(t, "rp-bot", []string{"admin:rp-manager"}, nil)
 	ctx := context.Background()
 	md := spMetadata(spEntity, []string{"https://bhxh.example.gov.vn/saml/acs"}, selfSigned(t, "bhxh", e.clk.Now().Add(time.Hour)))
@@ -326,3 +329,7 @@ func TestAdminAPIServiceProviders(t *testing.T) {
 		t.Errorf("get after delete: got %d, want 404", r.status)
 	}
 }
+
+// allowLoopbackMetadata lets the console fetch metadata from the test's
+// own servers on 127.0.0.1, as an operator names internal SP hosts.
+func allowLoopbackMetadata(c *config.Config) { c.SAML.MetadataAllowedHosts = []string{"127.0.0.1"} }

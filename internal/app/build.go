@@ -246,6 +246,7 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, bo BuildOpt
 		SensitiveFreshness: cfg.Admin.SensitiveFreshness,
 		SecretOverlap:      cfg.Admin.SecretOverlap,
 		MetadataTimeout:    cfg.Admin.MetadataTimeout,
+		MetadataFetch:      saml.FetchOptions{AllowedHosts: cfg.SAML.MetadataAllowedHosts},
 	})
 	if err != nil {
 		return nil, err

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"sync"
@@ -587,5 +588,26 @@ func TestPairwiseSectorsAreOwned(t *testing.T) {
 	owner, _ := e.newAPIClient(t, "owner-bot", []string{"admin:owner"}, nil)
 	if r := owner.do("POST", "/clients", body); r.status != http.StatusCreated {
 		t.Errorf("an owner assigning a sector: got %d %s, want 201", r.status, r.body)
+	}
+}
+
+// The console and API fetch SP metadata from public addresses only.
+func TestAdminMetadataFetchRefusesInternalAddresses(t *testing.T) {
+	e := newAdminEnv(t, false, nil)
+	internal := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/redirect" {
+			http.Redirect(w, r, "http://169.254.169.254/latest/meta-data/", http.StatusFound)
+			return
+		}
+		w.Write([]byte("<internal>do not show</internal>"))
+	}))
+	defer internal.Close()
+	api, _ := e.newAPIClient(t, "rp-bot", []string{"admin:rp-manager"}, nil)
+	for _, u := range []string{internal.URL + "/", "http://169.254.169.254/latest/meta-data/", internal.URL + "/redirect"} {
+		r := api.do("POST", "/sps", map[string]any{"metadata_url": u})
+		if r.status != http.StatusUnprocessableEntity || !strings.Contains(string(r.body), "internal address") ||
+			strings.Contains(string(r.body), "do not show") || strings.Contains(string(r.body), "127.0.0.1") {
+			t.Errorf("metadata_url %s: got %d %s, want 422 with a generic refusal", u, r.status, r.body)
+		}
 	}
 }

@@ -188,6 +188,10 @@ type SAMLConfig struct {
 	EntityID string `yaml:"entity_id"`
 	// SignMetadata signs /saml/metadata with the active key.
 	SignMetadata bool `yaml:"sign_metadata"`
+	// MetadataAllowedHosts are host names that SP metadata may be fetched
+	// from although they resolve to an internal (loopback, private,
+	// link-local) address. Every other internal destination is refused.
+	MetadataAllowedHosts []string `yaml:"metadata_allowed_hosts"`
 }
 
 // LogConfig chooses the log format and level.

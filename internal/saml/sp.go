@@ -7,14 +7,12 @@ import (
 	"encoding/xml"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"net/url"
 	"os"
 	"slices"
 	"strings"
-	"time"
 	"unicode/utf8"
 
 	"github.com/crewjam/saml"
@@ -201,44 +199,6 @@ func ParseSPMetadata(b []byte) (*saml.EntityDescriptor, error) {
 		return nil, errors.New("metadata: no SPSSODescriptor (is this an IdP's metadata?)")
 	}
 	return ed, nil
-}
-
-// FetchMetadata gets a service provider's metadata from an http(s) URL,
-// within 15 seconds and MaxMetadataSize bytes.
-func FetchMetadata(ctx context.Context, rawURL string) ([]byte, error) {
-	u, err := url.Parse(rawURL)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return nil, fmt.Errorf("metadata URL %q: not an http(s) URL", rawURL)
-	}
-	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
-	if err != nil {
-		return nil, err
-	}
-	req.Header.Set("Accept", "application/samlmetadata+xml, application/xml, text/xml")
-	client := &http.Client{CheckRedirect: func(req *http.Request, via []*http.Request) error {
-		if len(via) >= 3 {
-			return errors.New("too many redirects")
-		}
-		return nil
-	}}
-	resp, err := client.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("fetch metadata: %w", err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("fetch metadata: %s answered %s", u.Host, resp.Status)
-	}
-	b, err := io.ReadAll(io.LimitReader(resp.Body, MaxMetadataSize+1))
-	if err != nil {
-		return nil, fmt.Errorf("fetch metadata: %w", err)
-	}
-	if len(b) > MaxMetadataSize {
-		return nil, fmt.Errorf("fetch metadata: larger than %d bytes", MaxMetadataSize)
-	}
-	return b, nil
 }
 
 // checkEndpoint accepts https URLs, and http ones on a loopback host (a
