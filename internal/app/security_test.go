@@ -273,10 +273,13 @@ func TestPasswordBurstIsThrottledAtomically(t *testing.T) {
 // Past the per-account limit (from every address together), password
 // checks of the account are slowed, never refused.
 func TestManyAddressesSlowButNeverLockOut(t *testing.T) {
-	e := start(t, false, func(c *config.Config) {
+	eachBackend(t, func(c *config.Config) {
 		c.Server.TrustedProxies = []string{"127.0.0.1"}
 		c.Login.AccountFreeFailures, c.Login.BaseDelay, c.Login.MaxSlowdown = 3, 200*time.Millisecond, 400*time.Millisecond
-	})
+	}, testManyAddresses)
+}
+
+func testManyAddresses(t *testing.T, e *env) {
 	e.addClient(t, oidc.ClientSpec{ID: "portal", Name: "Portal", RedirectURIs: []string{cbURL}})
 	e.addCitizen(t, testNumber, testPassword)
 	for i := range 12 {
@@ -562,7 +565,13 @@ func TestLogoutEndsAccessTokensAndResponseModes(t *testing.T) {
 // is named after another client gets other subjects; only an owner puts
 // a client in a sector.
 func TestPairwiseSectorsAreOwned(t *testing.T) {
-	e := newAdminEnv(t, false, nil)
+	for _, production := range []bool{false, true} {
+		t.Run(map[bool]string{false: "embedded", true: "postgres"}[production], func(t *testing.T) { testPairwiseSectors(t, production) })
+	}
+}
+
+func testPairwiseSectors(t *testing.T, production bool) {
+	e := newAdminEnv(t, production, nil)
 	e.addCitizen(t, testNumber, testPassword)
 	victim := e.addClient(t, oidc.ClientSpec{ID: "victim-portal", Name: "Victim", RedirectURIs: []string{cbURL}})
 	collector := e.addClient(t, oidc.ClientSpec{ID: "collector", Name: "Collector", RedirectURIs: []string{cbURL}, SectorIdentifier: "victim-portal"})
@@ -593,7 +602,13 @@ func TestPairwiseSectorsAreOwned(t *testing.T) {
 
 // The console and API fetch SP metadata from public addresses only.
 func TestAdminMetadataFetchRefusesInternalAddresses(t *testing.T) {
-	e := newAdminEnv(t, false, nil)
+	for _, production := range []bool{false, true} {
+		t.Run(map[bool]string{false: "embedded", true: "postgres"}[production], func(t *testing.T) { testAdminMetadataFetch(t, production) })
+	}
+}
+
+func testAdminMetadataFetch(t *testing.T, production bool) {
+	e := newAdminEnv(t, production, nil)
 	internal := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/redirect" {
 			http.Redirect(w, r, "http://169.254.169.254/latest/meta-data/", http.StatusFound)
