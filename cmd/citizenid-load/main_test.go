@@ -12,8 +12,8 @@ import (
 
 	"github.com/citizenid/citizenid/internal/app"
 	"github.com/citizenid/citizenid/internal/citizens"
+	"github.com/citizenid/citizenid/internal/clients"
 	"github.com/citizenid/citizenid/internal/config"
-	"github.com/citizenid/citizenid/internal/oidc"
 	"github.com/citizenid/citizenid/internal/server"
 )
 
@@ -50,7 +50,7 @@ func TestLoadAgainstEmbeddedServer(t *testing.T) {
 		t.Fatal(err)
 	}
 	redirect := cfg.Server.Issuer + "/demo/callback"
-	secret, err := oidc.CreateClient(ctx, in.Store, oidc.ClientSpec{ID: "load", Name: "Load", RedirectURIs: []string{redirect}})
+	_, secret, err := clients.Create(ctx, in.Store, clients.Spec{ID: "load", Name: "Load", RedirectURIs: []string{redirect}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,13 +9,13 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/citizenid/citizenid/internal/audit"
-	"github.com/citizenid/citizenid/internal/oidc"
+	"github.com/citizenid/citizenid/internal/clients"
 	"github.com/citizenid/citizenid/internal/store"
 )
 
 func newClient(g *globals) *cobra.Command {
 	c := &cobra.Command{Use: "client", Short: "OpenID Connect clients (portals)"}
-	var spec oidc.ClientSpec
+	var spec clients.Spec
 	var secretStdin bool
 	add := &cobra.Command{
 		Use:   "add",
@@ -37,7 +37,7 @@ func newClient(g *globals) *cobra.Command {
 				return err
 			}
 			defer e.close()
-			secret, err := oidc.CreateClient(cmd.Context(), e.store, spec)
+			_, secret, err := clients.Create(cmd.Context(), e.store, spec)
 			if err != nil {
 				return err
 			}

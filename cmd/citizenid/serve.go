@@ -52,7 +52,7 @@ func newServe(g *globals) *cobra.Command {
 				log.Warn("DEV MODE: production checks (HTTPS issuer, master key) are relaxed")
 			}
 			ctx := cmd.Context()
-			in, err := app.Build(ctx, cfg, log, app.BuildOptions{})
+			in, err := app.Build(ctx, cfg, log, app.BuildOptions{Demo: withDemo})
 			if err != nil {
 				return err
 			}
@@ -62,7 +62,7 @@ func newServe(g *globals) *cobra.Command {
 				if err != nil {
 					return fmt.Errorf("demo: %w", err)
 				}
-				d.Mount(in.Extra)
+				d.Mount(in.Demo)
 				d.Print(g.stdout)
 			}
 			ln, err := net.Listen("tcp", cfg.Server.Addr)

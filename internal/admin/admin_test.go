@@ -2,14 +2,12 @@ package admin
 
 import (
 	"encoding/json"
-	"fmt"
 	"io"
 	"log/slog"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/citizenid/citizenid/internal/store"
 	"github.com/citizenid/citizenid/templates"
@@ -211,88 +209,6 @@ func TestRoles(t *testing.T) {
 		if _, ok := roleOfScope(s); ok {
 			t.Errorf("roleOfScope(%q): got a role, want none", s)
 		}
-	}
-}
-
-func validInput() clientInput {
-	in := clientInput{ID: "tax-portal", Name: "Cổng thuế", RedirectURIs: []string{"https://thue.example.gov.vn/cb"}}
-	in.normalize()
-	return in
-}
-
-func TestClientInputValidate(t *testing.T) {
-	existing := &store.Client{ID: "tax-portal", SubjectType: "pairwise", SectorIdentifier: "thue"}
-	tests := []struct {
-		name     string
-		change   func(*clientInput)
-		existing *store.Client
-		fields   []string // fields with problems; none means valid
-	}{
-		{"valid", func(*clientInput) {}, nil, nil},
-		{"loopback http", func(in *clientInput) { in.RedirectURIs = []string{"http://127.0.0.1:8080/cb", "http://[::1]/cb"} }, nil, nil},
-		{"native scheme for public", func(in *clientInput) {
-			in.Public, in.TokenEndpointAuthMethod = true, "none"
-			in.RedirectURIs = []string{"vn.gov.thue.app:/cb"}
-		}, nil, nil},
-		{"everything set", func(in *clientInput) {
-			in.LogoURL, in.Scopes, in.SectorIdentifier = "https://thue.example.gov.vn/l.png", []string{"citizen_number"}, "thue.example.gov.vn"
-			in.MinLevel, in.MaxAuthAge, in.AccessTokenLifetime, in.RefreshTokenLifetime, in.IDTokenLifetime = 4, time.Hour, 5*time.Minute, 720*time.Hour, time.Hour
-			in.TokenEndpointAuthMethod = "client_secret_post"
-		}, nil, nil},
-		{"bad id", func(in *clientInput) { in.ID = "Tax Portal" }, nil, []string{"id"}},
-		{"id ignored when editing", func(in *clientInput) { in.ID = "Tax Portal"; in.SectorIdentifier = "thue" }, existing, nil},
-		{"no name", func(in *clientInput) { in.Name = "" }, nil, []string{"name"}},
-		{"long name", func(in *clientInput) { in.Name = strings.Repeat("ê", 201) }, nil, []string{"name"}},
-		{"http logo", func(in *clientInput) { in.LogoURL = "http://thue.example.gov.vn/l.png" }, nil, []string{"logo_url"}},
-		{"no redirect", func(in *clientInput) { in.RedirectURIs = nil }, nil, []string{"redirect_uris"}},
-		{"wildcard", func(in *clientInput) { in.RedirectURIs = []string{"https://*.example.gov.vn/cb"} }, nil, []string{"redirect_uris"}},
-		{"wildcard path", func(in *clientInput) { in.RedirectURIs = []string{"https://thue.example.gov.vn/*"} }, nil, []string{"redirect_uris"}},
-		{"fragment", func(in *clientInput) { in.RedirectURIs = []string{"https://thue.example.gov.vn/cb#x"} }, nil, []string{"redirect_uris"}},
-		{"http not loopback", func(in *clientInput) { in.RedirectURIs = []string{"http://thue.example.gov.vn/cb"} }, nil, []string{"redirect_uris"}},
-		{"relative", func(in *clientInput) { in.RedirectURIs = []string{"/cb"} }, nil, []string{"redirect_uris"}},
-		{"credentials", func(in *clientInput) { in.RedirectURIs = []string{"https://u:p@thue.example.gov.vn/cb"} }, nil, []string{"redirect_uris"}},
-		{"custom scheme confidential", func(in *clientInput) { in.RedirectURIs = []string{"vn.gov.thue.app:/cb"} }, nil, []string{"redirect_uris"}},
-		{"duplicate", func(in *clientInput) { in.RedirectURIs = []string{"https://a.example/cb", "https://a.example/cb"} }, nil, []string{"redirect_uris"}},
-		{"too many", func(in *clientInput) {
-			in.RedirectURIs = nil
-			for i := range 21 {
-				in.RedirectURIs = append(in.RedirectURIs, fmt.Sprintf("https://a.example/cb%d", i))
-			}
-		}, nil, []string{"redirect_uris"}},
-		{"bad post-logout", func(in *clientInput) { in.PostLogoutRedirectURIs = []string{"https://*.example/"} }, nil, []string{"post_logout_redirect_uris"}},
-		{"public with basic", func(in *clientInput) { in.Public = true; in.TokenEndpointAuthMethod = "client_secret_basic" }, nil, []string{"token_endpoint_auth_method"}},
-		{"confidential with none", func(in *clientInput) { in.TokenEndpointAuthMethod = "none" }, nil, []string{"token_endpoint_auth_method"}},
-		{"unknown scope", func(in *clientInput) { in.Scopes = []string{"admin:owner"} }, nil, []string{"scopes"}},
-		{"certificate scope", func(in *clientInput) { in.Scopes = []string{"certificate", "citizen_number"} }, nil, nil},
-		{"bad subject type", func(in *clientInput) { in.SubjectType = "random" }, nil, []string{"subject_type"}},
-		{"sector with public subjects", func(in *clientInput) { in.SubjectType, in.SectorIdentifier = "public", "thue" }, nil, []string{"sector_identifier"}},
-		{"sector with spaces", func(in *clientInput) { in.SectorIdentifier = "thue portal" }, nil, []string{"sector_identifier"}},
-		{"level 5", func(in *clientInput) { in.MinLevel = 5 }, nil, []string{"min_level"}},
-		{"negative age", func(in *clientInput) { in.MaxAuthAge = -time.Second }, nil, []string{"max_auth_age"}},
-		{"short lifetime", func(in *clientInput) { in.AccessTokenLifetime = time.Second }, nil, []string{"access_token_lifetime"}},
-		{"long refresh", func(in *clientInput) { in.RefreshTokenLifetime = 91 * 24 * time.Hour }, nil, []string{"refresh_token_lifetime"}},
-		{"sector changes", func(in *clientInput) { in.SectorIdentifier = "other" }, existing, []string{"subject_type"}},
-		{"becomes public", func(in *clientInput) {
-			in.Public, in.TokenEndpointAuthMethod, in.SectorIdentifier = true, "none", "thue"
-		}, existing, []string{"subject_type"}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			in := validInput()
-			tt.change(&in)
-			var got []string
-			for _, e := range in.validate(tt.existing) {
-				if !slices.Contains(got, e.Field) {
-					got = append(got, e.Field)
-				}
-				if e.Key == "" || e.Detail == "" {
-					t.Errorf("field error %+v: want a message key and a detail", e)
-				}
-			}
-			if !slices.Equal(got, tt.fields) {
-				t.Errorf("fields with problems: got %v, want %v", got, tt.fields)
-			}
-		})
 	}
 }
 

@@ -1,18 +1,18 @@
 package admin
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
+	"github.com/citizenid/citizenid/internal/clients"
 	"github.com/citizenid/citizenid/internal/oidc"
 	"github.com/citizenid/citizenid/internal/session"
 	"github.com/citizenid/citizenid/internal/store"
@@ -22,223 +22,19 @@ import (
 // follow, and the operations the console and the API share.
 
 // clientInput is what an administrator sets on a client, from the
-// console's form or the API's JSON.
-type clientInput struct {
-	ID                      string
-	Name                    string
-	LogoURL                 string
-	RedirectURIs            []string
-	PostLogoutRedirectURIs  []string
-	Public                  bool
-	TokenEndpointAuthMethod string
-	Scopes                  []string
-	SubjectType             string
-	SectorIdentifier        string
-	MinLevel                int
-	MaxAuthAge              time.Duration
-	AccessTokenLifetime     time.Duration
-	RefreshTokenLifetime    time.Duration
-	IDTokenLifetime         time.Duration
-}
+// console's form or the API's JSON: the clients package's Spec, whose
+// rules the CLI follows too.
+type clientInput = clients.Spec
 
-// fieldError is one problem with an input: the field, a catalogue key for
-// the console and an English detail for the API.
-type fieldError struct {
-	Field  string `json:"field"`
-	Key    string `json:"-"`
-	Detail string `json:"detail"`
-}
+// fieldError is one problem with an input (clients, service providers).
+type fieldError = clients.FieldError
 
-// Token endpoint authentication methods (RFC 7591 names).
-const (
-	authBasic = "client_secret_basic"
-	authPost  = "client_secret_post"
-	authNone  = "none"
-)
+const authNone = clients.AuthNone
 
-// Limits of what a client may set.
-const (
-	maxURIs            = 20
-	maxAuthAgeLimit    = 30 * 24 * time.Hour
-	maxTokenLifetime   = oidc.MaxTokenLifetime
-	maxRefreshLifetime = 90 * 24 * time.Hour
-	minLifetime        = time.Minute
-)
+// extraScopes are the scopes beyond the standard ones the console offers.
+var extraScopes = clients.ExtraScopes
 
-var (
-	clientIDPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{1,63}$`)
-	sectorPattern   = regexp.MustCompile(`^[\x21-\x7e]{1,255}$`)
-	// extraScopes are the scopes beyond the standard ones a client may be
-	// allowed; the console offers each (oidc.ClientSpec.Validate has the
-	// last word).
-	extraScopes = []string{oidc.ScopeCitizenNumber, oidc.ScopeCertificate}
-)
-
-// normalize trims what people type and fills defaults.
-func (in *clientInput) normalize() {
-	in.ID = strings.TrimSpace(in.ID)
-	in.Name = strings.TrimSpace(in.Name)
-	in.LogoURL = strings.TrimSpace(in.LogoURL)
-	in.RedirectURIs = cleanList(in.RedirectURIs)
-	in.PostLogoutRedirectURIs = cleanList(in.PostLogoutRedirectURIs)
-	in.Scopes = cleanList(in.Scopes)
-	in.SectorIdentifier = strings.TrimSpace(in.SectorIdentifier)
-	if in.SubjectType == "" {
-		in.SubjectType = "pairwise"
-	}
-	if in.Public {
-		in.TokenEndpointAuthMethod = cmpOr(in.TokenEndpointAuthMethod, authNone)
-	} else {
-		in.TokenEndpointAuthMethod = cmpOr(in.TokenEndpointAuthMethod, authBasic)
-	}
-	if in.MinLevel == 0 {
-		in.MinLevel = 1
-	}
-}
-
-func cmpOr(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
-}
-
-func cleanList(l []string) []string {
-	var out []string
-	for _, s := range l {
-		if s = strings.TrimSpace(s); s != "" {
-			out = append(out, s)
-		}
-	}
-	return out
-}
-
-// validate reports every problem at once. existing is the stored client
-// when editing: its ID, type, subject type and sector cannot change (the
-// subjects portals know citizens by would change with them).
-func (in clientInput) validate(existing *store.Client) []fieldError {
-	var errs []fieldError
-	add := func(field, key, detail string) {
-		errs = append(errs, fieldError{Field: field, Key: key, Detail: detail})
-	}
-	if existing == nil && !clientIDPattern.MatchString(in.ID) {
-		add("id", "admin_err_client_id", "2 to 64 of a-z 0-9 . _ -, starting with a letter or digit")
-	}
-	if n := utf8.RuneCountInString(in.Name); n == 0 || n > 200 {
-		add("name", "admin_err_client_name", "1 to 200 characters")
-	}
-	if in.LogoURL != "" {
-		u, err := url.Parse(in.LogoURL)
-		if err != nil || u.Scheme != "https" || u.Host == "" || u.User != nil || u.Fragment != "" || len(in.LogoURL) > 2048 {
-			add("logo_url", "admin_err_logo_url", "an https URL without credentials or fragment, at most 2048 characters")
-		}
-	}
-	if len(in.RedirectURIs) == 0 || len(in.RedirectURIs) > maxURIs {
-		add("redirect_uris", "admin_err_redirect_count", fmt.Sprintf("1 to %d redirect URIs", maxURIs))
-	}
-	checkURIs := func(field string, uris []string) {
-		seen := map[string]bool{}
-		for _, u := range uris {
-			if err := oidc.ValidateRedirectURI(u, in.Public); err != nil {
-				add(field, "admin_err_redirect_uri", err.Error())
-			} else if seen[u] {
-				add(field, "admin_err_redirect_uri", fmt.Sprintf("redirect URI %q is listed twice", u))
-			}
-			seen[u] = true
-		}
-	}
-	checkURIs("redirect_uris", in.RedirectURIs)
-	if len(in.PostLogoutRedirectURIs) > maxURIs {
-		add("post_logout_redirect_uris", "admin_err_redirect_count", fmt.Sprintf("at most %d post-logout redirect URIs", maxURIs))
-	}
-	checkURIs("post_logout_redirect_uris", in.PostLogoutRedirectURIs)
-	switch {
-	case in.Public && in.TokenEndpointAuthMethod != authNone:
-		add("token_endpoint_auth_method", "admin_err_auth_method", "a public client authenticates with none (PKCE)")
-	case !in.Public && in.TokenEndpointAuthMethod != authBasic && in.TokenEndpointAuthMethod != authPost:
-		add("token_endpoint_auth_method", "admin_err_auth_method", "client_secret_basic or client_secret_post")
-	}
-	// Which extra scopes exist is the oidc package's knowledge.
-	scopesOnly := oidc.ClientSpec{ID: "scopes", Name: "scopes", RedirectURIs: []string{"https://scopes.invalid/cb"}, Scopes: in.Scopes}
-	if err := scopesOnly.Validate(); err != nil {
-		add("scopes", "admin_err_scope", err.Error())
-	}
-	switch in.SubjectType {
-	case "pairwise":
-		if in.SectorIdentifier != "" && !sectorPattern.MatchString(in.SectorIdentifier) {
-			add("sector_identifier", "admin_err_sector", "1 to 255 printable ASCII characters without spaces")
-		}
-	case "public":
-		if in.SectorIdentifier != "" {
-			add("sector_identifier", "admin_err_sector", "a sector applies to pairwise subjects only")
-		}
-	default:
-		add("subject_type", "admin_err_subject_type", "pairwise or public")
-	}
-	if in.MinLevel < 1 || in.MinLevel > 4 {
-		add("min_level", "admin_err_min_level", "1 to 4")
-	}
-	if in.MaxAuthAge < 0 || in.MaxAuthAge > maxAuthAgeLimit {
-		add("max_auth_age", "admin_err_duration", fmt.Sprintf("maximum authentication age: 0 (no limit) to %v", maxAuthAgeLimit))
-	}
-	lifetime := func(field string, d, maxD time.Duration) {
-		if d != 0 && (d < minLifetime || d > maxD) {
-			add(field, "admin_err_duration", fmt.Sprintf("%s: 0 (the default) or %v to %v", field, minLifetime, maxD))
-		}
-	}
-	lifetime("access_token_lifetime", in.AccessTokenLifetime, maxTokenLifetime)
-	lifetime("id_token_lifetime", in.IDTokenLifetime, maxTokenLifetime)
-	lifetime("refresh_token_lifetime", in.RefreshTokenLifetime, maxRefreshLifetime)
-	if existing != nil {
-		if in.Public != existing.Public || in.SubjectType != cmpOr(existing.SubjectType, "pairwise") ||
-			in.SectorIdentifier != existing.SectorIdentifier {
-			add("subject_type", "admin_err_immutable", "public, subject_type and sector_identifier cannot change; register a new client")
-		}
-	}
-	if len(errs) == 0 {
-		// The rules every registration path shares (the CLI's too).
-		spec := oidc.ClientSpec{ID: in.ID, Name: in.Name, RedirectURIs: in.RedirectURIs, PostLogoutRedirectURIs: in.PostLogoutRedirectURIs,
-			Public: in.Public, Scopes: in.Scopes, SubjectType: in.SubjectType, SectorIdentifier: in.SectorIdentifier,
-			MinLevel: in.MinLevel, MaxAuthAge: in.MaxAuthAge}
-		if existing != nil {
-			spec.ID = existing.ID
-		}
-		if err := spec.Validate(); err != nil {
-			add("", "admin_err_client_invalid", err.Error())
-		}
-	}
-	return errs
-}
-
-// apply sets the input's fields on c; ID, type, subject type and sector
-// only when c is new.
-func (in clientInput) apply(c *store.Client, isNew bool) {
-	if isNew {
-		c.ID, c.Public, c.SubjectType, c.SectorIdentifier = in.ID, in.Public, in.SubjectType, in.SectorIdentifier
-	}
-	c.Name = in.Name
-	c.LogoURL = in.LogoURL
-	c.RedirectURIs = in.RedirectURIs
-	c.PostLogoutRedirectURIs = in.PostLogoutRedirectURIs
-	c.TokenEndpointAuthMethod = in.TokenEndpointAuthMethod
-	c.Scopes = in.Scopes
-	c.MinLevel = in.MinLevel
-	c.MaxAuthAge = in.MaxAuthAge
-	c.AccessTokenLifetime = in.AccessTokenLifetime
-	c.RefreshTokenLifetime = in.RefreshTokenLifetime
-	c.IDTokenLifetime = in.IDTokenLifetime
-}
-
-// inputOf is the input that would produce c as it is.
-func inputOf(c *store.Client) clientInput {
-	in := clientInput{ID: c.ID, Name: c.Name, LogoURL: c.LogoURL, RedirectURIs: c.RedirectURIs,
-		PostLogoutRedirectURIs: c.PostLogoutRedirectURIs, Public: c.Public, TokenEndpointAuthMethod: c.TokenEndpointAuthMethod,
-		Scopes: c.Scopes, SubjectType: c.SubjectType, SectorIdentifier: c.SectorIdentifier, MinLevel: c.MinLevel,
-		MaxAuthAge: c.MaxAuthAge, AccessTokenLifetime: c.AccessTokenLifetime, RefreshTokenLifetime: c.RefreshTokenLifetime,
-		IDTokenLifetime: c.IDTokenLifetime}
-	in.normalize()
-	return in
-}
+func cmpOr(s, def string) string { return cmp.Or(s, def) }
 
 // clientJSON is a client as the API returns it and the audit log records
 // it: never a secret or its hash.
@@ -274,7 +70,7 @@ func list(l []string) []string {
 }
 
 func toJSON(c *store.Client, now time.Time) clientJSON {
-	in := inputOf(c)
+	in := clients.SpecOf(c)
 	j := clientJSON{ID: c.ID, Name: c.Name, LogoURL: c.LogoURL, RedirectURIs: list(c.RedirectURIs),
 		PostLogoutRedirectURIs: list(c.PostLogoutRedirectURIs), Public: c.Public, TokenEndpointAuthMethod: in.TokenEndpointAuthMethod,
 		GrantTypes: grantTypes(c), Scopes: list(c.Scopes), SubjectType: in.SubjectType, SectorIdentifier: c.SectorIdentifier,
@@ -314,8 +110,8 @@ func (e *validationError) Unwrap() error { return errInvalid }
 // doCreateClient validates in and stores a new client in one write; it
 // returns the secret to show once (empty for a public client).
 func (a *Admin) doCreateClient(ctx context.Context, act *actor, in clientInput) (*store.Client, string, error) {
-	in.normalize()
-	errs := in.validate(nil)
+	in.Normalize()
+	errs := in.Validate(nil)
 	// Sectors are owned: clients in one sector receive the same subjects,
 	// so only an owner puts a client in one (an rp-manager could otherwise
 	// join another agency's sector and correlate its citizens).
@@ -326,14 +122,12 @@ func (a *Admin) doCreateClient(ctx context.Context, act *actor, in clientInput) 
 	if len(errs) > 0 {
 		return nil, "", &validationError{errs}
 	}
-	c := &store.Client{}
-	in.apply(c, true)
-	secret := ""
-	if !c.Public {
-		secret = session.RandomToken(32)
-		c.SecretHash = oidc.HashClientSecret(secret)
-	}
-	if err := a.o.Store.CreateClient(ctx, c); err != nil {
+	in.Secret = "" // generated, shown once
+	c, secret, err := clients.Create(ctx, a.o.Store, in)
+	var ferrs clients.Errors
+	if errors.As(err, &ferrs) {
+		return nil, "", &validationError{ferrs}
+	} else if err != nil {
 		return nil, "", err
 	}
 	a.record(ctx, act, "client.create", "client:"+c.ID, "success", nil, nil, toJSON(c, a.now()))
@@ -344,31 +138,21 @@ func (a *Admin) doCreateClient(ctx context.Context, act *actor, in clientInput) 
 // result, validated, in one transaction.
 // A non-nil disabled is set in the same write.
 func (a *Admin) doUpdateClient(ctx context.Context, act *actor, id string, edit func(in *clientInput) error, disabled *bool) (*store.Client, error) {
-	var before, after clientJSON
-	var out *store.Client
-	err := a.o.Store.UpdateClient(ctx, id, func(c *store.Client) error {
-		before = toJSON(c, a.now())
-		in := inputOf(c)
-		if err := edit(&in); err != nil {
-			return err
-		}
-		in.normalize()
-		if errs := in.validate(c); len(errs) > 0 {
-			return &validationError{errs}
-		}
-		in.apply(c, false)
+	before, after, err := clients.Update(ctx, a.o.Store, id, edit, func(c *store.Client) error {
 		if disabled != nil {
 			c.Disabled = *disabled
 		}
-		after = toJSON(c, a.now())
-		out = c
 		return nil
 	})
-	if err != nil {
+	var ferrs clients.Errors
+	if errors.As(err, &ferrs) {
+		return nil, &validationError{ferrs}
+	} else if err != nil {
 		return nil, err
 	}
-	a.record(ctx, act, "client.update", "client:"+id, "success", nil, before, after)
-	return out, nil
+	now := a.now()
+	a.record(ctx, act, "client.update", "client:"+id, "success", nil, toJSON(&before, now), toJSON(&after, now))
+	return &after, nil
 }
 
 // doRotateSecret gives the client a new secret; the current one keeps
@@ -678,7 +462,7 @@ func parseClientForm(r *http.Request, existing *store.Client) (clientInput, clie
 	form.MaxAuthAge, form.AccessLifetime = f.Get("max_auth_age"), f.Get("access_token_lifetime")
 	form.RefreshLifetime, form.IDLifetime = f.Get("refresh_token_lifetime"), f.Get("id_token_lifetime")
 	form.MinLevel = f.Get("min_level")
-	in.normalize()
+	in.Normalize()
 	return in, form, errs
 }
 
@@ -698,7 +482,7 @@ func (a *Admin) formErrors(lang string, errs []fieldError, form *clientForm) []s
 
 func (a *Admin) newClient(w http.ResponseWriter, r *http.Request, act *actor) {
 	in := clientInput{}
-	in.normalize()
+	in.Normalize()
 	a.rd.render(w, r, http.StatusOK, "admin_client", "admin_client_new_title", clientView{chrome: a.chrome(r, act), New: true,
 		Action: "/admin/clients", Form: formOf(in), CanWrite: true})
 }
@@ -787,7 +571,7 @@ func (a *Admin) showClient(w http.ResponseWriter, r *http.Request, act *actor) {
 	if c == nil {
 		return
 	}
-	a.rd.render(w, r, http.StatusOK, "admin_client", "admin_client_title", a.clientPage(r, act, c, formOf(inputOf(c)), nil))
+	a.rd.render(w, r, http.StatusOK, "admin_client", "admin_client_title", a.clientPage(r, act, c, formOf(clients.SpecOf(c)), nil))
 }
 
 func (a *Admin) updateClient(w http.ResponseWriter, r *http.Request, act *actor) {

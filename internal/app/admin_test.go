@@ -19,8 +19,8 @@ import (
 	"github.com/citizenid/citizenid/internal/app"
 	"github.com/citizenid/citizenid/internal/authn/totp"
 	"github.com/citizenid/citizenid/internal/authn/webauthn"
+	"github.com/citizenid/citizenid/internal/clients"
 	"github.com/citizenid/citizenid/internal/config"
-	"github.com/citizenid/citizenid/internal/oidc"
 	citizensaml "github.com/citizenid/citizenid/internal/saml"
 	"github.com/citizenid/citizenid/internal/store"
 )
@@ -438,8 +438,8 @@ func mustCitizen(t *testing.T, e *adminEnv, number string) string {
 	return c.ID
 }
 
-func oidcSpec(id, redirect string) oidc.ClientSpec {
-	return oidc.ClientSpec{ID: id, Name: "Cổng " + id, RedirectURIs: []string{redirect}}
+func oidcSpec(id, redirect string) clients.Spec {
+	return clients.Spec{ID: id, Name: "Cổng " + id, RedirectURIs: []string{redirect}}
 }
 
 // clientAuth reports whether the token endpoint accepts id and secret:

@@ -9,7 +9,7 @@ import (
 
 	"golang.org/x/oauth2"
 
-	"github.com/citizenid/citizenid/internal/oidc"
+	"github.com/citizenid/citizenid/internal/clients"
 	"github.com/citizenid/citizenid/internal/store"
 )
 
@@ -55,8 +55,8 @@ func portalRedirect(t *testing.T, pg page) url.Values {
 
 func TestAuthorizeBadInput(t *testing.T) {
 	e := start(t, false, nil)
-	e.addClient(t, oidc.ClientSpec{ID: "portal", Name: "Portal", RedirectURIs: []string{cbURL}})
-	e.addClient(t, oidc.ClientSpec{ID: "app", Name: "App", Public: true, RedirectURIs: []string{cbURL}})
+	e.addClient(t, clients.Spec{ID: "portal", Name: "Portal", RedirectURIs: []string{cbURL}})
+	e.addClient(t, clients.Spec{ID: "app", Name: "App", Public: true, RedirectURIs: []string{cbURL}})
 
 	// Errors that must never redirect: the redirect target cannot be trusted.
 	pages := []struct {
@@ -111,7 +111,7 @@ func TestAuthorizeBadInput(t *testing.T) {
 
 func TestLoginFormBadInput(t *testing.T) {
 	e := start(t, false, nil)
-	e.addClient(t, oidc.ClientSpec{ID: "portal", Name: "Portal", RedirectURIs: []string{cbURL}})
+	e.addClient(t, clients.Spec{ID: "portal", Name: "Portal", RedirectURIs: []string{cbURL}})
 	e.addCitizen(t, testNumber, testPassword)
 	b := stoppingBrowser(t)
 	form := b.get(authorize(e, nil))
@@ -164,7 +164,7 @@ func TestLoginFormBadInput(t *testing.T) {
 
 func TestPasswordThrottlingAndAudit(t *testing.T) {
 	e := start(t, false, nil)
-	e.addClient(t, oidc.ClientSpec{ID: "portal", Name: "Portal", RedirectURIs: []string{cbURL}})
+	e.addClient(t, clients.Spec{ID: "portal", Name: "Portal", RedirectURIs: []string{cbURL}})
 	e.addCitizen(t, testNumber, testPassword)
 	b := stoppingBrowser(t)
 	form := b.get(authorize(e, nil))
@@ -204,7 +204,7 @@ func TestPasswordThrottlingAndAudit(t *testing.T) {
 
 func TestSessionCookieTampering(t *testing.T) {
 	e := start(t, false, nil)
-	e.addClient(t, oidc.ClientSpec{ID: "portal", Name: "Portal", RedirectURIs: []string{cbURL}})
+	e.addClient(t, clients.Spec{ID: "portal", Name: "Portal", RedirectURIs: []string{cbURL}})
 	e.addCitizen(t, testNumber, testPassword)
 	b := stoppingBrowser(t)
 	portalRedirect(t, b.login(e.URL, b.get(authorize(e, nil)), testNumber, testPassword))
@@ -242,7 +242,7 @@ func TestSessionCookieTampering(t *testing.T) {
 
 func TestPromptLoginMaxAgeAndHint(t *testing.T) {
 	e := start(t, false, nil)
-	e.addClient(t, oidc.ClientSpec{ID: "portal", Name: "Portal", RedirectURIs: []string{cbURL}})
+	e.addClient(t, clients.Spec{ID: "portal", Name: "Portal", RedirectURIs: []string{cbURL}})
 	e.addCitizen(t, testNumber, testPassword)
 	b := stoppingBrowser(t)
 
@@ -277,5 +277,18 @@ func TestPromptLoginMaxAgeAndHint(t *testing.T) {
 	e.Store.UpdateCitizen(context.Background(), c.ID, func(c *store.Citizen) error { c.Disabled = true; return nil })
 	if q := portalRedirect(t, b.get(authorize(e, map[string]string{"prompt": "none"}))); q.Get("error") != "login_required" {
 		t.Errorf("disabled citizen with prompt=none: got %v, want login_required", q)
+	}
+}
+
+// /demo/ exists only under serve --demo; otherwise it is an unknown page
+// like any other.
+func TestDemoMountedOnlyInDemoMode(t *testing.T) {
+	e := start(t, false, nil)
+	if e.Demo != nil {
+		t.Fatal("a demo mux without BuildOptions.Demo")
+	}
+	pg := newBrowser(t).get(e.URL + "/demo/")
+	if pg.status != http.StatusNotFound || !strings.Contains(pg.body, `role="alert"`) {
+		t.Errorf("GET /demo/: got %d %.200s, want CitizenID's 404 page", pg.status, pg.body)
 	}
 }

@@ -13,14 +13,14 @@ import (
 	"github.com/zitadel/oidc/v3/pkg/op"
 	"golang.org/x/oauth2"
 
-	"github.com/citizenid/citizenid/internal/oidc"
+	"github.com/citizenid/citizenid/internal/clients"
 )
 
 // benchTokenEndpoint logs in once, then measures the token endpoint.
 func benchTokenEndpoint(b *testing.B, production bool) {
 	e := start(b, production, nil)
 	e.addCitizen(b, testNumber, testPassword)
-	secret := e.addClient(b, oidc.ClientSpec{ID: "portal", Name: "Portal", RedirectURIs: []string{cbURL}})
+	secret := e.addClient(b, clients.Spec{ID: "portal", Name: "Portal", RedirectURIs: []string{cbURL}})
 	conf := &oauth2.Config{ClientID: "portal", ClientSecret: secret, RedirectURL: cbURL,
 		Endpoint: oauth2.Endpoint{AuthURL: e.URL + "/authorize", TokenURL: e.URL + "/oauth/token"},
 		Scopes:   []string{"openid", "profile", "offline_access"}}

@@ -15,8 +15,8 @@ import (
 	"github.com/citizenid/citizenid/internal/app"
 	"github.com/citizenid/citizenid/internal/authn/totp"
 	"github.com/citizenid/citizenid/internal/browsertest"
+	"github.com/citizenid/citizenid/internal/clients"
 	"github.com/citizenid/citizenid/internal/config"
-	"github.com/citizenid/citizenid/internal/oidc"
 )
 
 // A citizen in a real browser sets up the authenticator app on the account
@@ -31,7 +31,7 @@ func TestBrowserTOTPEnrolmentAndLevel2Login(t *testing.T) {
 		w.Write([]byte(`<!doctype html><title>portal</title><p id="portal">portal</p>`))
 	}))
 	t.Cleanup(portal.Close)
-	secret := e.addClient(t, oidc.ClientSpec{ID: "portal", Name: "Cổng thuế", RedirectURIs: []string{portal.URL + "/cb"}})
+	secret := e.addClient(t, clients.Spec{ID: "portal", Name: "Cổng thuế", RedirectURIs: []string{portal.URL + "/cb"}})
 	ctx := browsertest.New(t, 60*time.Second)
 
 	err := chromedp.Do(ctx,

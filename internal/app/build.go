@@ -46,7 +46,9 @@ type Instance struct {
 	CertificateTLS *certificate.TLSServer
 	Audit          *audit.Logger
 	Handler        http.Handler
-	Extra          *http.ServeMux // routes added after Build (e.g. the demo portal)
+	// Demo is where the demo portal mounts its routes after Build (under
+	// /demo/); nil unless BuildOptions.Demo.
+	Demo *http.ServeMux
 	// Metrics is served on server.metrics_addr by serve, never on the public listener.
 	Metrics *server.Metrics
 }
@@ -63,6 +65,9 @@ func (in *Instance) Close() {
 // BuildOptions are test seams; production leaves them zero.
 type BuildOptions struct {
 	Now func() time.Time
+	// Demo mounts /demo/ for the demo portal (serve --demo); otherwise
+	// /demo/ is an ordinary unknown page.
+	Demo bool
 }
 
 // Build opens the stores and assembles the server for cfg, which must be valid.
@@ -251,7 +256,11 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, bo BuildOpt
 	if err != nil {
 		return nil, err
 	}
-	in.Extra = http.NewServeMux()
+	features := []server.Mounter{engine, provider, samlIdP, acct, adm}
+	if bo.Demo {
+		in.Demo = http.NewServeMux()
+		features = append(features, demoRoutes{in.Demo})
+	}
 	in.Metrics = newMetrics(in, log)
 	in.Handler = server.New(server.Options{
 		Metrics:  in.Metrics,
@@ -265,12 +274,12 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, bo BuildOpt
 			{Name: "database", Fn: in.Store.Ping},
 			{Name: "redis", Fn: in.Sessions.Ping},
 		},
-		Features: []server.Mounter{engine, provider, samlIdP, acct, adm, extra{in.Extra}},
+		Features: features,
 	})
 	return in, nil
 }
 
-// extra mounts routes registered on Instance.Extra after Build.
-type extra struct{ mux *http.ServeMux }
+// demoRoutes mounts the routes registered on Instance.Demo after Build.
+type demoRoutes struct{ mux *http.ServeMux }
 
-func (e extra) Mount(mux *http.ServeMux) { mux.Handle("/demo/", e.mux) }
+func (d demoRoutes) Mount(mux *http.ServeMux) { mux.Handle("/demo/", d.mux) }

@@ -22,6 +22,7 @@ import (
 
 	"github.com/citizenid/citizenid/internal/authn/certificate"
 	"github.com/citizenid/citizenid/internal/authn/certificate/certtest"
+	"github.com/citizenid/citizenid/internal/clients"
 	"github.com/citizenid/citizenid/internal/config"
 	"github.com/citizenid/citizenid/internal/oidc"
 	"github.com/citizenid/citizenid/internal/store"
@@ -69,7 +70,7 @@ type certPortal struct {
 }
 
 func newCertPortal(t *testing.T, e *env) *certPortal {
-	secret := e.addClient(t, oidc.ClientSpec{ID: "registry", Name: "Registry", RedirectURIs: []string{cbURL},
+	secret := e.addClient(t, clients.Spec{ID: "registry", Name: "Registry", RedirectURIs: []string{cbURL},
 		Scopes: []string{oidc.ScopeCertificate}})
 	return &certPortal{t: t, e: e, conf: &oauth2.Config{ClientID: "registry", ClientSecret: secret, RedirectURL: cbURL,
 		Endpoint: oauth2.Endpoint{AuthURL: e.URL + "/authorize", TokenURL: e.URL + "/oauth/token"},
@@ -161,7 +162,7 @@ func TestCertificateLoginChallenge(t *testing.T) {
 		}
 
 		t.Run("a portal not configured for the scope gets no certificate claims", func(t *testing.T) {
-			s := &certPortal{t: t, e: e, conf: &oauth2.Config{ClientID: "plain", ClientSecret: e.addClient(t, oidc.ClientSpec{ID: "plain", Name: "Plain", RedirectURIs: []string{cbURL}}),
+			s := &certPortal{t: t, e: e, conf: &oauth2.Config{ClientID: "plain", ClientSecret: e.addClient(t, clients.Spec{ID: "plain", Name: "Plain", RedirectURIs: []string{cbURL}}),
 				RedirectURL: cbURL, Endpoint: portal.conf.Endpoint, Scopes: []string{"openid", oidc.ScopeCertificate}}}
 			v := oauth2.GenerateVerifier()
 			pg := b.get(s.conf.AuthCodeURL("st", oauth2.S256ChallengeOption(v), oauth2.SetAuthURLParam("acr_values", "urn:citizenid:loa:4")))

@@ -17,8 +17,8 @@ import (
 
 	"github.com/citizenid/citizenid/internal/app"
 	"github.com/citizenid/citizenid/internal/citizens"
+	"github.com/citizenid/citizenid/internal/clients"
 	"github.com/citizenid/citizenid/internal/config"
-	"github.com/citizenid/citizenid/internal/oidc"
 	"github.com/citizenid/citizenid/internal/server"
 	"github.com/citizenid/citizenid/internal/testenv"
 )
@@ -122,9 +122,9 @@ func (e *env) addCitizen(t testing.TB, number, pw string) {
 	}
 }
 
-func (e *env) addClient(t testing.TB, spec oidc.ClientSpec) string {
+func (e *env) addClient(t testing.TB, spec clients.Spec) string {
 	t.Helper()
-	secret, err := oidc.CreateClient(context.Background(), e.Store, spec)
+	_, secret, err := clients.Create(context.Background(), e.Store, spec)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/citizenid/citizenid/internal/oidc"
+	"github.com/citizenid/citizenid/internal/clients"
 )
 
 // Logout without an id_token_hint of the browser's own session asks the
@@ -15,7 +15,7 @@ import (
 func TestLogoutAsksWithoutMatchingHint(t *testing.T) {
 	e := start(t, false, nil)
 	const bye = "http://127.0.0.1:9/bye"
-	e.addClient(t, oidc.ClientSpec{ID: "portal", Name: "Portal", RedirectURIs: []string{cbURL}, PostLogoutRedirectURIs: []string{bye}})
+	e.addClient(t, clients.Spec{ID: "portal", Name: "Portal", RedirectURIs: []string{cbURL}, PostLogoutRedirectURIs: []string{bye}})
 	e.addCitizen(t, testNumber, testPassword)
 	b := stoppingBrowser(t)
 	b.stop = func(u *url.URL) bool { return strings.HasPrefix(u.String(), "http://127.0.0.1:9/") }

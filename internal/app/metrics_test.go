@@ -5,14 +5,14 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/citizenid/citizenid/internal/oidc"
+	"github.com/citizenid/citizenid/internal/clients"
 )
 
 // Operators see logins by method and outcome, live sessions and traffic.
 func TestMetricsCountLoginsAndSessions(t *testing.T) {
 	e := start(t, false, nil)
 	e.addCitizen(t, testNumber, testPassword)
-	e.addClient(t, oidc.ClientSpec{ID: "portal", Name: "Portal", RedirectURIs: []string{cbURL}})
+	e.addClient(t, clients.Spec{ID: "portal", Name: "Portal", RedirectURIs: []string{cbURL}})
 	b := stoppingBrowser(t)
 	form := b.get(authorize(e, nil))
 	b.login(e.URL, form, testNumber, "wrong password!")

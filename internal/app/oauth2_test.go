@@ -15,7 +15,7 @@ import (
 	jose "github.com/go-jose/go-jose/v4"
 	"golang.org/x/oauth2"
 
-	"github.com/citizenid/citizenid/internal/oidc"
+	"github.com/citizenid/citizenid/internal/clients"
 )
 
 // discovery is the part of the OpenID Provider metadata this test uses.
@@ -55,7 +55,7 @@ func TestOAuth2ClientWithManualIDTokenChecks(t *testing.T) {
 		ctx := context.Background()
 		e.addCitizen(t, testNumber, testPassword)
 		const redirect = "http://127.0.0.1:9/callback" // never contacted: the browser stops here
-		secret := e.addClient(t, oidc.ClientSpec{ID: "x-portal", Name: "X", RedirectURIs: []string{redirect}})
+		secret := e.addClient(t, clients.Spec{ID: "x-portal", Name: "X", RedirectURIs: []string{redirect}})
 
 		var d discovery
 		getJSON(t, e.URL+"/.well-known/openid-configuration", &d)

@@ -13,7 +13,7 @@ import (
 	zoidc "github.com/zitadel/oidc/v3/pkg/oidc"
 	"golang.org/x/oauth2"
 
-	"github.com/citizenid/citizenid/internal/oidc"
+	"github.com/citizenid/citizenid/internal/clients"
 )
 
 // portal is a relying party built with zitadel/oidc's rp package, knowing
@@ -24,12 +24,12 @@ type portal struct {
 	tokens chan *zoidc.Tokens[*zoidc.IDTokenClaims]
 }
 
-func newPortal(t *testing.T, e *env, id string, scopes []string, configure func(*oidc.ClientSpec)) *portal {
+func newPortal(t *testing.T, e *env, id string, scopes []string, configure func(*clients.Spec)) *portal {
 	t.Helper()
 	mux := http.NewServeMux()
 	p := &portal{srv: httptest.NewServer(mux), tokens: make(chan *zoidc.Tokens[*zoidc.IDTokenClaims], 1)}
 	t.Cleanup(p.srv.Close)
-	spec := oidc.ClientSpec{
+	spec := clients.Spec{
 		ID: id, Name: "Cổng dịch vụ thuế", RedirectURIs: []string{p.srv.URL + "/callback"},
 		PostLogoutRedirectURIs: []string{p.srv.URL + "/bye"},
 	}

@@ -15,8 +15,8 @@ import (
 
 	"golang.org/x/oauth2"
 
+	"github.com/citizenid/citizenid/internal/clients"
 	"github.com/citizenid/citizenid/internal/config"
-	"github.com/citizenid/citizenid/internal/oidc"
 	"github.com/citizenid/citizenid/internal/store"
 )
 
@@ -64,7 +64,7 @@ func wantWorthless(t *testing.T, what string, pg page) {
 // worthless in the victim's browser.
 func TestCodeReachesOnlyTheBrowserThatLoggedIn(t *testing.T) {
 	backends(t, func(t *testing.T, e *env) {
-		e.addClient(t, oidc.ClientSpec{ID: "portal", Name: "Portal", RedirectURIs: []string{cbURL}})
+		e.addClient(t, clients.Spec{ID: "portal", Name: "Portal", RedirectURIs: []string{cbURL}})
 		e.addCitizen(t, testNumber, testPassword)
 		var visited []string
 		victim := recordingBrowser(t, &visited)
@@ -230,7 +230,7 @@ func (b *browser) from(addr string) *browser {
 func TestPasswordBurstIsThrottledAtomically(t *testing.T) {
 	behindProxy := func(c *config.Config) { c.Server.TrustedProxies = []string{"127.0.0.1"} }
 	eachBackend(t, behindProxy, func(t *testing.T, e *env) {
-		e.addClient(t, oidc.ClientSpec{ID: "portal", Name: "Portal", RedirectURIs: []string{cbURL}})
+		e.addClient(t, clients.Spec{ID: "portal", Name: "Portal", RedirectURIs: []string{cbURL}})
 		e.addCitizen(t, testNumber, testPassword)
 		evil := stoppingBrowser(t).from("203.0.113.66")
 		form := evil.get(authorize(e, nil))
@@ -280,7 +280,7 @@ func TestManyAddressesSlowButNeverLockOut(t *testing.T) {
 }
 
 func testManyAddresses(t *testing.T, e *env) {
-	e.addClient(t, oidc.ClientSpec{ID: "portal", Name: "Portal", RedirectURIs: []string{cbURL}})
+	e.addClient(t, clients.Spec{ID: "portal", Name: "Portal", RedirectURIs: []string{cbURL}})
 	e.addCitizen(t, testNumber, testPassword)
 	for i := range 12 {
 		b := stoppingBrowser(t).from(fmt.Sprintf("203.0.113.%d", i+1))
@@ -355,7 +355,7 @@ func TestCodeWithoutClientAuthenticationConsumesNothing(t *testing.T) {
 	backends(t, func(t *testing.T, e *env) {
 		ctx := context.Background()
 		e.addCitizen(t, testNumber, testPassword)
-		secret := e.addClient(t, oidc.ClientSpec{ID: "portal", Name: "Portal", RedirectURIs: []string{cbURL}})
+		secret := e.addClient(t, clients.Spec{ID: "portal", Name: "Portal", RedirectURIs: []string{cbURL}})
 		conf := &oauth2.Config{ClientID: "portal", ClientSecret: secret, RedirectURL: cbURL,
 			Endpoint: oauth2.Endpoint{AuthURL: e.URL + "/authorize", TokenURL: e.URL + "/oauth/token", AuthStyle: oauth2.AuthStyleInHeader},
 			Scopes:   []string{"openid", "offline_access"}}
@@ -451,9 +451,9 @@ func userinfoStatus(t *testing.T, e *env, token string) int {
 func TestTokenEndpointsHardening(t *testing.T) {
 	backends(t, func(t *testing.T, e *env) {
 		e.addCitizen(t, testNumber, testPassword)
-		secretA := e.addClient(t, oidc.ClientSpec{ID: "portal-a", Name: "A", RedirectURIs: []string{cbURL}})
-		secretB := e.addClient(t, oidc.ClientSpec{ID: "portal-b", Name: "B", RedirectURIs: []string{cbURL}})
-		secretP := e.addClient(t, oidc.ClientSpec{ID: "portal-post", Name: "P", RedirectURIs: []string{cbURL}})
+		secretA := e.addClient(t, clients.Spec{ID: "portal-a", Name: "A", RedirectURIs: []string{cbURL}})
+		secretB := e.addClient(t, clients.Spec{ID: "portal-b", Name: "B", RedirectURIs: []string{cbURL}})
+		secretP := e.addClient(t, clients.Spec{ID: "portal-post", Name: "P", RedirectURIs: []string{cbURL}})
 		if err := e.Store.UpdateClient(context.Background(), "portal-post", func(c *store.Client) error {
 			c.TokenEndpointAuthMethod = "client_secret_post" // as the console registers it
 			return nil
@@ -528,7 +528,7 @@ func TestTokenEndpointsHardening(t *testing.T) {
 func TestLogoutEndsAccessTokensAndResponseModes(t *testing.T) {
 	backends(t, func(t *testing.T, e *env) {
 		e.addCitizen(t, testNumber, testPassword)
-		secret := e.addClient(t, oidc.ClientSpec{ID: "portal", Name: "Portal", RedirectURIs: []string{cbURL}})
+		secret := e.addClient(t, clients.Spec{ID: "portal", Name: "Portal", RedirectURIs: []string{cbURL}})
 		b := stoppingBrowser(t)
 		tok := loginFor(t, e, portalConf(e, "portal", secret, "offline_access"), b)
 		plain := loginFor(t, e, portalConf(e, "portal", secret), b)
@@ -573,8 +573,8 @@ func TestPairwiseSectorsAreOwned(t *testing.T) {
 func testPairwiseSectors(t *testing.T, production bool) {
 	e := newAdminEnv(t, production, nil)
 	e.addCitizen(t, testNumber, testPassword)
-	victim := e.addClient(t, oidc.ClientSpec{ID: "victim-portal", Name: "Victim", RedirectURIs: []string{cbURL}})
-	collector := e.addClient(t, oidc.ClientSpec{ID: "collector", Name: "Collector", RedirectURIs: []string{cbURL}, SectorIdentifier: "victim-portal"})
+	victim := e.addClient(t, clients.Spec{ID: "victim-portal", Name: "Victim", RedirectURIs: []string{cbURL}})
+	collector := e.addClient(t, clients.Spec{ID: "collector", Name: "Collector", RedirectURIs: []string{cbURL}, SectorIdentifier: "victim-portal"})
 	b := stoppingBrowser(t)
 	subject := func(id, secret string) string {
 		tok := loginFor(t, e.env, portalConf(e.env, id, secret), b)

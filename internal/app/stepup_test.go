@@ -15,8 +15,8 @@ import (
 
 	"github.com/citizenid/citizenid/internal/app"
 	"github.com/citizenid/citizenid/internal/authn/totp"
+	"github.com/citizenid/citizenid/internal/clients"
 	"github.com/citizenid/citizenid/internal/config"
-	"github.com/citizenid/citizenid/internal/oidc"
 	"github.com/citizenid/citizenid/internal/store"
 )
 
@@ -36,7 +36,7 @@ func newStepUp(t *testing.T, production bool) *stepUp {
 		c.Session.IdleTimeout, c.Session.AbsoluteTimeout = 3*time.Hour, 48*time.Hour
 	}, app.BuildOptions{Now: clk.Now})
 	e.addCitizen(t, testNumber, testPassword)
-	secret := e.addClient(t, oidc.ClientSpec{ID: "portal", Name: "Portal", RedirectURIs: []string{cbURL}})
+	secret := e.addClient(t, clients.Spec{ID: "portal", Name: "Portal", RedirectURIs: []string{cbURL}})
 	return &stepUp{t: t, e: e, clk: clk, jwks: e.URL + "/keys", codes: map[string]bool{},
 		conf: &oauth2.Config{ClientID: "portal", ClientSecret: secret, RedirectURL: cbURL,
 			Endpoint: oauth2.Endpoint{AuthURL: e.URL + "/authorize", TokenURL: e.URL + "/oauth/token"},
@@ -286,7 +286,7 @@ func TestDiscoveryPublishesACRValues(t *testing.T) {
 func TestClientMinimumLevel(t *testing.T) {
 	e := start(t, false, nil)
 	e.addCitizen(t, testNumber, testPassword)
-	e.addClient(t, oidc.ClientSpec{ID: "portal", Name: "Tax", RedirectURIs: []string{cbURL}, MinLevel: 2})
+	e.addClient(t, clients.Spec{ID: "portal", Name: "Tax", RedirectURIs: []string{cbURL}, MinLevel: 2})
 	b := stoppingBrowser(t)
 	pg := b.login(e.URL, b.get(authorize(e, nil)), testNumber, testPassword)
 	if q := portalRedirect(t, pg); q.Get("error") != "unmet_authentication_requirements" {

@@ -14,7 +14,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/citizenid/citizenid/internal/browsertest"
-	"github.com/citizenid/citizenid/internal/oidc"
+	"github.com/citizenid/citizenid/internal/clients"
 )
 
 // A citizen in a real browser, with Chromium's virtual authenticators:
@@ -29,7 +29,7 @@ func TestBrowserPasskeyLevels(t *testing.T) {
 		w.Write([]byte(`<!doctype html><title>portal</title><p id="portal">portal</p>`))
 	}))
 	t.Cleanup(portal.Close)
-	secret := p.e.addClient(t, oidc.ClientSpec{ID: "tax", Name: "Cổng thuế", RedirectURIs: []string{portal.URL + "/cb"}})
+	secret := p.e.addClient(t, clients.Spec{ID: "tax", Name: "Cổng thuế", RedirectURIs: []string{portal.URL + "/cb"}})
 	conf := &oauth2.Config{ClientID: "tax", ClientSecret: secret, RedirectURL: portal.URL + "/cb", Scopes: []string{"openid"},
 		Endpoint: oauth2.Endpoint{AuthURL: p.base + "/authorize", TokenURL: p.base + "/oauth/token"}}
 	ctx := browsertest.New(t, 120*time.Second)

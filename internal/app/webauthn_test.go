@@ -15,8 +15,8 @@ import (
 	"github.com/citizenid/citizenid/internal/app"
 	"github.com/citizenid/citizenid/internal/authn/webauthn"
 	"github.com/citizenid/citizenid/internal/authn/webauthn/webauthntest"
+	"github.com/citizenid/citizenid/internal/clients"
 	"github.com/citizenid/citizenid/internal/config"
-	"github.com/citizenid/citizenid/internal/oidc"
 	"github.com/citizenid/citizenid/internal/store"
 )
 
@@ -41,7 +41,7 @@ func newPasskeys(t *testing.T, production bool) *passkeys {
 	}
 	base := strings.Replace(e.URL, "127.0.0.1", "localhost", 1)
 	e.addCitizen(t, testNumber, testPassword)
-	secret := e.addClient(t, oidc.ClientSpec{ID: "portal", Name: "Portal", RedirectURIs: []string{cbURL}})
+	secret := e.addClient(t, clients.Spec{ID: "portal", Name: "Portal", RedirectURIs: []string{cbURL}})
 	return &passkeys{t: t, e: e, base: base, clk: clk, conf: &oauth2.Config{
 		ClientID: "portal", ClientSecret: secret, RedirectURL: cbURL, Scopes: []string{"openid"},
 		Endpoint: oauth2.Endpoint{AuthURL: base + "/authorize", TokenURL: base + "/oauth/token"},

@@ -19,6 +19,7 @@ import (
 
 	"github.com/citizenid/citizenid/internal/app"
 	"github.com/citizenid/citizenid/internal/citizens"
+	"github.com/citizenid/citizenid/internal/clients"
 	"github.com/citizenid/citizenid/internal/oidc"
 	"github.com/citizenid/citizenid/internal/session"
 	"github.com/citizenid/citizenid/internal/store"
@@ -63,15 +64,17 @@ func Setup(ctx context.Context, in *app.Instance) (*Demo, error) {
 		}
 	}
 	redirect := d.issuer + "/demo/callback"
-	err = in.Store.UpdateClient(ctx, ClientID, func(c *store.Client) error {
+	_, _, err = clients.Update(ctx, in.Store, ClientID, func(s *clients.Spec) error {
+		s.RedirectURIs = []string{redirect}
+		s.PostLogoutRedirectURIs = []string{d.issuer + "/demo/"}
+		return nil
+	}, func(c *store.Client) error {
 		c.SecretHash = oidc.HashClientSecret(d.secret)
-		c.RedirectURIs = []string{redirect}
-		c.PostLogoutRedirectURIs = []string{d.issuer + "/demo/"}
 		c.Disabled = false
 		return nil
 	})
 	if errors.Is(err, store.ErrNotFound) {
-		_, err = oidc.CreateClient(ctx, in.Store, oidc.ClientSpec{
+		_, _, err = clients.Create(ctx, in.Store, clients.Spec{
 			ID: ClientID, Name: "Cổng dịch vụ mẫu (demo portal)", RedirectURIs: []string{redirect},
 			PostLogoutRedirectURIs: []string{d.issuer + "/demo/"}, Secret: d.secret,
 		})

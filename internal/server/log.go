@@ -11,13 +11,18 @@ import (
 var personalKeys = []string{"password", "citizen_number", "number", "code", "token", "refresh_token", "access_token", "id_token", "secret", "client_secret", "cookie", "otp"}
 
 // excluding drops attributes whose key names personal data or secrets, so
-// a careless log call cannot leak them.
+// a careless log call cannot leak them, and adds the request ID of the
+// record's context (Common puts it there): the ID a citizen reads on an
+// error page finds every record of that request.
 type excluding struct{ slog.Handler }
 
 func (h excluding) Handle(ctx context.Context, r slog.Record) error {
 	nr := slog.NewRecord(r.Time, r.Level, r.Message, r.PC)
+	if id := RequestID(ctx); id != "" {
+		nr.AddAttrs(slog.String("request_id", id))
+	}
 	r.Attrs(func(a slog.Attr) bool {
-		if !slices.Contains(personalKeys, a.Key) {
+		if !slices.Contains(personalKeys, a.Key) && a.Key != "request_id" {
 			nr.AddAttrs(a)
 		}
 		return true

@@ -143,7 +143,6 @@ func Common(next http.Handler, log *slog.Logger, proxies Proxies, https bool, m 
 		next.ServeHTTP(sw, r)
 		m.ObserveHTTP(max(sw.status, http.StatusOK), time.Since(start))
 		log.LogAttrs(ctx, slog.LevelInfo, "http",
-			slog.String("request_id", id),
 			slog.String("method", r.Method),
 			slog.String("path", r.URL.Path),
 			slog.Int("status", sw.status),

@@ -1,0 +1,288 @@
+package clients
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"net/url"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/citizenid/citizenid/internal/config"
+	"github.com/citizenid/citizenid/internal/oidc"
+	"github.com/citizenid/citizenid/internal/store"
+)
+
+// Spec is what an administrator sets on a client, from the CLI's flags,
+// the console's form or the API's JSON.
+type Spec struct {
+	ID                     string
+	Name                   string
+	LogoURL                string
+	RedirectURIs           []string
+	PostLogoutRedirectURIs []string
+	Public                 bool
+	// TokenEndpointAuthMethod is client_secret_basic (the default for a
+	// confidential client), client_secret_post, or none (public clients).
+	TokenEndpointAuthMethod string
+	Scopes                  []string // extra scopes, e.g. citizen_number
+	SubjectType             string   // pairwise (default) or public
+	SectorIdentifier        string
+	MinLevel                int // 1..4; 0 means 1
+	MaxAuthAge              time.Duration
+	AccessTokenLifetime     time.Duration // 0: the server's default
+	RefreshTokenLifetime    time.Duration
+	IDTokenLifetime         time.Duration
+	// Secret is the administrator's own secret (at least MinSecretLength
+	// characters); empty means generate one. Only at creation, only for
+	// confidential clients.
+	Secret string
+}
+
+// Token endpoint authentication methods (RFC 7591 names).
+const (
+	AuthBasic = "client_secret_basic"
+	AuthPost  = "client_secret_post"
+	AuthNone  = "none"
+)
+
+// Limits of what a client may set.
+const (
+	MaxURIs            = 20
+	MaxAuthAge         = 30 * 24 * time.Hour
+	MaxTokenLifetime   = oidc.MaxTokenLifetime
+	MaxRefreshLifetime = 90 * 24 * time.Hour
+	MinLifetime        = time.Minute
+	// MinSecretLength is the shortest client secret accepted.
+	MinSecretLength = 32
+)
+
+var (
+	idPattern     = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{1,63}$`)
+	sectorPattern = regexp.MustCompile(`^[\x21-\x7e]{1,255}$`)
+	// ExtraScopes are the scopes beyond the standard ones a client may be
+	// allowed.
+	ExtraScopes = []string{oidc.ScopeCitizenNumber, oidc.ScopeCertificate}
+)
+
+// FieldError is one problem with a spec: the field (as the API and the
+// console name it), a catalogue key for the console and an English detail
+// for the API and the CLI.
+type FieldError struct {
+	Field  string `json:"field"`
+	Key    string `json:"-"`
+	Detail string `json:"detail"`
+}
+
+// Errors are every problem with a spec at once.
+type Errors []FieldError
+
+func (e Errors) Error() string {
+	msgs := make([]string, len(e))
+	for i, f := range e {
+		msgs[i] = f.Field + ": " + f.Detail
+	}
+	return strings.Join(msgs, "\n")
+}
+
+// ErrInvalid is what Errors wrap, for errors.Is.
+var ErrInvalid = errors.New("invalid client")
+
+func (e Errors) Unwrap() error { return ErrInvalid }
+
+// Normalize trims what people type and fills defaults.
+func (s *Spec) Normalize() {
+	s.ID = strings.TrimSpace(s.ID)
+	s.Name = strings.TrimSpace(s.Name)
+	s.LogoURL = strings.TrimSpace(s.LogoURL)
+	s.RedirectURIs = cleanList(s.RedirectURIs)
+	s.PostLogoutRedirectURIs = cleanList(s.PostLogoutRedirectURIs)
+	s.Scopes = cleanList(s.Scopes)
+	s.SectorIdentifier = strings.TrimSpace(s.SectorIdentifier)
+	s.SubjectType = cmp.Or(s.SubjectType, "pairwise")
+	if s.Public {
+		s.TokenEndpointAuthMethod = cmp.Or(s.TokenEndpointAuthMethod, AuthNone)
+	} else {
+		s.TokenEndpointAuthMethod = cmp.Or(s.TokenEndpointAuthMethod, AuthBasic)
+	}
+	if s.MinLevel == 0 {
+		s.MinLevel = 1
+	}
+}
+
+func cleanList(l []string) []string {
+	var out []string
+	for _, s := range l {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// Validate reports every problem of a normalized spec at once. existing
+// is the stored client when editing: its ID, type, subject type and
+// sector cannot change (the subjects portals know citizens by would
+// change with them), and no secret is set by an edit.
+func (s Spec) Validate(existing *store.Client) Errors {
+	var errs Errors
+	add := func(field, key, detail string) {
+		errs = append(errs, FieldError{Field: field, Key: key, Detail: detail})
+	}
+	if existing == nil && !idPattern.MatchString(s.ID) {
+		add("id", "admin_err_client_id", "2 to 64 of a-z 0-9 . _ -, starting with a letter or digit")
+	}
+	if n := utf8.RuneCountInString(s.Name); n == 0 || n > 200 {
+		add("name", "admin_err_client_name", "1 to 200 characters")
+	}
+	if s.LogoURL != "" {
+		u, err := url.Parse(s.LogoURL)
+		if err != nil || u.Scheme != "https" || u.Host == "" || u.User != nil || u.Fragment != "" || len(s.LogoURL) > 2048 {
+			add("logo_url", "admin_err_logo_url", "an https URL without credentials or fragment, at most 2048 characters")
+		}
+	}
+	if len(s.RedirectURIs) == 0 || len(s.RedirectURIs) > MaxURIs {
+		add("redirect_uris", "admin_err_redirect_count", fmt.Sprintf("1 to %d redirect URIs", MaxURIs))
+	}
+	checkURIs := func(field string, uris []string) {
+		seen := map[string]bool{}
+		for _, u := range uris {
+			if err := ValidateRedirectURI(u, s.Public); err != nil {
+				add(field, "admin_err_redirect_uri", err.Error())
+			} else if seen[u] {
+				add(field, "admin_err_redirect_uri", fmt.Sprintf("redirect URI %q is listed twice", u))
+			}
+			seen[u] = true
+		}
+	}
+	checkURIs("redirect_uris", s.RedirectURIs)
+	if len(s.PostLogoutRedirectURIs) > MaxURIs {
+		add("post_logout_redirect_uris", "admin_err_redirect_count", fmt.Sprintf("at most %d post-logout redirect URIs", MaxURIs))
+	}
+	checkURIs("post_logout_redirect_uris", s.PostLogoutRedirectURIs)
+	switch {
+	case s.Public && s.TokenEndpointAuthMethod != AuthNone:
+		add("token_endpoint_auth_method", "admin_err_auth_method", "a public client authenticates with none (PKCE)")
+	case !s.Public && s.TokenEndpointAuthMethod != AuthBasic && s.TokenEndpointAuthMethod != AuthPost:
+		add("token_endpoint_auth_method", "admin_err_auth_method", "client_secret_basic or client_secret_post")
+	}
+	for _, sc := range s.Scopes {
+		if !slices.Contains(ExtraScopes, sc) {
+			add("scopes", "admin_err_scope", fmt.Sprintf("scope %q: unknown (known extra scopes: %s)", sc, strings.Join(ExtraScopes, ", ")))
+		}
+	}
+	switch s.SubjectType {
+	case "pairwise":
+		if s.SectorIdentifier != "" && !sectorPattern.MatchString(s.SectorIdentifier) {
+			add("sector_identifier", "admin_err_sector", "1 to 255 printable ASCII characters without spaces")
+		}
+	case "public":
+		if s.SectorIdentifier != "" {
+			add("sector_identifier", "admin_err_sector", "a sector applies to pairwise subjects only")
+		}
+	default:
+		add("subject_type", "admin_err_subject_type", "pairwise or public")
+	}
+	if s.MinLevel < 1 || s.MinLevel > 4 {
+		add("min_level", "admin_err_min_level", "1 to 4")
+	}
+	if s.MaxAuthAge < 0 || s.MaxAuthAge > MaxAuthAge {
+		add("max_auth_age", "admin_err_duration", fmt.Sprintf("maximum authentication age: 0 (no limit) to %v", MaxAuthAge))
+	}
+	lifetime := func(field string, d, maxD time.Duration) {
+		if d != 0 && (d < MinLifetime || d > maxD) {
+			add(field, "admin_err_duration", fmt.Sprintf("%s: 0 (the default) or %v to %v", field, MinLifetime, maxD))
+		}
+	}
+	lifetime("access_token_lifetime", s.AccessTokenLifetime, MaxTokenLifetime)
+	lifetime("id_token_lifetime", s.IDTokenLifetime, MaxTokenLifetime)
+	lifetime("refresh_token_lifetime", s.RefreshTokenLifetime, MaxRefreshLifetime)
+	if s.Secret != "" && (s.Public || existing != nil) {
+		add("secret", "admin_err_client_invalid", "a secret is set only when registering a confidential client")
+	} else if s.Secret != "" && len(s.Secret) < MinSecretLength {
+		add("secret", "admin_err_client_invalid", fmt.Sprintf("client secret: at least %d characters", MinSecretLength))
+	}
+	if existing != nil {
+		if s.Public != existing.Public || s.SubjectType != cmp.Or(existing.SubjectType, "pairwise") ||
+			s.SectorIdentifier != existing.SectorIdentifier {
+			add("subject_type", "admin_err_immutable", "public, subject_type and sector_identifier cannot change; register a new client")
+		}
+	}
+	return errs
+}
+
+// Apply sets the spec's fields on c; ID, type, subject type and sector
+// only when c is new.
+func (s Spec) Apply(c *store.Client, isNew bool) {
+	if isNew {
+		c.ID, c.Public, c.SubjectType, c.SectorIdentifier = s.ID, s.Public, s.SubjectType, s.SectorIdentifier
+	}
+	c.Name = s.Name
+	c.LogoURL = s.LogoURL
+	c.RedirectURIs = s.RedirectURIs
+	c.PostLogoutRedirectURIs = s.PostLogoutRedirectURIs
+	c.TokenEndpointAuthMethod = s.TokenEndpointAuthMethod
+	c.Scopes = s.Scopes
+	c.MinLevel = s.MinLevel
+	c.MaxAuthAge = s.MaxAuthAge
+	c.AccessTokenLifetime = s.AccessTokenLifetime
+	c.RefreshTokenLifetime = s.RefreshTokenLifetime
+	c.IDTokenLifetime = s.IDTokenLifetime
+}
+
+// SpecOf is the (normalized) spec that would produce c as it is.
+func SpecOf(c *store.Client) Spec {
+	s := Spec{ID: c.ID, Name: c.Name, LogoURL: c.LogoURL, RedirectURIs: c.RedirectURIs,
+		PostLogoutRedirectURIs: c.PostLogoutRedirectURIs, Public: c.Public, TokenEndpointAuthMethod: c.TokenEndpointAuthMethod,
+		Scopes: c.Scopes, SubjectType: c.SubjectType, SectorIdentifier: c.SectorIdentifier, MinLevel: c.MinLevel,
+		MaxAuthAge: c.MaxAuthAge, AccessTokenLifetime: c.AccessTokenLifetime, RefreshTokenLifetime: c.RefreshTokenLifetime,
+		IDTokenLifetime: c.IDTokenLifetime}
+	s.Normalize()
+	return s
+}
+
+// ValidateRedirectURI checks a redirect URI an administrator registers:
+// absolute, no fragment, no wildcard, no credentials; https, or http only
+// for loopback (native apps and development); custom schemes only for
+// public (native) clients.
+func ValidateRedirectURI(uri string, public bool) error {
+	if uri == "" || len(uri) > 2048 {
+		return errors.New("redirect URI must be 1 to 2048 characters")
+	}
+	if strings.ContainsAny(uri, "*") {
+		return fmt.Errorf("redirect URI %q: wildcards are not allowed", uri)
+	}
+	u, err := url.Parse(uri)
+	if err != nil {
+		return fmt.Errorf("redirect URI %q: %w", uri, err)
+	}
+	switch {
+	case !u.IsAbs():
+		return fmt.Errorf("redirect URI %q: must be absolute", uri)
+	case u.Fragment != "" || strings.Contains(uri, "#"):
+		return fmt.Errorf("redirect URI %q: must not contain a fragment", uri)
+	case u.User != nil:
+		return fmt.Errorf("redirect URI %q: must not contain credentials", uri)
+	}
+	switch u.Scheme {
+	case "https":
+		if u.Host == "" {
+			return fmt.Errorf("redirect URI %q: missing host", uri)
+		}
+	case "http":
+		if !config.IsLoopbackHost(u.Hostname()) {
+			return fmt.Errorf("redirect URI %q: http is allowed only for loopback addresses", uri)
+		}
+	default:
+		if !public {
+			return fmt.Errorf("redirect URI %q: custom schemes are allowed only for public (native) clients", uri)
+		}
+		if !strings.Contains(u.Scheme, ".") {
+			return fmt.Errorf("redirect URI %q: a custom scheme must be a reverse domain name (RFC 8252 §7.1)", uri)
+		}
+	}
+	return nil
+}
