@@ -32,7 +32,7 @@ build:
 fuzz:
 	$(GO) test -run=^$$ -fuzz=FuzzRedirectURIAllowed -fuzztime=30s ./internal/oidc
 	$(GO) test -run=^$$ -fuzz=FuzzParseClaimsParam -fuzztime=30s ./internal/oidc
-	$(GO) test -run=^$$ -fuzz=FuzzParsePasswordForm -fuzztime=30s ./internal/login
+	$(GO) test -run=^$$ -fuzz=FuzzParseForm -fuzztime=30s ./internal/authn/password
 	$(GO) test -run=^$$ -fuzz=FuzzVerify -fuzztime=30s ./internal/authn/password
 	$(GO) test -run=^$$ -fuzz=FuzzParse -fuzztime=30s ./internal/config
 	$(GO) test -run=^$$ -fuzz=FuzzParseACRValues -fuzztime=30s ./internal/assurance

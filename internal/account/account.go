@@ -92,7 +92,7 @@ func (a *Account) require(w http.ResponseWriter, r *http.Request, level assuranc
 }
 
 // Complete implements login.Protocol: back to the account page.
-func (a *Account) Complete(w http.ResponseWriter, r *http.Request, returnTo string, _ *session.Session, _ assurance.Result) {
+func (a *Account) Complete(w http.ResponseWriter, r *http.Request, returnTo string, _ login.Completion) {
 	if !strings.HasPrefix(returnTo, "/account/") {
 		returnTo = securityPath
 	}

@@ -326,8 +326,9 @@ func (a *Admin) denied(r *http.Request, act *actor) {
 
 // Complete implements login.Protocol: the administrator is back from the
 // login engine.
-func (a *Admin) Complete(w http.ResponseWriter, r *http.Request, returnTo string, sess *session.Session, res assurance.Result) {
+func (a *Admin) Complete(w http.ResponseWriter, r *http.Request, returnTo string, done login.Completion) {
 	ctx := r.Context()
+	sess, res := done.Session, done.Result
 	if !safeReturn(returnTo) {
 		returnTo = "/admin"
 	}

@@ -117,7 +117,12 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, bo BuildOpt
 		RecoveryKey: DeriveKey(master, "recovery codes"),
 		Now:         now,
 	})
-	var methods []login.Method
+	// The login methods, in order of preference: the engine picks the
+	// first that fits a step (decide.go).
+	methods := []login.Method{
+		in.TOTP.Method(),
+		in.TOTP.RecoveryMethod(in.Audit),
+	}
 	if rpID, origins, ok := cfg.WebAuthnRP(); ok {
 		in.WebAuthn, err = webauthn.New(webauthn.Options{
 			RPID: rpID, RPDisplayName: cfg.WebAuthn.RPDisplayName, Origins: origins,
@@ -147,13 +152,12 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, bo BuildOpt
 			}
 		}()
 	}
+	methods = append(methods, &password.Method{Store: in.Store, Hasher: in.Hasher, Log: log})
 	iss, _ := url.Parse(cfg.Server.Issuer)
 	https := iss.Scheme == "https"
 	engine := login.New(login.Options{
 		Store:        in.Store,
 		Sessions:     in.Sessions,
-		Hasher:       in.Hasher,
-		TOTP:         in.TOTP,
 		Methods:      methods,
 		Limits:       limits,
 		Audit:        in.Audit,

@@ -253,3 +253,17 @@ func (ev *evaluation) result(events []Event, l Level, idx []int) Result {
 	}
 	return res
 }
+
+// Decayed is what an event of level l still proves after idle without
+// activity: the highest level at most l whose idle limit has not lapsed
+// (0 when none has). Idle limits are measured at each request from the
+// last activity before it; the login flow records a decayed level for
+// good, so that activity never revives it (DESIGN.md).
+func Decayed(l Level, idle time.Duration, limits Limits) Level {
+	for ; l >= Low; l-- {
+		if lim := limits[l]; lim.Idle == 0 || idle <= lim.Idle {
+			return l
+		}
+	}
+	return 0
+}

@@ -22,33 +22,33 @@ func (c CookieOptions) browserCookie() string { return c.Name + "-browser" }
 // Browser returns the binding of the request's browser (the hash of its
 // binding cookie), giving the browser a fresh binding cookie on w when it
 // has none.
-func (e *Engine) Browser(w http.ResponseWriter, r *http.Request) string {
-	for _, c := range r.CookiesNamed(e.o.Cookie.browserCookie()) {
+func (s *SSO) Browser(w http.ResponseWriter, r *http.Request) string {
+	for _, c := range r.CookiesNamed(s.cookie.browserCookie()) {
 		if len(c.Value) == 43 {
 			return session.Hash(c.Value)
 		}
 	}
 	v := session.RandomToken(32)
 	http.SetCookie(w, &http.Cookie{
-		Name:     e.o.Cookie.browserCookie(),
+		Name:     s.cookie.browserCookie(),
 		Value:    v,
 		Path:     "/",
-		Secure:   e.o.Cookie.Secure,
+		Secure:   s.cookie.Secure,
 		HttpOnly: true,
 		SameSite: http.SameSiteLaxMode,
 	})
 	// Later reads of this request see the new binding too.
-	r.AddCookie(&http.Cookie{Name: e.o.Cookie.browserCookie(), Value: v})
+	r.AddCookie(&http.Cookie{Name: s.cookie.browserCookie(), Value: v})
 	return session.Hash(v)
 }
 
 // SameBrowser reports whether the request comes from the browser whose
 // binding is bound. An empty binding matches nothing.
-func (e *Engine) SameBrowser(r *http.Request, bound string) bool {
+func (s *SSO) SameBrowser(r *http.Request, bound string) bool {
 	if bound == "" {
 		return false
 	}
-	for _, c := range r.CookiesNamed(e.o.Cookie.browserCookie()) {
+	for _, c := range r.CookiesNamed(s.cookie.browserCookie()) {
 		if len(c.Value) == 43 && subtle.ConstantTimeCompare([]byte(session.Hash(c.Value)), []byte(bound)) == 1 {
 			return true
 		}

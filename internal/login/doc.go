@@ -1,27 +1,42 @@
-// Package login is the login flow engine. A protocol (OIDC, later SAML)
-// hands it a pending Request with the level it needs; the engine reuses the
-// SSO session when it is good enough, or drives the citizen through the
-// steps still missing in a login transaction kept in Redis, and then hands
-// the completed session back to the protocol. Protocol code never talks to
-// authenticators, and authenticators never know which protocol asked.
+// Package login is the login flow engine. A protocol (OIDC, SAML, the
+// account pages, the console) hands it a pending Request with the level it
+// needs; the engine reuses the SSO session when it is good enough, or
+// drives the citizen through the steps still missing in a login
+// transaction kept in Redis, and then hands the completed session back to
+// the protocol. Protocol code never talks to authenticators; the
+// authenticators (Method: the password, the authenticator app, recovery
+// codes, passkeys, certificates, each in its own package under
+// internal/authn) never know which protocol asked, and this package
+// imports none of them.
 //
-// States of a login transaction (state.go lists them). Every step returns
-// to one dispatcher (Engine.advance), which evaluates the session's events
-// against the request with assurance.Evaluate and picks the next state:
+// Files: flow.go (Begin, the dispatcher advance, finish), decide.go (the
+// pure decision), handlers.go (the login pages' HTTP), render.go (their
+// view), sso.go (the SSO cookie and session), throttle.go (attempts,
+// reserved before each check), browser.go (binding every step to the
+// browser that started it), method.go (what a Method is).
 //
-//	Begin ──session good enough───────────────────────────────► protocol.Complete
-//	  │ prompt=none: no session → login_required; too low → interaction_required
-//	  │ the citizen has nothing that reaches the level ──────► protocol.Fail(unmet)
+// A transaction's state is the name of the method whose page is shown, or
+// StateRecovered. Every step returns to the dispatcher, which loads the
+// facts once (the citizen, each method's offer, what the session's and
+// the transaction's events prove) and asks decide:
+//
+//	Begin ─ session good enough ──────────────────────────────► Complete
+//	  │ prompt=none: no session → login_required; too weak → interaction_required
 //	  ▼
-//	StatePassword ─(first factor missing or stale)
-//	  │ right password            ─wrong/throttled─► same page, error
+//	nobody known ─► the chosen identifying method (passkey, certificate)
+//	  │             or the first factor ("password")
+//	  ▼ a method verified: its event joins the transaction
+//	level reached? ─ yes: a fresh login of a citizen with a second factor
+//	  │               asks for it ("totp", "webauthn"), else ──────► Complete
+//	  no: only what is missing — a second factor after a fresh first
+//	  │   factor; a method that reaches the level alone ("webauthn",
+//	  │   "certificate"); the first factor when a second can follow it
+//	  │ nothing reaches the level ─────────────────────────► Fail(unmet)
 //	  ▼
-//	StateTOTP ─(level 2 needed, or a fresh login of a citizen with a second factor)
-//	  │ right code                ─"use a recovery code"─► StateRecovery
-//	  │                                                   │ right code: app removed
-//	  │                                                   ▼
-//	  │                                              StateRecovered (re-enrol notice)
-//	  ▼                                                   │
-//	done: session created or extended (step-up keeps it) ◄┘──► protocol.Complete
-//	      or, if the level is still not reached ──────────────► protocol.Fail(unmet)
+//	"use another way": any method the citizen has; "recovery" (a code
+//	instead of the app) ─► StateRecovered (set the app up again) ─► Complete
+//
+// Finishing takes the transaction (single use), records its events in the
+// browser's session (a session of the same citizen is extended, so
+// step-up keeps it) and answers the protocol.
 package login

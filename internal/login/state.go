@@ -6,22 +6,24 @@ import (
 
 	"github.com/citizenid/citizenid/internal/assurance"
 	"github.com/citizenid/citizenid/internal/session"
+	"github.com/citizenid/citizenid/internal/store"
 )
 
-// State is where a login transaction stands. Every step returns to the
-// dispatcher in Engine.step, which renders the page of the current state.
+// State is where a login transaction stands: the name of the method whose
+// page the citizen sees ("password", "totp", "webauthn", …), or
+// StateRecovered. Every step returns to one dispatcher (flow.go), which
+// asks decide (decide.go) for the next state.
 type State string
 
 const (
-	// StatePassword asks for citizen number and password (first factor).
+	// StatePassword is the password method's step (authn/password).
 	StatePassword State = "password"
-	// StateTOTP asks for a code from the authenticator app (second factor).
-	// Other methods' states are their names (see Method).
+	// StateTOTP is the authenticator app's step (authn/totp).
 	StateTOTP State = "totp"
-	// StateRecovery asks for a recovery code instead of the app's code.
+	// StateRecovery is the recovery-code step (authn/totp).
 	StateRecovery State = "recovery"
-	// StateRecovered tells the citizen a recovery code was used and the
-	// app must be set up again, then continues.
+	// StateRecovered tells the citizen a recovery method was used and what
+	// to set up again, then continues.
 	StateRecovered State = "recovered"
 )
 
@@ -77,4 +79,10 @@ type Txn struct {
 	CreatedAt time.Time `json:"created_at"`
 }
 
-const txnKind = "lt"
+// Completion is what a protocol's Complete receives: what the engine
+// already loaded for the request, so the protocol need not load it again.
+type Completion struct {
+	Session *session.Session
+	Citizen *store.Citizen
+	Result  assurance.Result // what the session proves for this request
+}

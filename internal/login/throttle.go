@@ -127,3 +127,18 @@ func (e *Engine) slowDown(ctx context.Context, key string) bool {
 		return false
 	}
 }
+
+func humanDuration(d time.Duration, lang string) string {
+	secs := int(d.Seconds() + 0.999)
+	if secs < 60 {
+		if lang == "en" {
+			return fmt.Sprintf("%d seconds", secs)
+		}
+		return fmt.Sprintf("%d giây", secs)
+	}
+	mins := (secs + 59) / 60
+	if lang == "en" {
+		return fmt.Sprintf("%d minutes", mins)
+	}
+	return fmt.Sprintf("%d phút", mins)
+}

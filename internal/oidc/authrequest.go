@@ -347,8 +347,9 @@ var errDone = errors.New("authorization request already answered")
 // answer the portal in this same response (the code in a redirect to its
 // redirect URI). There is no callback URL between the login and the
 // portal: a code only ever reaches the browser the request is bound to.
-func (p *Provider) Complete(w http.ResponseWriter, r *http.Request, id string, sess *session.Session, res assurance.Result) {
+func (p *Provider) Complete(w http.ResponseWriter, r *http.Request, id string, done login.Completion) {
 	ctx := r.Context()
+	sess, res := done.Session, done.Result
 	a := new(authRequest)
 	var cl *client
 	err := p.o.Sessions.UpdateValue(ctx, kindAuthRequest, id, a, func() error {
@@ -363,13 +364,9 @@ func (p *Provider) Complete(w http.ResponseWriter, r *http.Request, id string, s
 			return err
 		}
 		cl = c
-		citizen, err := p.o.Store.CitizenByID(ctx, sess.CitizenID)
-		if err != nil {
-			return err
-		}
 		a.Done_ = true
 		a.CitizenID = sess.CitizenID
-		a.Subject = p.subject(cl.c, citizen)
+		a.Subject = p.subject(cl.c, done.Citizen)
 		a.SessionID = sess.SID
 		a.AuthTime = res.AuthTime
 		a.ACR = p.o.ACR.ACR(res.Level) // the level actually reached, never an echo

@@ -14,7 +14,6 @@ import (
 
 	"github.com/crewjam/saml"
 
-	"github.com/citizenid/citizenid/internal/assurance"
 	"github.com/citizenid/citizenid/internal/audit"
 	"github.com/citizenid/citizenid/internal/login"
 	"github.com/citizenid/citizenid/internal/oidc"
@@ -27,8 +26,9 @@ var _ login.Protocol = (*Provider)(nil)
 
 // Complete implements login.Protocol: the citizen's session holds what the
 // request needs, so post a signed assertion to the service provider.
-func (p *Provider) Complete(w http.ResponseWriter, r *http.Request, id string, sess *session.Session, res assurance.Result) {
+func (p *Provider) Complete(w http.ResponseWriter, r *http.Request, id string, done login.Completion) {
 	ctx := r.Context()
+	sess, res, citizen := done.Session, done.Result, done.Citizen
 	pr, ok := p.takePending(w, r, id)
 	if !ok {
 		return
@@ -41,11 +41,6 @@ func (p *Provider) Complete(w http.ResponseWriter, r *http.Request, id string, s
 	req, sp, err := p.rebuild(ctx, r, idp, pr)
 	if err != nil {
 		p.refuse(w, r, pr.SP, classify(err), err)
-		return
-	}
-	citizen, err := p.o.Store.CitizenByID(ctx, sess.CitizenID)
-	if err != nil {
-		p.refuse(w, r, pr.SP, refusal{"load citizen", http.StatusServiceUnavailable, "err_generic"}, err)
 		return
 	}
 	if citizen.Disabled {

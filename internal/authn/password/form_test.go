@@ -1,12 +1,14 @@
-package login
+package password
 
 import (
 	"net/url"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/citizenid/citizenid/internal/login"
 )
 
-func TestParsePasswordForm(t *testing.T) {
+func TestParseForm(t *testing.T) {
 	tests := []struct {
 		name, body, problem string
 	}{
@@ -24,16 +26,16 @@ func TestParsePasswordForm(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if _, got := parsePasswordForm(v); got != tt.problem {
+			if _, got := parseForm(v); got != tt.problem {
 				t.Errorf("got problem %q, want %q", got, tt.problem)
 			}
 		})
 	}
 }
 
-// FuzzParsePasswordForm: a usable form always has a 12-digit number and a
+// FuzzParseForm: a usable form always has a 12-digit number and a
 // bounded, valid UTF-8 password; a refused one never hands a password on.
-func FuzzParsePasswordForm(f *testing.F) {
+func FuzzParseForm(f *testing.F) {
 	for _, s := range []string{"number=079201000123&password=abc", "number=1&password=", "number=079201000123&number=1", "%%%", "password=" + string(make([]byte, 2000))} {
 		f.Add(s)
 	}
@@ -42,10 +44,10 @@ func FuzzParsePasswordForm(f *testing.F) {
 		if err != nil {
 			return
 		}
-		form, problem := parsePasswordForm(v)
+		form, problem := parseForm(v)
 		switch problem {
 		case "":
-			if !ValidCitizenNumber(form.Number) || form.Password == "" || len(form.Password) > MaxPasswordBytes || !utf8.ValidString(form.Password) {
+			if !login.ValidCitizenNumber(form.Number) || form.Password == "" || len(form.Password) > MaxBytes || !utf8.ValidString(form.Password) {
 				t.Fatalf("accepted %q as %+v", body, form)
 			}
 		case "err_number_format", "err_form", "err_credentials":

@@ -1,0 +1,283 @@
+package login
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/citizenid/citizenid/internal/assurance"
+	"github.com/citizenid/citizenid/internal/audit"
+	"github.com/citizenid/citizenid/internal/server"
+	"github.com/citizenid/citizenid/internal/session"
+	"github.com/citizenid/citizenid/internal/store"
+)
+
+// Protocol is a protocol that hands requests to the engine.
+type Protocol interface {
+	// Complete answers the protocol request with the citizen's session
+	// and what it proves for this request (typically by redirecting back
+	// to the portal).
+	Complete(w http.ResponseWriter, r *http.Request, requestID string, c Completion)
+	// Fail answers the protocol request with a standard error; reason is
+	// one of the Err* values of this package.
+	Fail(w http.ResponseWriter, r *http.Request, requestID string, reason error)
+}
+
+// Store is the slice of storage the engine needs.
+type Store interface {
+	CitizenByID(ctx context.Context, id string) (*store.Citizen, error)
+}
+
+// Options configures the engine.
+type Options struct {
+	Store    Store
+	Sessions *session.Store
+	// Methods are the authenticators, in order of preference: the
+	// password, the authenticator app and its recovery codes, passkeys,
+	// certificates.
+	Methods      []Method
+	Audit        *audit.Logger
+	Renderer     *server.Renderer
+	Log          *slog.Logger
+	Cookie       CookieOptions
+	LoginTimeout time.Duration
+	Limits       assurance.Limits
+	// AccountThrottle applies per citizen number and client address
+	// (passwords) and per citizen (one-time codes); IPThrottle per client
+	// address. Both refuse with a wait. AccountSlowdown applies per
+	// citizen number from every address: it slows password checks and
+	// never refuses, so nobody can lock a citizen out (throttle.go).
+	AccountThrottle session.ThrottlePolicy
+	IPThrottle      session.ThrottlePolicy
+	AccountSlowdown session.ThrottlePolicy
+}
+
+// Engine runs logins: the flow (this file), its pages (handlers.go,
+// render.go) and the SSO session (sso.go, embedded).
+type Engine struct {
+	*SSO
+	o         Options
+	protocols map[string]Protocol
+	methods   []Method
+	logout    []LogoutHook
+}
+
+// New returns an engine; protocols register with Register before serving.
+// It panics on a method whose name is taken: that is a wiring mistake.
+func New(o Options) *Engine {
+	if o.Limits == nil {
+		o.Limits = assurance.DefaultLimits()
+	}
+	e := &Engine{o: o, protocols: map[string]Protocol{}, methods: o.Methods,
+		SSO: &SSO{sessions: o.Sessions, cookie: o.Cookie, limits: o.Limits, log: o.Log}}
+	seen := map[string]bool{string(StateRecovered): true}
+	for _, m := range e.methods {
+		if seen[m.Name()] {
+			panic("login: method name " + m.Name() + " is taken")
+		}
+		seen[m.Name()] = true
+	}
+	return e
+}
+
+// Register makes a protocol known under name.
+func (e *Engine) Register(name string, p Protocol) { e.protocols[name] = p }
+
+// CheckProtocols reports an error naming every protocol of names that
+// nothing registered: the composition root calls it once everything is
+// wired, so a missing one fails the start, not a request.
+func (e *Engine) CheckProtocols(names ...string) error {
+	var errs []error
+	for _, n := range names {
+		if e.protocols[n] == nil {
+			errs = append(errs, fmt.Errorf("login: no protocol %q registered", n))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (e *Engine) method(name State) Method {
+	for _, m := range e.methods {
+		if m.Name() == string(name) {
+			return m
+		}
+	}
+	return nil
+}
+
+// traits are what a method is, whoever the citizen: its offer to nobody.
+func (e *Engine) traits(ctx context.Context, m Method) Offer {
+	o, err := m.Offer(ctx, "")
+	if err != nil {
+		return Offer{}
+	}
+	return o
+}
+
+// offers asks every method what it can do for the citizen (the
+// identifying methods only, when citizenID is empty).
+func (e *Engine) offers(ctx context.Context, citizenID string) (map[string]Offer, error) {
+	out := make(map[string]Offer, len(e.methods))
+	for _, m := range e.methods {
+		o, err := m.Offer(ctx, citizenID)
+		if err != nil {
+			return nil, fmt.Errorf("%s offer: %w", m.Name(), err)
+		}
+		if o.Available && (citizenID != "" || o.Identifies) {
+			out[m.Name()] = o
+		}
+	}
+	return out, nil
+}
+
+func (e *Engine) order() []string {
+	out := make([]string, len(e.methods))
+	for i, m := range e.methods {
+		out[i] = m.Name()
+	}
+	return out
+}
+
+// sessionCitizen returns the request's session and its citizen, or nils
+// when there is no session or its citizen may not log in.
+func (e *Engine) sessionCitizen(r *http.Request) (*session.Session, *store.Citizen) {
+	sess := e.Session(r)
+	if sess == nil {
+		return nil, nil
+	}
+	c, err := e.o.Store.CitizenByID(r.Context(), sess.CitizenID)
+	if err != nil || c.Disabled {
+		return nil, nil
+	}
+	return sess, c
+}
+
+// Begin starts or short-cuts a login for a protocol request.
+func (e *Engine) Begin(w http.ResponseWriter, r *http.Request, req Request) {
+	if _, ok := e.protocols[req.Protocol]; !ok {
+		e.o.Log.ErrorContext(r.Context(), "unknown protocol", "protocol", req.Protocol)
+		e.o.Renderer.Error(w, r, http.StatusInternalServerError, server.Locale(r, req.UILocales), "err_generic")
+		return
+	}
+	req.MinLevel = max(req.MinLevel, assurance.Low)
+	sess, citizen := e.sessionCitizen(r)
+	txn := &Txn{Request: req, CreatedAt: e.o.Sessions.Now()}
+	if ValidCitizenNumber(req.LoginHint) {
+		txn.Number = req.LoginHint
+	}
+	if citizen != nil {
+		txn.CitizenID, txn.Number = citizen.ID, citizen.Number
+	}
+	e.advance(w, r, txn, sess, citizen)
+}
+
+// advance is the dispatcher: it loads the facts of the request once, asks
+// decide for the next step and acts: save the transaction and show the
+// step, or finish.
+func (e *Engine) advance(w http.ResponseWriter, r *http.Request, txn *Txn, sess *session.Session, citizen *store.Citizen) {
+	ctx := r.Context()
+	f, citizen, err := e.facts(ctx, txn, sess, citizen)
+	if err != nil {
+		e.o.Log.ErrorContext(ctx, "login flow", "err", err)
+		e.o.Renderer.Error(w, r, http.StatusServiceUnavailable, server.Locale(r, txn.Request.UILocales), "err_generic")
+		return
+	}
+	d := decide(f)
+	if d.Finish {
+		e.finish(w, r, txn, sess, citizen, d.Fail)
+		return
+	}
+	txn.State = d.Next
+	e.save(w, r, txn)
+}
+
+// facts loads what decide needs: the citizen (unless given), the
+// methods' offers, and what the events prove.
+func (e *Engine) facts(ctx context.Context, txn *Txn, sess *session.Session, citizen *store.Citizen) (facts, *store.Citizen, error) {
+	f := facts{Request: txn.Request, State: txn.State, Chosen: txn.Chosen, Known: txn.CitizenID != "",
+		FreshLogin: txn.FreshLogin, Order: e.order()}
+	if f.Known && (citizen == nil || citizen.ID != txn.CitizenID) {
+		c, err := e.o.Store.CitizenByID(ctx, txn.CitizenID)
+		if err != nil {
+			return f, nil, fmt.Errorf("load citizen: %w", err)
+		}
+		citizen = c
+	}
+	if citizen != nil {
+		f.SkipSecondFactor = citizen.SkipSecondFactor
+	}
+	var events []session.AuthEvent
+	var prev time.Time
+	if sess != nil && f.Known && sess.CitizenID == txn.CitizenID {
+		f.HasSession = true
+		events, prev = append(events, sess.Events...), sess.PrevSeen
+	}
+	f.Result = e.evaluate(append(events, txn.Events...), prev, txn.Request)
+	offers, err := e.offers(ctx, txn.CitizenID)
+	if err != nil {
+		return f, nil, err
+	}
+	f.Offers = offers
+	return f, citizen, nil
+}
+
+// finish ends the transaction (single use: whoever takes it first
+// completes it), records its events in the browser's session, and answers
+// the protocol: Complete, or Fail with reason.
+func (e *Engine) finish(w http.ResponseWriter, r *http.Request, txn *Txn, sess *session.Session, citizen *store.Citizen, reason error) {
+	ctx := r.Context()
+	lang := server.Locale(r, txn.Request.UILocales)
+	if txn.ID != "" {
+		var taken Txn
+		if err := e.o.Sessions.Take(ctx, txnKind, txn.ID, &taken); err != nil {
+			e.o.Renderer.Error(w, r, http.StatusConflict, lang, "err_txn_expired")
+			return
+		}
+	}
+	p, ok := e.protocols[txn.Request.Protocol]
+	if !ok {
+		e.o.Renderer.Error(w, r, http.StatusInternalServerError, lang, "err_generic")
+		return
+	}
+	out := sess
+	if len(txn.Events) > 0 {
+		recorded, err := e.record(ctx, w, txn.CitizenID, txn.Events, sess)
+		if err != nil {
+			e.o.Log.ErrorContext(ctx, "record session", "err", err)
+			e.o.Renderer.Error(w, r, http.StatusServiceUnavailable, lang, "err_generic")
+			return
+		}
+		out = recorded
+	}
+	if reason != nil {
+		p.Fail(w, r, txn.Request.RequestID, reason)
+		return
+	}
+	res := e.Evaluate(out, txn.Request)
+	if !res.Satisfied || citizen == nil {
+		p.Fail(w, r, txn.Request.RequestID, ErrUnmet)
+		return
+	}
+	p.Complete(w, r, txn.Request.RequestID, Completion{Session: out, Citizen: citizen, Result: res})
+}
+
+const txnKind = "lt"
+
+// save stores the transaction (bound to this browser) and shows its step.
+func (e *Engine) save(w http.ResponseWriter, r *http.Request, txn *Txn) {
+	if txn.ID == "" {
+		txn.ID = session.RandomToken(24)
+	}
+	if txn.Browser == "" {
+		txn.Browser = e.Browser(w, r)
+	}
+	if err := e.o.Sessions.Put(r.Context(), txnKind, txn.ID, txn, e.o.LoginTimeout); err != nil {
+		e.o.Log.ErrorContext(r.Context(), "store login transaction", "err", err)
+		e.o.Renderer.Error(w, r, http.StatusServiceUnavailable, server.Locale(r, txn.Request.UILocales), "err_generic")
+		return
+	}
+	http.Redirect(w, r, "/login/"+txn.ID, http.StatusSeeOther)
+}
