@@ -48,13 +48,16 @@ type Options struct {
 // Account serves the citizen's pages.
 type Account struct{ o Options }
 
-// New returns the account pages and registers the "account" protocol.
+// Protocol is the account pages' name with the login engine; the
+// composition root registers it.
+const Protocol = "account"
+
+// New returns the account pages.
 func New(o Options) *Account {
 	if o.Fresh == 0 {
 		o.Fresh = 15 * time.Minute
 	}
 	a := &Account{o: o}
-	o.Login.Register("account", a)
 	return a
 }
 
@@ -81,7 +84,7 @@ func (a *Account) Mount(mux *http.ServeMux) {
 // otherwise it sends the citizen through the login engine and returns nil.
 func (a *Account) require(w http.ResponseWriter, r *http.Request, level assurance.Level) *session.Session {
 	fresh := a.o.Fresh
-	req := login.Request{Protocol: "account", RequestID: securityPath, MinLevel: level, MaxAge: &fresh, ClientName: ""}
+	req := login.Request{Protocol: Protocol, RequestID: securityPath, MinLevel: level, MaxAge: &fresh, ClientName: ""}
 	if sess := a.o.Login.Session(r); sess != nil {
 		if a.o.Login.Evaluate(sess, req).Satisfied {
 			return sess

@@ -62,7 +62,7 @@ type bindingView struct {
 // after the login.
 func (a *Account) requireCertificates(w http.ResponseWriter, r *http.Request) *session.Session {
 	fresh := a.o.Fresh
-	req := login.Request{Protocol: "account", RequestID: certificatesPath, MinLevel: certificateLevel, MaxAge: &fresh}
+	req := login.Request{Protocol: Protocol, RequestID: certificatesPath, MinLevel: certificateLevel, MaxAge: &fresh}
 	if sess := a.o.Login.Session(r); sess != nil && a.o.Login.Evaluate(sess, req).Satisfied {
 		return sess
 	}

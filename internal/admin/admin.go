@@ -78,8 +78,9 @@ type Admin struct {
 	rd *renderer
 }
 
-// protocolName is the console's name with the login engine.
-const protocolName = "admin"
+// Protocol is the console's name with the login engine; the composition
+// root registers it.
+const Protocol = "admin"
 
 // New parses the console's pages and registers the "admin" protocol with
 // the login engine. A missing or broken page fails here, not in a request.
@@ -98,7 +99,6 @@ func New(o Options) (*Admin, error) {
 		return nil, err
 	}
 	a := &Admin{o: o, rd: rd}
-	o.Login.Register(protocolName, a)
 	return a, nil
 }
 
@@ -252,7 +252,7 @@ func (a *Admin) authenticate(w http.ResponseWriter, r *http.Request, back string
 	ctx := r.Context()
 	now := a.now()
 	sess := a.o.Login.Session(r)
-	req := login.Request{Protocol: protocolName, RequestID: back, MinLevel: a.o.MinLevel, Since: now,
+	req := login.Request{Protocol: Protocol, RequestID: back, MinLevel: a.o.MinLevel, Since: now,
 		ClientName: a.rd.t(server.Locale(r, nil), "admin_console")}
 	live := false
 	if sess != nil {

@@ -260,6 +260,15 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, bo BuildOpt
 	if err != nil {
 		return nil, err
 	}
+	// Every protocol that hands requests to the login engine, registered
+	// here; one missing fails the start, not a request.
+	engine.Register(oidc.Protocol, provider)
+	engine.Register(saml.Protocol, samlIdP)
+	engine.Register(account.Protocol, acct)
+	engine.Register(admin.Protocol, adm)
+	if err := engine.CheckProtocols(oidc.Protocol, saml.Protocol, account.Protocol, admin.Protocol); err != nil {
+		return nil, err
+	}
 	features := []server.Mounter{engine, provider, samlIdP, acct, adm}
 	if bo.Demo {
 		in.Demo = http.NewServeMux()

@@ -2,6 +2,7 @@ package login
 
 import (
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/citizenid/citizenid/internal/assurance"
@@ -125,5 +126,14 @@ func BenchmarkDecide(b *testing.B) {
 		Offers: offers("password", pwd, "totp", app, "recovery", recovery, "webauthn", bound), Order: order}
 	for b.Loop() {
 		decide(f)
+	}
+}
+
+// A protocol that nothing registered fails the start.
+func TestCheckProtocols(t *testing.T) {
+	e := New(Options{})
+	e.Register("oidc", struct{ Protocol }{})
+	if err := e.CheckProtocols("oidc", "saml"); err == nil || !strings.Contains(err.Error(), `"saml"`) || strings.Contains(err.Error(), `"oidc"`) {
+		t.Errorf("got %v, want an error naming saml", err)
 	}
 }

@@ -322,7 +322,7 @@ func (p *Provider) beginLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	req := login.Request{
-		Protocol:     "oidc",
+		Protocol:     Protocol,
 		RequestID:    a.ID,
 		ClientID:     c.c.ID,
 		ClientName:   c.c.Name,

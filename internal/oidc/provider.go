@@ -69,7 +69,11 @@ const (
 	pathLogin      = "/login/oidc/"
 )
 
-// New builds the provider and registers it with the login engine.
+// Protocol is the provider's name with the login engine; the composition
+// root registers it.
+const Protocol = "oidc"
+
+// New builds the provider.
 func New(o Options) (*Provider, error) {
 	p := &Provider{o: o}
 	p.st = &storage{p: p}
@@ -93,7 +97,6 @@ func New(o Options) (*Provider, error) {
 		return nil, fmt.Errorf("oidc provider: %w", err)
 	}
 	p.op = prov
-	o.Login.Register("oidc", p)
 	// However a session ends (end_session, the account page, an
 	// administrator), the refresh tokens issued in it end with it.
 	o.Login.OnLogout(func(ctx context.Context, ended *session.Session, then string) string {

@@ -96,8 +96,11 @@ type Provider struct {
 	certs    sync.Map // kid → *x509.Certificate
 }
 
-// New builds the identity provider, registers it with the login engine as
-// the "saml" protocol and hooks it into every logout.
+// Protocol is the identity provider's name with the login engine; the
+// composition root registers it.
+const Protocol = "saml"
+
+// New builds the identity provider and hooks it into every logout.
 func New(o Options) (*Provider, error) {
 	if o.AssertionLifetime <= 0 {
 		o.AssertionLifetime = 5 * time.Minute
@@ -130,7 +133,6 @@ func New(o Options) (*Provider, error) {
 		return nil, err
 	}
 	p.clock = dsig.NewFakeClock(storeClock{Clock: clockwork.NewRealClock(), now: o.Sessions.Now})
-	o.Login.Register("saml", p)
 	o.Login.OnLogout(p.afterLogout)
 	return p, nil
 }

@@ -264,7 +264,7 @@ func (p *Provider) continueLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	req := login.Request{
-		Protocol:   "saml",
+		Protocol:   Protocol,
 		RequestID:  pr.ID,
 		ClientID:   "saml:" + sp.EntityID,
 		ClientName: sp.Name,
