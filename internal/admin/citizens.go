@@ -106,7 +106,7 @@ func (a *Admin) citizenFacts(ctx context.Context, c *store.Citizen) (citizenJSON
 		return j, err
 	}
 	for _, s := range sessions {
-		sj := sessionJSON{CreatedAt: s.CreatedAt.UTC(), LastSeen: s.LastSeen.UTC(), Portals: len(s.Clients), Methods: []string{}}
+		sj := sessionJSON{CreatedAt: s.CreatedAt.UTC(), LastSeen: s.LastSeen.UTC(), Portals: len(s.Participants), Methods: []string{}}
 		for _, ev := range s.Events {
 			sj.Methods = append(sj.Methods, ev.Method)
 		}

@@ -626,8 +626,8 @@ func TestSAMLSharesTheSessionWithOIDC(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !slicesContains(sess.Clients, "tax-portal") || !slicesContains(sess.Clients, "saml:"+sp.entityID) {
-		t.Errorf("session relying parties: got %v, want the OIDC client and the SAML portal", sess.Clients)
+	if !sess.Joined("oidc", "tax-portal") || !sess.Joined("saml", sp.entityID) || len(sess.Participants) != 2 {
+		t.Errorf("session participants: got %+v, want the OIDC client and the SAML portal, once each", sess.Participants)
 	}
 
 	b2 := newBrowser(t)

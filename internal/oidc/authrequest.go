@@ -382,13 +382,14 @@ func (p *Provider) Complete(w http.ResponseWriter, r *http.Request, id string, d
 		p.o.Renderer.Error(w, r, http.StatusBadRequest, server.Locale(r, nil), "err_txn_expired")
 		return
 	}
-	if !slices.Contains(sess.Clients, cl.c.ID) {
-		p.o.Sessions.Update(ctx, sess, func(s *session.Session) error {
-			if !slices.Contains(s.Clients, cl.c.ID) {
-				s.Clients = append(s.Clients, cl.c.ID)
-			}
-			return nil
-		})
+	// Recorded before the code leaves: ending the session must reach
+	// every portal that took part.
+	if !sess.Joined(Protocol, cl.c.ID) {
+		if _, err := p.o.Sessions.Join(ctx, sess, session.Participant{Protocol: Protocol, ID: cl.c.ID}); err != nil {
+			p.o.Log.ErrorContext(ctx, "record session participant", "err", err)
+			p.o.Renderer.Error(w, r, http.StatusServiceUnavailable, server.Locale(r, a.UILocales), "err_generic")
+			return
+		}
 	}
 	op.AuthResponse(a, p.op, w, r)
 }

@@ -286,7 +286,7 @@ func (s *storage) TerminateSessionFromRequest(ctx context.Context, req *op.EndSe
 	if sess != nil {
 		s.p.o.Audit.Record(ctx, audit.Event{Actor: "citizen:" + sess.CitizenID, Action: "session.end", Outcome: "success",
 			Target: "citizen:" + sess.CitizenID, ClientIP: server.ClientIP(ctx),
-			Details: map[string]string{"via": "oidc end_session", "client": req.ClientID, "rps": strconv.Itoa(len(sess.Clients))}})
+			Details: map[string]string{"via": "oidc end_session", "client": req.ClientID, "rps": strconv.Itoa(len(sess.Participants))}})
 	}
 	return s.p.o.Login.AfterLogout(ctx, sess, req.RedirectURI), nil
 }

@@ -5,9 +5,9 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"net/http"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -242,56 +242,30 @@ func releasedAttributes(sp *store.ServiceProvider, c *store.Citizen) []saml.Attr
 }
 
 // recordParticipant remembers that the SP took part in the session, with
-// the NameID and SessionIndex it was given: in the session's relying
-// parties (DESIGN.md), in the session's SAML participants (for logging it
-// out), and by SessionIndex (a cross-site POSTed LogoutRequest carries no
-// cookie to find the session by).
+// the NameID and SessionIndex it was given: in the session's participants
+// (for logging it out), and by SessionIndex (a cross-site POSTed
+// LogoutRequest carries no cookie to find the session by).
 func (p *Provider) recordParticipant(ctx context.Context, sess *session.Session, pt participant) error {
-	ttl := p.o.SessionLifetime
-	upsert := func(list []participant) []participant {
-		list = slices.DeleteFunc(list, func(o participant) bool { return o.SP == pt.SP })
-		return append(list, pt)
-	}
-	var done bool
-	for range 5 {
-		var list []participant
-		err := p.o.Sessions.UpdateValue(ctx, kindParticipants, sess.SID, &list, func() error {
-			list = upsert(list)
-			return nil
-		})
-		if err == nil {
-			done = true
-			break
-		}
-		if !errors.Is(err, session.ErrNotFound) {
-			return err
-		}
-		err = p.o.Sessions.PutNew(ctx, kindParticipants, sess.SID, []participant{pt}, ttl)
-		if err == nil {
-			done = true
-			break
-		}
-		if !errors.Is(err, session.ErrConflict) {
-			return err
-		}
-	}
-	if !done {
-		return errors.New("record saml participant: too much contention")
-	}
-	if err := p.o.Sessions.Put(ctx, kindSessionIndex, sessionIndexKey(pt.SP, pt.SessionIndex), sess.SID, ttl); err != nil {
+	data, err := json.Marshal(pt)
+	if err != nil {
 		return err
 	}
-	client := "saml:" + pt.SP
-	if !slices.Contains(sess.Clients, client) {
-		_, err := p.o.Sessions.Update(ctx, sess, func(s *session.Session) error {
-			if !slices.Contains(s.Clients, client) {
-				s.Clients = append(s.Clients, client)
-			}
-			return nil
-		})
+	if _, err := p.o.Sessions.Join(ctx, sess, session.Participant{Protocol: Protocol, ID: pt.SP, Data: data}); err != nil {
 		return err
 	}
-	return nil
+	return p.o.Sessions.Put(ctx, kindSessionIndex, sessionIndexKey(pt.SP, pt.SessionIndex), sess.SID, p.o.SessionLifetime)
+}
+
+// participantsOf are the session's SAML participants.
+func participantsOf(sess *session.Session) []participant {
+	var out []participant
+	for _, sp := range sess.Participants {
+		var pt participant
+		if sp.Protocol == Protocol && json.Unmarshal(sp.Data, &pt) == nil {
+			out = append(out, pt)
+		}
+	}
+	return out
 }
 
 func sessionIndexKey(sp, index string) string { return session.Hash(sp + "\x00" + index) }

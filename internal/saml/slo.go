@@ -20,7 +20,6 @@ import (
 
 // Redis kinds of single logout.
 const (
-	kindParticipants = "samlsp" // SID → the service providers that took part
 	kindSessionIndex = "samlsi" // hash(SP, SessionIndex) → SID
 	kindLogout       = "samllo" // a logout CitizenID runs through the browser
 	kindReplay       = "samlrc" // IDs of LogoutRequests received
@@ -53,11 +52,10 @@ type logoutRecord struct {
 // /saml/logout/{id}, which visits each in turn and ends on a page saying
 // which confirmed, with a link to then.
 func (p *Provider) afterLogout(ctx context.Context, ended *session.Session, then string) string {
-	var parts []participant
-	if err := p.o.Sessions.GetValue(ctx, kindParticipants, ended.SID, &parts); err != nil || len(parts) == 0 {
+	parts := participantsOf(ended)
+	if len(parts) == 0 {
 		return then
 	}
-	p.o.Sessions.DeleteValue(ctx, kindParticipants, ended.SID)
 	if then == "" {
 		// No browser: a front-channel logout cannot reach the portals'
 		// cookies. Their sessions end on their own timeouts.
@@ -194,11 +192,13 @@ func (p *Provider) logoutCandidates(r *http.Request, msg []byte) candidates {
 		}
 		seen[sid] = true
 		c := candidate{SID: sid, Sess: sess, Browser: browser}
-		p.o.Sessions.GetValue(ctx, kindParticipants, sid, &c.Participants)
 		if c.Sess == nil {
 			if s, err := p.o.Sessions.BySID(ctx, sid); err == nil {
 				c.Sess = s
 			}
+		}
+		if c.Sess != nil {
+			c.Participants = participantsOf(c.Sess)
 		}
 		out.list = append(out.list, c)
 	}
@@ -297,7 +297,6 @@ func (s sloSessions) InvalidateSession(w http.ResponseWriter, r *http.Request, r
 			p.audit(ctx, audit.Event{Actor: "citizen:" + c.Sess.CitizenID, Action: "session.end", Target: "citizen:" + c.Sess.CitizenID,
 				Outcome: "success", Details: map[string]string{"via": "saml slo", "sp": sp, "sps": strconv.Itoa(len(c.Participants))}})
 		}
-		p.o.Sessions.DeleteValue(ctx, kindParticipants, c.SID)
 	}
 	return errors.Join(errs...)
 }

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -41,8 +42,13 @@ type Session struct {
 	Events    []AuthEvent `json:"events"`
 	CreatedAt time.Time   `json:"created_at"`
 	LastSeen  time.Time   `json:"last_seen"`
-	// Clients lists every relying party that received tokens in this session.
-	Clients []string `json:"clients,omitempty"`
+	// Participants are the relying parties that took part in the session
+	// (received tokens or an assertion), each once, written through Join.
+	// Ending the session tells each of them (login.Engine.End).
+	Participants []Participant `json:"participants,omitempty"`
+	// LegacyClients is the list of OIDC clients of sessions started
+	// before Participants existed; load turns it into Participants.
+	LegacyClients []string `json:"clients,omitempty"`
 	// PrevSeen is LastSeen as it was before this request touched the
 	// session: the last activity that idle limits are measured from.
 	PrevSeen time.Time `json:"-"`
@@ -200,6 +206,12 @@ func (s *Store) load(ctx context.Context, c redis.Cmdable, key string) (*Session
 	}
 	sess.key = key
 	sess.PrevSeen = sess.LastSeen
+	for _, c := range sess.LegacyClients {
+		if !strings.HasPrefix(c, "saml:") {
+			sess.Participants = append(sess.Participants, Participant{Protocol: "oidc", ID: c})
+		}
+	}
+	sess.LegacyClients = nil
 	now := s.now()
 	if now.Sub(sess.LastSeen) >= s.opts.IdleTimeout || now.Sub(sess.CreatedAt) >= s.opts.AbsoluteTimeout {
 		return nil, ErrNotFound
@@ -249,6 +261,31 @@ func (s *Store) update(ctx context.Context, key string, fn func(*Session) error)
 		return err
 	}
 	return fmt.Errorf("update session: too much contention")
+}
+
+// Participant is a relying party that took part in a session: its
+// protocol ("oidc", "saml"), its ID there (client ID, entity ID), and
+// what the protocol needs to log it out later (SAML: the NameID and
+// SessionIndex it was given), owned by the protocol.
+type Participant struct {
+	Protocol string          `json:"p"`
+	ID       string          `json:"id"`
+	Data     json.RawMessage `json:"d,omitempty"`
+}
+
+// Join records p in the session's participants, replacing an earlier
+// entry of the same relying party: the one way participants are written.
+func (s *Store) Join(ctx context.Context, sess *Session, p Participant) (*Session, error) {
+	return s.Update(ctx, sess, func(x *Session) error {
+		x.Participants = slices.DeleteFunc(x.Participants, func(o Participant) bool { return o.Protocol == p.Protocol && o.ID == p.ID })
+		x.Participants = append(x.Participants, p)
+		return nil
+	})
+}
+
+// Joined reports whether the relying party id of protocol took part.
+func (sess *Session) Joined(protocol, id string) bool {
+	return slices.ContainsFunc(sess.Participants, func(o Participant) bool { return o.Protocol == protocol && o.ID == id })
 }
 
 // Delete ends the session.
