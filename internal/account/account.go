@@ -295,9 +295,10 @@ func (a *Account) secondFactor(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *Account) logout(w http.ResponseWriter, r *http.Request) {
-	sess := a.o.Login.EndSession(w, r)
+	sess := a.o.Login.Session(r)
+	how := login.How{Reason: "logout", W: w, R: r, Then: "/logged-out"}
 	if sess != nil {
-		a.record(r.Context(), sess, "session.end")
+		how.Actor = "citizen:" + sess.CitizenID
 	}
-	http.Redirect(w, r, a.o.Login.AfterLogout(r.Context(), sess, "/logged-out"), http.StatusSeeOther)
+	http.Redirect(w, r, a.o.Login.End(r.Context(), sess, how), http.StatusSeeOther)
 }

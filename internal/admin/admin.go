@@ -376,12 +376,14 @@ func (a *Admin) logout(w http.ResponseWriter, r *http.Request) {
 	if sess := a.o.Login.Peek(r); sess != nil {
 		a.o.Sessions.DeleteValue(ctx, activityKind, sess.SID)
 	}
-	sess := a.o.Login.EndSession(w, r)
+	sess := a.o.Login.Session(r)
+	how := login.How{Reason: "console logout", W: w, R: r, Then: "/logged-out"}
 	if sess != nil {
 		a.o.Audit.Record(ctx, audit.Event{Actor: "admin:" + sess.CitizenID, Action: "admin.logout", Target: "admin:" + sess.CitizenID,
 			Outcome: "success", ClientIP: server.ClientIP(ctx)})
+		how.Actor = "admin:" + sess.CitizenID
 	}
-	http.Redirect(w, r, a.o.Login.AfterLogout(ctx, sess, "/logged-out"), http.StatusSeeOther)
+	http.Redirect(w, r, a.o.Login.End(ctx, sess, how), http.StatusSeeOther)
 }
 
 // record writes an audit event of a change: who (and with which roles,

@@ -176,7 +176,7 @@ func (a *Admin) doSetCitizenDisabled(ctx context.Context, act *actor, id string,
 	action, details := "citizen.enable", map[string]string(nil)
 	if disabled {
 		action = "citizen.disable"
-		n, err := a.endAllSessions(ctx, id)
+		n, err := a.endAllSessions(ctx, act, id, "account disabled")
 		if err != nil {
 			return err
 		}
@@ -186,19 +186,17 @@ func (a *Admin) doSetCitizenDisabled(ctx context.Context, act *actor, id string,
 	return nil
 }
 
-// endAllSessions ends the citizen's SSO sessions and revokes the refresh
-// tokens issued in them.
-func (a *Admin) endAllSessions(ctx context.Context, citizenID string) (int, error) {
-	ended, err := a.o.Sessions.DeleteAllForCitizen(ctx, citizenID)
+// endAllSessions ends every SSO session of the citizen through the login
+// engine's End, without a browser: protocols do what they can without one.
+func (a *Admin) endAllSessions(ctx context.Context, act *actor, citizenID, reason string) (int, error) {
+	list, err := a.o.Sessions.ListForCitizen(ctx, citizenID)
 	if err != nil {
 		return 0, err
 	}
-	for _, s := range ended {
-		// No browser here: protocols do what they can without one (refresh
-		// tokens are revoked; SAML portals cannot be visited front-channel).
-		a.o.Login.AfterLogout(ctx, s, "")
+	for _, s := range list {
+		a.o.Login.End(ctx, s, login.How{Actor: act.ref, Reason: reason})
 	}
-	return len(ended), nil
+	return len(list), nil
 }
 
 func (a *Admin) doEndSessions(ctx context.Context, act *actor, id string) (int, error) {
@@ -208,7 +206,7 @@ func (a *Admin) doEndSessions(ctx context.Context, act *actor, id string) (int, 
 	if err := a.mayChange(ctx, act, id); err != nil {
 		return 0, err
 	}
-	n, err := a.endAllSessions(ctx, id)
+	n, err := a.endAllSessions(ctx, act, id, "administrator")
 	if err != nil {
 		return n, err
 	}

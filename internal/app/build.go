@@ -45,6 +45,7 @@ type Instance struct {
 	Certificate    *certificate.Authenticator
 	CertificateTLS *certificate.TLSServer
 	Audit          *audit.Logger
+	Login          *login.Engine
 	Handler        http.Handler
 	// Demo is where the demo portal mounts its routes after Build (under
 	// /demo/); nil unless BuildOptions.Demo.
@@ -175,6 +176,8 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, bo BuildOpt
 			Free: cfg.Login.AccountFreeFailures, Window: cfg.Login.Window, BaseDelay: cfg.Login.BaseDelay, MaxDelay: cfg.Login.MaxSlowdown,
 		},
 	})
+	in.Login = engine
+
 	provider, err := oidc.New(oidc.Options{
 		Issuer:         cfg.Server.Issuer,
 		Store:          in.Store,

@@ -638,15 +638,6 @@ func TestSAMLSharesTheSessionWithOIDC(t *testing.T) {
 	<-oidcPortal.tokens
 }
 
-func slicesContains(l []string, v string) bool {
-	for _, s := range l {
-		if s == v {
-			return true
-		}
-	}
-	return false
-}
-
 // headerTransport adds headers to every request, as a reverse proxy would.
 type headerTransport struct {
 	base   http.RoundTripper

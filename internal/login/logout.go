@@ -2,31 +2,69 @@ package login
 
 import (
 	"context"
+	"net/http"
+	"strconv"
 
+	"github.com/citizenid/citizenid/internal/audit"
+	"github.com/citizenid/citizenid/internal/server"
 	"github.com/citizenid/citizenid/internal/session"
 )
 
-// LogoutHook lets a protocol log the citizen out of the relying parties
-// that took part in an SSO session that just ended. In the citizen's
-// browser (then is where the browser goes afterwards) it returns where to
-// send the browser now: a page of its own that logs out front-channel and
-// ends at then, or then unchanged. Without a browser (then is empty, e.g.
-// an administrator ended the session) it does what it can and returns "".
-type LogoutHook func(ctx context.Context, ended *session.Session, then string) string
+// How says how a session ends.
+type How struct {
+	// Actor is who ends it, for the audit log: "citizen:ID", "admin:ID",
+	// "client:ID", "system".
+	Actor string
+	// Reason is why: "logout", "oidc end_session", "saml slo",
+	// "administrator", "account disabled", …
+	Reason string
+	// W and R are the citizen's browser, when the session ends there: its
+	// SSO cookie is cleared (when the session is this browser's), and
+	// hooks may send the browser through front-channel pages before Then,
+	// where it goes at the end. Without a browser both are nil and Then
+	// is empty.
+	W    http.ResponseWriter
+	R    *http.Request
+	Then string
+	// Handled names a protocol whose own logout is already under way (a
+	// SAML single logout propagates itself): its hook only keeps its books.
+	Handled string
+}
+
+// LogoutHook lets a protocol log the citizen out of its relying parties
+// that took part in a session that just ended. It returns where to send
+// the browser now (how.Then unchanged, or a page of its own that ends at
+// how.Then); without a browser it does what it can and returns "".
+type LogoutHook func(ctx context.Context, ended *session.Session, how How) string
 
 // OnLogout registers a logout hook; call it before serving.
 func (e *Engine) OnLogout(h LogoutHook) { e.logout = append(e.logout, h) }
 
-// AfterLogout runs the logout hooks for a session that ended and returns
-// where to send the browser (then when there is nothing to do). Every
-// place that ends a session calls it: OIDC end_session, the account page,
-// the administrators' console (with then empty).
-func (e *Engine) AfterLogout(ctx context.Context, ended *session.Session, then string) string {
-	if ended == nil {
-		return then
+// End is the one way a session ends, whoever ends it (the citizen on the
+// account page, a portal's logout, a SAML single logout, an
+// administrator, a disabled account): it deletes the session, records
+// session.end once in the audit log, and runs every registered hook once
+// (OIDC: refresh and access tokens end; SAML: its service providers are
+// logged out). It returns where to send the browser (how.Then when
+// nothing needs it). A nil session has nothing to end.
+func (e *Engine) End(ctx context.Context, sess *session.Session, how How) string {
+	if how.W != nil && how.R != nil {
+		if mine := e.Peek(how.R); mine == nil || sess == nil || mine.SID == sess.SID {
+			e.clearCookie(how.W)
+		}
 	}
+	if sess == nil {
+		return how.Then
+	}
+	if err := e.o.Sessions.Delete(ctx, sess); err != nil {
+		// The hooks still end what the session gave portals.
+		e.o.Log.ErrorContext(ctx, "end session", "err", err)
+	}
+	e.o.Audit.Record(ctx, audit.Event{Actor: how.Actor, Action: "session.end", Target: "citizen:" + sess.CitizenID,
+		Outcome: "success", ClientIP: server.ClientIP(ctx),
+		Details: map[string]string{"reason": how.Reason, "participants": strconv.Itoa(len(sess.Participants))}})
 	for _, h := range e.logout {
-		then = h(ctx, ended, then)
+		how.Then = h(ctx, sess, how)
 	}
-	return then
+	return how.Then
 }

@@ -177,15 +177,7 @@ func (s *SSO) setCookie(w http.ResponseWriter, value string) {
 	})
 }
 
-// EndSession ends the request's SSO session (if any), clears the cookie and
-// returns the ended session.
-func (s *SSO) EndSession(w http.ResponseWriter, r *http.Request) *session.Session {
+// clearCookie removes the SSO cookie from the browser.
+func (s *SSO) clearCookie(w http.ResponseWriter) {
 	http.SetCookie(w, &http.Cookie{Name: s.cookie.Name, Value: "", Path: "/", MaxAge: -1, Secure: s.cookie.Secure, HttpOnly: true, SameSite: http.SameSiteLaxMode})
-	sess := s.Session(r)
-	if sess != nil {
-		if err := s.sessions.Delete(r.Context(), sess); err != nil {
-			s.log.ErrorContext(r.Context(), "end session", "err", err)
-		}
-	}
-	return sess
 }

@@ -99,7 +99,7 @@ func New(o Options) (*Provider, error) {
 	p.op = prov
 	// However a session ends (end_session, the account page, an
 	// administrator), the refresh tokens issued in it end with it.
-	o.Login.OnLogout(func(ctx context.Context, ended *session.Session, then string) string {
+	o.Login.OnLogout(func(ctx context.Context, ended *session.Session, how login.How) string {
 		if err := o.Store.RevokeRefreshTokensBySession(ctx, ended.SID, p.now()); err != nil {
 			o.Log.ErrorContext(ctx, "revoke the ended session's refresh tokens", "err", err)
 		}
@@ -108,7 +108,7 @@ func New(o Options) (*Provider, error) {
 		if err := o.Sessions.Put(ctx, kindEnded, ended.SID, 1, p.longestAccessToken()); err != nil {
 			o.Log.ErrorContext(ctx, "mark the ended session", "err", err)
 		}
-		return then
+		return how.Then
 	})
 	return p, nil
 }

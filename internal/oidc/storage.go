@@ -12,7 +12,6 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -22,6 +21,7 @@ import (
 
 	"github.com/citizenid/citizenid/internal/audit"
 	"github.com/citizenid/citizenid/internal/keys"
+	"github.com/citizenid/citizenid/internal/login"
 	"github.com/citizenid/citizenid/internal/server"
 	"github.com/citizenid/citizenid/internal/session"
 	"github.com/citizenid/citizenid/internal/store"
@@ -267,28 +267,26 @@ func (s *storage) ValidateJWTProfileScopes(context.Context, string, []string) ([
 func (s *storage) TerminateSession(context.Context, string, string) error { return nil }
 
 // TerminateSessionFromRequest ends the SSO session of the browser (or the
-// one named by the id_token_hint's sid), revokes the refresh tokens issued
-// in it, and returns where to send the browser.
+// one named by the id_token_hint's sid) through the login engine's End,
+// and returns where to send the browser.
 func (s *storage) TerminateSessionFromRequest(ctx context.Context, req *op.EndSessionRequest) (string, error) {
 	hr, ok := ctx.Value(httpKey{}).(httpPair)
 	if !ok {
 		return "", errors.New("end session outside an HTTP request")
 	}
-	sess := s.p.o.Login.EndSession(hr.w, hr.r)
+	sess := s.p.o.Login.Session(hr.r)
 	if sess == nil && req.IDTokenHintClaims != nil {
 		if sid, _ := req.IDTokenHintClaims.Claims["sid"].(string); sid != "" {
 			if found, err := s.p.o.Sessions.BySID(ctx, sid); err == nil {
-				s.p.o.Sessions.Delete(ctx, found)
 				sess = found
 			}
 		}
 	}
+	how := login.How{Reason: "oidc end_session", W: hr.w, R: hr.r, Then: req.RedirectURI}
 	if sess != nil {
-		s.p.o.Audit.Record(ctx, audit.Event{Actor: "citizen:" + sess.CitizenID, Action: "session.end", Outcome: "success",
-			Target: "citizen:" + sess.CitizenID, ClientIP: server.ClientIP(ctx),
-			Details: map[string]string{"via": "oidc end_session", "client": req.ClientID, "rps": strconv.Itoa(len(sess.Participants))}})
+		how.Actor = "citizen:" + sess.CitizenID
 	}
-	return s.p.o.Login.AfterLogout(ctx, sess, req.RedirectURI), nil
+	return s.p.o.Login.End(ctx, sess, how), nil
 }
 
 type httpKey struct{}

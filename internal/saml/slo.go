@@ -14,6 +14,7 @@ import (
 	"github.com/crewjam/saml"
 
 	"github.com/citizenid/citizenid/internal/audit"
+	"github.com/citizenid/citizenid/internal/login"
 	"github.com/citizenid/citizenid/internal/server"
 	"github.com/citizenid/citizenid/internal/session"
 )
@@ -51,12 +52,13 @@ type logoutRecord struct {
 // providers are told front-channel: the browser goes to
 // /saml/logout/{id}, which visits each in turn and ends on a page saying
 // which confirmed, with a link to then.
-func (p *Provider) afterLogout(ctx context.Context, ended *session.Session, then string) string {
+func (p *Provider) afterLogout(ctx context.Context, ended *session.Session, how login.How) string {
+	then := how.Then
 	parts := participantsOf(ended)
-	if len(parts) == 0 {
+	if len(parts) == 0 || how.Handled == Protocol {
 		return then
 	}
-	if then == "" {
+	if how.W == nil {
 		// No browser: a front-channel logout cannot reach the portals'
 		// cookies. Their sessions end on their own timeouts.
 		p.audit(ctx, audit.Event{Actor: "system", Action: "saml.logout", Target: "citizen:" + ended.CitizenID, Outcome: "skipped",
@@ -285,17 +287,12 @@ func (s sloSessions) InvalidateSession(w http.ResponseWriter, r *http.Request, r
 			continue
 		}
 		if c.Sess != nil {
+			// crewjam tells the other service providers itself.
+			how := login.How{Actor: "sp:" + sp, Reason: "saml slo", Handled: Protocol}
 			if c.Browser {
-				p.o.Login.EndSession(w, r)
-			} else if err := p.o.Sessions.Delete(ctx, c.Sess); err != nil {
-				errs = append(errs, err)
-				continue
+				how.W, how.R = w, r
 			}
-			if err := p.o.Store.RevokeRefreshTokensBySession(ctx, c.SID, p.now()); err != nil {
-				errs = append(errs, err)
-			}
-			p.audit(ctx, audit.Event{Actor: "citizen:" + c.Sess.CitizenID, Action: "session.end", Target: "citizen:" + c.Sess.CitizenID,
-				Outcome: "success", Details: map[string]string{"via": "saml slo", "sp": sp, "sps": strconv.Itoa(len(c.Participants))}})
+			p.o.Login.End(ctx, c.Sess, how)
 		}
 	}
 	return errors.Join(errs...)
