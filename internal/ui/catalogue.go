@@ -107,9 +107,7 @@ func Load(fsys fs.FS) (*Catalogue, error) {
 		c.msgs[lang] = map[string]string{}
 		files[lang] = map[string]string{}
 		for _, name := range names {
-			for _, err := range c.loadFile(fsys, lang, name, files[lang]) {
-				errs = append(errs, err)
-			}
+			errs = append(errs, c.loadFile(fsys, lang, name, files[lang])...)
 		}
 	}
 	c.locales = orderLocales(c.locales)
