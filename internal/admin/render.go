@@ -86,16 +86,17 @@ type navLink struct {
 }
 
 var navItems = []struct {
-	href, label string
-	p           perm
+	href  string
+	label ui.ID
+	p     perm
 }{
-	{"/admin", "admin_nav_dashboard", permDashboard},
-	{"/admin/clients", "admin_nav_clients", permRPRead},
-	{"/admin/sps", "admin_nav_sps", permRPRead},
-	{"/admin/keys", "admin_nav_keys", permKeysRead},
-	{"/admin/citizens", "admin_nav_citizens", permCitizensRead},
-	{"/admin/audit", "admin_nav_audit", permAuditRead},
-	{"/admin/admins", "admin_nav_admins", permAdmins},
+	{"/admin", ui.AdminNavDashboard, permDashboard},
+	{"/admin/clients", ui.AdminNavClients, permRPRead},
+	{"/admin/sps", ui.AdminNavSPS, permRPRead},
+	{"/admin/keys", ui.AdminNavKeys, permKeysRead},
+	{"/admin/citizens", ui.AdminNavCitizens, permCitizensRead},
+	{"/admin/audit", ui.AdminNavAudit, permAuditRead},
+	{"/admin/admins", ui.AdminNavAdmins, permAdmins},
 }
 
 // chrome builds the page frame for act; messages come from the query
@@ -111,7 +112,7 @@ func (a *Admin) chrome(r *http.Request, act *actor) *chrome {
 			continue
 		}
 		cur := r.URL.Path == n.href || (n.href != "/admin" && strings.HasPrefix(r.URL.Path, n.href+"/"))
-		c.Nav = append(c.Nav, navLink{Href: n.href, Label: a.rd.t(lang, n.label), Current: cur})
+		c.Nav = append(c.Nav, navLink{Href: n.href, Label: a.rd.Text(lang, n.label), Current: cur})
 	}
 	q := r.URL.Query()
 	// The keys come from the URL: an unknown one shows nothing and is not

@@ -66,7 +66,8 @@ type Catalogue struct {
 }
 
 var (
-	localeName = regexp.MustCompile(`^[a-z]{2,3}(-[a-z0-9]{2,8})*$`)
+	// A bare language: server.Locale negotiates languages, not regions.
+	localeName = regexp.MustCompile(`^[a-z]{2,3}$`)
 	keyName    = regexp.MustCompile(`^[a-z][a-z0-9_-]*$`)
 	verb       = regexp.MustCompile(`%[-+# 0]*[0-9]*(\.[0-9]+)?[a-zA-Z%]`)
 )
@@ -92,7 +93,7 @@ func Load(fsys fs.FS) (*Catalogue, error) {
 		}
 		lang := e.Name()
 		if !localeName.MatchString(lang) {
-			errs = append(errs, fmt.Errorf("catalogue: %q is not a language tag (want lowercase, like vi or pt-br)", lang))
+			errs = append(errs, fmt.Errorf("catalogue: %q is not a language tag (want a lowercase language code, like vi or fr)", lang))
 			continue
 		}
 		names, err := fs.Glob(fsys, lang+"/*.json")
