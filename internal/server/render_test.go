@@ -75,6 +75,10 @@ func TestThirdLocaleNeedsNoGo(t *testing.T) {
 	if body := rec.Body.String(); rec.Code != http.StatusNotFound || !strings.Contains(body, "Xx Page not found.") {
 		t.Errorf("error page in xx: got %d\n%s", rec.Code, body)
 	}
+	b, err := rd.Page(r, "saml_post", "xx", "saml_post_title", map[string]any{"URL": "https://sp.example/acs", "Field": "SAMLResponse"})
+	if err != nil || !strings.Contains(string(b), "<h1>Xx Returning to the service</h1>") {
+		t.Errorf("SAML page in xx: %v\n%s", err, b)
+	}
 	if got, want := rd.Duration("xx", 90e9), "Xx 2 minutes"; got != want {
 		t.Errorf("Duration: got %q, want %q", got, want)
 	}
