@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"io/fs"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -55,8 +54,8 @@ type Options struct {
 	Audit    *audit.Logger
 	Tokens   TokenVerifier
 	Log      *slog.Logger
-	// Templates holds layout.html and the admin_*.html pages.
-	Templates fs.FS
+	// Renderer renders the pages; it must have the admin_*.html pages.
+	Renderer *server.Renderer
 	// MinLevel is the authentication level the console requires (2 to 4).
 	MinLevel assurance.Level
 	// IdleTimeout ends a console session without console activity.
@@ -94,7 +93,7 @@ func New(o Options) (*Admin, error) {
 	if o.Store == nil || o.Login == nil || o.Sessions == nil || o.Keys == nil || o.TOTP == nil || o.Audit == nil || o.Tokens == nil || o.Log == nil {
 		return nil, errors.New("admin: every option is required")
 	}
-	rd, err := newRenderer(o.Templates, o.Log)
+	rd, err := newRenderer(o.Renderer)
 	if err != nil {
 		return nil, err
 	}

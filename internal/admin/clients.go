@@ -552,7 +552,7 @@ func (a *Admin) clientPage(r *http.Request, act *actor, c *store.Client, form cl
 	for _, o := range []time.Duration{0, time.Hour, 24 * time.Hour, 7 * 24 * time.Hour} {
 		label := a.rd.t(lang, "admin_overlap_none")
 		if o > 0 {
-			label = fmtAge(lang, o)
+			label = a.rd.Duration(lang, o)
 		}
 		d.Overlaps = append(d.Overlaps, choice{Value: fmtDur(o), Label: label, Checked: o == a.o.SecretOverlap})
 	}

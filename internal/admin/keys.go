@@ -56,7 +56,7 @@ func (a *Admin) keyRows(r *http.Request, act *actor) ([]keyRow, error) {
 			continue // no longer published; the next rotation deletes it
 		}
 		rows = append(rows, keyRow{ID: k.ID, Algorithm: k.Algorithm, State: k.State, StateLabel: a.rd.t(act.lang, "admin_key_"+k.State),
-			Created: fmtTime(k.CreatedAt), Age: fmtAge(act.lang, now.Sub(k.CreatedAt)), Activated: fmtTime(k.ActivatedAt),
+			Created: fmtTime(k.CreatedAt), Age: a.rd.Duration(act.lang, now.Sub(k.CreatedAt)), Activated: fmtTime(k.ActivatedAt),
 			Retired: fmtTime(k.RetiredAt), VerifyUntil: fmtTime(k.VerifyUntil), Retirable: k.State != store.KeyActive})
 	}
 	return rows, nil

@@ -1,27 +1,24 @@
 package admin
 
 import (
-	"bytes"
 	_ "embed"
+	"errors"
 	"fmt"
-	"html/template"
-	"io/fs"
-	"log/slog"
 	"net/http"
 	"strings"
 	"time"
 
 	"github.com/citizenid/citizenid/internal/server"
+	"github.com/citizenid/citizenid/internal/ui"
 )
 
-// renderer renders the console's pages: layout.html, admin_base.html (the
-// console's navigation and messages) and one admin_*.html page each, all
-// parsed at start-up. Pages use no template functions: view models carry
-// what they show, formatted.
+// renderer is the console's view of the one page renderer: it renders
+// admin_*.html pages (with admin_base.html, the console's navigation and
+// messages) in the administrator's language. Pages use no template
+// functions beyond the renderer's: view models carry what they show,
+// formatted.
 type renderer struct {
-	pages map[string]*template.Template
-	cat   map[string]map[string]string
-	log   *slog.Logger
+	*server.Renderer
 }
 
 // pageNames are the pages the console renders; each must exist.
@@ -30,43 +27,24 @@ var pageNames = []string{
 	"admin_citizen", "admin_audit", "admin_audit_event", "admin_admins", "admin_confirm", "admin_error", "admin_sps", "admin_sp",
 }
 
-func newRenderer(fsys fs.FS, log *slog.Logger) (*renderer, error) {
-	rd := &renderer{pages: map[string]*template.Template{}, cat: map[string]map[string]string{}, log: log}
-	for _, l := range server.Locales {
-		rd.cat[l] = server.Messages(l)
+// newRenderer checks that rd has every console page; a missing one fails
+// the start.
+func newRenderer(rd *server.Renderer) (*renderer, error) {
+	if rd == nil {
+		return nil, errors.New("admin: a renderer is required")
 	}
-	for _, n := range pageNames {
-		t, err := template.New("layout.html").ParseFS(fsys, "layout.html", "admin_base.html", n+".html")
-		if err != nil {
-			return nil, fmt.Errorf("admin: parse %s: %w", n, err)
-		}
-		rd.pages[n] = t
+	if err := rd.Need(pageNames...); err != nil {
+		return nil, fmt.Errorf("admin: %w", err)
 	}
-	return rd, nil
+	return &renderer{rd}, nil
 }
 
-func (rd *renderer) t(lang, key string) string {
-	if m, ok := rd.cat[lang]; ok {
-		return m[key]
-	}
-	return rd.cat[server.Locales[0]][key]
-}
+func (rd *renderer) t(lang, key string) string { return rd.T(lang, key) }
 
-// render writes a page; it is rendered into a buffer first.
+// render writes a page in the request's language; it is rendered into a
+// buffer first.
 func (rd *renderer) render(w http.ResponseWriter, r *http.Request, status int, page, titleKey string, data any) {
-	lang := server.Locale(r, nil)
-	p := server.Page{Lang: lang, T: rd.cat[lang], Title: rd.t(lang, titleKey), RequestID: server.RequestID(r.Context()), Data: data}
-	var buf bytes.Buffer
-	if err := rd.pages[page].Execute(&buf, p); err != nil {
-		rd.log.ErrorContext(r.Context(), "render admin page", "page", page, "err", err)
-		http.Error(w, "internal error", http.StatusInternalServerError)
-		return
-	}
-	h := w.Header()
-	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	w.Write(buf.Bytes())
+	rd.Render(w, r, status, page, server.Locale(r, nil), titleKey, data)
 }
 
 // errorView is the view model of admin_error.html.
@@ -78,9 +56,9 @@ type errorView struct {
 // error renders the console's error page; with c the navigation shows.
 func (rd *renderer) error(w http.ResponseWriter, r *http.Request, status int, msgKey string, c *chrome) {
 	lang := server.Locale(r, nil)
-	msg := rd.t(lang, msgKey)
-	if msg == "" {
-		msg = rd.t(lang, "err_generic")
+	msg := rd.t(lang, msgKey) // an unknown key is logged and returned as is
+	if msg == msgKey {
+		msg = rd.Text(lang, ui.ErrGeneric)
 	}
 	if c == nil {
 		c = &chrome{Back: "/admin"}
@@ -108,16 +86,17 @@ type navLink struct {
 }
 
 var navItems = []struct {
-	href, label string
-	p           perm
+	href  string
+	label ui.ID
+	p     perm
 }{
-	{"/admin", "admin_nav_dashboard", permDashboard},
-	{"/admin/clients", "admin_nav_clients", permRPRead},
-	{"/admin/sps", "admin_nav_sps", permRPRead},
-	{"/admin/keys", "admin_nav_keys", permKeysRead},
-	{"/admin/citizens", "admin_nav_citizens", permCitizensRead},
-	{"/admin/audit", "admin_nav_audit", permAuditRead},
-	{"/admin/admins", "admin_nav_admins", permAdmins},
+	{"/admin", ui.AdminNavDashboard, permDashboard},
+	{"/admin/clients", ui.AdminNavClients, permRPRead},
+	{"/admin/sps", ui.AdminNavSPS, permRPRead},
+	{"/admin/keys", ui.AdminNavKeys, permKeysRead},
+	{"/admin/citizens", ui.AdminNavCitizens, permCitizensRead},
+	{"/admin/audit", ui.AdminNavAudit, permAuditRead},
+	{"/admin/admins", ui.AdminNavAdmins, permAdmins},
 }
 
 // chrome builds the page frame for act; messages come from the query
@@ -133,14 +112,16 @@ func (a *Admin) chrome(r *http.Request, act *actor) *chrome {
 			continue
 		}
 		cur := r.URL.Path == n.href || (n.href != "/admin" && strings.HasPrefix(r.URL.Path, n.href+"/"))
-		c.Nav = append(c.Nav, navLink{Href: n.href, Label: a.rd.t(lang, n.label), Current: cur})
+		c.Nav = append(c.Nav, navLink{Href: n.href, Label: a.rd.Text(lang, n.label), Current: cur})
 	}
 	q := r.URL.Query()
+	// The keys come from the URL: an unknown one shows nothing and is not
+	// logged, so a crafted link can neither inject text nor fill the log.
 	if k := q.Get("done"); strings.HasPrefix(k, "admin_msg_") {
-		c.Notice = a.rd.t(lang, k)
+		c.Notice, _ = a.rd.Lookup(lang, k)
 	}
 	if k := q.Get("err"); strings.HasPrefix(k, "admin_err_") {
-		c.Problem = a.rd.t(lang, k)
+		c.Problem, _ = a.rd.Lookup(lang, k)
 	}
 	c.Confirmed = q.Get("confirmed") == "1"
 	return c
@@ -189,28 +170,6 @@ func fmtTime(t time.Time) string {
 		return ""
 	}
 	return t.UTC().Format("2006-01-02 15:04:05") + " UTC"
-}
-
-// fmtAge says how long ago t was, roughly.
-func fmtAge(lang string, d time.Duration) string {
-	if d < 0 {
-		d = 0
-	}
-	unit := map[string][3]string{"vi": {"ngày", "giờ", "phút"}, "en": {"days", "hours", "minutes"}}[lang]
-	if lang == "en" && d >= time.Hour && d < 2*time.Hour {
-		unit[1] = "hour"
-	}
-	if unit[0] == "" {
-		unit = [3]string{"ngày", "giờ", "phút"}
-	}
-	switch {
-	case d >= 48*time.Hour:
-		return fmt.Sprintf("%d %s", int(d.Hours()/24), unit[0])
-	case d >= time.Hour:
-		return fmt.Sprintf("%d %s", int(d.Hours()), unit[1])
-	default:
-		return fmt.Sprintf("%d %s", int(d.Minutes()), unit[2])
-	}
 }
 
 //go:embed admin.css

@@ -74,7 +74,7 @@ func (e *Engine) reserve(w http.ResponseWriter, r *http.Request, txn *Txn, lang 
 			ev.Details["retry_after"] = wait.Round(time.Second).String()
 			e.o.Audit.Record(ctx, ev)
 			w.Header().Set("Retry-After", fmt.Sprint(int(wait.Seconds()+0.999)))
-			e.render(w, r, txn, http.StatusTooManyRequests, fmt.Sprintf(e.o.Renderer.T(lang, "err_throttled"), humanDuration(wait, lang)))
+			e.render(w, r, txn, http.StatusTooManyRequests, fmt.Sprintf(e.o.Renderer.T(lang, "err_throttled"), e.o.Renderer.Duration(lang, wait)))
 			return false
 		}
 	}
@@ -126,19 +126,4 @@ func (e *Engine) slowDown(ctx context.Context, key string) bool {
 		e.o.Sessions.Release(context.WithoutCancel(ctx), key)
 		return false
 	}
-}
-
-func humanDuration(d time.Duration, lang string) string {
-	secs := int(d.Seconds() + 0.999)
-	if secs < 60 {
-		if lang == "en" {
-			return fmt.Sprintf("%d seconds", secs)
-		}
-		return fmt.Sprintf("%d giây", secs)
-	}
-	mins := (secs + 59) / 60
-	if lang == "en" {
-		return fmt.Sprintf("%d minutes", mins)
-	}
-	return fmt.Sprintf("%d phút", mins)
 }

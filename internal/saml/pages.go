@@ -1,50 +1,35 @@
 package saml
 
 import (
-	"bytes"
-	"embed"
+	_ "embed"
+	"errors"
 	"fmt"
-	"html/template"
-	"io/fs"
 	"net/http"
 
 	"github.com/citizenid/citizenid/internal/server"
+	"github.com/citizenid/citizenid/internal/ui"
 )
 
-// files holds the SAML pages (rendered in the shared layout.html) and the
-// script that submits their forms.
+// script submits the forms of the SAML pages; the strict CSP allows no
+// inline script, so it is served at /saml/autosubmit.js.
 //
-//go:embed templates/*.html autosubmit.js
-var files embed.FS
+//go:embed autosubmit.js
+var script []byte
 
-// pages renders the SAML pages: parsed at start-up, so a broken page
-// fails the start, not a request.
+// pages renders the SAML pages (templates/saml_*.html) through the one
+// renderer, which parsed and checked them at start-up.
 type pages struct {
-	tmpl   map[string]*template.Template
-	cat    map[string]map[string]string
-	script []byte
+	rd *server.Renderer
 }
 
-func newPages(layout fs.FS) (*pages, error) {
-	pg := &pages{tmpl: map[string]*template.Template{}, cat: map[string]map[string]string{}}
-	for _, name := range []string{"saml_post", "saml_logout"} {
-		t, err := template.New("layout.html").ParseFS(layout, "layout.html")
-		if err != nil {
-			return nil, fmt.Errorf("saml pages: %w", err)
-		}
-		if t, err = t.ParseFS(files, "templates/"+name+".html"); err != nil {
-			return nil, fmt.Errorf("saml pages: %w", err)
-		}
-		pg.tmpl[name] = t
+func newPages(rd *server.Renderer) (*pages, error) {
+	if rd == nil {
+		return nil, errors.New("saml pages: a renderer is required")
 	}
-	for _, l := range server.Locales {
-		pg.cat[l] = server.Messages(l)
+	if err := rd.Need("saml_post", "saml_logout"); err != nil {
+		return nil, fmt.Errorf("saml pages: %w", err)
 	}
-	var err error
-	if pg.script, err = files.ReadFile("autosubmit.js"); err != nil {
-		return nil, err
-	}
-	return pg, nil
+	return &pages{rd: rd}, nil
 }
 
 // postForm is the view model of saml_post.html: a SAML message the
@@ -59,19 +44,14 @@ type postForm struct {
 }
 
 // render renders page in the request's language.
-func (pg *pages) render(r *http.Request, page, titleKey string, data any) ([]byte, error) {
-	lang := server.Locale(r, nil)
-	var buf bytes.Buffer
-	err := pg.tmpl[page].Execute(&buf, server.Page{
-		Lang: lang, T: pg.cat[lang], Title: pg.cat[lang][titleKey], RequestID: server.RequestID(r.Context()), Data: data,
-	})
-	return buf.Bytes(), err
+func (pg *pages) render(r *http.Request, page string, title ui.ID, data any) ([]byte, error) {
+	return pg.rd.Page(r, page, server.Locale(r, nil), string(title), data)
 }
 
 // writePost answers with the auto-submitting form of a SAML message. The
 // bindings ask that it not be cached (saml-bindings §3.5.5.1).
 func (pg *pages) writePost(w http.ResponseWriter, r *http.Request, f postForm) {
-	b, err := pg.render(r, "saml_post", "saml_post_title", f)
+	b, err := pg.render(r, "saml_post", ui.SAMLPostTitle, f)
 	if err != nil {
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
@@ -86,5 +66,5 @@ func (pg *pages) writePost(w http.ResponseWriter, r *http.Request, f postForm) {
 func (pg *pages) serveScript(w http.ResponseWriter, _ *http.Request) {
 	w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
 	w.Header().Set("Cache-Control", "public, max-age=3600")
-	w.Write(pg.script)
+	w.Write(script)
 }

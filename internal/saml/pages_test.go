@@ -1,38 +1,43 @@
 package saml
 
 import (
-	"io/fs"
-	"regexp"
+	"io"
+	"log/slog"
+	"net/http/httptest"
+	"strings"
 	"testing"
 
 	"github.com/citizenid/citizenid/internal/server"
+	"github.com/citizenid/citizenid/templates"
 )
 
-// Every message the SAML pages and errors use exists in both languages.
-func TestMessages(t *testing.T) {
-	keys := map[string]bool{
-		"err_saml_request": true, "err_saml_unknown_sp": true, "err_saml_acs": true, "err_saml_signature": true,
-		"err_saml_replay": true, "err_saml_idp_initiated": true, "saml_post_title": true, "saml_logout_progress": true,
-		"saml_logout_title": true,
-	}
-	re := regexp.MustCompile(`\.T\.([a-z_]+)`)
-	err := fs.WalkDir(files, "templates", func(path string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		b, err := files.ReadFile(path)
-		for _, m := range re.FindAllSubmatch(b, -1) {
-			keys[string(m[1])] = true
-		}
-		return err
-	})
+// The SAML pages come from templates/ through the one renderer, in the
+// request's language, with the script the CSP allows.
+func TestPages(t *testing.T) {
+	rd, err := server.NewRenderer(templates.FS, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	vi, en := server.Messages("vi"), server.Messages("en")
-	for k := range keys {
-		if vi[k] == "" || en[k] == "" || (vi[k] == en[k] && k != "saml_continue") {
-			t.Errorf("message %s: vi %q, en %q; want both", k, vi[k], en[k])
+	pg, err := newPages(rd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for lang, want := range map[string][]string{
+		"vi": {rd.Text("vi", "saml_post_title"), rd.T("vi", "saml_continue"), `<html lang="vi">`},
+		"en": {rd.Text("en", "saml_post_title"), rd.T("en", "saml_continue"), `<html lang="en">`},
+	} {
+		r := httptest.NewRequest("GET", "/saml/sso", nil)
+		r.Header.Set("Accept-Language", lang)
+		rec := httptest.NewRecorder()
+		pg.writePost(rec, r, postForm{URL: "https://sp.example/acs", Field: "SAMLResponse", Value: "PHg+", Service: "Cổng <thuế>"})
+		body := rec.Body.String()
+		for _, s := range append(want, `src="/saml/autosubmit.js"`, `value="PHg&#43;"`, "Cổng &lt;thuế&gt;") {
+			if !strings.Contains(body, s) {
+				t.Errorf("%s: page lacks %q:\n%s", lang, s, body)
+			}
+		}
+		if got := rec.Header().Get("Cache-Control"); got != "no-cache, no-store" {
+			t.Errorf("%s: Cache-Control %q, want no-cache, no-store", lang, got)
 		}
 	}
 }

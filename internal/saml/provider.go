@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -52,10 +51,8 @@ type Options struct {
 	Login    *login.Engine
 	Audit    *audit.Logger
 	Renderer *server.Renderer
-	// Templates holds layout.html, which the SAML pages share with the rest.
-	Templates fs.FS
-	Log       *slog.Logger
-	ACR       *assurance.Table
+	Log      *slog.Logger
+	ACR      *assurance.Table
 	// PairwiseSecret keys persistent NameIDs, as it keys OIDC pairwise
 	// subjects; it must never change.
 	PairwiseSecret []byte
@@ -128,7 +125,7 @@ func New(o Options) (*Provider, error) {
 		}
 		*dst = *u
 	}
-	p.pages, err = newPages(o.Templates)
+	p.pages, err = newPages(o.Renderer)
 	if err != nil {
 		return nil, err
 	}
