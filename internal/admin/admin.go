@@ -239,7 +239,7 @@ type activity struct {
 	LastSeen time.Time `json:"last_seen"`
 }
 
-const activityKind = "adm"
+var activityKind = session.NewBucket[activity]("adm")
 
 // authenticate returns the administrator behind the request, or answers
 // (a login through the engine, or 403) and returns nil. The console needs
@@ -256,7 +256,7 @@ func (a *Admin) authenticate(w http.ResponseWriter, r *http.Request, back string
 	live := false
 	if sess != nil {
 		var act activity
-		err := a.o.Sessions.GetValue(ctx, activityKind, sess.SID, &act)
+		err := activityKind.Load(ctx, a.o.Sessions, sess.SID, &act)
 		if err != nil && !errors.Is(err, session.ErrNotFound) {
 			a.o.Log.ErrorContext(ctx, "read console activity", "err", err)
 			a.rd.error(w, r, http.StatusServiceUnavailable, "err_generic", nil)
@@ -293,7 +293,7 @@ func (a *Admin) authenticate(w http.ResponseWriter, r *http.Request, back string
 }
 
 func (a *Admin) touch(ctx context.Context, sess *session.Session) error {
-	return a.o.Sessions.Put(ctx, activityKind, sess.SID, activity{LastSeen: a.now()}, a.o.IdleTimeout)
+	return activityKind.Put(ctx, a.o.Sessions, sess.SID, activity{LastSeen: a.now()}, a.o.IdleTimeout)
 }
 
 func (a *Admin) consoleActor(ctx context.Context, r *http.Request, sess *session.Session) (*actor, error) {
@@ -373,7 +373,7 @@ func safeReturn(p string) bool {
 func (a *Admin) logout(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	if sess := a.o.Login.Peek(r); sess != nil {
-		a.o.Sessions.DeleteValue(ctx, activityKind, sess.SID)
+		activityKind.Delete(ctx, a.o.Sessions, sess.SID)
 	}
 	sess := a.o.Login.Session(r)
 	how := login.How{Reason: "console logout", W: w, R: r, Then: "/logged-out"}

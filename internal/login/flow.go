@@ -232,7 +232,7 @@ func (e *Engine) finish(w http.ResponseWriter, r *http.Request, txn *Txn, sess *
 	lang := server.Locale(r, txn.Request.UILocales)
 	if txn.ID != "" {
 		var taken Txn
-		if err := e.o.Sessions.Take(ctx, txnKind, txn.ID, &taken); err != nil {
+		if err := txnKind.TakeInto(ctx, e.o.Sessions, txn.ID, &taken); err != nil {
 			e.o.Renderer.Error(w, r, http.StatusConflict, lang, "err_txn_expired")
 			return
 		}
@@ -264,7 +264,7 @@ func (e *Engine) finish(w http.ResponseWriter, r *http.Request, txn *Txn, sess *
 	p.Complete(w, r, txn.Request.RequestID, Completion{Session: out, Citizen: citizen, Result: res})
 }
 
-const txnKind = "lt"
+var txnKind = session.NewBucket[Txn]("lt")
 
 // save stores the transaction (bound to this browser) and shows its step.
 func (e *Engine) save(w http.ResponseWriter, r *http.Request, txn *Txn) {
@@ -274,7 +274,7 @@ func (e *Engine) save(w http.ResponseWriter, r *http.Request, txn *Txn) {
 	if txn.Browser == "" {
 		txn.Browser = e.Browser(w, r)
 	}
-	if err := e.o.Sessions.Put(r.Context(), txnKind, txn.ID, txn, e.o.LoginTimeout); err != nil {
+	if err := txnKind.Put(r.Context(), e.o.Sessions, txn.ID, *txn, e.o.LoginTimeout); err != nil {
 		e.o.Log.ErrorContext(r.Context(), "store login transaction", "err", err)
 		e.o.Renderer.Error(w, r, http.StatusServiceUnavailable, server.Locale(r, txn.Request.UILocales), "err_generic")
 		return

@@ -22,7 +22,7 @@ func (e *Engine) loadTxn(w http.ResponseWriter, r *http.Request) (*Txn, bool) {
 	id := r.PathValue("txn")
 	txn := new(Txn)
 	if len(id) < 64 {
-		err := e.o.Sessions.GetValue(r.Context(), txnKind, id, txn)
+		err := txnKind.Load(r.Context(), e.o.Sessions, id, txn)
 		if err == nil && !e.SameBrowser(r, txn.Browser) {
 			e.o.Log.WarnContext(r.Context(), "login transaction used from another browser")
 			e.o.Renderer.Error(w, r, http.StatusForbidden, server.Locale(r, txn.Request.UILocales), "err_other_browser")

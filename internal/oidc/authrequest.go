@@ -89,11 +89,12 @@ func (a *authRequest) Done() bool                          { return a.Done_ }
 func (a *authRequest) citizenRef() string { return a.CitizenID }
 func (a *authRequest) sessionRef() string { return a.SessionID }
 
-const (
-	kindAuthRequest = "ar"
-	kindCode        = "code"
-	kindCodeUsed    = "codeused"
-	kindIssued      = "issued"
+// Redis buckets of authorization requests and codes.
+var (
+	kindAuthRequest = session.NewBucket[authRequest]("ar")
+	kindCode        = session.NewBucket[string]("code")      // hash of a code → its request
+	kindCodeUsed    = session.NewBucket[codeUse]("codeused") // hash of a used code → what a replay revokes
+	kindIssued      = session.NewBucket[issued]("issued")    // request → what its code issued
 )
 
 // CreateAuthRequest enforces what the library leaves open, then stores the request.
@@ -151,7 +152,7 @@ func (s *storage) CreateAuthRequest(ctx context.Context, req *zoidc.AuthRequest,
 	if b, ok := ctx.Value(browserKey{}).(string); ok {
 		a.Browser = b
 	}
-	if err := s.p.o.Sessions.Put(ctx, kindAuthRequest, a.ID, a, s.p.o.AuthRequestTTL); err != nil {
+	if err := kindAuthRequest.Put(ctx, s.p.o.Sessions, a.ID, *a, s.p.o.AuthRequestTTL); err != nil {
 		return nil, fmt.Errorf("store auth request: %w", err)
 	}
 	return a, nil
@@ -159,7 +160,7 @@ func (s *storage) CreateAuthRequest(ctx context.Context, req *zoidc.AuthRequest,
 
 func (s *storage) authRequest(ctx context.Context, id string) (*authRequest, error) {
 	a := new(authRequest)
-	if err := s.p.o.Sessions.GetValue(ctx, kindAuthRequest, id, a); err != nil {
+	if err := kindAuthRequest.Load(ctx, s.p.o.Sessions, id, a); err != nil {
 		return nil, err
 	}
 	return a, nil
@@ -202,10 +203,10 @@ type issued struct {
 func (s *storage) AuthRequestByCode(ctx context.Context, code string) (op.AuthRequest, error) {
 	h := session.Hash(code)
 	var id string
-	err := s.p.o.Sessions.GetValue(ctx, kindCode, h, &id)
+	err := kindCode.Load(ctx, s.p.o.Sessions, h, &id)
 	if errors.Is(err, session.ErrNotFound) {
 		var use codeUse
-		if err := s.p.o.Sessions.GetValue(ctx, kindCodeUsed, h, &use); err != nil {
+		if err := kindCodeUsed.Load(ctx, s.p.o.Sessions, h, &use); err != nil {
 			return nil, err // never issued, or long gone
 		}
 		return &authRequest{ID: use.AuthRequestID, ClientID: use.ClientID, RedirectURI: use.RedirectURI,
@@ -223,11 +224,11 @@ func (s *storage) AuthRequestByCode(ctx context.Context, code string) (op.AuthRe
 func (s *storage) consumeCode(ctx context.Context, a *authRequest) error {
 	if !a.replayed {
 		var id string
-		err := s.p.o.Sessions.Take(ctx, kindCode, a.CodeHash, &id)
+		err := kindCode.TakeInto(ctx, s.p.o.Sessions, a.CodeHash, &id)
 		if err == nil {
 			use := codeUse{AuthRequestID: a.ID, ClientID: a.ClientID, RedirectURI: a.RedirectURI,
 				CodeChallenge: a.CodeChallenge, CodeChallengeMethod: a.CodeChallengeMethod}
-			s.p.o.Sessions.Put(ctx, kindCodeUsed, a.CodeHash, use, s.p.o.Lifetimes.RefreshToken)
+			kindCodeUsed.Put(ctx, s.p.o.Sessions, a.CodeHash, use, s.p.o.Lifetimes.RefreshToken)
 			return nil
 		} else if !errors.Is(err, session.ErrNotFound) {
 			return err
@@ -239,11 +240,11 @@ func (s *storage) consumeCode(ctx context.Context, a *authRequest) error {
 
 func (s *storage) codeReplayed(ctx context.Context, codeHash string) {
 	var use codeUse
-	if err := s.p.o.Sessions.GetValue(ctx, kindCodeUsed, codeHash, &use); err != nil {
+	if err := kindCodeUsed.Load(ctx, s.p.o.Sessions, codeHash, &use); err != nil {
 		return // never issued, or long gone
 	}
 	var iss issued
-	if err := s.p.o.Sessions.GetValue(ctx, kindIssued, use.AuthRequestID, &iss); err == nil {
+	if err := kindIssued.Load(ctx, s.p.o.Sessions, use.AuthRequestID, &iss); err == nil {
 		if iss.JTI != "" {
 			s.p.o.Sessions.RevokeToken(ctx, iss.JTI, iss.JTIExpiry)
 		}
@@ -260,7 +261,7 @@ func (s *storage) codeReplayed(ctx context.Context, codeHash string) {
 func (s *storage) SaveAuthCode(ctx context.Context, id, code string) error {
 	h := session.Hash(code)
 	a := new(authRequest)
-	err := s.p.o.Sessions.UpdateValue(ctx, kindAuthRequest, id, a, func() error {
+	err := kindAuthRequest.UpdateInto(ctx, s.p.o.Sessions, id, a, func() error {
 		if a.CodeHash != "" {
 			return errors.New("authorization request already has a code")
 		}
@@ -273,14 +274,14 @@ func (s *storage) SaveAuthCode(ctx context.Context, id, code string) error {
 	if err != nil {
 		return err
 	}
-	return s.p.o.Sessions.PutNew(ctx, kindCode, h, id, s.p.o.Lifetimes.Code)
+	return kindCode.PutNew(ctx, s.p.o.Sessions, h, id, s.p.o.Lifetimes.Code)
 }
 
 func (s *storage) DeleteAuthRequest(ctx context.Context, id string) error {
 	if id == "" {
 		return nil // a refresh request posing as an auth request
 	}
-	return s.p.o.Sessions.DeleteValue(ctx, kindAuthRequest, id)
+	return kindAuthRequest.Delete(ctx, s.p.o.Sessions, id)
 }
 
 // browserKey carries the browser binding from /authorize to CreateAuthRequest.
@@ -295,7 +296,7 @@ func (p *Provider) beginLogin(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	browser := p.o.Login.Browser(w, r)
 	a := new(authRequest)
-	err := p.o.Sessions.UpdateValue(ctx, kindAuthRequest, r.PathValue("id"), a, func() error {
+	err := kindAuthRequest.UpdateInto(ctx, p.o.Sessions, r.PathValue("id"), a, func() error {
 		if a.Done_ {
 			return errDone
 		}
@@ -352,7 +353,7 @@ func (p *Provider) Complete(w http.ResponseWriter, r *http.Request, id string, d
 	sess, res := done.Session, done.Result
 	a := new(authRequest)
 	var cl *client
-	err := p.o.Sessions.UpdateValue(ctx, kindAuthRequest, id, a, func() error {
+	err := kindAuthRequest.UpdateInto(ctx, p.o.Sessions, id, a, func() error {
 		if a.Done_ {
 			return errDone
 		}

@@ -105,7 +105,7 @@ func New(o Options) (*Provider, error) {
 		}
 		// Its access tokens end too, offline_access ones included
 		// (liveAccessToken); the mark outlives every one of them.
-		if err := o.Sessions.Put(ctx, kindEnded, ended.SID, 1, p.longestAccessToken()); err != nil {
+		if err := kindEnded.Put(ctx, o.Sessions, ended.SID, 1, p.longestAccessToken()); err != nil {
 			o.Log.ErrorContext(ctx, "mark the ended session", "err", err)
 		}
 		return how.Then

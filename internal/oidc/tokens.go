@@ -108,7 +108,7 @@ func (s *storage) CreateAccessToken(ctx context.Context, req op.TokenRequest) (s
 		return "", time.Time{}, err
 	}
 	if a, ok := req.(*authRequest); ok {
-		s.p.o.Sessions.Put(ctx, kindIssued, a.ID, issued{JTI: jti, JTIExpiry: exp}, s.p.o.Lifetimes.RefreshToken)
+		kindIssued.Put(ctx, s.p.o.Sessions, a.ID, issued{JTI: jti, JTIExpiry: exp}, s.p.o.Lifetimes.RefreshToken)
 	}
 	return jti, exp, nil
 }
@@ -148,7 +148,7 @@ func (s *storage) CreateAccessAndRefreshTokens(ctx context.Context, req op.Token
 		if err := s.p.o.Store.CreateRefreshToken(ctx, next); err != nil {
 			return "", "", time.Time{}, fmt.Errorf("store refresh token: %w", err)
 		}
-		s.p.o.Sessions.Put(ctx, kindIssued, r.ID, issued{JTI: jti, JTIExpiry: exp, FamilyID: next.FamilyID}, s.p.o.Lifetimes.RefreshToken)
+		kindIssued.Put(ctx, s.p.o.Sessions, r.ID, issued{JTI: jti, JTIExpiry: exp, FamilyID: next.FamilyID}, s.p.o.Lifetimes.RefreshToken)
 	case *refreshRequest:
 		next.FamilyID = r.rt.FamilyID
 		next.AuthTime, next.ACR, next.AMR = r.rt.AuthTime, r.rt.ACR, r.rt.AMR
@@ -292,7 +292,7 @@ func (p *Provider) liveAccessToken(ctx context.Context, jti string) (*accessToke
 		// offline_access outlives a session that expired, not one that
 		// was ended (a logout, an administrator).
 		var mark int
-		if err := p.o.Sessions.GetValue(ctx, kindEnded, t.SessionID, &mark); err == nil {
+		if err := kindEnded.Load(ctx, p.o.Sessions, t.SessionID, &mark); err == nil {
 			return nil, errors.New("session ended")
 		} else if !errors.Is(err, session.ErrNotFound) {
 			return nil, err
@@ -307,7 +307,7 @@ const MaxTokenLifetime = 24 * time.Hour
 
 // kindEnded marks a session that was ended, for as long as an access
 // token issued in it can live.
-const kindEnded = "ended"
+var kindEnded = session.NewBucket[int]("ended")
 
 // longestAccessToken is the longest an access token can live: the default
 // or the longest a client may configure.

@@ -253,7 +253,7 @@ func (p *Provider) recordParticipant(ctx context.Context, sess *session.Session,
 	if _, err := p.o.Sessions.Join(ctx, sess, session.Participant{Protocol: Protocol, ID: pt.SP, Data: data}); err != nil {
 		return err
 	}
-	return p.o.Sessions.Put(ctx, kindSessionIndex, sessionIndexKey(pt.SP, pt.SessionIndex), sess.SID, p.o.SessionLifetime)
+	return kindSessionIndex.Put(ctx, p.o.Sessions, sessionIndexKey(pt.SP, pt.SessionIndex), sess.SID, p.o.SessionLifetime)
 }
 
 // participantsOf are the session's SAML participants.

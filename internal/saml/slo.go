@@ -19,11 +19,11 @@ import (
 	"github.com/citizenid/citizenid/internal/session"
 )
 
-// Redis kinds of single logout.
-const (
-	kindSessionIndex = "samlsi" // hash(SP, SessionIndex) → SID
-	kindLogout       = "samllo" // a logout CitizenID runs through the browser
-	kindReplay       = "samlrc" // IDs of LogoutRequests received
+// Redis buckets of single logout.
+var (
+	kindSessionIndex = session.NewBucket[string]("samlsi")       // hash(SP, SessionIndex) → SID
+	kindLogout       = session.NewBucket[logoutRecord]("samllo") // a logout CitizenID runs through the browser
+	kindReplay       = session.NewBucket[int]("samlrc")          // IDs of LogoutRequests received
 )
 
 // logoutCookie carries the ID of the logout running in this browser from
@@ -67,7 +67,7 @@ func (p *Provider) afterLogout(ctx context.Context, ended *session.Session, how 
 	}
 	id := session.RandomToken(24)
 	rec := logoutRecord{SID: ended.SID, CitizenID: ended.CitizenID, Then: then, Participants: parts}
-	if err := p.o.Sessions.Put(ctx, kindLogout, id, rec, saml.LogoutStateLifetime); err != nil {
+	if err := kindLogout.Put(ctx, p.o.Sessions, id, rec, saml.LogoutStateLifetime); err != nil {
 		p.o.Log.ErrorContext(ctx, "saml logout", "err", err)
 		return then
 	}
@@ -82,7 +82,7 @@ func (p *Provider) startLogout(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	id := r.PathValue("id")
 	var rec logoutRecord
-	if len(id) > 64 || p.o.Sessions.GetValue(ctx, kindLogout, id, &rec) != nil {
+	if len(id) > 64 || kindLogout.Load(ctx, p.o.Sessions, id, &rec) != nil {
 		p.o.Renderer.Render(w, r, http.StatusOK, "logged_out", server.Locale(r, nil), "logged_out_title", nil)
 		return
 	}
@@ -212,7 +212,7 @@ func (p *Provider) logoutCandidates(r *http.Request, msg []byte) candidates {
 			break
 		}
 		var sid string
-		if p.o.Sessions.GetValue(ctx, kindSessionIndex, sessionIndexKey(out.issuer, si.Value), &sid) == nil {
+		if kindSessionIndex.Load(ctx, p.o.Sessions, sessionIndexKey(out.issuer, si.Value), &sid) == nil {
 			add(sid, nil, false)
 		}
 	}
@@ -337,7 +337,7 @@ func (p *Provider) logoutResult(w http.ResponseWriter, r *http.Request, lid stri
 	ctx := r.Context()
 	var rec logoutRecord
 	if lid != "" && len(lid) <= 64 {
-		p.o.Sessions.Take(ctx, kindLogout, lid, &rec)
+		kindLogout.TakeInto(ctx, p.o.Sessions, lid, &rec)
 	}
 	http.SetCookie(w, p.logoutCookie("", -1))
 	pg := logoutPage{Then: rec.Then}
@@ -413,7 +413,7 @@ func (c replayCache) Consume(id string, expiresAt time.Time) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	ttl := max(expiresAt.Sub(c.p.now()), 0) + time.Minute
-	err := c.p.o.Sessions.PutNew(ctx, kindReplay, session.Hash(id), 1, ttl)
+	err := kindReplay.PutNew(ctx, c.p.o.Sessions, session.Hash(id), 1, ttl)
 	if errors.Is(err, session.ErrConflict) {
 		return saml.ErrAssertionReplayed
 	}

@@ -20,10 +20,10 @@ import (
 	"github.com/citizenid/citizenid/internal/store"
 )
 
-// Redis kinds (internal/session values).
-const (
-	kindPending = "samlar" // a checked AuthnRequest waiting for the login
-	kindSeen    = "samlid" // AuthnRequest IDs already received (single use)
+// Redis buckets (internal/session values).
+var (
+	kindPending = session.NewBucket[pendingRequest]("samlar") // a checked AuthnRequest waiting for the login
+	kindSeen    = session.NewBucket[int]("samlid")            // AuthnRequest IDs already received (single use)
 )
 
 // seenTTL is how long a request ID is remembered: longer than crewjam
@@ -144,7 +144,7 @@ func (p *Provider) serveSSO(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// Single use, whatever the binding and whether signed or not.
-	err = p.o.Sessions.PutNew(ctx, kindSeen, session.Hash(entityID+"\x00"+req.Request.ID), 1, seenTTL)
+	err = kindSeen.PutNew(ctx, p.o.Sessions, session.Hash(entityID+"\x00"+req.Request.ID), 1, seenTTL)
 	if errors.Is(err, session.ErrConflict) {
 		p.refuse(w, r, entityID, refusal{"replayed request ID", http.StatusBadRequest, "err_saml_replay"}, nil)
 		return
@@ -224,7 +224,7 @@ func (p *Provider) serveIdPInitiated(w http.ResponseWriter, r *http.Request) {
 func (p *Provider) pend(w http.ResponseWriter, r *http.Request, pr *pendingRequest) {
 	// It outlives the login transaction it starts (RequestTTL too), so a
 	// login finished in time always finds its request.
-	if err := p.o.Sessions.Put(r.Context(), kindPending, pr.ID, pr, p.o.RequestTTL+5*time.Minute); err != nil {
+	if err := kindPending.Put(r.Context(), p.o.Sessions, pr.ID, *pr, p.o.RequestTTL+5*time.Minute); err != nil {
 		p.refuse(w, r, pr.SP, refusal{"store", http.StatusServiceUnavailable, "err_generic"}, err)
 		return
 	}
@@ -240,7 +240,7 @@ func (p *Provider) continueLogin(w http.ResponseWriter, r *http.Request) {
 	pr := new(pendingRequest)
 	err := session.ErrNotFound
 	if id := r.PathValue("id"); id != "" && len(id) < 64 {
-		err = p.o.Sessions.UpdateValue(ctx, kindPending, id, pr, func() error {
+		err = kindPending.UpdateInto(ctx, p.o.Sessions, id, pr, func() error {
 			if pr.Browser == "" {
 				pr.Browser = browser
 			}
@@ -286,7 +286,7 @@ func (p *Provider) takePending(w http.ResponseWriter, r *http.Request, id string
 	pr := new(pendingRequest)
 	err := session.ErrNotFound
 	if id != "" && len(id) < 64 {
-		err = p.o.Sessions.Take(r.Context(), kindPending, id, pr)
+		err = kindPending.TakeInto(r.Context(), p.o.Sessions, id, pr)
 	}
 	if err != nil {
 		if !errors.Is(err, session.ErrNotFound) {

@@ -17,6 +17,23 @@ import (
 
 func TestMain(m *testing.M) { testenv.Main(m) }
 
+var testBucket = session.NewBucket[string]("test")
+
+// A bucket name is declared once: a second declaration (two features on
+// the same keys) fails at start-up.
+func TestBucketDeclaredOnce(t *testing.T) {
+	for _, name := range []string{"test", "s", "Bad", "", "x:y"} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("NewBucket(%q): no panic, want the name refused", name)
+				}
+			}()
+			session.NewBucket[int](name)
+		}()
+	}
+}
+
 // backends runs fn against a real Redis server and the embedded server.
 func backends(t *testing.T, fn func(t *testing.T, rdb *redis.Client)) {
 	t.Run("redis", func(t *testing.T) {
@@ -111,12 +128,12 @@ func TestExpiryInWallClockTime(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := s.Put(ctx, "t", "v", "value", 700*time.Millisecond); err != nil {
+		if err := testBucket.Put(ctx, s, "v", "value", 700*time.Millisecond); err != nil {
 			t.Fatal(err)
 		}
 		time.Sleep(1500 * time.Millisecond)
 		var v string
-		if err := s.GetValue(ctx, "t", "v", &v); !errors.Is(err, session.ErrNotFound) {
+		if err := testBucket.Load(ctx, s, "v", &v); !errors.Is(err, session.ErrNotFound) {
 			t.Errorf("value after TTL: got %v, want ErrNotFound", err)
 		}
 		if _, err := s.Get(ctx, cookie); !errors.Is(err, session.ErrNotFound) {
@@ -232,10 +249,10 @@ func TestTakeIsSingleUse(t *testing.T) {
 	backends(t, func(t *testing.T, rdb *redis.Client) {
 		ctx := context.Background()
 		s := newStore(rdb, time.Hour, time.Hour)
-		if err := s.PutNew(ctx, "code", "h", "req-1", time.Minute); err != nil {
+		if err := testBucket.PutNew(ctx, s, "h", "req-1", time.Minute); err != nil {
 			t.Fatal(err)
 		}
-		if err := s.PutNew(ctx, "code", "h", "req-2", time.Minute); !errors.Is(err, session.ErrConflict) {
+		if err := testBucket.PutNew(ctx, s, "h", "req-2", time.Minute); !errors.Is(err, session.ErrConflict) {
 			t.Fatalf("second PutNew: got %v, want ErrConflict", err)
 		}
 		var wins atomic.Int32
@@ -245,7 +262,7 @@ func TestTakeIsSingleUse(t *testing.T) {
 			go func() {
 				defer wg.Done()
 				var v string
-				if err := s.Take(ctx, "code", "h", &v); err == nil {
+				if err := testBucket.TakeInto(ctx, s, "h", &v); err == nil {
 					wins.Add(1)
 				}
 			}()

@@ -10,8 +10,8 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// Put stores v as JSON under kind/id for ttl, replacing any previous value.
-func (s *Store) Put(ctx context.Context, kind, id string, v any, ttl time.Duration) error {
+// put stores v as JSON under kind/id for ttl, replacing any previous value.
+func (s *Store) put(ctx context.Context, kind, id string, v any, ttl time.Duration) error {
 	b, err := json.Marshal(v)
 	if err != nil {
 		return err
@@ -22,8 +22,8 @@ func (s *Store) Put(ctx context.Context, kind, id string, v any, ttl time.Durati
 	return nil
 }
 
-// PutNew stores v only if kind/id does not exist yet; ErrConflict otherwise.
-func (s *Store) PutNew(ctx context.Context, kind, id string, v any, ttl time.Duration) error {
+// putNew stores v only if kind/id does not exist yet; ErrConflict otherwise.
+func (s *Store) putNew(ctx context.Context, kind, id string, v any, ttl time.Duration) error {
 	b, err := json.Marshal(v)
 	if err != nil {
 		return err
@@ -41,21 +41,21 @@ func (s *Store) PutNew(ctx context.Context, kind, id string, v any, ttl time.Dur
 // ErrConflict means a single-use value already exists.
 var ErrConflict = errors.New("session: already exists")
 
-// Get loads kind/id into v. ErrNotFound when absent or expired.
-func (s *Store) GetValue(ctx context.Context, kind, id string, v any) error {
+// getValue loads kind/id into v. ErrNotFound when absent or expired.
+func (s *Store) getValue(ctx context.Context, kind, id string, v any) error {
 	b, err := s.rdb.Get(ctx, prefix+kind+":"+id).Bytes()
 	return decode(kind, b, err, v)
 }
 
-// Take loads kind/id into v and deletes it atomically (GETDEL): of any
+// take loads kind/id into v and deletes it atomically (GETDEL): of any
 // number of concurrent callers exactly one gets the value.
-func (s *Store) Take(ctx context.Context, kind, id string, v any) error {
+func (s *Store) take(ctx context.Context, kind, id string, v any) error {
 	b, err := s.rdb.GetDel(ctx, prefix+kind+":"+id).Bytes()
 	return decode(kind, b, err, v)
 }
 
-// UpdateValue applies fn to kind/id atomically, keeping its TTL.
-func (s *Store) UpdateValue(ctx context.Context, kind, id string, v any, fn func() error) error {
+// updateValue applies fn to kind/id atomically, keeping its TTL.
+func (s *Store) updateValue(ctx context.Context, kind, id string, v any, fn func() error) error {
 	key := prefix + kind + ":" + id
 	for range 10 {
 		err := s.rdb.Watch(ctx, func(tx *redis.Tx) error {
@@ -84,8 +84,8 @@ func (s *Store) UpdateValue(ctx context.Context, kind, id string, v any, fn func
 	return fmt.Errorf("update %s: too much contention", kind)
 }
 
-// Delete removes kind/id.
-func (s *Store) DeleteValue(ctx context.Context, kind, id string) error {
+// deleteValue removes kind/id.
+func (s *Store) deleteValue(ctx context.Context, kind, id string) error {
 	return s.rdb.Del(ctx, prefix+kind+":"+id).Err()
 }
 

@@ -18,7 +18,7 @@ import (
 // to the citizen's SSO session sid (single use, replacing any earlier one).
 func (a *Authenticator) BeginBinding(ctx context.Context, citizenID, sid string) (string, error) {
 	nonce := session.RandomToken(32)
-	if err := a.o.Sessions.Put(ctx, kindBind, sid, challenge{Nonce: nonce, Citizen: citizenID}, a.o.ChallengeTTL); err != nil {
+	if err := kindBind.Put(ctx, a.o.Sessions, sid, challenge{Nonce: nonce, Citizen: citizenID}, a.o.ChallengeTTL); err != nil {
 		return "", err
 	}
 	return nonce, nil

@@ -11,12 +11,12 @@ import (
 	"github.com/citizenid/citizenid/internal/session"
 )
 
-// Redis kinds of the short-lived values.
-const (
-	kindChallenge = "certchal"   // login transaction → nonce to sign
-	kindTicket    = "certticket" // ticket in the TLS listener's URL → login transaction
-	kindPresented = "certtls"    // handle the TLS listener returns → certificate it received
-	kindBind      = "certbind"   // SSO session → nonce to sign for a binding
+// Redis buckets of the short-lived values.
+var (
+	kindChallenge = session.NewBucket[challenge]("certchal") // login transaction → nonce to sign
+	kindTicket    = session.NewBucket[ticket]("certticket")  // ticket in the TLS listener's URL → login transaction
+	kindPresented = session.NewBucket[presented]("certtls")  // handle the TLS listener returns → certificate it received
+	kindBind      = session.NewBucket[challenge]("certbind") // SSO session → nonce to sign for a binding
 )
 
 // MethodName is the login step's name; its page is login_certificate.html.
@@ -70,12 +70,12 @@ func (m method) Offer(context.Context, string) (login.Offer, error) {
 func (m method) Prepare(ctx context.Context, r *http.Request, txn *login.Txn) (any, error) {
 	a := m.a
 	p := &Page{Nonce: session.RandomToken(32)}
-	if err := a.o.Sessions.Put(ctx, kindChallenge, txn.ID, challenge{Nonce: p.Nonce}, a.o.ChallengeTTL); err != nil {
+	if err := kindChallenge.Put(ctx, a.o.Sessions, txn.ID, challenge{Nonce: p.Nonce}, a.o.ChallengeTTL); err != nil {
 		return nil, err
 	}
 	if a.o.TLS.URL != "" {
 		t := session.RandomToken(24)
-		if err := a.o.Sessions.Put(ctx, kindTicket, t, ticket{Txn: txn.ID}, a.o.ChallengeTTL); err != nil {
+		if err := kindTicket.Put(ctx, a.o.Sessions, t, ticket{Txn: txn.ID}, a.o.ChallengeTTL); err != nil {
 			return nil, err
 		}
 		p.TLSURL = a.o.TLS.URL + "/tls/" + t
@@ -134,9 +134,9 @@ func (m method) Verify(ctx context.Context, r *http.Request, txn *login.Txn) (st
 // verifyToken parses the token, takes the single-use nonce kind/id (it is
 // spent whatever happens next) and checks the signature over the server's
 // origin and that nonce. citizen, when set, must be the nonce's citizen.
-func (a *Authenticator) verifyToken(ctx context.Context, raw, kind, id, citizen string) (*x509.Certificate, *Refusal) {
+func (a *Authenticator) verifyToken(ctx context.Context, raw string, kind session.Bucket[challenge], id, citizen string) (*x509.Certificate, *Refusal) {
 	var ch challenge
-	err := a.o.Sessions.Take(ctx, kind, id, &ch)
+	err := kind.TakeInto(ctx, a.o.Sessions, id, &ch)
 	tok, perr := ParseToken([]byte(raw))
 	var leaf *x509.Certificate
 	if perr == nil {
@@ -159,7 +159,7 @@ func (a *Authenticator) verifyToken(ctx context.Context, raw, kind, id, citizen 
 // takePresented takes what the TLS listener received for the transaction.
 func (a *Authenticator) takePresented(ctx context.Context, handle, txnID string) (*x509.Certificate, []*x509.Certificate, *Refusal) {
 	var p presented
-	if !validHandle(handle) || a.o.Sessions.Take(ctx, kindPresented, handle, &p) != nil {
+	if !validHandle(handle) || kindPresented.TakeInto(ctx, a.o.Sessions, handle, &p) != nil {
 		return nil, nil, refuse(msgChallenge, "TLS client certificate handle missing, expired or already used")
 	}
 	if p.Txn != txnID || len(p.Chain) == 0 {

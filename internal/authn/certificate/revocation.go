@@ -18,13 +18,8 @@ import (
 	"github.com/citizenid/citizenid/internal/session"
 )
 
-// Cache is the slice of Redis the OCSP cache needs (session.Store).
-type Cache interface {
-	// Put stores v under kind/id for ttl.
-	Put(ctx context.Context, kind, id string, v any, ttl time.Duration) error
-	// GetValue loads kind/id into v; session.ErrNotFound when absent.
-	GetValue(ctx context.Context, kind, id string, v any) error
-}
+// Cache is where OCSP answers are cached: Redis, shared by every node.
+type Cache = *session.Store
 
 // RevocationOptions configures revocation checking. Zero durations take
 // the defaults in parentheses.
@@ -177,7 +172,7 @@ func (rv *Revocation) Close() {
 // RefreshCRLs downloads every known CRL now and waits for it.
 func (rv *Revocation) RefreshCRLs(ctx context.Context) { rv.crls.refreshAll(ctx) }
 
-const kindOCSP = "ocsp"
+var kindOCSP = session.NewBucket[cachedOCSP]("ocsp")
 
 // Check decides whether leaf, issued by issuer, is revoked, under the CA's
 // policy. It fails closed: when no source can vouch for the certificate it
@@ -269,7 +264,7 @@ func (rv *Revocation) ocsp(ctx context.Context, leaf, issuer *x509.Certificate, 
 	key := ocspCacheKey(leaf, issuer)
 	var c cachedOCSP
 	if rv.cache != nil {
-		if err := rv.cache.GetValue(ctx, kindOCSP, key, &c); err == nil {
+		if err := kindOCSP.Load(ctx, rv.cache, key, &c); err == nil {
 			if ans, err := checkOCSP(c.DER, leaf, issuer, nil, false, now, rv.o.ClockSkew, rv.o.OCSPMaxAge); err == nil {
 				ev.Source, ev.OCSPURL = "ocsp-cache", c.URL
 				return ans, nil
@@ -333,7 +328,7 @@ func (rv *Revocation) store(ctx context.Context, key string, der []byte, u strin
 	if ttl < time.Second {
 		return
 	}
-	if err := rv.cache.Put(context.WithoutCancel(ctx), kindOCSP, key, cachedOCSP{DER: der, URL: u}, ttl); err != nil {
+	if err := kindOCSP.Put(context.WithoutCancel(ctx), rv.cache, key, cachedOCSP{DER: der, URL: u}, ttl); err != nil {
 		rv.log.WarnContext(ctx, "write OCSP cache", "err", err)
 	}
 }

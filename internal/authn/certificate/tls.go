@@ -103,7 +103,7 @@ func (a *Authenticator) serveTLS(w http.ResponseWriter, r *http.Request, proxies
 	ctx := r.Context()
 	lang := server.Locale(r, nil)
 	var t ticket
-	if err := a.o.Sessions.Take(ctx, kindTicket, r.PathValue("ticket"), &t); err != nil {
+	if err := kindTicket.TakeInto(ctx, a.o.Sessions, r.PathValue("ticket"), &t); err != nil {
 		a.o.Renderer.Error(w, r, http.StatusNotFound, lang, "err_txn_expired")
 		return
 	}
@@ -115,7 +115,7 @@ func (a *Authenticator) serveTLS(w http.ResponseWriter, r *http.Request, proxies
 		return
 	}
 	h := session.RandomToken(24)
-	if err := a.o.Sessions.Put(ctx, kindPresented, h, presented{Txn: t.Txn, Chain: chain}, a.o.ChallengeTTL); err != nil {
+	if err := kindPresented.Put(ctx, a.o.Sessions, h, presented{Txn: t.Txn, Chain: chain}, a.o.ChallengeTTL); err != nil {
 		a.o.Log.ErrorContext(ctx, "store presented certificate", "err", err)
 		a.o.Renderer.Error(w, r, http.StatusServiceUnavailable, lang, "err_generic")
 		return

@@ -152,10 +152,10 @@ func New(o Options) (*Authenticator, error) {
 // RPID is the relying party ID credentials are bound to.
 func (a *Authenticator) RPID() string { return a.o.RPID }
 
-// Redis kinds of pending ceremonies.
-const (
-	kindRegistration = "war" // by random ceremony ID
-	kindLogin        = "wal" // by binding (the login transaction ID)
+// Redis buckets of pending ceremonies.
+var (
+	kindRegistration = session.NewBucket[pendingRegistration]("war") // by random ceremony ID
+	kindLogin        = session.NewBucket[pendingLogin]("wal")        // by binding (the login transaction ID)
 )
 
 // userHandle is the citizen's WebAuthn user handle: stable, opaque, and
@@ -281,7 +281,7 @@ func (a *Authenticator) BeginRegistration(ctx context.Context, c *store.Citizen,
 	}
 	id := session.RandomToken(24)
 	rec := pendingRegistration{CitizenID: c.ID, Name: name, Session: *sd, Expires: a.o.Now().Add(a.o.Timeout)}
-	if err := a.o.Sessions.PutNew(ctx, kindRegistration, id, rec, a.o.Timeout); err != nil {
+	if err := kindRegistration.PutNew(ctx, a.o.Sessions, id, rec, a.o.Timeout); err != nil {
 		return nil, fmt.Errorf("begin webauthn registration: %w", err)
 	}
 	return &Registration{ID: id, Name: name, Options: opts}, nil
@@ -298,7 +298,7 @@ var attested = []string{"basic_full", "attca", "anonca"}
 // the cause), or a server failure.
 func (a *Authenticator) FinishRegistration(ctx context.Context, citizenID, ceremonyID string, response []byte) (*store.WebAuthnCredential, error) {
 	var rec pendingRegistration
-	if err := a.take(ctx, kindRegistration, ceremonyID, &rec); err != nil {
+	if err := take(ctx, a, kindRegistration, ceremonyID, &rec); err != nil {
 		return nil, err
 	}
 	if rec.CitizenID != citizenID {
@@ -413,7 +413,7 @@ func (a *Authenticator) BeginLogin(ctx context.Context, binding, citizenID strin
 		return nil, fmt.Errorf("begin webauthn login: %w", err)
 	}
 	rec := pendingLogin{CitizenID: citizenID, Session: *sd, Expires: a.o.Now().Add(a.o.Timeout)}
-	if err := a.o.Sessions.Put(ctx, kindLogin, binding, rec, a.o.Timeout); err != nil {
+	if err := kindLogin.Put(ctx, a.o.Sessions, binding, rec, a.o.Timeout); err != nil {
 		return nil, fmt.Errorf("begin webauthn login: %w", err)
 	}
 	return &Assertion{Options: opts}, nil
@@ -438,7 +438,7 @@ type Login struct {
 // failure.
 func (a *Authenticator) FinishLogin(ctx context.Context, binding, citizenID string, response []byte) (*Login, error) {
 	var rec pendingLogin
-	if err := a.take(ctx, kindLogin, binding, &rec); err != nil {
+	if err := take(ctx, a, kindLogin, binding, &rec); err != nil {
 		return nil, err
 	}
 	if rec.CitizenID != "" && rec.CitizenID != citizenID {
@@ -530,11 +530,11 @@ func (a *Authenticator) FinishLogin(ctx context.Context, binding, citizenID stri
 }
 
 // take loads and deletes a pending ceremony (single use).
-func (a *Authenticator) take(ctx context.Context, kind, id string, v any) error {
+func take[T any](ctx context.Context, a *Authenticator, kind session.Bucket[T], id string, v *T) error {
 	if id == "" || len(id) > 128 {
 		return ErrNoChallenge
 	}
-	err := a.o.Sessions.Take(ctx, kind, id, v)
+	err := kind.TakeInto(ctx, a.o.Sessions, id, v)
 	if errors.Is(err, session.ErrNotFound) {
 		return ErrNoChallenge
 	} else if err != nil {

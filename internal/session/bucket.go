@@ -1,0 +1,98 @@
+package session
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"sync"
+	"time"
+)
+
+// Bucket is a named set of short-lived values of one type in Redis: login
+// transactions, authorization requests, codes, challenges, replay marks.
+// Each bucket is declared once, by the package that owns its values, as a
+// package variable (NewBucket panics when a name is taken), so no two
+// features can share keys and a value is always read as the type it was
+// written as. Keys are "cid:<name>:<id>"; values are JSON.
+type Bucket[T any] struct{ name string }
+
+var (
+	bucketsMu   sync.Mutex
+	bucketNames = map[string]bool{}
+	bucketName  = regexp.MustCompile(`^[a-z][a-z0-9]{0,15}$`)
+)
+
+// reserved are key spaces of the Store itself.
+var reserved = []string{"s", "cs", "sid", "live", "th", "rj"}
+
+// NewBucket declares the bucket name (lowercase letters and digits, at
+// most 16). It panics when the name is malformed or taken: a wiring
+// mistake, found at start-up.
+func NewBucket[T any](name string) Bucket[T] {
+	bucketsMu.Lock()
+	defer bucketsMu.Unlock()
+	if !bucketName.MatchString(name) || bucketNames[name] {
+		panic(fmt.Sprintf("session: bucket name %q is malformed or taken", name))
+	}
+	for _, r := range reserved {
+		if r == name {
+			panic(fmt.Sprintf("session: bucket name %q is reserved", name))
+		}
+	}
+	bucketNames[name] = true
+	return Bucket[T]{name: name}
+}
+
+// Put stores v under id for ttl, replacing any previous value.
+func (b Bucket[T]) Put(ctx context.Context, s *Store, id string, v T, ttl time.Duration) error {
+	return s.put(ctx, b.name, id, v, ttl)
+}
+
+// PutNew stores v under id only if there is none yet; ErrConflict otherwise.
+func (b Bucket[T]) PutNew(ctx context.Context, s *Store, id string, v T, ttl time.Duration) error {
+	return s.putNew(ctx, b.name, id, v, ttl)
+}
+
+// Get returns the value under id; ErrNotFound when absent or expired.
+func (b Bucket[T]) Get(ctx context.Context, s *Store, id string) (T, error) {
+	var v T
+	err := s.getValue(ctx, b.name, id, &v)
+	return v, err
+}
+
+// Take returns the value under id and deletes it atomically (GETDEL): of
+// any number of concurrent callers exactly one gets it.
+func (b Bucket[T]) Take(ctx context.Context, s *Store, id string) (T, error) {
+	var v T
+	err := s.take(ctx, b.name, id, &v)
+	return v, err
+}
+
+// Update applies fn to the value under id atomically, keeping its TTL, and
+// returns the value written. An error from fn writes nothing.
+func (b Bucket[T]) Update(ctx context.Context, s *Store, id string, fn func(*T) error) (T, error) {
+	var v T
+	err := s.updateValue(ctx, b.name, id, &v, func() error { return fn(&v) })
+	return v, err
+}
+
+// Load reads the value under id into v; ErrNotFound when absent or expired.
+func (b Bucket[T]) Load(ctx context.Context, s *Store, id string, v *T) error {
+	return s.getValue(ctx, b.name, id, v)
+}
+
+// TakeInto is Take into v.
+func (b Bucket[T]) TakeInto(ctx context.Context, s *Store, id string, v *T) error {
+	return s.take(ctx, b.name, id, v)
+}
+
+// UpdateInto reads the value under id into v, lets fn change it and writes
+// it back atomically, keeping its TTL; an error from fn writes nothing.
+func (b Bucket[T]) UpdateInto(ctx context.Context, s *Store, id string, v *T, fn func() error) error {
+	return s.updateValue(ctx, b.name, id, v, fn)
+}
+
+// Delete removes the value under id.
+func (b Bucket[T]) Delete(ctx context.Context, s *Store, id string) error {
+	return s.deleteValue(ctx, b.name, id)
+}
