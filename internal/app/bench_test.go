@@ -96,3 +96,42 @@ type signingKey struct {
 func (k signingKey) SignatureAlgorithm() jose.SignatureAlgorithm { return jose.RS256 }
 func (k signingKey) Key() any                                    { return k.key }
 func (k signingKey) ID() string                                  { return k.id }
+
+// benchLoginFlow measures the login engine end to end over HTTP: a whole
+// password login (authorize → form → code, argon2id at the tests' cheap
+// parameters) and single sign-on (authorize with a session → code).
+func benchLoginFlow(b *testing.B, production bool) {
+	e := start(b, production, nil)
+	e.addCitizen(b, testNumber, testPassword)
+	e.addClient(b, clients.Spec{ID: "portal", Name: "Portal", RedirectURIs: []string{cbURL}})
+	stop := func(u *url.URL) bool { return strings.HasPrefix(u.String(), cbURL) }
+	authURL := func() string {
+		v := oauth2.GenerateVerifier()
+		return e.URL + "/authorize?" + url.Values{"client_id": {"portal"}, "redirect_uri": {cbURL}, "response_type": {"code"},
+			"scope": {"openid"}, "state": {"s"}, "code_challenge": {oauth2.S256ChallengeFromVerifier(v)},
+			"code_challenge_method": {"S256"}}.Encode()
+	}
+	wantCode := func(b *testing.B, pg page) {
+		if !strings.Contains(pg.header.Get("Location"), "code=") {
+			b.Fatalf("no code: %d %s", pg.status, pg.header.Get("Location"))
+		}
+	}
+	b.Run("PasswordLogin", func(b *testing.B) {
+		for b.Loop() {
+			br := newBrowser(b)
+			br.stop = stop
+			wantCode(b, br.login(e.URL, br.get(authURL()), testNumber, testPassword))
+		}
+	})
+	b.Run("SSOAuthorize", func(b *testing.B) {
+		br := newBrowser(b)
+		br.stop = stop
+		wantCode(b, br.login(e.URL, br.get(authURL()), testNumber, testPassword))
+		for b.Loop() {
+			wantCode(b, br.get(authURL()))
+		}
+	})
+}
+
+func BenchmarkLoginFlowEmbedded(b *testing.B) { benchLoginFlow(b, false) }
+func BenchmarkLoginFlowPostgres(b *testing.B) { benchLoginFlow(b, true) }

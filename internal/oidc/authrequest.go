@@ -295,16 +295,24 @@ type browserKey struct{}
 func (p *Provider) beginLogin(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	browser := p.o.Login.Browser(w, r)
+	id := r.PathValue("id")
 	a := new(authRequest)
-	err := kindAuthRequest.UpdateInto(ctx, p.o.Sessions, r.PathValue("id"), a, func() error {
-		if a.Done_ {
-			return errDone
-		}
-		if a.Browser == "" {
-			a.Browser = browser
-		}
-		return nil
-	})
+	err := kindAuthRequest.Load(ctx, p.o.Sessions, id, a)
+	if err == nil && a.Done_ {
+		err = errDone
+	}
+	if err == nil && a.Browser == "" {
+		// Not bound yet: bind it, atomically, to the first browser.
+		err = kindAuthRequest.UpdateInto(ctx, p.o.Sessions, id, a, func() error {
+			if a.Done_ {
+				return errDone
+			}
+			if a.Browser == "" {
+				a.Browser = browser
+			}
+			return nil
+		})
+	}
 	if err != nil {
 		if !errors.Is(err, session.ErrNotFound) && !errors.Is(err, errDone) {
 			p.o.Log.ErrorContext(ctx, "load authorization request", "err", err)
