@@ -35,35 +35,46 @@ func CookieFor(https bool) CookieOptions {
 	return CookieOptions{Name: "citizenid", Secure: false}
 }
 
+// touchEvery is how stale the recorded last activity of a session may
+// get before a read records it again. Reads in between write nothing; the
+// idle limits (minutes to hours) then count from up to this much earlier,
+// so a level decays at most this much sooner, never later.
+const touchEvery = time.Minute
+
 // Session returns the live SSO session of the request, or nil. Reading it
-// records activity, so levels whose idle limit lapsed before this request
-// are first written down for good: activity must not revive them.
+// records activity when the recorded one is older than touchEvery, and
+// levels whose idle limit lapsed before this request are written down for
+// good first: activity must not revive them. Otherwise a read writes
+// nothing.
 func (s *SSO) Session(r *http.Request) *session.Session {
 	c, err := r.Cookie(s.cookie.Name)
 	if err != nil {
 		return nil
 	}
-	sess, err := s.sessions.Get(r.Context(), c.Value)
+	sess, err := s.sessions.Peek(r.Context(), c.Value)
 	if err != nil {
 		if !errors.Is(err, session.ErrNotFound) {
 			s.log.ErrorContext(r.Context(), "read session", "err", err)
 		}
 		return nil
 	}
-	if decayed, changed := s.decay(sess); changed {
-		prev := sess.PrevSeen
-		updated, err := s.sessions.Update(r.Context(), sess, func(x *session.Session) error {
-			x.Events = decayed
-			return nil
-		})
-		if err != nil {
-			s.log.ErrorContext(r.Context(), "record level decay", "err", err)
-			return nil
-		}
-		updated.PrevSeen = prev
-		sess = updated
+	decayed, changed := s.decay(sess)
+	if !changed && s.sessions.Now().Sub(sess.LastSeen) < touchEvery {
+		return sess
 	}
-	return sess
+	prev := sess.PrevSeen
+	updated, err := s.sessions.Update(r.Context(), sess, func(x *session.Session) error {
+		if changed {
+			x.Events = decayed
+		}
+		return nil
+	})
+	if err != nil {
+		s.log.ErrorContext(r.Context(), "record session activity", "err", err)
+		return nil
+	}
+	updated.PrevSeen = prev
+	return updated
 }
 
 // decay lowers each event to what it still proves after the idle time
