@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math/big"
 	"net/http"
 	"slices"
 	"strings"
@@ -48,7 +49,18 @@ type crlEntry struct {
 type crlList struct {
 	thisUpdate, nextUpdate time.Time
 	number                 string
+	num                    *big.Int // the CRL number, when the CRL has one
 	revoked                map[string]time.Time
+}
+
+// olderThan reports whether l was issued before k: an earlier thisUpdate,
+// or, for the same thisUpdate (two downloads of one second), a smaller
+// CRL number (RFC 5280 §5.2.3: CRL numbers only grow).
+func (l *crlList) olderThan(k *crlList) bool {
+	if !l.thisUpdate.Equal(k.thisUpdate) {
+		return l.thisUpdate.Before(k.thisUpdate)
+	}
+	return l.num != nil && k.num != nil && l.num.Cmp(k.num) < 0
 }
 
 // maxCRLURLs bounds the URLs learnt from certificates.
@@ -174,7 +186,7 @@ func (c *crlCache) refreshDue(ctx context.Context) {
 			e.lastErr = err.Error()
 			e.nextFetch = now.Add(min(c.refresh, time.Minute))
 			c.log.WarnContext(ctx, "CRL download failed", "url", e.url, "err", err)
-		} else if e.list != nil && list.thisUpdate.Before(e.list.thisUpdate) {
+		} else if e.list != nil && list.olderThan(e.list) {
 			// Never roll back to an older CRL (a replayed one could hide a
 			// recent revocation): keep what we have.
 			e.lastErr = "ignored a CRL older than the one kept"
@@ -278,7 +290,7 @@ func (c *crlCache) fetch(ctx context.Context, u string, issuer *x509.Certificate
 	}
 	list := &crlList{thisUpdate: rl.ThisUpdate, nextUpdate: rl.NextUpdate, revoked: make(map[string]time.Time, len(rl.RevokedCertificateEntries))}
 	if rl.Number != nil {
-		list.number = rl.Number.String()
+		list.number, list.num = rl.Number.String(), rl.Number
 	}
 	for _, r := range rl.RevokedCertificateEntries {
 		if r.SerialNumber != nil {
