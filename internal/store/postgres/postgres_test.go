@@ -18,7 +18,7 @@ import (
 
 func TestMain(m *testing.M) { testenv.Main(m) }
 
-func openStore(t *testing.T, url string) *Store {
+func openStore(t testing.TB, url string) *Store {
 	t.Helper()
 	s, err := Open(t.Context(), url)
 	if err != nil {
@@ -28,7 +28,7 @@ func openStore(t *testing.T, url string) *Store {
 	return s
 }
 
-func newStore(t *testing.T) store.Store {
+func newStore(t testing.TB) store.Store {
 	s := openStore(t, testenv.PostgresURL(t))
 	if err := s.Migrate(t.Context()); err != nil {
 		t.Fatalf("migrate: %v", err)
@@ -36,7 +36,11 @@ func newStore(t *testing.T) store.Store {
 	return s
 }
 
-func TestConformance(t *testing.T) { storetest.Run(t, newStore) }
+func TestConformance(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) store.Store { return newStore(t) })
+}
+
+func BenchmarkStore(b *testing.B) { storetest.Bench(b, newStore) }
 
 // TestConcurrentMigrate is several nodes starting at once on a fresh database.
 func TestConcurrentMigrate(t *testing.T) {

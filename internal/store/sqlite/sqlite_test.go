@@ -20,7 +20,7 @@ import (
 	"github.com/citizenid/citizenid/migrations"
 )
 
-func openStore(t *testing.T, path string) *Store {
+func openStore(t testing.TB, path string) *Store {
 	t.Helper()
 	s, err := Open(t.Context(), path)
 	if err != nil {
@@ -30,7 +30,7 @@ func openStore(t *testing.T, path string) *Store {
 	return s
 }
 
-func newStore(t *testing.T) store.Store {
+func newStore(t testing.TB) store.Store {
 	s := openStore(t, filepath.Join(t.TempDir(), "citizenid.db"))
 	if err := s.Migrate(t.Context()); err != nil {
 		t.Fatalf("migrate: %v", err)
@@ -38,7 +38,11 @@ func newStore(t *testing.T) store.Store {
 	return s
 }
 
-func TestConformance(t *testing.T) { storetest.Run(t, newStore) }
+func TestConformance(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) store.Store { return newStore(t) })
+}
+
+func BenchmarkStore(b *testing.B) { storetest.Bench(b, newStore) }
 
 func TestOpenRejectsNonFileNames(t *testing.T) {
 	for _, name := range []string{"", ":memory:", "file:x.db", "x.db?mode=ro"} {
