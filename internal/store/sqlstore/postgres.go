@@ -1,0 +1,134 @@
+package sqlstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgtype"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/pressly/goose/v3"
+
+	"github.com/citizenid/citizenid/internal/store"
+	"github.com/citizenid/citizenid/migrations"
+)
+
+// Advisory lock keys ("citizen" in ASCII, then a number). They only need to
+// differ from each other and from whatever else shares the database.
+const (
+	lockMigrate     int64 = 0x636974697a656e01
+	lockAudit       int64 = 0x636974697a656e02
+	lockSigningKeys int64 = 0x636974697a656e03
+)
+
+// OpenPostgres connects to the database at url (a libpq URL or key=value
+// string; pool_max_conns, pool_max_conn_lifetime and pool_max_conn_idle_time
+// as pgxpool reads them size the pool) and checks that it answers. It does
+// not migrate; call Migrate.
+func OpenPostgres(ctx context.Context, url string) (*Store, error) {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("open postgres: parse url: %w", err)
+	}
+	db := stdlib.OpenDB(*cfg.ConnConfig)
+	db.SetMaxOpenConns(int(cfg.MaxConns))
+	db.SetMaxIdleConns(int(cfg.MaxConns))
+	db.SetConnMaxLifetime(cfg.MaxConnLifetime)
+	db.SetConnMaxIdleTime(cfg.MaxConnIdleTime)
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open postgres: %w", err)
+	}
+	return &Store{db: db, d: postgres(cfg.ConnConfig)}, nil
+}
+
+func postgres(conn *pgx.ConnConfig) *dialect {
+	return &dialect{
+		name:     "postgres",
+		numbered: true,
+		replace: strings.NewReplacer(
+			"instr(", "strpos(",
+			"COLLATE BINARY", `COLLATE "C"`,
+		),
+		xactLock:  `SELECT pg_advisory_xact_lock($1)`,
+		encList:   func(l []string) any { return nonNilList(l) },
+		parseList: parseArray,
+		encTime:   func(t time.Time) any { return t },
+		errKind: func(err error) error {
+			var pe *pgconn.PgError
+			if errors.As(err, &pe) {
+				switch pe.Code {
+				case "23505": // unique_violation
+					return store.ErrConflict
+				case "23503": // foreign_key_violation
+					return store.ErrNotFound
+				}
+			}
+			return nil
+		},
+		migrate: func(ctx context.Context, s *Store) error { return migratePostgres(ctx, s, conn) },
+	}
+}
+
+func nonNilList(l []string) []string {
+	if l == nil {
+		return []string{}
+	}
+	return l
+}
+
+// typeMaps hold pgtype.Maps, which are not safe for concurrent use, for
+// parseArray.
+var typeMaps = sync.Pool{New: func() any { return pgtype.NewMap() }}
+
+// parseArray decodes a text[] column, which database/sql receives in
+// PostgreSQL's text format ({a,"b c"}).
+func parseArray(src []byte) ([]string, error) {
+	m := typeMaps.Get().(*pgtype.Map)
+	defer typeMaps.Put(m)
+	var l []string
+	if err := m.Scan(pgtype.TextArrayOID, pgtype.TextFormatCode, src, &l); err != nil {
+		return nil, err
+	}
+	return l, nil
+}
+
+// migratePostgres applies migrations/postgres while holding a session
+// advisory lock on a dedicated connection, so that nodes starting together
+// take turns and all but the first find nothing to do.
+func migratePostgres(ctx context.Context, s *Store, cfg *pgx.ConnConfig) error {
+	conn, err := pgx.ConnectConfig(ctx, cfg.Copy())
+	if err != nil {
+		return fmt.Errorf("connect for lock: %w", err)
+	}
+	defer func() {
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		conn.Close(ctx) // ends the session, releasing the lock if unlock failed
+	}()
+	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock($1)`, lockMigrate); err != nil {
+		return fmt.Errorf("take lock: %w", err)
+	}
+	defer func() {
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		conn.Exec(ctx, `SELECT pg_advisory_unlock($1)`, lockMigrate)
+	}()
+	sub, err := fs.Sub(migrations.FS, "postgres")
+	if err != nil {
+		return err
+	}
+	p, err := goose.NewProvider(goose.DialectPostgres, s.db, sub, goose.WithDisableGlobalRegistry(true))
+	if err != nil {
+		return err
+	}
+	_, err = p.Up(ctx)
+	return err
+}
