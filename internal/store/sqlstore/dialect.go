@@ -33,9 +33,10 @@ type dialect struct {
 	// the signing-key set), or is "" when writeMu serialises writers.
 	xactLock string
 
-	// encList encodes a list for a list column; parseList decodes one.
-	encList   func(l []string) any
-	parseList func(src []byte) ([]string, error)
+	// encList encodes a list for a list column; scanList is the scan
+	// destination for one (a NULL or empty list reads back nil).
+	encList  func(l []string) any
+	scanList func(l *[]string) sql.Scanner
 	// encTime encodes a (normalised) time for a time column.
 	encTime func(t time.Time) any
 
@@ -91,33 +92,17 @@ func (s *Store) nullTime(t time.Time) any {
 
 func (s *Store) list(l []string) any { return s.d.encList(l) }
 
-// scanList is the scan destination for a list column.
-func (s *Store) scanList(l *[]string) sql.Scanner { return &listDest{l: l, parse: s.d.parseList} }
+func (s *Store) scanList(l *[]string) sql.Scanner { return s.d.scanList(l) }
 
-type listDest struct {
-	l     *[]string
-	parse func(src []byte) ([]string, error)
-}
-
-func (d *listDest) Scan(src any) error {
-	var b []byte
+// text returns src, a text column's value as drivers hand it over.
+func text(src any) (string, error) {
 	switch v := src.(type) {
 	case string:
-		b = []byte(v)
+		return v, nil
 	case []byte:
-		b = v
-	default:
-		return fmt.Errorf("scan list: unexpected %T", src)
+		return string(v), nil
 	}
-	l, err := d.parse(b)
-	if err != nil {
-		return fmt.Errorf("parse stored list: %w", err)
-	}
-	if len(l) == 0 {
-		l = nil
-	}
-	*d.l = l
-	return nil
+	return "", fmt.Errorf("unexpected %T", src)
 }
 
 // sqliteTimeLayout is how SQLite keeps times: TEXT, UTC, microseconds, so

@@ -2,22 +2,19 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
-	"io/fs"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
-	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/pressly/goose/v3"
 
 	"github.com/citizenid/citizenid/internal/store"
-	"github.com/citizenid/citizenid/migrations"
 )
 
 // Advisory lock keys ("citizen" in ASCII, then a number). They only need to
@@ -57,10 +54,10 @@ func postgres(conn *pgx.ConnConfig) *dialect {
 			"instr(", "strpos(",
 			"COLLATE BINARY", `COLLATE "C"`,
 		),
-		xactLock:  `SELECT pg_advisory_xact_lock($1)`,
-		encList:   func(l []string) any { return nonNilList(l) },
-		parseList: parseArray,
-		encTime:   func(t time.Time) any { return t },
+		xactLock: `SELECT pg_advisory_xact_lock($1)`,
+		encList:  func(l []string) any { return nonNilList(l) },
+		scanList: func(l *[]string) sql.Scanner { return (*textArray)(l) },
+		encTime:  func(t time.Time) any { return t },
 		errKind: func(err error) error {
 			var pe *pgconn.PgError
 			if errors.As(err, &pe) {
@@ -84,20 +81,68 @@ func nonNilList(l []string) []string {
 	return l
 }
 
-// typeMaps hold pgtype.Maps, which are not safe for concurrent use, for
-// parseArray.
-var typeMaps = sync.Pool{New: func() any { return pgtype.NewMap() }}
+// textArray scans a text[] column, which database/sql receives in
+// PostgreSQL's text format: {a,"b c","d\"e"}. The server quotes an
+// element that is empty, is NULL in any case, or holds a brace, comma,
+// quote, backslash or white space, and escapes quotes and backslashes
+// inside quotes. A one-dimensional array the store wrote has no bounds
+// decoration and no NULL elements.
+type textArray []string
 
-// parseArray decodes a text[] column, which database/sql receives in
-// PostgreSQL's text format ({a,"b c"}).
-func parseArray(src []byte) ([]string, error) {
-	m := typeMaps.Get().(*pgtype.Map)
-	defer typeMaps.Put(m)
-	var l []string
-	if err := m.Scan(pgtype.TextArrayOID, pgtype.TextFormatCode, src, &l); err != nil {
-		return nil, err
+func (l *textArray) Scan(src any) error {
+	s, err := text(src)
+	if err == nil {
+		*l, err = parseTextArray(s)
 	}
-	return l, nil
+	if err != nil {
+		return fmt.Errorf("parse stored list: %w", err)
+	}
+	return nil
+}
+
+func parseTextArray(s string) ([]string, error) {
+	if len(s) < 2 || s[0] != '{' || s[len(s)-1] != '}' {
+		return nil, fmt.Errorf("not a one-dimensional array: %q", s)
+	}
+	s = s[1 : len(s)-1]
+	if s == "" {
+		return nil, nil
+	}
+	var out []string
+	for {
+		var e string
+		if s != "" && s[0] == '"' {
+			var b strings.Builder
+			i := 1
+			for ; i < len(s) && s[i] != '"'; i++ {
+				if s[i] == '\\' && i+1 < len(s) {
+					i++
+				}
+				b.WriteByte(s[i])
+			}
+			if i == len(s) {
+				return nil, errors.New("unterminated quoted array element")
+			}
+			e, s = b.String(), s[i+1:]
+		} else {
+			i := strings.IndexByte(s, ',')
+			if i < 0 {
+				i = len(s)
+			}
+			e, s = s[:i], s[i:]
+			if strings.EqualFold(e, "NULL") || strings.ContainsAny(e, `{}"\`) {
+				return nil, fmt.Errorf("unexpected array element %q", e)
+			}
+		}
+		out = append(out, e)
+		if s == "" {
+			return out, nil
+		}
+		if s[0] != ',' {
+			return nil, fmt.Errorf("unexpected %q after array element", s[0])
+		}
+		s = s[1:]
+	}
 }
 
 // migratePostgres applies migrations/postgres while holding a session
@@ -121,14 +166,5 @@ func migratePostgres(ctx context.Context, s *Store, cfg *pgx.ConnConfig) error {
 		defer cancel()
 		conn.Exec(ctx, `SELECT pg_advisory_unlock($1)`, lockMigrate)
 	}()
-	sub, err := fs.Sub(migrations.FS, "postgres")
-	if err != nil {
-		return err
-	}
-	p, err := goose.NewProvider(goose.DialectPostgres, s.db, sub, goose.WithDisableGlobalRegistry(true))
-	if err != nil {
-		return err
-	}
-	_, err = p.Up(ctx)
-	return err
+	return s.gooseUp(ctx, goose.DialectPostgres)
 }

@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"io/fs"
+	"slices"
 	"sync"
 	"testing"
 
@@ -48,6 +49,27 @@ func TestConcurrentMigrate(t *testing.T) {
 	for i, s := range stores {
 		if _, err := s.ListClients(t.Context()); err != nil {
 			t.Errorf("store %d after migrate: got error %v, want nil", i, err)
+		}
+	}
+}
+
+// TestTextArrayRoundTrip: lists written as text[] read back as written,
+// whatever the server must quote or escape.
+func TestTextArrayRoundTrip(t *testing.T) {
+	s := dialects[1].open(t)
+	tests := [][]string{
+		nil,
+		{"openid"},
+		{"https://portal.example.gov.vn/cb?a=1&b=2", "plain"},
+		{"", "NULL", "null", "a,b", "{x}", `q"uote`, `back\slash`, `\"`, " lead", "trail ", "tab\tnew\nline", "Việt Nam"},
+	}
+	for _, want := range tests {
+		var got []string
+		if err := s.db.QueryRowContext(t.Context(), `SELECT $1::text[]`, s.list(want)).Scan(s.scanList(&got)); err != nil {
+			t.Fatalf("round trip %q: %v", want, err)
+		}
+		if !slices.Equal(got, want) || (got == nil) != (want == nil) {
+			t.Errorf("round trip: got %q, want %q", got, want)
 		}
 	}
 }

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
 	"strings"
 	"sync"
 	"time"
@@ -16,7 +15,6 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/citizenid/citizenid/internal/store"
-	"github.com/citizenid/citizenid/migrations"
 )
 
 // busyTimeout is how long a statement waits for another connection's (or
@@ -58,12 +56,8 @@ func sqliteDialect(path string) *dialect {
 			b, _ := json.Marshal(l) // []string always marshals
 			return string(b)
 		},
-		parseList: func(src []byte) ([]string, error) {
-			var l []string
-			err := json.Unmarshal(src, &l)
-			return l, err
-		},
-		encTime: func(t time.Time) any { return t.Format(sqliteTimeLayout) },
+		scanList: func(l *[]string) sql.Scanner { return (*jsonList)(l) },
+		encTime:  func(t time.Time) any { return t.Format(sqliteTimeLayout) },
 		errKind: func(err error) error {
 			var se *sqlite.Error
 			if errors.As(err, &se) {
@@ -79,6 +73,24 @@ func sqliteDialect(path string) *dialect {
 	}
 	d.migrate = func(ctx context.Context, s *Store) error { return migrateSQLite(ctx, s, path) }
 	return d
+}
+
+// jsonList scans a list that SQLite keeps as JSON text.
+type jsonList []string
+
+func (l *jsonList) Scan(src any) error {
+	s, err := text(src)
+	if err == nil {
+		*l = nil
+		err = json.Unmarshal([]byte(s), (*[]string)(l))
+	}
+	if err != nil {
+		return fmt.Errorf("parse stored list: %w", err)
+	}
+	if len(*l) == 0 {
+		*l = nil
+	}
+	return nil
 }
 
 // setWAL switches the database file to WAL mode, retrying while another
@@ -123,16 +135,7 @@ func migrateSQLite(ctx context.Context, s *Store, path string) error {
 		return err
 	}
 	defer unlock()
-	sub, err := fs.Sub(migrations.FS, "sqlite")
-	if err != nil {
-		return err
-	}
-	p, err := goose.NewProvider(goose.DialectSQLite3, s.db, sub, goose.WithDisableGlobalRegistry(true))
-	if err != nil {
-		return err
-	}
 	s.d.writeMu.Lock()
 	defer s.d.writeMu.Unlock()
-	_, err = p.Up(ctx)
-	return err
+	return s.gooseUp(ctx, goose.DialectSQLite3)
 }

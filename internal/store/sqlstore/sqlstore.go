@@ -5,9 +5,13 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
 	"time"
 
+	"github.com/pressly/goose/v3"
+
 	"github.com/citizenid/citizenid/internal/store"
+	"github.com/citizenid/citizenid/migrations"
 )
 
 // Store is a store.Store on a PostgreSQL or SQLite database.
@@ -26,6 +30,21 @@ func (s *Store) Migrate(ctx context.Context) error {
 		return fmt.Errorf("migrate %s: %w", s.d.name, err)
 	}
 	return nil
+}
+
+// gooseUp applies the pending migrations of the series named after the
+// dialect (migrations/postgres, migrations/sqlite) with goose.
+func (s *Store) gooseUp(ctx context.Context, dialect goose.Dialect) error {
+	sub, err := fs.Sub(migrations.FS, s.d.name)
+	if err != nil {
+		return err
+	}
+	p, err := goose.NewProvider(dialect, s.db, sub, goose.WithDisableGlobalRegistry(true))
+	if err != nil {
+		return err
+	}
+	_, err = p.Up(ctx)
+	return err
 }
 
 // Ping reports whether the database answers.

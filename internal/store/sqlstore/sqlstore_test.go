@@ -12,18 +12,17 @@ import (
 func TestMain(m *testing.M) { testenv.Main(m) }
 
 func openSQLite(t testing.TB, path string) *Store {
-	t.Helper()
 	s, err := OpenSQLite(t.Context(), path)
-	if err != nil {
-		t.Fatalf("open: %v", err)
-	}
-	t.Cleanup(func() { s.Close() })
-	return s
+	return opened(t, s, err)
 }
 
 func openPostgres(t testing.TB, url string) *Store {
-	t.Helper()
 	s, err := OpenPostgres(t.Context(), url)
+	return opened(t, s, err)
+}
+
+func opened(t testing.TB, s *Store, err error) *Store {
+	t.Helper()
 	if err != nil {
 		t.Fatalf("open: %v", err)
 	}

@@ -105,12 +105,7 @@ func (s *Store) RevokeRefreshFamily(ctx context.Context, familyID string, now ti
 	if familyID == "" {
 		return errors.New("revoke refresh family: family id is required")
 	}
-	_, err := s.exec(ctx, `UPDATE refresh_tokens SET revoked_at = ? WHERE family_id = ? AND revoked_at IS NULL`,
-		s.time(now), familyID)
-	if err != nil {
-		return s.wrap(err, "revoke refresh family %s", familyID)
-	}
-	return nil
+	return s.revokeTokens(ctx, "family_id", familyID, now, "revoke refresh family "+familyID)
 }
 
 // RevokeRefreshTokensBySession revokes every unrevoked token issued in the session.
@@ -118,10 +113,16 @@ func (s *Store) RevokeRefreshTokensBySession(ctx context.Context, sessionID stri
 	if sessionID == "" {
 		return errors.New("revoke refresh tokens by session: session id is required")
 	}
-	_, err := s.exec(ctx, `UPDATE refresh_tokens SET revoked_at = ? WHERE session_id = ? AND revoked_at IS NULL`,
-		s.time(now), sessionID)
+	return s.revokeTokens(ctx, "session_id", sessionID, now, "revoke refresh tokens by session")
+}
+
+// revokeTokens revokes the unrevoked tokens whose column (a constant)
+// holds value.
+func (s *Store) revokeTokens(ctx context.Context, column, value string, now time.Time, what string) error {
+	_, err := s.exec(ctx, `UPDATE refresh_tokens SET revoked_at = ? WHERE `+column+` = ? AND revoked_at IS NULL`,
+		s.time(now), value)
 	if err != nil {
-		return s.wrap(err, "revoke refresh tokens by session")
+		return s.wrap(err, "%s", what)
 	}
 	return nil
 }
