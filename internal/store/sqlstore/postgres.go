@@ -26,8 +26,10 @@ const (
 )
 
 // OpenPostgres connects to the database at url (a libpq URL or key=value
-// string; pool_max_conns, pool_max_conn_lifetime and pool_max_conn_idle_time
-// as pgxpool reads them size the pool) and checks that it answers. It does
+// string: connect_timeout, statement_timeout and other run-time parameters
+// as pgx reads them; pool_max_conns, pool_max_conn_lifetime and
+// pool_max_conn_idle_time size database/sql's pool, the other pool_*
+// parameters are accepted and ignored) and checks that it answers. It does
 // not migrate; call Migrate.
 func OpenPostgres(ctx context.Context, url string) (*Store, error) {
 	cfg, err := pgxpool.ParseConfig(url)

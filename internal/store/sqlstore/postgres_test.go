@@ -1,10 +1,14 @@
 package sqlstore
 
 import (
+	"errors"
 	"io/fs"
+	"net/url"
 	"slices"
 	"sync"
 	"testing"
+
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/citizenid/citizenid/internal/testenv"
 	"github.com/citizenid/citizenid/migrations"
@@ -71,5 +75,28 @@ func TestTextArrayRoundTrip(t *testing.T) {
 		if !slices.Equal(got, want) || (got == nil) != (want == nil) {
 			t.Errorf("round trip: got %q, want %q", got, want)
 		}
+	}
+}
+
+// TestOpenPostgresParameters: run-time parameters of the URL reach every
+// connection (statement_timeout bounds a statement) and pool_max_conns
+// sizes the pool.
+func TestOpenPostgresParameters(t *testing.T) {
+	u, err := url.Parse(testenv.PostgresURL(t))
+	if err != nil {
+		t.Skipf("not a URL: %v", err) // a key=value string from CITIZENID_TEST_DATABASE_URL
+	}
+	q := u.Query()
+	q.Set("statement_timeout", "100")
+	q.Set("pool_max_conns", "2")
+	u.RawQuery = q.Encode()
+	s := openPostgres(t, u.String())
+	if got := s.db.Stats().MaxOpenConnections; got != 2 {
+		t.Errorf("max open connections: got %d, want 2", got)
+	}
+	_, err = s.db.ExecContext(t.Context(), `SELECT pg_sleep(2)`)
+	var pe *pgconn.PgError
+	if !errors.As(err, &pe) || pe.Code != "57014" { // query_canceled
+		t.Errorf("statement past statement_timeout: got error %v, want query_canceled (57014)", err)
 	}
 }
