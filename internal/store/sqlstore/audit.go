@@ -29,7 +29,7 @@ func (s *Store) AppendAudit(ctx context.Context, e *store.AuditEvent) error {
 		}
 		var last int64
 		var lastHash string
-		err := tx.QueryRowContext(ctx, `SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1`).Scan(&last, &lastHash)
+		err := s.queryRow(ctx, tx, `SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1`).Scan(&last, &lastHash)
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return err
 		}

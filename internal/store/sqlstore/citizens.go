@@ -123,8 +123,7 @@ func (s *Store) SetPassword(ctx context.Context, citizenID, hash string) error {
 // PasswordHash returns the citizen's password hash.
 func (s *Store) PasswordHash(ctx context.Context, citizenID string) (string, error) {
 	var hash string
-	err := s.db.QueryRowContext(ctx, s.d.translate(`SELECT hash FROM password_credentials WHERE citizen_id = ?`),
-		citizenID).Scan(&hash)
+	err := s.queryRow(ctx, s.db, `SELECT hash FROM password_credentials WHERE citizen_id = ?`, citizenID).Scan(&hash)
 	if err != nil {
 		return "", s.wrap(err, "password of citizen %s", citizenID)
 	}

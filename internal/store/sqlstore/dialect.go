@@ -25,6 +25,10 @@ type dialect struct {
 	replace *strings.Replacer
 	// translated caches translate's results by query text.
 	translated sync.Map
+	// prepare: run queries as prepared statements, cached in stmts by
+	// translated query text. (pgx caches statements per connection itself.)
+	prepare bool
+	stmts   sync.Map
 
 	// writeMu, when set, serialises every write of this store in one
 	// transaction: the database has one writer and no row locks.

@@ -55,8 +55,14 @@ func (s *Store) Ping(ctx context.Context) error {
 	return nil
 }
 
-// Close closes the database.
-func (s *Store) Close() error { return s.db.Close() }
+// Close closes the prepared statements and the database.
+func (s *Store) Close() error {
+	s.d.stmts.Range(func(_, st any) bool {
+		st.(*sql.Stmt).Close()
+		return true
+	})
+	return s.db.Close()
+}
 
 func (s *Store) now() time.Time {
 	if s.Now != nil {
@@ -73,6 +79,62 @@ type querier interface {
 }
 
 type scanner interface{ Scan(dest ...any) error }
+
+// query, queryRow and execOn run a query on q, the database or a
+// transaction, translated for the dialect and, where the dialect says so,
+// as a statement prepared once per store.
+func (s *Store) query(ctx context.Context, q querier, query string, args ...any) (*sql.Rows, error) {
+	query = s.d.translate(query)
+	if st := s.prepared(ctx, q, query); st != nil {
+		return st.QueryContext(ctx, args...)
+	}
+	return q.QueryContext(ctx, query, args...)
+}
+
+func (s *Store) queryRow(ctx context.Context, q querier, query string, args ...any) *sql.Row {
+	query = s.d.translate(query)
+	if st := s.prepared(ctx, q, query); st != nil {
+		return st.QueryRowContext(ctx, args...)
+	}
+	return q.QueryRowContext(ctx, query, args...)
+}
+
+func (s *Store) execOn(ctx context.Context, q querier, query string, args ...any) (sql.Result, error) {
+	query = s.d.translate(query)
+	if st := s.prepared(ctx, q, query); st != nil {
+		return st.ExecContext(ctx, args...)
+	}
+	return q.ExecContext(ctx, query, args...)
+}
+
+// prepared returns the store's prepared statement for the (translated)
+// query, bound to q when q is a transaction, or nil where the dialect does
+// not prepare or preparing failed (the query then runs unprepared and
+// reports the error itself). database/sql prepares it again on each
+// connection that runs it, once.
+func (s *Store) prepared(ctx context.Context, q querier, query string) *sql.Stmt {
+	if !s.d.prepare {
+		return nil
+	}
+	var st *sql.Stmt
+	if v, ok := s.d.stmts.Load(query); ok {
+		st = v.(*sql.Stmt)
+	} else {
+		p, err := s.db.PrepareContext(ctx, query)
+		if err != nil {
+			return nil
+		}
+		v, loaded := s.d.stmts.LoadOrStore(query, p)
+		if loaded {
+			p.Close()
+		}
+		st = v.(*sql.Stmt)
+	}
+	if tx, ok := q.(*sql.Tx); ok {
+		return tx.StmtContext(ctx, st)
+	}
+	return st
+}
 
 // write runs fn in one write transaction, serialised with the store's
 // other writers where the dialect needs it.
@@ -100,7 +162,7 @@ func (s *Store) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
 // write transaction otherwise.
 func (s *Store) exec(ctx context.Context, query string, args ...any) (int64, error) {
 	if s.d.writeMu == nil {
-		return affected(s.db.ExecContext(ctx, s.d.translate(query), args...))
+		return affected(s.execOn(ctx, s.db, query, args...))
 	}
 	var n int64
 	err := s.write(ctx, func(tx *sql.Tx) error {
@@ -113,7 +175,7 @@ func (s *Store) exec(ctx context.Context, query string, args ...any) (int64, err
 
 // execTx runs one statement in tx and returns the number of rows it changed.
 func (s *Store) execTx(ctx context.Context, tx *sql.Tx, query string, args ...any) (int64, error) {
-	return affected(tx.ExecContext(ctx, s.d.translate(query), args...))
+	return affected(s.execOn(ctx, tx, query, args...))
 }
 
 func affected(res sql.Result, err error) (int64, error) {
@@ -135,12 +197,12 @@ func (s *Store) execOne(ctx context.Context, query string, args ...any) error {
 
 // row reads one row; sql.ErrNoRows when there is none.
 func row[T any](ctx context.Context, s *Store, q querier, scan func(scanner) (*T, error), query string, args ...any) (*T, error) {
-	return scan(q.QueryRowContext(ctx, s.d.translate(query), args...))
+	return scan(s.queryRow(ctx, q, query, args...))
 }
 
 // rows reads every row the query returns.
 func rows[T any](ctx context.Context, s *Store, q querier, scan func(scanner) (*T, error), query string, args ...any) ([]T, error) {
-	r, err := q.QueryContext(ctx, s.d.translate(query), args...)
+	r, err := s.query(ctx, q, query, args...)
 	if err != nil {
 		return nil, err
 	}

@@ -85,7 +85,7 @@ func (s *Store) RotateRefreshToken(ctx context.Context, oldHash string, next *st
 		}
 		if n == 0 {
 			var one int
-			err := tx.QueryRowContext(ctx, s.d.translate(`SELECT 1 FROM refresh_tokens WHERE token_hash = ?`), oldHash).Scan(&one)
+			err := s.queryRow(ctx, tx, `SELECT 1 FROM refresh_tokens WHERE token_hash = ?`, oldHash).Scan(&one)
 			if err != nil {
 				return err // sql.ErrNoRows becomes ErrNotFound
 			}

@@ -83,7 +83,7 @@ func (s *Store) UpdateTOTP(ctx context.Context, citizenID string, fn func(c *sto
 // locks of foreign-key checks). sql.ErrNoRows when the citizen is unknown.
 func (s *Store) lockCitizen(ctx context.Context, tx *sql.Tx, citizenID string) error {
 	var one int
-	return tx.QueryRowContext(ctx, s.d.translate(`SELECT 1 FROM citizens WHERE id = ? FOR NO KEY UPDATE`), citizenID).Scan(&one)
+	return s.queryRow(ctx, tx, `SELECT 1 FROM citizens WHERE id = ? FOR NO KEY UPDATE`, citizenID).Scan(&one)
 }
 
 // DeleteTOTP removes the credential and the citizen's recovery codes.
@@ -156,7 +156,7 @@ func (s *Store) UseRecoveryCode(ctx context.Context, citizenID, hash string, now
 // RecoveryCodesLeft counts the citizen's unused codes.
 func (s *Store) RecoveryCodesLeft(ctx context.Context, citizenID string) (int, error) {
 	var n int
-	err := s.db.QueryRowContext(ctx, s.d.translate(`SELECT count(*) FROM recovery_codes WHERE citizen_id = ? AND used_at IS NULL`),
+	err := s.queryRow(ctx, s.db, `SELECT count(*) FROM recovery_codes WHERE citizen_id = ? AND used_at IS NULL`,
 		citizenID).Scan(&n)
 	if err != nil {
 		return 0, s.wrap(err, "count recovery codes of citizen %s", citizenID)
