@@ -8,7 +8,9 @@
 // placeholder style and a few spellings (translate), how lists and times
 // are stored (text[] and timestamptz, JSON text and fixed-layout TEXT),
 // which errors mean store.ErrConflict or store.ErrNotFound, how writers are
-// serialised, and how the schema is applied.
+// serialised, whether queries run as prepared statements cached per store
+// (SQLite; pgx caches statements per connection itself), and how the
+// schema is applied. Read-modify-write goes through one helper, update.
 //
 // Concurrency. PostgreSQL: read-modify-write reads the row with SELECT ...
 // FOR UPDATE; refresh-token rotation and recovery-code use are conditional
