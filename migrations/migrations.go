@@ -3,7 +3,7 @@
 // SQLite database. The two series describe the same schema and move in
 // lockstep: a change lands in both, under the same version number.
 //
-// The stores in internal/store/postgres and internal/store/sqlite apply them
+// The SQL store (internal/store/sqlstore, one per dialect) applies them
 // with goose (fs.Sub(FS, "postgres") or fs.Sub(FS, "sqlite")); nothing else
 // reads them.
 package migrations

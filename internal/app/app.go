@@ -19,8 +19,7 @@ import (
 	"github.com/citizenid/citizenid/internal/keys"
 	"github.com/citizenid/citizenid/internal/session"
 	"github.com/citizenid/citizenid/internal/store"
-	"github.com/citizenid/citizenid/internal/store/postgres"
-	"github.com/citizenid/citizenid/internal/store/sqlite"
+	"github.com/citizenid/citizenid/internal/store/sqlstore"
 )
 
 // OpenStore opens and migrates the configured store.
@@ -29,7 +28,7 @@ func OpenStore(ctx context.Context, cfg *config.Config, log *slog.Logger) (store
 		if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 			return nil, fmt.Errorf("data dir: %w", err)
 		}
-		st, err := sqlite.Open(ctx, cfg.SQLitePath())
+		st, err := sqlstore.OpenSQLite(ctx, cfg.SQLitePath())
 		if err != nil {
 			return nil, err
 		}
@@ -39,7 +38,7 @@ func OpenStore(ctx context.Context, cfg *config.Config, log *slog.Logger) (store
 		}
 		return st, nil
 	}
-	st, err := postgres.Open(ctx, cfg.Database.URL)
+	st, err := sqlstore.OpenPostgres(ctx, cfg.Database.URL)
 	if err != nil {
 		return nil, err
 	}

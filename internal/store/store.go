@@ -1,9 +1,9 @@
 // Package store holds CitizenID's durable domain types and the small
 // interfaces through which the rest of the server reads and writes them.
 //
-// Two implementations live below it: postgres (pgx, production) and sqlite
-// (modernc.org/sqlite, the embedded default). Both pass the one conformance
-// suite in storetest. Short-lived state (sessions, codes, challenges) is not
+// One implementation lives below it, sqlstore, on two SQL dialects:
+// PostgreSQL (pgx, production) and SQLite (modernc.org/sqlite, the embedded
+// default). Both pass the one conformance suite in storetest. Short-lived state (sessions, codes, challenges) is not
 // here: it lives in Redis, see internal/session.
 //
 // Times: every implementation stores times in UTC rounded to the microsecond

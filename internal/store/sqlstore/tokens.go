@@ -1,0 +1,137 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/citizenid/citizenid/internal/store"
+)
+
+// Refresh tokens.
+
+const tokenColumns = `id, token_hash, family_id, citizen_id, client_id, subject, session_id, scopes, audience,
+	auth_time, acr, amr, created_at, expires_at, used_at, revoked_at`
+
+func (s *Store) scanToken(r scanner) (*store.RefreshToken, error) {
+	var t store.RefreshToken
+	if err := r.Scan(&t.ID, &t.TokenHash, &t.FamilyID, &t.CitizenID, &t.ClientID, &t.Subject, &t.SessionID,
+		s.scanList(&t.Scopes), s.scanList(&t.Audience), scanTime(&t.AuthTime), &t.ACR, s.scanList(&t.AMR),
+		scanTime(&t.CreatedAt), scanTime(&t.ExpiresAt), scanTime(&t.UsedAt), scanTime(&t.RevokedAt)); err != nil {
+		return nil, err
+	}
+	return &t, nil
+}
+
+func (s *Store) prepareToken(t *store.RefreshToken) error {
+	if t.ID == "" || t.TokenHash == "" {
+		return errors.New("id and token hash are required")
+	}
+	if t.CreatedAt.IsZero() {
+		t.CreatedAt = s.now()
+	}
+	t.AuthTime = norm(t.AuthTime)
+	t.CreatedAt = norm(t.CreatedAt)
+	t.ExpiresAt = norm(t.ExpiresAt)
+	t.UsedAt = norm(t.UsedAt)
+	t.RevokedAt = norm(t.RevokedAt)
+	return nil
+}
+
+const insertToken = `INSERT INTO refresh_tokens (` + tokenColumns + `)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+
+func (s *Store) tokenArgs(t *store.RefreshToken) []any {
+	return []any{t.ID, t.TokenHash, t.FamilyID, t.CitizenID, t.ClientID, t.Subject, t.SessionID,
+		s.list(t.Scopes), s.list(t.Audience), s.nullTime(t.AuthTime), t.ACR, s.list(t.AMR),
+		s.time(t.CreatedAt), s.time(t.ExpiresAt), s.nullTime(t.UsedAt), s.nullTime(t.RevokedAt)}
+}
+
+// CreateRefreshToken inserts t.
+func (s *Store) CreateRefreshToken(ctx context.Context, t *store.RefreshToken) error {
+	if err := s.prepareToken(t); err != nil {
+		return fmt.Errorf("create refresh token: %w", err)
+	}
+	if _, err := s.exec(ctx, insertToken, s.tokenArgs(t)...); err != nil {
+		return s.wrap(err, "create refresh token %s", t.ID)
+	}
+	return nil
+}
+
+// RefreshTokenByHash returns the token whatever its state.
+func (s *Store) RefreshTokenByHash(ctx context.Context, hash string) (*store.RefreshToken, error) {
+	t, err := row(ctx, s, s.db, s.scanToken, `SELECT `+tokenColumns+` FROM refresh_tokens WHERE token_hash = ?`, hash)
+	if err != nil {
+		return nil, s.wrap(err, "refresh token by hash")
+	}
+	return t, nil
+}
+
+// RotateRefreshToken marks the token with oldHash used and inserts next, atomically.
+func (s *Store) RotateRefreshToken(ctx context.Context, oldHash string, next *store.RefreshToken, now time.Time) error {
+	if err := s.prepareToken(next); err != nil {
+		return fmt.Errorf("rotate refresh token: %w", err)
+	}
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		// Of concurrent rotations, the first to update the row holds its lock
+		// until commit; the others then re-check the WHERE clause against the
+		// committed row and update nothing.
+		n, err := s.execTx(ctx, tx, `UPDATE refresh_tokens SET used_at = ?
+			WHERE token_hash = ? AND used_at IS NULL AND revoked_at IS NULL`, s.time(now), oldHash)
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			var one int
+			err := s.queryRow(ctx, tx, `SELECT 1 FROM refresh_tokens WHERE token_hash = ?`, oldHash).Scan(&one)
+			if err != nil {
+				return err // sql.ErrNoRows becomes ErrNotFound
+			}
+			return store.ErrTokenReused
+		}
+		_, err = s.execTx(ctx, tx, insertToken, s.tokenArgs(next)...)
+		return err
+	})
+	if err != nil {
+		return s.wrap(err, "rotate refresh token")
+	}
+	return nil
+}
+
+// RevokeRefreshFamily revokes every token of the family.
+func (s *Store) RevokeRefreshFamily(ctx context.Context, familyID string, now time.Time) error {
+	if familyID == "" {
+		return errors.New("revoke refresh family: family id is required")
+	}
+	return s.revokeTokens(ctx, "family_id", familyID, now, "revoke refresh family "+familyID)
+}
+
+// RevokeRefreshTokensBySession revokes every unrevoked token issued in the session.
+func (s *Store) RevokeRefreshTokensBySession(ctx context.Context, sessionID string, now time.Time) error {
+	if sessionID == "" {
+		return errors.New("revoke refresh tokens by session: session id is required")
+	}
+	return s.revokeTokens(ctx, "session_id", sessionID, now, "revoke refresh tokens by session")
+}
+
+// revokeTokens revokes the unrevoked tokens whose column (a constant)
+// holds value.
+func (s *Store) revokeTokens(ctx context.Context, column, value string, now time.Time, what string) error {
+	_, err := s.exec(ctx, `UPDATE refresh_tokens SET revoked_at = ? WHERE `+column+` = ? AND revoked_at IS NULL`,
+		s.time(now), value)
+	if err != nil {
+		return s.wrap(err, "%s", what)
+	}
+	return nil
+}
+
+// DeleteExpiredRefreshTokens deletes tokens that expired before the time.
+func (s *Store) DeleteExpiredRefreshTokens(ctx context.Context, before time.Time) (int64, error) {
+	n, err := s.exec(ctx, `DELETE FROM refresh_tokens WHERE expires_at < ?`, s.time(before))
+	if err != nil {
+		return 0, s.wrap(err, "delete expired refresh tokens")
+	}
+	return n, nil
+}
