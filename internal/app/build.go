@@ -46,6 +46,7 @@ type Instance struct {
 	CertificateTLS *certificate.TLSServer
 	Audit          *audit.Logger
 	Login          *login.Engine
+	stopSweep      context.CancelFunc
 	Handler        http.Handler
 	// Demo is where the demo portal mounts its routes after Build (under
 	// /demo/); nil unless BuildOptions.Demo.
@@ -56,6 +57,9 @@ type Instance struct {
 
 // Close releases everything Build opened.
 func (in *Instance) Close() {
+	if in.stopSweep != nil {
+		in.stopSweep()
+	}
 	if in.Certificate != nil {
 		in.Certificate.Close()
 	}
@@ -291,6 +295,10 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, bo BuildOpt
 		},
 		Features: features,
 	})
+	// Sessions that end on their timeouts go through End too, on any node.
+	sweep, stopSweep := context.WithCancel(context.WithoutCancel(ctx))
+	in.stopSweep = stopSweep
+	go engine.RunExpiry(sweep, time.Minute)
 	return in, nil
 }
 

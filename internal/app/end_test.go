@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/citizenid/citizenid/internal/login"
 	"github.com/citizenid/citizenid/internal/session"
@@ -114,6 +115,25 @@ func TestEveryWayToEndASessionRunsEveryHookOnce(t *testing.T) {
 		ended(t, sid, refresh, "account disabled")
 		if err := e.Store.UpdateCitizen(context.Background(), citizen.ID, func(c *store.Citizen) error { c.Disabled = false; return nil }); err != nil {
 			t.Fatal(err)
+		}
+	})
+	// Last: it moves the clock, which the SAML portal's does not follow.
+	t.Run("the session expires", func(t *testing.T) {
+		_, sid, refresh := loginBoth(t)
+		e.clk.Advance(e.Config.Session.IdleTimeout + time.Minute)
+		n, err := e.Login.SweepExpired(context.Background(), 100)
+		if err != nil || n != 1 {
+			t.Fatalf("sweep: got %d (%v), want the one session", n, err)
+		}
+		if again, _ := e.Login.SweepExpired(context.Background(), 100); again != 0 {
+			t.Errorf("a second sweep ended %d more", again)
+		}
+		if got := en.of(sid); len(got) != 1 || got[0] != login.ReasonExpired {
+			t.Errorf("hook runs for the expired session: got %v, want once", got)
+		}
+		// Nobody logged out: the portal's offline_access token lives on.
+		if rt, err := e.Store.RefreshTokenByHash(context.Background(), session.Hash(refresh)); err != nil || !rt.RevokedAt.IsZero() {
+			t.Errorf("the refresh token after expiry: got %+v, %v, want still valid", rt, err)
 		}
 	})
 }

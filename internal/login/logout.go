@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/citizenid/citizenid/internal/audit"
 	"github.com/citizenid/citizenid/internal/server"
@@ -67,4 +68,42 @@ func (e *Engine) End(ctx context.Context, sess *session.Session, how How) string
 		how.Then = h(ctx, sess, how)
 	}
 	return how.Then
+}
+
+// ReasonExpired is How.Reason for a session that ended on its idle or
+// absolute timeout (SweepExpired): nobody logged out, so the tokens a
+// portal received with offline_access keep working.
+const ReasonExpired = "expired"
+
+// SweepExpired ends, through End, up to limit sessions whose timeouts
+// passed since the last sweep; each runs its hooks once, on whichever
+// node claims it. It returns how many it ended.
+func (e *Engine) SweepExpired(ctx context.Context, limit int) (int, error) {
+	dead, err := e.o.Sessions.ClaimExpired(ctx, limit)
+	for _, s := range dead {
+		e.End(ctx, s, How{Actor: "system", Reason: ReasonExpired})
+	}
+	return len(dead), err
+}
+
+// RunExpiry sweeps expired sessions every interval until ctx ends.
+func (e *Engine) RunExpiry(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			for {
+				n, err := e.SweepExpired(ctx, 100)
+				if err != nil {
+					e.o.Log.ErrorContext(ctx, "sweep expired sessions", "err", err)
+				}
+				if n < 100 || err != nil {
+					break
+				}
+			}
+		}
+	}
 }

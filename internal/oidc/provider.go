@@ -100,6 +100,9 @@ func New(o Options) (*Provider, error) {
 	// However a session ends (end_session, the account page, an
 	// administrator), the refresh tokens issued in it end with it.
 	o.Login.OnLogout(func(ctx context.Context, ended *session.Session, how login.How) string {
+		if how.Reason == login.ReasonExpired {
+			return how.Then // nobody logged out: offline_access tokens live on
+		}
 		if err := o.Store.RevokeRefreshTokensBySession(ctx, ended.SID, p.now()); err != nil {
 			o.Log.ErrorContext(ctx, "revoke the ended session's refresh tokens", "err", err)
 		}

@@ -107,6 +107,16 @@ func RandomToken(n int) string {
 // without scanning the keyspace.
 const liveKey = prefix + "live"
 
+// endsKey is a sorted set of every session key scored like liveKey, that
+// only ClaimExpired and Delete remove from: the sessions whose end has not
+// been processed yet. A session's record outlives its death by
+// expiryGrace (reads treat it as gone), so the sweep can still say whose
+// it was and which portals took part.
+const endsKey = prefix + "ends"
+
+// expiryGrace is how long a dead session's record waits for the sweep.
+const expiryGrace = 15 * time.Minute
+
 func sessionKey(hash string) string     { return prefix + "s:" + hash }
 func citizenIndexKey(cid string) string { return prefix + "cs:" + cid }
 func sidKey(sid string) string          { return prefix + "sid:" + sid }
@@ -125,6 +135,8 @@ func (s *Store) track(ctx context.Context, p redis.Pipeliner, sess *Session, ttl
 	p.ZAdd(ctx, liveKey, redis.Z{Score: float64(sess.LastSeen.Add(ttl).UnixMilli()), Member: sess.key})
 	p.ZRemRangeByScore(ctx, liveKey, "-inf", strconv.FormatInt(s.now().UnixMilli(), 10))
 	p.Expire(ctx, liveKey, s.opts.AbsoluteTimeout) // no session outlives it
+	p.ZAdd(ctx, endsKey, redis.Z{Score: float64(sess.LastSeen.Add(ttl).UnixMilli()), Member: sess.key})
+	p.Expire(ctx, endsKey, s.opts.AbsoluteTimeout+expiryGrace)
 }
 
 // Create starts a session for citizenID with its first events and returns
@@ -146,7 +158,7 @@ func (s *Store) Create(ctx context.Context, citizenID string, events []AuthEvent
 	}
 	ttl := s.ttl(sess)
 	_, err = s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		p.Set(ctx, sess.key, b, ttl)
+		p.Set(ctx, sess.key, b, ttl+expiryGrace)
 		p.Set(ctx, sidKey(sess.SID), sess.key, s.opts.AbsoluteTimeout)
 		p.SAdd(ctx, citizenIndexKey(citizenID), sess.key)
 		p.Expire(ctx, citizenIndexKey(citizenID), s.opts.AbsoluteTimeout)
@@ -249,7 +261,7 @@ func (s *Store) update(ctx context.Context, key string, fn func(*Session) error)
 			}
 			_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
 				ttl := s.ttl(sess)
-				p.Set(ctx, key, b, ttl)
+				p.Set(ctx, key, b, ttl+expiryGrace)
 				s.track(ctx, p, sess, ttl)
 				return nil
 			})
@@ -294,9 +306,51 @@ func (s *Store) Delete(ctx context.Context, sess *Session) error {
 		p.Del(ctx, sess.key, sidKey(sess.SID))
 		p.SRem(ctx, citizenIndexKey(sess.CitizenID), sess.key)
 		p.ZRem(ctx, liveKey, sess.key)
+		p.ZRem(ctx, endsKey, sess.key)
 		return nil
 	})
 	return err
+}
+
+// ClaimExpired returns up to limit sessions whose idle or absolute timeout
+// passed and whose end nobody processed yet, each to exactly one caller
+// of any node (the claim is a ZREM). The caller ends each (login.Engine.End
+// deletes what is left). A session used again since it was listed is
+// put back, not returned.
+func (s *Store) ClaimExpired(ctx context.Context, limit int) ([]*Session, error) {
+	now := s.now()
+	keys, err := s.rdb.ZRangeArgs(ctx, redis.ZRangeArgs{Key: endsKey, Start: "-inf", Stop: strconv.FormatInt(now.UnixMilli(), 10),
+		ByScore: true, Count: int64(limit)}).Result()
+	if err != nil {
+		return nil, fmt.Errorf("list expired sessions: %w", err)
+	}
+	var out []*Session
+	for _, k := range keys {
+		n, err := s.rdb.ZRem(ctx, endsKey, k).Result()
+		if err != nil {
+			return out, fmt.Errorf("claim expired session: %w", err)
+		}
+		if n == 0 {
+			continue // another node claimed it
+		}
+		b, err := s.rdb.Get(ctx, k).Bytes()
+		if errors.Is(err, redis.Nil) {
+			continue // gone past the grace: nothing left to say
+		} else if err != nil {
+			return out, fmt.Errorf("load expired session: %w", err)
+		}
+		sess := new(Session)
+		if err := json.Unmarshal(b, sess); err != nil {
+			continue
+		}
+		sess.key = k
+		if ttl := s.ttl(sess); sess.LastSeen.Add(ttl).After(now) {
+			s.rdb.ZAdd(ctx, endsKey, redis.Z{Score: float64(sess.LastSeen.Add(ttl).UnixMilli()), Member: k})
+			continue
+		}
+		out = append(out, sess)
+	}
+	return out, nil
 }
 
 // CountLive returns the number of live SSO sessions, of every citizen:
