@@ -29,13 +29,6 @@ type clientInput = clients.Spec
 // fieldError is one problem with an input (clients, service providers).
 type fieldError = clients.FieldError
 
-const authNone = clients.AuthNone
-
-// extraScopes are the scopes beyond the standard ones the console offers.
-var extraScopes = clients.ExtraScopes
-
-func cmpOr(s, def string) string { return cmp.Or(s, def) }
-
 // clientJSON is a client as the API returns it and the audit log records
 // it: never a secret or its hash.
 type clientJSON struct {
@@ -385,7 +378,7 @@ func formOf(in clientInput) clientForm {
 		SubjectType: in.SubjectType, Sector: in.SectorIdentifier, MinLevel: strconv.Itoa(max(in.MinLevel, 1)),
 		MaxAuthAge: fmtDur(in.MaxAuthAge), AccessLifetime: fmtDur(in.AccessTokenLifetime),
 		RefreshLifetime: fmtDur(in.RefreshTokenLifetime), IDLifetime: fmtDur(in.IDTokenLifetime)}
-	for _, s := range extraScopes {
+	for _, s := range clients.ExtraScopes {
 		f.Scopes = append(f.Scopes, choice{Value: s, Label: "admin_scope_" + s, Checked: slices.Contains(in.Scopes, s)})
 	}
 	return f
@@ -440,7 +433,7 @@ func parseClientForm(r *http.Request, existing *store.Client) (clientInput, clie
 	if existing != nil {
 		// Scopes the console does not offer stay as they are.
 		for _, s := range existing.Scopes {
-			if !slices.Contains(extraScopes, s) {
+			if !slices.Contains(clients.ExtraScopes, s) {
 				in.Scopes = append(in.Scopes, s)
 			}
 		}
@@ -452,10 +445,10 @@ func parseClientForm(r *http.Request, existing *store.Client) (clientInput, clie
 	}
 	if existing != nil {
 		// Not editable: the form does not carry them.
-		in.ID, in.Public, in.SubjectType, in.SectorIdentifier = existing.ID, existing.Public, cmpOr(existing.SubjectType, "pairwise"), existing.SectorIdentifier
+		in.ID, in.Public, in.SubjectType, in.SectorIdentifier = existing.ID, existing.Public, cmp.Or(existing.SubjectType, "pairwise"), existing.SectorIdentifier
 	}
 	if in.Public {
-		in.TokenEndpointAuthMethod = authNone // a public client has no secret to present
+		in.TokenEndpointAuthMethod = clients.AuthNone // a public client has no secret to present
 	}
 	form := formOf(in)
 	// Show durations as typed.
@@ -610,7 +603,7 @@ func (a *Admin) rotateSecret(w http.ResponseWriter, r *http.Request, act *actor)
 	if c == nil {
 		return
 	}
-	overlap, err := time.ParseDuration(cmpOr(r.PostForm.Get("overlap"), "0s"))
+	overlap, err := time.ParseDuration(cmp.Or(r.PostForm.Get("overlap"), "0s"))
 	if err != nil {
 		overlap = -1
 	}

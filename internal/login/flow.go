@@ -232,7 +232,7 @@ func (e *Engine) finish(w http.ResponseWriter, r *http.Request, txn *Txn, sess *
 	lang := server.Locale(r, txn.Request.UILocales)
 	if txn.ID != "" {
 		var taken Txn
-		if err := txnKind.TakeInto(ctx, e.o.Sessions, txn.ID, &taken); err != nil {
+		if err := txnKind.Take(ctx, e.o.Sessions, txn.ID, &taken); err != nil {
 			e.o.Renderer.Error(w, r, http.StatusConflict, lang, "err_txn_expired")
 			return
 		}

@@ -224,7 +224,7 @@ func (s *storage) AuthRequestByCode(ctx context.Context, code string) (op.AuthRe
 func (s *storage) consumeCode(ctx context.Context, a *authRequest) error {
 	if !a.replayed {
 		var id string
-		err := kindCode.TakeInto(ctx, s.p.o.Sessions, a.CodeHash, &id)
+		err := kindCode.Take(ctx, s.p.o.Sessions, a.CodeHash, &id)
 		if err == nil {
 			use := codeUse{AuthRequestID: a.ID, ClientID: a.ClientID, RedirectURI: a.RedirectURI,
 				CodeChallenge: a.CodeChallenge, CodeChallengeMethod: a.CodeChallengeMethod}
@@ -261,7 +261,7 @@ func (s *storage) codeReplayed(ctx context.Context, codeHash string) {
 func (s *storage) SaveAuthCode(ctx context.Context, id, code string) error {
 	h := session.Hash(code)
 	a := new(authRequest)
-	err := kindAuthRequest.UpdateInto(ctx, s.p.o.Sessions, id, a, func() error {
+	err := kindAuthRequest.Update(ctx, s.p.o.Sessions, id, a, func() error {
 		if a.CodeHash != "" {
 			return errors.New("authorization request already has a code")
 		}
@@ -303,7 +303,7 @@ func (p *Provider) beginLogin(w http.ResponseWriter, r *http.Request) {
 	}
 	if err == nil && a.Browser == "" {
 		// Not bound yet: bind it, atomically, to the first browser.
-		err = kindAuthRequest.UpdateInto(ctx, p.o.Sessions, id, a, func() error {
+		err = kindAuthRequest.Update(ctx, p.o.Sessions, id, a, func() error {
 			if a.Done_ {
 				return errDone
 			}
@@ -361,7 +361,7 @@ func (p *Provider) Complete(w http.ResponseWriter, r *http.Request, id string, d
 	sess, res := done.Session, done.Result
 	a := new(authRequest)
 	var cl *client
-	err := kindAuthRequest.UpdateInto(ctx, p.o.Sessions, id, a, func() error {
+	err := kindAuthRequest.Update(ctx, p.o.Sessions, id, a, func() error {
 		if a.Done_ {
 			return errDone
 		}

@@ -337,7 +337,7 @@ func (p *Provider) logoutResult(w http.ResponseWriter, r *http.Request, lid stri
 	ctx := r.Context()
 	var rec logoutRecord
 	if lid != "" && len(lid) <= 64 {
-		kindLogout.TakeInto(ctx, p.o.Sessions, lid, &rec)
+		kindLogout.Take(ctx, p.o.Sessions, lid, &rec)
 	}
 	http.SetCookie(w, p.logoutCookie("", -1))
 	pg := logoutPage{Then: rec.Then}

@@ -240,7 +240,7 @@ func (p *Provider) continueLogin(w http.ResponseWriter, r *http.Request) {
 	pr := new(pendingRequest)
 	err := session.ErrNotFound
 	if id := r.PathValue("id"); id != "" && len(id) < 64 {
-		err = kindPending.UpdateInto(ctx, p.o.Sessions, id, pr, func() error {
+		err = kindPending.Update(ctx, p.o.Sessions, id, pr, func() error {
 			if pr.Browser == "" {
 				pr.Browser = browser
 			}
@@ -286,7 +286,7 @@ func (p *Provider) takePending(w http.ResponseWriter, r *http.Request, id string
 	pr := new(pendingRequest)
 	err := session.ErrNotFound
 	if id != "" && len(id) < 64 {
-		err = kindPending.TakeInto(r.Context(), p.o.Sessions, id, pr)
+		err = kindPending.Take(r.Context(), p.o.Sessions, id, pr)
 	}
 	if err != nil {
 		if !errors.Is(err, session.ErrNotFound) {

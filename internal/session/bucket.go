@@ -53,42 +53,20 @@ func (b Bucket[T]) PutNew(ctx context.Context, s *Store, id string, v T, ttl tim
 	return s.putNew(ctx, b.name, id, v, ttl)
 }
 
-// Get returns the value under id; ErrNotFound when absent or expired.
-func (b Bucket[T]) Get(ctx context.Context, s *Store, id string) (T, error) {
-	var v T
-	err := s.getValue(ctx, b.name, id, &v)
-	return v, err
-}
-
-// Take returns the value under id and deletes it atomically (GETDEL): of
-// any number of concurrent callers exactly one gets it.
-func (b Bucket[T]) Take(ctx context.Context, s *Store, id string) (T, error) {
-	var v T
-	err := s.take(ctx, b.name, id, &v)
-	return v, err
-}
-
-// Update applies fn to the value under id atomically, keeping its TTL, and
-// returns the value written. An error from fn writes nothing.
-func (b Bucket[T]) Update(ctx context.Context, s *Store, id string, fn func(*T) error) (T, error) {
-	var v T
-	err := s.updateValue(ctx, b.name, id, &v, func() error { return fn(&v) })
-	return v, err
-}
-
 // Load reads the value under id into v; ErrNotFound when absent or expired.
 func (b Bucket[T]) Load(ctx context.Context, s *Store, id string, v *T) error {
 	return s.getValue(ctx, b.name, id, v)
 }
 
-// TakeInto is Take into v.
-func (b Bucket[T]) TakeInto(ctx context.Context, s *Store, id string, v *T) error {
+// Take reads the value under id into v and deletes it atomically (GETDEL):
+// of any number of concurrent callers exactly one gets it.
+func (b Bucket[T]) Take(ctx context.Context, s *Store, id string, v *T) error {
 	return s.take(ctx, b.name, id, v)
 }
 
-// UpdateInto reads the value under id into v, lets fn change it and writes
+// Update reads the value under id into v, lets fn change it and writes
 // it back atomically, keeping its TTL; an error from fn writes nothing.
-func (b Bucket[T]) UpdateInto(ctx context.Context, s *Store, id string, v *T, fn func() error) error {
+func (b Bucket[T]) Update(ctx context.Context, s *Store, id string, v *T, fn func() error) error {
 	return s.updateValue(ctx, b.name, id, v, fn)
 }
 

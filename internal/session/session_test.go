@@ -332,7 +332,7 @@ func TestTakeIsSingleUse(t *testing.T) {
 			go func() {
 				defer wg.Done()
 				var v string
-				if err := testBucket.TakeInto(ctx, s, "h", &v); err == nil {
+				if err := testBucket.Take(ctx, s, "h", &v); err == nil {
 					wins.Add(1)
 				}
 			}()

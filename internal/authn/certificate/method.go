@@ -136,7 +136,7 @@ func (m method) Verify(ctx context.Context, r *http.Request, txn *login.Txn) (st
 // origin and that nonce. citizen, when set, must be the nonce's citizen.
 func (a *Authenticator) verifyToken(ctx context.Context, raw string, kind session.Bucket[challenge], id, citizen string) (*x509.Certificate, *Refusal) {
 	var ch challenge
-	err := kind.TakeInto(ctx, a.o.Sessions, id, &ch)
+	err := kind.Take(ctx, a.o.Sessions, id, &ch)
 	tok, perr := ParseToken([]byte(raw))
 	var leaf *x509.Certificate
 	if perr == nil {
@@ -159,7 +159,7 @@ func (a *Authenticator) verifyToken(ctx context.Context, raw string, kind sessio
 // takePresented takes what the TLS listener received for the transaction.
 func (a *Authenticator) takePresented(ctx context.Context, handle, txnID string) (*x509.Certificate, []*x509.Certificate, *Refusal) {
 	var p presented
-	if !validHandle(handle) || kindPresented.TakeInto(ctx, a.o.Sessions, handle, &p) != nil {
+	if !validHandle(handle) || kindPresented.Take(ctx, a.o.Sessions, handle, &p) != nil {
 		return nil, nil, refuse(msgChallenge, "TLS client certificate handle missing, expired or already used")
 	}
 	if p.Txn != txnID || len(p.Chain) == 0 {

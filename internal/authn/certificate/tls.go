@@ -103,7 +103,7 @@ func (a *Authenticator) serveTLS(w http.ResponseWriter, r *http.Request, proxies
 	ctx := r.Context()
 	lang := server.Locale(r, nil)
 	var t ticket
-	if err := kindTicket.TakeInto(ctx, a.o.Sessions, r.PathValue("ticket"), &t); err != nil {
+	if err := kindTicket.Take(ctx, a.o.Sessions, r.PathValue("ticket"), &t); err != nil {
 		a.o.Renderer.Error(w, r, http.StatusNotFound, lang, "err_txn_expired")
 		return
 	}

@@ -534,7 +534,7 @@ func take[T any](ctx context.Context, a *Authenticator, kind session.Bucket[T], 
 	if id == "" || len(id) > 128 {
 		return ErrNoChallenge
 	}
-	err := kind.TakeInto(ctx, a.o.Sessions, id, v)
+	err := kind.Take(ctx, a.o.Sessions, id, v)
 	if errors.Is(err, session.ErrNotFound) {
 		return ErrNoChallenge
 	} else if err != nil {
