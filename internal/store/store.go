@@ -38,14 +38,23 @@ const TimePrecision = time.Microsecond
 
 // Citizen is a person who can log in.
 type Citizen struct {
-	ID            string // opaque random identifier, never shown to portals
-	Number        string // 12-digit citizen number (CCCD)
-	Name          string
-	Birthdate     string // YYYY-MM-DD or empty
-	Email         string
-	Phone         string
-	IdentityLevel int // 1 self-asserted, 2 proofed
-	Disabled      bool
+	ID        string // opaque random identifier, never shown to portals
+	Number    string // 12-digit citizen number (CCCD)
+	Name      string
+	Birthdate string // YYYY-MM-DD or empty
+	Email     string
+	Phone     string // E.164 (+84…) when set through registration or /account
+	// EmailVerified and PhoneVerified: the citizen proved they receive
+	// messages there (a code sent to it was entered). Notifications go only
+	// to verified contacts.
+	EmailVerified bool
+	PhoneVerified bool
+	// SelfRegistered: the account was created by the citizen online
+	// (/register), not by an operator; its attributes are self-asserted
+	// until an operator proofs it (identity level 2).
+	SelfRegistered bool
+	IdentityLevel  int // 1 self-asserted, 2 proofed
+	Disabled       bool
 	// SkipSecondFactor false (the default): once the citizen has a second
 	// factor, every fresh login asks for it. True: the citizen chose not to
 	// be asked at every login (a portal that needs a higher level still

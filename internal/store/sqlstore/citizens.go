@@ -12,12 +12,13 @@ import (
 // Citizens.
 
 const citizenColumns = `id, number, name, birthdate, email, phone, identity_level, disabled, skip_second_factor,
-	created_at, updated_at`
+	created_at, updated_at, email_verified, phone_verified, self_registered`
 
 func scanCitizen(r scanner) (*store.Citizen, error) {
 	var c store.Citizen
 	if err := r.Scan(&c.ID, &c.Number, &c.Name, &c.Birthdate, &c.Email, &c.Phone,
-		&c.IdentityLevel, &c.Disabled, &c.SkipSecondFactor, scanTime(&c.CreatedAt), scanTime(&c.UpdatedAt)); err != nil {
+		&c.IdentityLevel, &c.Disabled, &c.SkipSecondFactor, scanTime(&c.CreatedAt), scanTime(&c.UpdatedAt),
+		&c.EmailVerified, &c.PhoneVerified, &c.SelfRegistered); err != nil {
 		return nil, err
 	}
 	return &c, nil
@@ -41,9 +42,9 @@ func (s *Store) CreateCitizen(ctx context.Context, c *store.Citizen, passwordHas
 	}
 	normCitizen(c)
 	err := s.write(ctx, func(tx *sql.Tx) error {
-		_, err := s.execTx(ctx, tx, `INSERT INTO citizens (`+citizenColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		_, err := s.execTx(ctx, tx, `INSERT INTO citizens (`+citizenColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			c.ID, c.Number, c.Name, c.Birthdate, c.Email, c.Phone, c.IdentityLevel, c.Disabled, c.SkipSecondFactor,
-			s.time(c.CreatedAt), s.time(c.UpdatedAt))
+			s.time(c.CreatedAt), s.time(c.UpdatedAt), c.EmailVerified, c.PhoneVerified, c.SelfRegistered)
 		if err != nil || passwordHash == "" {
 			return err
 		}
@@ -100,9 +101,10 @@ func (s *Store) UpdateCitizen(ctx context.Context, id string, fn func(c *store.C
 			s.stamp(&c.UpdatedAt, old.UpdatedAt)
 			normCitizen(c)
 			_, err := s.execTx(ctx, tx, `UPDATE citizens SET number = ?, name = ?, birthdate = ?, email = ?, phone = ?,
-				identity_level = ?, disabled = ?, skip_second_factor = ?, created_at = ?, updated_at = ? WHERE id = ?`,
+				identity_level = ?, disabled = ?, skip_second_factor = ?, created_at = ?, updated_at = ?,
+				email_verified = ?, phone_verified = ?, self_registered = ? WHERE id = ?`,
 				c.Number, c.Name, c.Birthdate, c.Email, c.Phone, c.IdentityLevel, c.Disabled, c.SkipSecondFactor,
-				s.time(c.CreatedAt), s.time(c.UpdatedAt), id)
+				s.time(c.CreatedAt), s.time(c.UpdatedAt), c.EmailVerified, c.PhoneVerified, c.SelfRegistered, id)
 			return err
 		})
 }

@@ -234,6 +234,7 @@ func newCitizen(number string) *store.Citizen {
 		Birthdate:     "1990-04-30",
 		Email:         "an@example.vn",
 		Phone:         "+84901234567",
+		EmailVerified: true,
 		IdentityLevel: 2,
 		CreatedAt:     base,
 		UpdatedAt:     base,
@@ -282,6 +283,7 @@ func testCitizens(t *testing.T, newStore func(t *testing.T) store.Store) {
 			got.IdentityLevel = 1
 			got.Disabled = true
 			got.SkipSecondFactor = true
+			got.EmailVerified, got.PhoneVerified, got.SelfRegistered = false, true, true
 			return nil
 		})
 		must(t, "update citizen", err)
@@ -289,6 +291,7 @@ func testCitizens(t *testing.T, newStore func(t *testing.T) store.Store) {
 		must(t, "citizen by id", err)
 		want := *c
 		want.Name, want.IdentityLevel, want.Disabled, want.SkipSecondFactor = "Nguyễn Thị Bình", 1, true, true
+		want.EmailVerified, want.PhoneVerified, want.SelfRegistered = false, true, true
 		want.UpdatedAt = got.UpdatedAt
 		check(t, "updated citizen", normCitizen(*got), normCitizen(want))
 		if got.UpdatedAt.Equal(normTime(c.UpdatedAt)) {
