@@ -203,12 +203,12 @@ func (s *storage) fillUserinfo(ctx context.Context, info *zoidc.UserInfo, citize
 		case zoidc.ScopeEmail:
 			if citizen.Email != "" {
 				info.Email = citizen.Email
-				info.EmailVerified = false
+				info.EmailVerified = zoidc.Bool(citizen.EmailVerified)
 			}
 		case zoidc.ScopePhone:
 			if citizen.Phone != "" {
 				info.PhoneNumber = citizen.Phone
-				info.PhoneNumberVerified = false
+				info.PhoneNumberVerified = zoidc.Bool(citizen.PhoneVerified)
 			}
 		case ScopeCitizenNumber:
 			if slices.Contains(c.c.Scopes, ScopeCitizenNumber) {

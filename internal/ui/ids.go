@@ -242,6 +242,19 @@ const (
 	DurationSecondsOther ID = "duration_seconds_other"
 )
 
+// Messages of locales/<lang>/release.json: the attributes a portal can
+// receive, in plain words (internal/release).
+const (
+	AttrBirthdate     ID = "attr_birthdate"
+	AttrCertificate   ID = "attr_certificate"
+	AttrCitizenNumber ID = "attr_citizen_number"
+	AttrEmail         ID = "attr_email"
+	AttrIdentityLevel ID = "attr_identity_level"
+	AttrName          ID = "attr_name"
+	AttrPhone         ID = "attr_phone"
+	AttrUnknown       ID = "attr_unknown"
+)
+
 // goIDs lists every ID for the start-up check.
 var goIDs = []ID{
 	ErrForm, ErrGeneric, ErrNotFound, ErrOtherBrowser, ErrRedirectURI, ErrTitle, ErrTxnExpired,
@@ -287,4 +300,6 @@ var goIDs = []ID{
 	AdminSPSTitle, AdminStatusActive, AdminStatusDisabled,
 	DurationDaysOne, DurationDaysOther, DurationHoursOne, DurationHoursOther, DurationMinutesOne,
 	DurationMinutesOther, DurationSecondsOne, DurationSecondsOther,
+	AttrBirthdate, AttrCertificate, AttrCitizenNumber, AttrEmail, AttrIdentityLevel, AttrName, AttrPhone,
+	AttrUnknown,
 }
