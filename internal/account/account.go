@@ -19,9 +19,11 @@ import (
 
 	"github.com/citizenid/citizenid/internal/assurance"
 	"github.com/citizenid/citizenid/internal/audit"
+	"github.com/citizenid/citizenid/internal/authn/password"
 	"github.com/citizenid/citizenid/internal/authn/totp"
 	"github.com/citizenid/citizenid/internal/authn/webauthn"
 	"github.com/citizenid/citizenid/internal/login"
+	"github.com/citizenid/citizenid/internal/notify"
 	"github.com/citizenid/citizenid/internal/server"
 	"github.com/citizenid/citizenid/internal/session"
 	"github.com/citizenid/citizenid/internal/store"
@@ -29,7 +31,7 @@ import (
 
 // Options configures the account pages.
 type Options struct {
-	Store    store.Citizens
+	Store    Store
 	Login    *login.Engine
 	Sessions *session.Store
 	TOTP     *totp.Authenticator
@@ -43,6 +45,37 @@ type Options struct {
 	Log          *slog.Logger
 	// Fresh is how recent the login must be for account changes.
 	Fresh time.Duration
+
+	// Registration turns /register on.
+	Registration bool
+	// Hasher hashes new passwords and checks the current one; Policy is
+	// what a new password must be.
+	Hasher *password.Hasher
+	Policy password.Policy
+	// Notifier sends codes and notices (internal/notify); nil sends none.
+	Notifier Notifier
+	// SecondFactorThrottle bounds one-time codes per citizen, the login's
+	// policy: a recovery asks for the same codes.
+	SecondFactorThrottle session.ThrottlePolicy
+	// PortalName names a session participant (protocol, id) for the
+	// citizen; "" when unknown.
+	PortalName func(ctx context.Context, protocol, id string) string
+}
+
+// Store is the slice of storage the account pages need.
+type Store interface {
+	store.Citizens
+	store.Passwords
+	RevokeRefreshTokensByCitizen(ctx context.Context, citizenID string, now time.Time) error
+}
+
+// Notifier queues messages to citizens (internal/notify). Queuing is not
+// delivering: an error means the message could not even be queued.
+type Notifier interface {
+	// SendCode queues a verification code to an address not yet verified.
+	SendCode(ctx context.Context, to notify.Contact, lang string, kind notify.Kind, code string, validity time.Duration) error
+	// Notify queues a notice to each verified contact of c.
+	Notify(ctx context.Context, c *store.Citizen, lang string, kind notify.Kind, data map[string]string) error
 }
 
 // Account serves the citizen's pages.
@@ -61,15 +94,38 @@ func New(o Options) *Account {
 	return a
 }
 
-const securityPath = "/account/security"
+const (
+	overviewPath = "/account"
+	securityPath = "/account/security"
+)
 
 // Mount registers the pages.
 func (a *Account) Mount(mux *http.ServeMux) {
 	forms := http.NewCrossOriginProtection()
 	post := func(pattern string, h http.HandlerFunc) { mux.Handle("POST "+pattern, forms.Handler(h)) }
-	mux.HandleFunc("GET /account", func(w http.ResponseWriter, r *http.Request) {
-		http.Redirect(w, r, securityPath, http.StatusSeeOther)
-	})
+	if a.o.Registration {
+		mux.HandleFunc("GET "+registerPath, a.registerForm)
+		post(registerPath, a.register)
+	}
+	mux.HandleFunc("GET "+recoverPath, a.recoverForm)
+	post(recoverPath, a.startRecovery)
+	mux.HandleFunc("GET "+recoverPath+"/{id}", a.recoveryStep)
+	post(recoverPath+"/{id}", a.submitRecoveryStep)
+	for purpose, next := range map[string]func(http.ResponseWriter, *http.Request, *verification){
+		"register": a.completeRegistration, "recover": a.recoveryVerified, "contact": a.contactVerified,
+	} {
+		mux.HandleFunc("GET "+purposePaths[purpose]+"{id}", a.showVerify(purpose))
+		post(purposePaths[purpose]+"{id}", a.submitCode(purpose, next))
+		post(purposePaths[purpose]+"{id}/resend", a.resend(purpose))
+	}
+	mux.HandleFunc("GET "+contactsPath, a.contacts)
+	post(contactsPath+"/{kind}", a.setContact)
+	post(contactsPath+"/remove/{kind}", a.removeContact)
+	mux.HandleFunc("GET "+overviewPath, a.overview)
+	mux.HandleFunc("GET "+sessionsPath, a.sessions)
+	post(sessionsPath+"/end", a.endSession)
+	mux.HandleFunc("GET "+passwordPath, a.passwordForm)
+	post(passwordPath, a.changePassword)
 	mux.HandleFunc("GET "+securityPath, a.security)
 	post(securityPath+"/totp", a.beginTOTP)
 	post(securityPath+"/totp/confirm", a.confirmTOTP)
@@ -81,10 +137,16 @@ func (a *Account) Mount(mux *http.ServeMux) {
 }
 
 // require returns the session when it holds level at most Fresh old;
-// otherwise it sends the citizen through the login engine and returns nil.
+// otherwise it sends the citizen through the login engine, back to the
+// security page, and returns nil.
 func (a *Account) require(w http.ResponseWriter, r *http.Request, level assurance.Level) *session.Session {
+	return a.requireAt(w, r, level, securityPath)
+}
+
+// requireAt is require, coming back to returnTo (a path under /account/).
+func (a *Account) requireAt(w http.ResponseWriter, r *http.Request, level assurance.Level, returnTo string) *session.Session {
 	fresh := a.o.Fresh
-	req := login.Request{Protocol: Protocol, RequestID: securityPath, MinLevel: level, MaxAge: &fresh, ClientName: ""}
+	req := login.Request{Protocol: Protocol, RequestID: returnTo, MinLevel: level, MaxAge: &fresh, ClientName: ""}
 	if sess := a.o.Login.Session(r); sess != nil {
 		if a.o.Login.Evaluate(sess, req).Satisfied {
 			return sess
@@ -96,7 +158,7 @@ func (a *Account) require(w http.ResponseWriter, r *http.Request, level assuranc
 
 // Complete implements login.Protocol: back to the account page.
 func (a *Account) Complete(w http.ResponseWriter, r *http.Request, returnTo string, _ login.Completion) {
-	if !strings.HasPrefix(returnTo, "/account/") {
+	if returnTo != overviewPath && !strings.HasPrefix(returnTo, "/account/") {
 		returnTo = securityPath
 	}
 	http.Redirect(w, r, returnTo, http.StatusSeeOther)
@@ -154,6 +216,8 @@ func (a *Account) flash(r *http.Request) string {
 		return "msg_webauthn_added"
 	case "passkey_removed":
 		return "msg_webauthn_removed"
+	case "password":
+		return "acct_password_changed"
 	}
 	return ""
 }

@@ -189,14 +189,7 @@ func (a *Admin) doSetCitizenDisabled(ctx context.Context, act *actor, id string,
 // endAllSessions ends every SSO session of the citizen through the login
 // engine's End, without a browser: protocols do what they can without one.
 func (a *Admin) endAllSessions(ctx context.Context, act *actor, citizenID, reason string) (int, error) {
-	list, err := a.o.Sessions.ListForCitizen(ctx, citizenID)
-	if err != nil {
-		return 0, err
-	}
-	for _, s := range list {
-		a.o.Login.End(ctx, s, login.How{Actor: act.ref, Reason: reason})
-	}
-	return len(list), nil
+	return a.o.Login.EndAll(ctx, citizenID, login.How{Actor: act.ref, Reason: reason})
 }
 
 func (a *Admin) doEndSessions(ctx context.Context, act *actor, id string) (int, error) {

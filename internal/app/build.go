@@ -245,6 +245,26 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, bo BuildOpt
 		Renderer: renderer,
 		Log:      log,
 		Fresh:    cfg.Assurance.AccountFreshness,
+
+		Registration: true,
+		Hasher:       in.Hasher,
+		Policy:       password.Policy{},
+		SecondFactorThrottle: session.ThrottlePolicy{
+			Free: cfg.Login.FreeFailures, Window: cfg.Login.Window, BaseDelay: cfg.Login.BaseDelay, MaxDelay: cfg.Login.MaxDelay,
+		},
+		PortalName: func(ctx context.Context, protocol, id string) string {
+			switch protocol {
+			case oidc.Protocol:
+				if c, err := in.Store.ClientByID(ctx, id); err == nil {
+					return c.Name
+				}
+			case saml.Protocol:
+				if sp, err := in.Store.ServiceProviderByEntityID(ctx, id); err == nil {
+					return sp.Name
+				}
+			}
+			return ""
+		},
 	})
 	adm, err := admin.New(admin.Options{
 		Store:              in.Store,

@@ -244,7 +244,7 @@ func (e *Engine) finish(w http.ResponseWriter, r *http.Request, txn *Txn, sess *
 	}
 	out := sess
 	if len(txn.Events) > 0 {
-		recorded, err := e.record(ctx, w, txn.CitizenID, txn.Events, sess)
+		recorded, err := e.record(ctx, w, r, txn.CitizenID, txn.Events, sess)
 		if err != nil {
 			e.o.Log.ErrorContext(ctx, "record session", "err", err)
 			e.o.Renderer.Error(w, r, http.StatusServiceUnavailable, lang, "err_generic")

@@ -2,6 +2,7 @@ package login
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"strconv"
 	"time"
@@ -68,6 +69,21 @@ func (e *Engine) End(ctx context.Context, sess *session.Session, how How) string
 		how.Then = h(ctx, sess, how)
 	}
 	return how.Then
+}
+
+// EndAll ends every live session of the citizen through End, without a
+// browser (an operator, a password recovery, an account taken over), and
+// returns how many ended. It stops at the first error listing them.
+func (e *Engine) EndAll(ctx context.Context, citizenID string, how How) (int, error) {
+	list, err := e.o.Sessions.ListForCitizen(ctx, citizenID)
+	if err != nil {
+		return 0, fmt.Errorf("list sessions: %w", err)
+	}
+	how.W, how.R, how.Then = nil, nil, ""
+	for _, s := range list {
+		e.End(ctx, s, how)
+	}
+	return len(list), nil
 }
 
 // ReasonExpired is How.Reason for a session that ended on its idle or

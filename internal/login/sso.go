@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/citizenid/citizenid/internal/assurance"
+	"github.com/citizenid/citizenid/internal/server"
 	"github.com/citizenid/citizenid/internal/session"
 )
 
@@ -144,7 +145,7 @@ func (s *SSO) evaluate(events []session.AuthEvent, prevSeen time.Time, req Reque
 // record puts a login's events in the browser's session: a session of the
 // same citizen is extended, never replaced, so step-up keeps it; any other
 // session in this browser is ended and a new one started.
-func (s *SSO) record(ctx context.Context, w http.ResponseWriter, citizenID string, events []session.AuthEvent, sess *session.Session) (*session.Session, error) {
+func (s *SSO) record(ctx context.Context, w http.ResponseWriter, r *http.Request, citizenID string, events []session.AuthEvent, sess *session.Session) (*session.Session, error) {
 	if sess != nil && sess.CitizenID == citizenID {
 		updated, err := s.sessions.Update(ctx, sess, func(x *session.Session) error {
 			x.Events = mergeEvents(x.Events, events)
@@ -158,7 +159,8 @@ func (s *SSO) record(ctx context.Context, w http.ResponseWriter, citizenID strin
 	if sess != nil {
 		s.sessions.Delete(ctx, sess)
 	}
-	cookie, created, err := s.sessions.Create(ctx, citizenID, events)
+	dev := session.Device{UserAgent: r.UserAgent(), IP: server.ClientIP(ctx)}
+	cookie, created, err := s.sessions.Create(ctx, citizenID, events, dev)
 	if err != nil {
 		return nil, err
 	}

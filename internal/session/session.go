@@ -49,11 +49,21 @@ type Session struct {
 	// LegacyClients is the list of OIDC clients of sessions started
 	// before Participants existed; load turns it into Participants.
 	LegacyClients []string `json:"clients,omitempty"`
+	// Device is the browser that started the session, for the citizen's
+	// list of sessions (/account/sessions).
+	Device Device `json:"device,omitzero"`
 	// PrevSeen is LastSeen as it was before this request touched the
 	// session: the last activity that idle limits are measured from.
 	PrevSeen time.Time `json:"-"`
 
 	key string // Redis key, derived from the cookie
+}
+
+// Device describes the browser a session was started in. It is what the
+// citizen reads on their list of sessions; it proves nothing.
+type Device struct {
+	UserAgent string `json:"ua,omitempty"` // as sent, at most 512 bytes
+	IP        string `json:"ip,omitempty"` // the client address
 }
 
 // Options configures Store.
@@ -139,17 +149,22 @@ func (s *Store) track(ctx context.Context, p redis.Pipeliner, sess *Session, ttl
 	p.Expire(ctx, endsKey, s.opts.AbsoluteTimeout+expiryGrace)
 }
 
-// Create starts a session for citizenID with its first events and returns
-// the cookie value (256 random bits) and the session.
-func (s *Store) Create(ctx context.Context, citizenID string, events []AuthEvent) (string, *Session, error) {
+// Create starts a session for citizenID with its first events, in the
+// browser dev, and returns the cookie value (256 random bits) and the
+// session.
+func (s *Store) Create(ctx context.Context, citizenID string, events []AuthEvent, dev Device) (string, *Session, error) {
 	cookie := RandomToken(32)
 	now := s.now()
+	if len(dev.UserAgent) > 512 {
+		dev.UserAgent = dev.UserAgent[:512]
+	}
 	sess := &Session{
 		SID:       RandomToken(16),
 		CitizenID: citizenID,
 		Events:    events,
 		CreatedAt: now,
 		LastSeen:  now,
+		Device:    dev,
 		key:       sessionKey(Hash(cookie)),
 	}
 	b, err := json.Marshal(sess)

@@ -65,7 +65,7 @@ func TestSessionLifecycle(t *testing.T) {
 		ctx := context.Background()
 		s := newStore(rdb, time.Hour, 2*time.Hour)
 		ev := []session.AuthEvent{{Method: "pwd", Level: 1, Time: time.Now()}}
-		cookie, sess, err := s.Create(ctx, "c1", ev)
+		cookie, sess, err := s.Create(ctx, "c1", ev, session.Device{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -95,7 +95,7 @@ func TestSessionLifecycle(t *testing.T) {
 		if err != nil || len(updated.Events) != 2 {
 			t.Fatalf("update: got %v events, err %v; want 2, nil", len(updated.Events), err)
 		}
-		_, _, err = s.Create(ctx, "c1", ev)
+		_, _, err = s.Create(ctx, "c1", ev, session.Device{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -124,7 +124,7 @@ func TestExpiryInWallClockTime(t *testing.T) {
 	backends(t, func(t *testing.T, rdb *redis.Client) {
 		ctx := context.Background()
 		s := newStore(rdb, 700*time.Millisecond, time.Hour)
-		cookie, _, err := s.Create(ctx, "c2", nil)
+		cookie, _, err := s.Create(ctx, "c2", nil, session.Device{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -161,13 +161,13 @@ func TestClaimExpired(t *testing.T) {
 		clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
 		advance := func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
 		s := session.New(rdb, session.Options{IdleTimeout: time.Hour, AbsoluteTimeout: 12 * time.Hour, Now: clock})
-		active, _, err := s.Create(ctx, "c1", nil)
+		active, _, err := s.Create(ctx, "c1", nil, session.Device{})
 		if err != nil {
 			t.Fatal(err)
 		}
 		var idle []string
 		for range 5 {
-			_, sess, err := s.Create(ctx, "c2", nil)
+			_, sess, err := s.Create(ctx, "c2", nil, session.Device{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -225,7 +225,7 @@ func TestAbsoluteTimeout(t *testing.T) {
 		now := time.Now()
 		clock := func() time.Time { return now }
 		s := session.New(rdb, session.Options{IdleTimeout: time.Hour, AbsoluteTimeout: 2 * time.Hour, Now: clock})
-		cookie, _, err := s.Create(ctx, "c3", nil)
+		cookie, _, err := s.Create(ctx, "c3", nil, session.Device{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -258,15 +258,15 @@ func TestCountLive(t *testing.T) {
 			}
 		}
 		count(0, "empty")
-		a, _, err := s.Create(ctx, "c1", nil)
+		a, _, err := s.Create(ctx, "c1", nil, session.Device{})
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, sb, err := s.Create(ctx, "c1", nil)
+		_, sb, err := s.Create(ctx, "c1", nil, session.Device{})
 		if err != nil {
 			t.Fatal(err)
 		}
-		c, _, err := s.Create(ctx, "c2", nil)
+		c, _, err := s.Create(ctx, "c2", nil, session.Device{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -302,11 +302,11 @@ func TestCountLive(t *testing.T) {
 
 		// Ending every session of a citizen counts too.
 		for range 3 {
-			if _, _, err := s.Create(ctx, "c3", nil); err != nil {
+			if _, _, err := s.Create(ctx, "c3", nil, session.Device{}); err != nil {
 				t.Fatal(err)
 			}
 		}
-		s.Create(ctx, "c4", nil)
+		s.Create(ctx, "c4", nil, session.Device{})
 		count(4, "four more")
 		if _, err := s.DeleteAllForCitizen(ctx, "c3"); err != nil {
 			t.Fatal(err)
@@ -448,13 +448,13 @@ func BenchmarkSessionReadWrite(b *testing.B) {
 	}
 	defer rdb.Close()
 	s := newStore(rdb, time.Hour, time.Hour)
-	cookie, _, err := s.Create(ctx, "bench", []session.AuthEvent{{Method: "pwd", Level: 1, Time: time.Now()}})
+	cookie, _, err := s.Create(ctx, "bench", []session.AuthEvent{{Method: "pwd", Level: 1, Time: time.Now()}}, session.Device{})
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.Run("Create", func(b *testing.B) {
 		for b.Loop() {
-			if _, _, err := s.Create(ctx, "bench2", nil); err != nil {
+			if _, _, err := s.Create(ctx, "bench2", nil, session.Device{}); err != nil {
 				b.Fatal(err)
 			}
 		}

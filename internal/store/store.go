@@ -253,6 +253,10 @@ type RefreshTokens interface {
 	RevokeRefreshFamily(ctx context.Context, familyID string, now time.Time) error
 	// RevokeRefreshTokensBySession revokes every unrevoked token issued in the SSO session.
 	RevokeRefreshTokensBySession(ctx context.Context, sessionID string, now time.Time) error
+	// RevokeRefreshTokensByCitizen revokes every unrevoked token of the
+	// citizen, of every session and client, offline_access ones too
+	// (password recovery, an account taken over).
+	RevokeRefreshTokensByCitizen(ctx context.Context, citizenID string, now time.Time) error
 	// DeleteExpiredRefreshTokens deletes tokens that expired before t.
 	DeleteExpiredRefreshTokens(ctx context.Context, before time.Time) (int64, error)
 }

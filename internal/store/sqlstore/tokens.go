@@ -116,6 +116,14 @@ func (s *Store) RevokeRefreshTokensBySession(ctx context.Context, sessionID stri
 	return s.revokeTokens(ctx, "session_id", sessionID, now, "revoke refresh tokens by session")
 }
 
+// RevokeRefreshTokensByCitizen revokes every unrevoked token of the citizen.
+func (s *Store) RevokeRefreshTokensByCitizen(ctx context.Context, citizenID string, now time.Time) error {
+	if citizenID == "" {
+		return errors.New("revoke refresh tokens by citizen: citizen id is required")
+	}
+	return s.revokeTokens(ctx, "citizen_id", citizenID, now, "revoke refresh tokens by citizen")
+}
+
 // revokeTokens revokes the unrevoked tokens whose column (a constant)
 // holds value.
 func (s *Store) revokeTokens(ctx context.Context, column, value string, now time.Time, what string) error {

@@ -241,6 +241,20 @@ func testRefreshTokens(t *testing.T, newStore func(t *testing.T) store.Store) {
 		tokenIs(t, s, z)
 	})
 
+	t.Run("revoke by citizen", func(t *testing.T) {
+		s := newStore(t)
+		x, y, z := newToken(newID("fam"), "sid-1"), newToken(newID("fam"), ""), newToken(newID("fam"), "sid-2")
+		z.CitizenID = "citizen-2"
+		for _, tok := range []*store.RefreshToken{x, y, z} {
+			must(t, "create", s.CreateRefreshToken(ctx, tok))
+		}
+		must(t, "revoke citizen", s.RevokeRefreshTokensByCitizen(ctx, "citizen-1", now))
+		x.RevokedAt, y.RevokedAt = now, now
+		tokenIs(t, s, x)
+		tokenIs(t, s, y) // an offline token without a session too
+		tokenIs(t, s, z) // another citizen's
+	})
+
 	t.Run("delete expired", func(t *testing.T) {
 		s := newStore(t)
 		cut := base.Add(48 * time.Hour)
