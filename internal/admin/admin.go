@@ -12,6 +12,7 @@ import (
 
 	"github.com/citizenid/citizenid/internal/assurance"
 	"github.com/citizenid/citizenid/internal/audit"
+	"github.com/citizenid/citizenid/internal/authn/password"
 	"github.com/citizenid/citizenid/internal/authn/totp"
 	"github.com/citizenid/citizenid/internal/keys"
 	"github.com/citizenid/citizenid/internal/login"
@@ -34,6 +35,7 @@ type Store interface {
 	store.Audit
 	store.Admin
 	store.ServiceProviders
+	store.CertificateBindings
 }
 
 // TokenVerifier verifies the bearer tokens of admin API calls: access
@@ -69,6 +71,10 @@ type Options struct {
 	MetadataTimeout time.Duration
 	// MetadataFetch says where metadata may be fetched from.
 	MetadataFetch samlidp.FetchOptions
+	// Hasher makes the unusable password of an account taken over.
+	Hasher *password.Hasher
+	// Notifier tells citizens of an operator's changes; nil tells nobody.
+	Notifier Notifier
 }
 
 // Admin serves the console and the API.
@@ -160,6 +166,7 @@ func (a *Admin) Mount(mux *http.ServeMux) {
 	post("/admin/citizens/{id}/totp/reset", permCitizensWrite, false, citizen, a.resetTOTP)
 	post("/admin/citizens/{id}/webauthn/reset", permCitizensWrite, false, citizen, a.resetPasskeys)
 	post("/admin/citizens/{id}/identity-level", permIdentityLevel, false, citizen, a.setIdentityLevel)
+	post("/admin/citizens/{id}/takeover", permIdentityLevel, true, citizen, a.takeOverCitizen)
 
 	get("/admin/audit", permAuditRead, a.listAudit)
 	get("/admin/audit/export.csv", permAuditRead, a.exportAudit)

@@ -380,18 +380,21 @@ func (a *Admin) citizenRow(lang string, c *store.Citizen) citizenRow {
 // citizenView is the view model of admin_citizen.html.
 type citizenView struct {
 	*chrome
-	Citizen         citizenRow
-	Disabled        bool
-	Authenticators  []authRow
-	HasTOTP         bool
-	Passkeys        []passkeyOption
-	Sessions        []sessionRow
-	Roles           string
-	CanWrite        bool
-	CanLevel        bool
+	Citizen        citizenRow
+	Disabled       bool
+	Authenticators []authRow
+	HasTOTP        bool
+	Passkeys       []passkeyOption
+	Sessions       []sessionRow
+	Roles          string
+	CanWrite       bool
+	CanLevel       bool
+	// CanTakeOver: the account is self-registered at identity level 1 and
+	// the operator may proof its owner ("proof and take over").
+	CanTakeOver     bool
 	Reason          string
 	ReasonInvalid   bool
-	ReasonFor       string // the reset form the reason belongs to: "totp" or "webauthn"
+	ReasonFor       string // the form the reason belongs to: "totp", "webauthn" or "takeover"
 	Created, Update string
 }
 
@@ -443,7 +446,8 @@ func (a *Admin) renderCitizen(w http.ResponseWriter, r *http.Request, act *actor
 	lang := act.lang
 	v := citizenView{chrome: a.chrome(r, act), Citizen: a.citizenRow(lang, c), Disabled: c.Disabled, Roles: strings.Join(facts.Roles, ", "),
 		CanWrite: act.can(permCitizensWrite) && (len(facts.Roles) == 0 || act.can(permAdmins)), CanLevel: act.can(permIdentityLevel),
-		Reason: reason, ReasonInvalid: invalidFor != "", ReasonFor: invalidFor, Created: fmtTime(c.CreatedAt), Update: fmtTime(c.UpdatedAt)}
+		CanTakeOver: act.can(permIdentityLevel) && c.SelfRegistered && c.IdentityLevel < 2,
+		Reason:      reason, ReasonInvalid: invalidFor != "", ReasonFor: invalidFor, Created: fmtTime(c.CreatedAt), Update: fmtTime(c.UpdatedAt)}
 	if invalidFor != "" {
 		v.Problem = a.rd.t(lang, "admin_err_reason")
 	}

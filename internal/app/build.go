@@ -282,6 +282,7 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, bo BuildOpt
 		SecretOverlap:      cfg.Admin.SecretOverlap,
 		MetadataTimeout:    cfg.Admin.MetadataTimeout,
 		MetadataFetch:      saml.FetchOptions{AllowedHosts: cfg.SAML.MetadataAllowedHosts},
+		Hasher:             in.Hasher,
 	})
 	if err != nil {
 		return nil, err

@@ -26,6 +26,14 @@ const (
 	ContactAdded        Kind = "contact_added"
 	ContactChanged      Kind = "contact_changed"
 	ContactRemoved      Kind = "contact_removed"
+	AccountDisabled     Kind = "account_disabled"
+	AccountEnabled      Kind = "account_enabled"
+	AccountTakenOver    Kind = "account_taken_over"
+	TOTPAdded           Kind = "totp_added"
+	TOTPRemoved         Kind = "totp_removed"
+	PasskeyAdded        Kind = "passkey_added"
+	PasskeyRemoved      Kind = "passkey_removed"
+	CertificateLinked   Kind = "certificate_linked"
 )
 
 type Contact struct{ Kind, Address string }
@@ -36,5 +44,9 @@ func (*Notifier) SendCode(ctx context.Context, to Contact, lang string, kind Kin
 	return nil
 }
 func (*Notifier) Notify(ctx context.Context, c *store.Citizen, lang string, kind Kind, data map[string]string) error {
+	return nil
+}
+
+func (*Notifier) NotifyAddresses(ctx context.Context, to []Contact, lang string, kind Kind, data map[string]string) error {
 	return nil
 }
