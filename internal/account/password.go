@@ -93,7 +93,6 @@ func (a *Account) changePassword(w http.ResponseWriter, r *http.Request) {
 	}
 	a.record(ctx, sess, "password.change")
 	a.endOthers(r, sess, "password changed")
-	a.notify(r, c, "password_changed")
 	http.Redirect(w, r, securityPath+"?done=password", http.StatusSeeOther)
 }
 

@@ -206,10 +206,6 @@ func (a *Account) submitRecoveryStep(w http.ResponseWriter, r *http.Request) {
 	a.o.Audit.Record(ctx, audit.Event{Actor: "citizen:" + c.ID, Action: "password.reset", Target: "citizen:" + c.ID,
 		Outcome: "success", ClientIP: server.ClientIP(ctx),
 		Details: map[string]string{"recovery_code_used": boolString(v.Recovery.RecoveryCodeUsed), "contact": v.To.Kind}})
-	a.notify(r, c, notify.PasswordReset)
-	if v.Recovery.RecoveryCodeUsed {
-		a.notify(r, c, notify.RecoveryCodeUsed)
-	}
 	a.o.Renderer.Render(w, r, http.StatusOK, "recover_done", lang, "recover_done_title", doneView{Name: c.Name, Login: v.Login})
 }
 
@@ -250,6 +246,15 @@ func (a *Account) recoverySecondFactor(w http.ResponseWriter, r *http.Request, v
 		return
 	}
 	a.o.Sessions.ResetFailures(ctx, key)
+	if usedRecovery {
+		// As at login: a recovery code turns the app off, to be set up again.
+		if err := a.o.TOTP.Remove(ctx, v.CitizenID); err != nil && !errors.Is(err, totp.ErrNotEnrolled) {
+			a.unavailable(w, r, "remove totp", err)
+			return
+		}
+		a.o.Audit.Record(ctx, audit.Event{Actor: "citizen:" + v.CitizenID, Action: "totp.remove", Target: "citizen:" + v.CitizenID,
+			Outcome: "success", ClientIP: server.ClientIP(ctx), Details: map[string]string{"reason": "recovery code used"}})
+	}
 	if err := a.setRecoveryStep(r, v, "password", usedRecovery); err != nil {
 		a.unavailable(w, r, "recovery step", err)
 		return

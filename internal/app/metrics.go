@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 
+	"github.com/citizenid/citizenid/internal/audit"
 	"github.com/citizenid/citizenid/internal/server"
 )
 
@@ -12,8 +13,8 @@ import (
 // result, throttling, changes), and gauges read at scrape time.
 func newMetrics(in *Instance, log *slog.Logger) *server.Metrics {
 	m := server.NewMetrics(log)
-	in.Audit.Observe(func(action, outcome string) {
-		m.Inc("citizenid_audit_events_total", "action", action, "outcome", outcome)
+	in.Audit.Observe(func(_ context.Context, e audit.Event) {
+		m.Inc("citizenid_audit_events_total", "action", e.Action, "outcome", e.Outcome)
 	})
 	m.Gauge("citizenid_sso_sessions", "Live SSO sessions.", func(ctx context.Context) (float64, error) {
 		n, err := in.Sessions.CountLive(ctx)

@@ -17,12 +17,13 @@ type Logger struct {
 	st       store.Audit
 	log      *slog.Logger
 	now      func() time.Time
-	observer func(action, outcome string)
+	observers []func(context.Context, Event)
 }
 
-// Observe calls fn after every event written (metrics count logins this
-// way). Call it before serving.
-func (l *Logger) Observe(fn func(action, outcome string)) { l.observer = fn }
+// Observe calls fn after every event written, in the writer's goroutine
+// (metrics count logins this way; security changes notify the citizen).
+// Call it before serving.
+func (l *Logger) Observe(fn func(ctx context.Context, e Event)) { l.observers = append(l.observers, fn) }
 
 // New returns a Logger writing to st. Failures to write are logged at error
 // level with the action, never silently dropped.
@@ -60,8 +61,8 @@ func (l *Logger) Record(ctx context.Context, e Event) error {
 		l.log.ErrorContext(ctx, "audit write failed", "action", e.Action, "outcome", e.Outcome, "err", err)
 		return err
 	}
-	if l.observer != nil {
-		l.observer(e.Action, e.Outcome)
+	for _, fn := range l.observers {
+		fn(ctx, e)
 	}
 	return nil
 }
