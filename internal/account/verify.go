@@ -59,15 +59,30 @@ func (a *Account) startVerification(w http.ResponseWriter, r *http.Request, v *v
 	return true
 }
 
-// sendCode queues the code's message. A failure is logged and not the
-// citizen's: they can ask for the code again.
+// sendCode queues the code's message in the background, so that a page
+// with a code sent and one without (codes.go) take the same time. A
+// failure is logged and not the citizen's: they can ask for the code
+// again.
 func (a *Account) sendCode(ctx context.Context, v *verification, kind notify.Kind, code string) {
 	if !v.Send || a.o.Notifier == nil {
 		return
 	}
-	if err := a.o.Notifier.SendCode(ctx, v.To, v.Lang, kind, code, codeValidity); err != nil {
-		a.o.Log.ErrorContext(ctx, "queue verification code", "purpose", v.Purpose, "err", err)
-	}
+	to, lang, purpose := v.To, v.Lang, v.Purpose
+	a.background(ctx, func(ctx context.Context) {
+		if err := a.o.Notifier.SendCode(ctx, to, lang, kind, code, codeValidity); err != nil {
+			a.o.Log.ErrorContext(ctx, "queue verification code", "purpose", purpose, "err", err)
+		}
+	})
+}
+
+// background runs fn after the request, with the request's values (its
+// id for the log) and a deadline of its own.
+func (a *Account) background(ctx context.Context, fn func(context.Context)) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	go func() {
+		defer cancel()
+		fn(ctx)
+	}()
 }
 
 // loadVerification reads the verification of the request's path, of this
@@ -256,15 +271,19 @@ func (a *Account) fieldErrors(lang string, errs citizens.FieldErrors) formErrors
 	return out
 }
 
-// notify tells c's verified contacts of a change. Queuing a message never
-// fails the citizen's action: a failure is logged.
+// notify tells c's verified contacts of a change, in the background
+// (like sendCode). Queuing a message never fails the citizen's action: a
+// failure is logged.
 func (a *Account) notify(r *http.Request, c *store.Citizen, kind notify.Kind) {
 	if a.o.Notifier == nil {
 		return
 	}
-	if err := a.o.Notifier.Notify(r.Context(), c, server.Locale(r, nil), kind, nil); err != nil {
-		a.o.Log.ErrorContext(r.Context(), "queue notification", "kind", kind, "err", err)
-	}
+	lang := server.Locale(r, nil)
+	a.background(r.Context(), func(ctx context.Context) {
+		if err := a.o.Notifier.Notify(ctx, c, lang, kind, nil); err != nil {
+			a.o.Log.ErrorContext(ctx, "queue notification", "kind", kind, "err", err)
+		}
+	})
 }
 
 // maskContact shows enough of an address for its owner to recognise it:

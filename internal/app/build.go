@@ -179,6 +179,7 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, bo BuildOpt
 		AccountSlowdown: session.ThrottlePolicy{
 			Free: cfg.Login.AccountFreeFailures, Window: cfg.Login.Window, BaseDelay: cfg.Login.BaseDelay, MaxDelay: cfg.Login.MaxSlowdown,
 		},
+		Registration: true,
 	})
 	in.Login = engine
 

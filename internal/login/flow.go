@@ -53,6 +53,8 @@ type Options struct {
 	AccountThrottle session.ThrottlePolicy
 	IPThrottle      session.ThrottlePolicy
 	AccountSlowdown session.ThrottlePolicy
+	// Registration: the login page links to /register.
+	Registration bool
 }
 
 // Engine runs logins: the flow (this file), its pages (handlers.go,

@@ -8,7 +8,10 @@ import (
 
 // StepPage is the view model of the login pages.
 type StepPage struct {
-	Action     string
+	Action string
+	TxnID  string
+	// Register: the page links to /register (registration is on).
+	Register   bool
 	Step       State
 	ClientName string
 	Number     string
@@ -46,6 +49,8 @@ func (e *Engine) render(w http.ResponseWriter, r *http.Request, txn *Txn, status
 	tmpl, title := page(txn.State, m)
 	pg := StepPage{
 		Action:     "/login/" + txn.ID,
+		TxnID:      txn.ID,
+		Register:   e.o.Registration,
 		Step:       txn.State,
 		ClientName: txn.Request.ClientName,
 		Number:     txn.Number,
