@@ -43,6 +43,10 @@ type Options struct {
 	Log          *slog.Logger
 	// Fresh is how recent the login must be for account changes.
 	Fresh time.Duration
+	// Ledger is the data-release ledger the citizen reads (activity.go).
+	Ledger LedgerReader
+	// Export reads everything held about the citizen (export.go).
+	Export ExportStore
 }
 
 // Account serves the citizen's pages.
@@ -78,13 +82,22 @@ func (a *Account) Mount(mux *http.ServeMux) {
 	a.mountPasskeys(post)
 	a.mountCertificates(post, mux)
 	post("/account/logout", a.logout)
+	mux.HandleFunc("GET "+activityPath, a.activity)
+	mux.HandleFunc("GET "+exportPath, a.exportJSON)
+	mux.HandleFunc("GET "+exportCSVPath, a.exportCSV)
 }
 
 // require returns the session when it holds level at most Fresh old;
 // otherwise it sends the citizen through the login engine and returns nil.
 func (a *Account) require(w http.ResponseWriter, r *http.Request, level assurance.Level) *session.Session {
+	return a.requireFor(w, r, level, securityPath)
+}
+
+// requireFor is require, coming back to returnTo (an /account/ page) after
+// the login.
+func (a *Account) requireFor(w http.ResponseWriter, r *http.Request, level assurance.Level, returnTo string) *session.Session {
 	fresh := a.o.Fresh
-	req := login.Request{Protocol: Protocol, RequestID: securityPath, MinLevel: level, MaxAge: &fresh, ClientName: ""}
+	req := login.Request{Protocol: Protocol, RequestID: returnTo, MinLevel: level, MaxAge: &fresh, ClientName: ""}
 	if sess := a.o.Login.Session(r); sess != nil {
 		if a.o.Login.Evaluate(sess, req).Satisfied {
 			return sess

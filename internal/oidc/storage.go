@@ -178,7 +178,12 @@ func (s *storage) SetUserinfoFromRequest(ctx context.Context, info *zoidc.UserIn
 	if sid := tr.sessionRef(); sid != "" {
 		info.AppendClaims("sid", sid)
 	}
-	return nil
+	var acr string
+	if a, ok := req.(interface{ GetACR() string }); ok {
+		acr = a.GetACR()
+	}
+	// Recorded before the library signs and sends the ID token (ledger.go).
+	return s.recordRelease(ctx, info, tr.citizenRef(), req.GetClientID(), tr.sessionRef(), acr, store.EndpointToken)
 }
 
 func (s *storage) fillUserinfo(ctx context.Context, info *zoidc.UserInfo, citizenID, clientID, subject string, scopes []string) error {
@@ -227,12 +232,18 @@ func (s *storage) SetUserinfoFromToken(ctx context.Context, info *zoidc.UserInfo
 	if err := s.fillUserinfo(ctx, info, t.CitizenID, t.ClientID, subject, t.Scopes); err != nil {
 		return err
 	}
-	return s.certificateClaims(ctx, info, t.CitizenID, t.ClientID, t.SessionID, t.Scopes)
+	if err := s.certificateClaims(ctx, info, t.CitizenID, t.ClientID, t.SessionID, t.Scopes); err != nil {
+		return err
+	}
+	// Recorded before the library writes the answer (ledger.go).
+	return s.recordRelease(ctx, info, t.CitizenID, t.ClientID, t.SessionID, t.ACR, store.EndpointUserinfo)
 }
 
 // SetIntrospectionFromToken answers only the client the token was issued
 // to: for any other caller every token is inactive, so a portal learns
-// nothing of another portal's tokens (nor its pairwise subjects).
+// nothing of another portal's tokens (nor its pairwise subjects). It
+// carries no claims about the citizen, so it writes no ledger entry
+// (ledger.go).
 func (s *storage) SetIntrospectionFromToken(ctx context.Context, resp *zoidc.IntrospectionResponse, tokenID, subject, clientID string) error {
 	t, err := s.p.liveAccessToken(ctx, tokenID)
 	if err != nil {
