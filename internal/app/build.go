@@ -83,6 +83,9 @@ type BuildOptions struct {
 	// nothing: only for benchmarks measuring what the ledger costs. Never
 	// serve with it.
 	NoLedger bool
+	// WrapLedger, when set, wraps the store the ledger writes to (tests
+	// make it fail).
+	WrapLedger func(ledger.Appender) ledger.Appender
 }
 
 // Build opens the stores and assembles the server for cfg, which must be valid.
@@ -191,7 +194,11 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, bo BuildOpt
 		},
 	})
 	in.Login = engine
-	in.Ledger = ledger.New(ledger.Options{Store: in.Store, Log: log, Now: now})
+	var appender ledger.Appender = in.Store
+	if bo.WrapLedger != nil {
+		appender = bo.WrapLedger(appender)
+	}
+	in.Ledger = ledger.New(ledger.Options{Store: appender, Log: log, Now: now})
 	defer func() {
 		if err != nil {
 			in.Ledger.Close()
