@@ -34,6 +34,7 @@ type Store interface {
 	store.Audit
 	store.Admin
 	store.ServiceProviders
+	store.Ledger
 }
 
 // TokenVerifier verifies the bearer tokens of admin API calls: access
@@ -160,6 +161,7 @@ func (a *Admin) Mount(mux *http.ServeMux) {
 	post("/admin/citizens/{id}/totp/reset", permCitizensWrite, false, citizen, a.resetTOTP)
 	post("/admin/citizens/{id}/webauthn/reset", permCitizensWrite, false, citizen, a.resetPasskeys)
 	post("/admin/citizens/{id}/identity-level", permIdentityLevel, false, citizen, a.setIdentityLevel)
+	get("/admin/citizens/{id}/ledger", permAuditRead, a.citizenLedger) // ledger.go
 
 	get("/admin/audit", permAuditRead, a.listAudit)
 	get("/admin/audit/export.csv", permAuditRead, a.exportAudit)

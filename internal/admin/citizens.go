@@ -396,6 +396,7 @@ type citizenView struct {
 	Roles           string
 	CanWrite        bool
 	CanLevel        bool
+	CanLedger       bool // an auditor may open the citizen's ledger (ledger.go)
 	Reason          string
 	ReasonInvalid   bool
 	ReasonFor       string // the reset form the reason belongs to: "totp" or "webauthn"
@@ -449,7 +450,7 @@ func (a *Admin) renderCitizen(w http.ResponseWriter, r *http.Request, act *actor
 	}
 	lang := act.lang
 	v := citizenView{chrome: a.chrome(r, act), Citizen: a.citizenRow(lang, c), Disabled: c.Disabled, Roles: strings.Join(facts.Roles, ", "),
-		CanWrite: act.can(permCitizensWrite) && (len(facts.Roles) == 0 || act.can(permAdmins)), CanLevel: act.can(permIdentityLevel),
+		CanWrite: act.can(permCitizensWrite) && (len(facts.Roles) == 0 || act.can(permAdmins)), CanLevel: act.can(permIdentityLevel), CanLedger: act.can(permAuditRead),
 		Reason: reason, ReasonInvalid: invalidFor != "", ReasonFor: invalidFor, Created: fmtTime(c.CreatedAt), Update: fmtTime(c.UpdatedAt)}
 	if invalidFor != "" {
 		v.Problem = a.rd.t(lang, "admin_err_reason")

@@ -50,7 +50,7 @@ type Instance struct {
 	// Ledger writes the data-release ledger (group commit).
 	Ledger    *ledger.Writer
 	stopSweep context.CancelFunc
-	Handler        http.Handler
+	Handler   http.Handler
 	// Demo is where the demo portal mounts its routes after Build (under
 	// /demo/); nil unless BuildOptions.Demo.
 	Demo *http.ServeMux
