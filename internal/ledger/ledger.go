@@ -47,7 +47,8 @@ type Appender interface {
 type Options struct {
 	Store Appender
 	Log   *slog.Logger
-	// MaxBatch bounds the entries of one transaction; default 256.
+	// MaxBatch bounds the entries of one transaction; default 100 (the
+	// SQL store writes up to 100 in one statement).
 	MaxBatch int
 	// Queue bounds the entries waiting for a batch; a Record that finds
 	// the queue full waits (until its context ends). Default 4096.
@@ -80,7 +81,7 @@ type request struct {
 // New starts a writer; Close stops it.
 func New(o Options) *Writer {
 	if o.MaxBatch <= 0 {
-		o.MaxBatch = 256
+		o.MaxBatch = 100
 	}
 	if o.Queue <= 0 {
 		o.Queue = 4096

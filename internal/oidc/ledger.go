@@ -59,23 +59,20 @@ func releasedAttributes(info *zoidc.UserInfo) []release.Attribute {
 	return release.Sort(out)
 }
 
-// recordRelease writes the ledger entry for claims in info leaving to
-// clientID through endpoint. An error means the claims must not leave: the
+// recordRelease writes the ledger entry for claims in info leaving to the
+// client c (as fillUserinfo loaded it) through endpoint. An error means the claims must not leave: the
 // caller answers server_error, and the cause is logged here, once.
-func (s *storage) recordRelease(ctx context.Context, info *zoidc.UserInfo, citizenID, clientID, sid, acr, endpoint string) error {
+func (s *storage) recordRelease(ctx context.Context, info *zoidc.UserInfo, citizenID string, c *client, sid, acr, endpoint string) error {
 	attrs := releasedAttributes(info)
 	if len(attrs) == 0 {
 		return nil
 	}
-	name := clientID
-	if c, err := s.client(ctx, clientID); err == nil {
-		name = c.c.Name
-	}
+	clientID := c.c.ID
 	level, _ := s.p.o.ACR.Level(acr)
 	err := s.p.o.Ledger.Record(ctx, store.LedgerEntry{
 		CitizenID:  citizenID,
 		Portal:     store.LedgerOIDC + ":" + clientID,
-		PortalName: name,
+		PortalName: c.c.Name,
 		Protocol:   store.LedgerOIDC,
 		Endpoint:   endpoint,
 		Attributes: release.Strings(attrs),

@@ -26,8 +26,8 @@ func (s *Store) scanLedger(r scanner) (*store.LedgerEntry, error) {
 	return &e, nil
 }
 
-// AppendLedger inserts the entries in one transaction, a multi-row INSERT
-// per chunk.
+// AppendLedger inserts the entries atomically: one multi-row INSERT, or
+// one per chunk in a transaction.
 func (s *Store) AppendLedger(ctx context.Context, entries []store.LedgerEntry) error {
 	if len(entries) == 0 {
 		return nil
@@ -43,16 +43,20 @@ func (s *Store) AppendLedger(ctx context.Context, entries []store.LedgerEntry) e
 		}
 		e.Time = norm(e.Time)
 	}
+	// One INSERT is atomic on its own: a batch that fits one statement
+	// needs no explicit transaction (one round trip on PostgreSQL).
+	if len(entries) <= ledgerChunk {
+		q, args := s.ledgerInsert(entries)
+		_, err := s.exec(ctx, q, args...)
+		if err != nil {
+			return s.wrap(err, "append %d ledger entries", len(entries))
+		}
+		return nil
+	}
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		for start := 0; start < len(entries); start += ledgerChunk {
-			chunk := entries[start:min(start+ledgerChunk, len(entries))]
-			values := strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?), ", len(chunk)), ", ")
-			args := make([]any, 0, 10*len(chunk))
-			for _, e := range chunk {
-				args = append(args, e.ID, s.time(e.Time), e.CitizenID, e.Portal, e.PortalName, e.Protocol, e.Endpoint,
-					s.list(e.Attributes), e.Level, e.SessionID)
-			}
-			if _, err := s.execTx(ctx, tx, `INSERT INTO ledger_entries (`+ledgerColumns+`) VALUES `+values, args...); err != nil {
+			q, args := s.ledgerInsert(entries[start:min(start+ledgerChunk, len(entries))])
+			if _, err := s.execTx(ctx, tx, q, args...); err != nil {
 				return err
 			}
 		}
@@ -62,6 +66,17 @@ func (s *Store) AppendLedger(ctx context.Context, entries []store.LedgerEntry) e
 		return s.wrap(err, "append %d ledger entries", len(entries))
 	}
 	return nil
+}
+
+// ledgerInsert is one multi-row INSERT of the entries.
+func (s *Store) ledgerInsert(entries []store.LedgerEntry) (string, []any) {
+	values := strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?), ", len(entries)), ", ")
+	args := make([]any, 0, 10*len(entries))
+	for _, e := range entries {
+		args = append(args, e.ID, s.time(e.Time), e.CitizenID, e.Portal, e.PortalName, e.Protocol, e.Endpoint,
+			s.list(e.Attributes), e.Level, e.SessionID)
+	}
+	return `INSERT INTO ledger_entries (` + ledgerColumns + `) VALUES ` + values, args
 }
 
 // ListLedger returns the citizen's matching entries, newest first.
