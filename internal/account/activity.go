@@ -138,6 +138,9 @@ func (a *Account) attributeWords(lang string, names []string) string {
 }
 
 func lowerFirst(s string) string {
+	if s == "" {
+		return s
+	}
 	r, n := utf8.DecodeRuneInString(s)
 	return string(unicode.ToLower(r)) + s[n:]
 }
