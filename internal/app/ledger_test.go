@@ -6,11 +6,15 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"html"
 	"net/http"
+	"regexp"
 	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"golang.org/x/oauth2"
 
@@ -338,4 +342,66 @@ func TestLedgerExport(t *testing.T) {
 			}
 		}
 	})
+}
+
+// The activity page lists 50 entries a page, newest first, and its
+// "older" link keeps the filters and continues where the page stopped.
+func TestLedgerActivityPaging(t *testing.T) {
+	e := start(t, false, nil)
+	ctx := context.Background()
+	e.addCitizen(t, testNumber, testPassword)
+	conf, b := ledgerPortal(t, e, "openid")
+	codeFor(t, e, b, conf) // a session; openid alone releases nothing
+	id := e.citizenID(t)
+	at := time.Date(2026, 11, 30, 16, 59, 0, 0, time.UTC) // 23:59 on 30/11 in Viet Nam
+	var entries []store.LedgerEntry
+	for i := range 70 {
+		portal := "oidc:tax"
+		if i%10 == 0 {
+			portal = "oidc:health"
+		}
+		entries = append(entries, store.LedgerEntry{ID: fmt.Sprintf("e%02d", i), Time: at.Add(time.Duration(i) * time.Minute), CitizenID: id,
+			Portal: portal, PortalName: "Cổng " + portal, Protocol: store.LedgerOIDC, Endpoint: store.EndpointUserinfo,
+			Attributes: []string{"name"}, Level: 2})
+	}
+	if err := e.Store.AppendLedger(ctx, entries); err != nil {
+		t.Fatal(err)
+	}
+	olderRE := regexp.MustCompile(`<a href="([^"]+)" rel="next" id="ledger-older">`)
+	walk := func(path string) (pages []int) {
+		for range 5 {
+			pg := b.get(e.URL + path)
+			if pg.status != http.StatusOK {
+				t.Fatalf("GET %s: got %d", path, pg.status)
+			}
+			pages = append(pages, strings.Count(pg.body, `class="ledger-entry"`))
+			m := olderRE.FindStringSubmatch(pg.body)
+			if m == nil {
+				return pages
+			}
+			path = html.UnescapeString(m[1])
+		}
+		return pages
+	}
+	tests := []struct {
+		name, path string
+		want       []int
+	}{
+		{"all", "/account/activity", []int{50, 20}},
+		{"one portal", "/account/activity?portal=oidc:tax", []int{50, 13}},
+		{"November in Viet Nam", "/account/activity?month=2026-11", []int{1}},
+		{"December in Viet Nam", "/account/activity?month=2026-12&portal=oidc:health", []int{6}},
+	}
+	for _, tt := range tests {
+		if got := walk(tt.path); !slices.Equal(got, tt.want) {
+			t.Errorf("%s: got pages of %v entries, want %v", tt.name, got, tt.want)
+		}
+	}
+	pg := b.get(e.URL + "/account/activity?month=not-a-month")
+	if !strings.Contains(pg.body, `id="ledger-error"`) || !strings.Contains(pg.body, `<option value="oidc:health">`) {
+		t.Errorf("a bad month: got no error or no portal choice: %.1500s", pg.body)
+	}
+	if pg := b.get(e.URL + "/account/activity?before=garbage"); pg.status != http.StatusBadRequest {
+		t.Errorf("a bad cursor: got %d, want 400", pg.status)
+	}
 }
