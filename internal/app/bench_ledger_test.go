@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -13,6 +14,8 @@ import (
 	"github.com/citizenid/citizenid/internal/app"
 	"github.com/citizenid/citizenid/internal/clients"
 	"github.com/citizenid/citizenid/internal/config"
+	"github.com/citizenid/citizenid/internal/ledger"
+	"github.com/citizenid/citizenid/internal/store"
 )
 
 // benchLedger measures the endpoints that release claims — userinfo and
@@ -25,8 +28,11 @@ func benchLedger(b *testing.B, production bool) {
 	for _, mode := range []struct {
 		name string
 		bo   app.BuildOptions
-	}{{"ledger", app.BuildOptions{}}, {"noledger", app.BuildOptions{NoLedger: true}}} {
+	}{{"ledger", app.BuildOptions{}}, {"linger", app.BuildOptions{LedgerLinger: 200 * time.Microsecond}}, {"noledger", app.BuildOptions{NoLedger: true}}} {
 		b.Run(mode.name, func(b *testing.B) {
+			// Commits and entries, to report how many releases share a commit.
+			cnt := &countingAppender{}
+			mode.bo.WrapLedger = func(a ledger.Appender) ledger.Appender { cnt.Appender = a; return cnt }
 			// Concurrent token requests of one portal each reserve a
 			// client-authentication attempt (oidc AuthorizeClientIDSecret):
 			// more in flight than login.free_failures are throttled.
@@ -79,6 +85,7 @@ func benchLedger(b *testing.B, production bool) {
 				}
 			})
 			b.Run("UserinfoParallel", func(b *testing.B) {
+				defer cnt.report(b)()
 				b.SetParallelism(4)
 				b.RunParallel(func(pb *testing.PB) {
 					for pb.Next() {
@@ -100,6 +107,7 @@ func benchLedger(b *testing.B, production bool) {
 					families <- token().RefreshToken
 				}
 				b.SetParallelism(4)
+				defer cnt.report(b)()
 				b.ResetTimer()
 				b.RunParallel(func(pb *testing.PB) {
 					rt := <-families
@@ -114,3 +122,26 @@ func benchLedger(b *testing.B, production bool) {
 
 func BenchmarkLedgerEmbedded(b *testing.B) { benchLedger(b, false) }
 func BenchmarkLedgerPostgres(b *testing.B) { benchLedger(b, true) }
+
+type countingAppender struct {
+	ledger.Appender
+	commits, entries atomic.Int64
+}
+
+func (c *countingAppender) AppendLedger(ctx context.Context, entries []store.LedgerEntry) error {
+	c.commits.Add(1)
+	c.entries.Add(int64(len(entries)))
+	return c.Appender.AppendLedger(ctx, entries)
+}
+
+// report resets the counts and, when the benchmark ends, reports entries
+// per commit.
+func (c *countingAppender) report(b *testing.B) func() {
+	c.commits.Store(0)
+	c.entries.Store(0)
+	return func() {
+		if n := c.commits.Load(); n > 0 {
+			b.ReportMetric(float64(c.entries.Load())/float64(n), "entries/commit")
+		}
+	}
+}

@@ -86,6 +86,8 @@ type BuildOptions struct {
 	// WrapLedger, when set, wraps the store the ledger writes to (tests
 	// make it fail).
 	WrapLedger func(ledger.Appender) ledger.Appender
+	// LedgerLinger is the ledger writer's Linger (benchmarks).
+	LedgerLinger time.Duration
 }
 
 // Build opens the stores and assembles the server for cfg, which must be valid.
@@ -198,7 +200,7 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, bo BuildOpt
 	if bo.WrapLedger != nil {
 		appender = bo.WrapLedger(appender)
 	}
-	in.Ledger = ledger.New(ledger.Options{Store: appender, Log: log, Now: now})
+	in.Ledger = ledger.New(ledger.Options{Store: appender, Log: log, Now: now, Linger: bo.LedgerLinger})
 	defer func() {
 		if err != nil {
 			in.Ledger.Close()

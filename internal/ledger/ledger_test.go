@@ -261,3 +261,43 @@ func TestPurge(t *testing.T) {
 }
 
 func discard() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+// With a linger, entries recorded one after another within it share a
+// commit; without, each commits at once.
+func TestLinger(t *testing.T) {
+	tests := []struct {
+		name   string
+		linger time.Duration
+		want   []int
+	}{
+		{"linger", time.Second, []int{3}},
+		{"none", 0, []int{1, 1, 1}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			g := &gate{}
+			w := New(Options{Store: g, Linger: tt.linger, MaxBatch: 3})
+			defer w.Close()
+			if tt.linger == 0 {
+				for range 3 {
+					if err := w.Record(t.Context(), entry("c")); err != nil {
+						t.Fatal(err)
+					}
+				}
+			} else {
+				var wg sync.WaitGroup
+				for range 3 {
+					wg.Go(func() {
+						if err := w.Record(t.Context(), entry("c")); err != nil {
+							t.Error(err)
+						}
+					})
+				}
+				wg.Wait() // returns before the second only because the batch filled up
+			}
+			if got := g.sizes(); !equal(got, tt.want) {
+				t.Errorf("batches: got %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
