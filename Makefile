@@ -42,6 +42,7 @@ fuzz:
 	$(GO) test -run=^$$ -fuzz=FuzzMapperNumber -fuzztime=30s ./internal/authn/certificate
 	$(GO) test -run=^$$ -fuzz=FuzzParseToken -fuzztime=30s ./internal/authn/certificate
 	$(GO) test -run=^$$ -fuzz=FuzzThrottleKey -fuzztime=30s ./internal/session
+	$(GO) test -run=^$$ -fuzz=FuzzCursor -fuzztime=30s ./internal/account
 	$(GO) test -run=^$$ -fuzz=FuzzLocalPath -fuzztime=30s ./internal/server
 
 ## bench: benchmarks (numbers, never assertions)

@@ -45,6 +45,10 @@ type Options struct {
 	Log          *slog.Logger
 	// Fresh is how recent the login must be for account changes.
 	Fresh time.Duration
+	// Ledger is the data-release ledger the citizen reads (activity.go).
+	Ledger LedgerReader
+	// Export reads everything held about the citizen (export.go).
+	Export ExportStore
 
 	// Registration turns /register on.
 	Registration bool
@@ -134,6 +138,9 @@ func (a *Account) Mount(mux *http.ServeMux) {
 	a.mountPasskeys(post)
 	a.mountCertificates(post, mux)
 	post("/account/logout", a.logout)
+	mux.HandleFunc("GET "+activityPath, a.activity)
+	mux.HandleFunc("GET "+exportPath, a.exportJSON)
+	mux.HandleFunc("GET "+exportCSVPath, a.exportCSV)
 }
 
 // require returns the session when it holds level at most Fresh old;

@@ -36,6 +36,7 @@ type Store interface {
 	store.Admin
 	store.ServiceProviders
 	store.CertificateBindings
+	store.Ledger
 }
 
 // TokenVerifier verifies the bearer tokens of admin API calls: access
@@ -167,6 +168,7 @@ func (a *Admin) Mount(mux *http.ServeMux) {
 	post("/admin/citizens/{id}/webauthn/reset", permCitizensWrite, false, citizen, a.resetPasskeys)
 	post("/admin/citizens/{id}/identity-level", permIdentityLevel, false, citizen, a.setIdentityLevel)
 	post("/admin/citizens/{id}/takeover", permIdentityLevel, true, citizen, a.takeOverCitizen)
+	get("/admin/citizens/{id}/ledger", permAuditRead, a.citizenLedger) // ledger.go
 
 	get("/admin/audit", permAuditRead, a.listAudit)
 	get("/admin/audit/export.csv", permAuditRead, a.exportAudit)

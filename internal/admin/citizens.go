@@ -392,6 +392,7 @@ type citizenView struct {
 	// CanTakeOver: the account is self-registered at identity level 1 and
 	// the operator may proof its owner ("proof and take over").
 	CanTakeOver     bool
+	CanLedger       bool // an auditor may open the citizen's ledger (ledger.go)
 	Reason          string
 	ReasonInvalid   bool
 	ReasonFor       string // the form the reason belongs to: "totp", "webauthn" or "takeover"
@@ -446,6 +447,7 @@ func (a *Admin) renderCitizen(w http.ResponseWriter, r *http.Request, act *actor
 	lang := act.lang
 	v := citizenView{chrome: a.chrome(r, act), Citizen: a.citizenRow(lang, c), Disabled: c.Disabled, Roles: strings.Join(facts.Roles, ", "),
 		CanWrite: act.can(permCitizensWrite) && (len(facts.Roles) == 0 || act.can(permAdmins)), CanLevel: act.can(permIdentityLevel),
+		CanLedger:   act.can(permAuditRead),
 		CanTakeOver: act.can(permIdentityLevel) && c.SelfRegistered && c.IdentityLevel < 2,
 		Reason:      reason, ReasonInvalid: invalidFor != "", ReasonFor: invalidFor, Created: fmtTime(c.CreatedAt), Update: fmtTime(c.UpdatedAt)}
 	if invalidFor != "" {

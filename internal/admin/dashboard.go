@@ -22,6 +22,10 @@ type dashboardView struct {
 	CanKeys     bool
 	MinLevel    int
 	IdleMinutes int
+	// Releases counts data releases per portal over releaseDays (ledger.go).
+	Releases      []releaseRow
+	ReleasesTotal int64
+	ReleaseDays   int
 }
 
 // loginRow counts the authentications of one method in the last 24 hours.
@@ -61,6 +65,12 @@ func (a *Admin) dashboard(w http.ResponseWriter, r *http.Request, act *actor) {
 		a.rd.error(w, r, http.StatusServiceUnavailable, "err_generic", v.chrome)
 		return
 	}
+	if v.Releases, v.ReleasesTotal, err = a.releaseRows(r); err != nil {
+		a.o.Log.ErrorContext(ctx, "count data releases", "err", err)
+		a.rd.error(w, r, http.StatusServiceUnavailable, "err_generic", v.chrome)
+		return
+	}
+	v.ReleaseDays = releaseDays
 	rows := map[string]*loginRow{}
 	var order []string
 	for _, c := range counts {

@@ -25,6 +25,7 @@ type renderer struct {
 var pageNames = []string{
 	"admin_dashboard", "admin_clients", "admin_client", "admin_secret", "admin_keys", "admin_citizens",
 	"admin_citizen", "admin_audit", "admin_audit_event", "admin_admins", "admin_confirm", "admin_error", "admin_sps", "admin_sp",
+	"admin_ledger",
 }
 
 // newRenderer checks that rd has every console page; a missing one fails

@@ -18,6 +18,7 @@ import (
 	"github.com/citizenid/citizenid/internal/authn/webauthn"
 	"github.com/citizenid/citizenid/internal/config"
 	"github.com/citizenid/citizenid/internal/keys"
+	"github.com/citizenid/citizenid/internal/ledger"
 	"github.com/citizenid/citizenid/internal/login"
 	"github.com/citizenid/citizenid/internal/oidc"
 	"github.com/citizenid/citizenid/internal/saml"
@@ -46,8 +47,10 @@ type Instance struct {
 	CertificateTLS *certificate.TLSServer
 	Audit          *audit.Logger
 	Login          *login.Engine
-	stopSweep      context.CancelFunc
-	Handler        http.Handler
+	// Ledger writes the data-release ledger (group commit).
+	Ledger    *ledger.Writer
+	stopSweep context.CancelFunc
+	Handler   http.Handler
 	// Demo is where the demo portal mounts its routes after Build (under
 	// /demo/); nil unless BuildOptions.Demo.
 	Demo *http.ServeMux
@@ -59,6 +62,9 @@ type Instance struct {
 func (in *Instance) Close() {
 	if in.stopSweep != nil {
 		in.stopSweep()
+	}
+	if in.Ledger != nil {
+		in.Ledger.Close() // commits what is queued before the store closes
 	}
 	if in.Certificate != nil {
 		in.Certificate.Close()
@@ -73,6 +79,15 @@ type BuildOptions struct {
 	// Demo mounts /demo/ for the demo portal (serve --demo); otherwise
 	// /demo/ is an ordinary unknown page.
 	Demo bool
+	// NoLedger replaces the data-release ledger with one that records
+	// nothing: only for benchmarks measuring what the ledger costs. Never
+	// serve with it.
+	NoLedger bool
+	// WrapLedger, when set, wraps the store the ledger writes to (tests
+	// make it fail).
+	WrapLedger func(ledger.Appender) ledger.Appender
+	// LedgerLinger is the ledger writer's Linger (benchmarks).
+	LedgerLinger time.Duration
 }
 
 // Build opens the stores and assembles the server for cfg, which must be valid.
@@ -182,6 +197,24 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, bo BuildOpt
 		Registration: true,
 	})
 	in.Login = engine
+	var appender ledger.Appender = in.Store
+	if bo.WrapLedger != nil {
+		appender = bo.WrapLedger(appender)
+	}
+	in.Ledger = ledger.New(ledger.Options{Store: appender, Log: log, Now: now, Linger: bo.LedgerLinger})
+	defer func() {
+		if err != nil {
+			in.Ledger.Close()
+		}
+	}()
+	var recorder interface {
+		oidc.Recorder
+		saml.Recorder
+	} = in.Ledger
+	if bo.NoLedger {
+		log.Warn("BENCHMARK: the data-release ledger records nothing")
+		recorder = ledger.Nop{}
+	}
 
 	provider, err := oidc.New(oidc.Options{
 		Issuer:         cfg.Server.Issuer,
@@ -205,6 +238,7 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, bo BuildOpt
 		ClientThrottle: session.ThrottlePolicy{
 			Free: cfg.Login.FreeFailures, Window: cfg.Login.Window, BaseDelay: cfg.Login.BaseDelay, MaxDelay: cfg.Login.MaxDelay,
 		},
+		Ledger: recorder,
 	})
 	if err != nil {
 		return nil, err
@@ -226,6 +260,7 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, bo BuildOpt
 		RequestTTL:      cfg.Session.LoginTimeout,
 		SessionLifetime: cfg.Session.AbsoluteTimeout,
 		HTTPS:           https,
+		Ledger:          recorder,
 	})
 	if err != nil {
 		return nil, err
@@ -246,6 +281,8 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, bo BuildOpt
 		Renderer: renderer,
 		Log:      log,
 		Fresh:    cfg.Assurance.AccountFreshness,
+		Ledger:   in.Store,
+		Export:   in.Store,
 
 		Registration: true,
 		Hasher:       in.Hasher,
@@ -321,6 +358,8 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, bo BuildOpt
 	sweep, stopSweep := context.WithCancel(context.WithoutCancel(ctx))
 	in.stopSweep = stopSweep
 	go engine.RunExpiry(sweep, time.Minute)
+	// Ledger entries older than the retention period go, on every node.
+	go ledger.RunPurge(sweep, in.Store, cfg.Ledger.Retention, time.Hour, now, log)
 	return in, nil
 }
 

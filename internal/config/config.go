@@ -57,6 +57,15 @@ type Config struct {
 	Certificate CertificateConfig `yaml:"certificate"`
 	// SAML configures the SAML 2.0 identity provider.
 	SAML SAMLConfig `yaml:"saml"`
+	// Ledger configures the data-release ledger.
+	Ledger LedgerConfig `yaml:"ledger"`
+}
+
+// LedgerConfig is the data-release ledger's.
+type LedgerConfig struct {
+	// Retention is how long an entry is kept; a purge on every node
+	// deletes older ones. Default 5 years (43800h).
+	Retention time.Duration `yaml:"retention"`
 }
 
 // ServerConfig is the HTTP side.
@@ -250,6 +259,7 @@ func Default() Config {
 			SecretOverlap:      24 * time.Hour,
 			MetadataTimeout:    10 * time.Second,
 		},
+		Ledger: LedgerConfig{Retention: 5 * 365 * 24 * time.Hour},
 	}
 }
 
@@ -569,6 +579,9 @@ func (c *Config) Validate() error {
 		if u, err := url.Parse(c.SAML.EntityID); err != nil || !u.IsAbs() || len(c.SAML.EntityID) > 1024 {
 			add("saml.entity_id %q: must be an absolute URI", c.SAML.EntityID)
 		}
+	}
+	if c.Ledger.Retention <= 0 {
+		add("ledger.retention: must be a positive duration")
 	}
 	if c.DataDir == "" {
 		add("data_dir: must not be empty")

@@ -563,6 +563,7 @@ func TestValidateFields(t *testing.T) {
 		{"admin overlap too long", func(c *Config) { c.Admin.SecretOverlap = 31 * 24 * time.Hour }, "admin.secret_overlap"},
 		{"admin metadata timeout zero", func(c *Config) { c.Admin.MetadataTimeout = 0 }, "admin.metadata_timeout"},
 		{"admin metadata timeout long", func(c *Config) { c.Admin.MetadataTimeout = 2 * time.Minute }, "admin.metadata_timeout"},
+		{"ledger retention zero", func(c *Config) { c.Ledger.Retention = 0 }, "ledger.retention"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -3,6 +3,7 @@ package oidc
 import (
 	"context"
 	"crypto/sha256"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -42,6 +43,9 @@ type Options struct {
 	// ClientThrottle limits wrong client secrets per client and client
 	// address (a portal's own address keeps working).
 	ClientThrottle session.ThrottlePolicy
+	// Ledger records every release of claims before it leaves
+	// (ledger.go). Required: without it no claim may leave.
+	Ledger Recorder
 }
 
 // Lifetimes are the defaults a client may override.
@@ -75,6 +79,9 @@ const Protocol = "oidc"
 
 // New builds the provider.
 func New(o Options) (*Provider, error) {
+	if o.Ledger == nil {
+		return nil, errors.New("oidc provider: a data-release ledger is required")
+	}
 	p := &Provider{o: o}
 	p.st = &storage{p: p}
 	cfg := &op.Config{

@@ -169,7 +169,8 @@ func (s *storage) SetUserinfoFromRequest(ctx context.Context, info *zoidc.UserIn
 	if !ok {
 		return fmt.Errorf("unsupported token request %T", req)
 	}
-	if err := s.fillUserinfo(ctx, info, tr.citizenRef(), req.GetClientID(), req.GetSubject(), scopes); err != nil {
+	c, err := s.fillUserinfo(ctx, info, tr.citizenRef(), req.GetClientID(), req.GetSubject(), scopes)
+	if err != nil {
 		return err
 	}
 	if err := s.certificateClaims(ctx, info, tr.citizenRef(), req.GetClientID(), tr.sessionRef(), scopes); err != nil {
@@ -178,20 +179,27 @@ func (s *storage) SetUserinfoFromRequest(ctx context.Context, info *zoidc.UserIn
 	if sid := tr.sessionRef(); sid != "" {
 		info.AppendClaims("sid", sid)
 	}
-	return nil
+	var acr string
+	if a, ok := req.(interface{ GetACR() string }); ok {
+		acr = a.GetACR()
+	}
+	// Recorded before the library signs and sends the ID token (ledger.go).
+	return s.recordRelease(ctx, info, tr.citizenRef(), c, tr.sessionRef(), acr, store.EndpointToken)
 }
 
-func (s *storage) fillUserinfo(ctx context.Context, info *zoidc.UserInfo, citizenID, clientID, subject string, scopes []string) error {
+// fillUserinfo fills the claims the scopes release and returns the client
+// it loaded.
+func (s *storage) fillUserinfo(ctx context.Context, info *zoidc.UserInfo, citizenID, clientID, subject string, scopes []string) (*client, error) {
 	citizen, err := s.p.o.Store.CitizenByID(ctx, citizenID)
 	if err != nil {
-		return fmt.Errorf("load citizen: %w", err)
+		return nil, fmt.Errorf("load citizen: %w", err)
 	}
 	if citizen.Disabled {
-		return zoidc.ErrAccessDenied().WithDescription("account disabled")
+		return nil, zoidc.ErrAccessDenied().WithDescription("account disabled")
 	}
 	c, err := s.client(ctx, clientID)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	info.Subject = subject
 	for _, sc := range scopes {
@@ -216,7 +224,7 @@ func (s *storage) fillUserinfo(ctx context.Context, info *zoidc.UserInfo, citize
 			}
 		}
 	}
-	return nil
+	return c, nil
 }
 
 func (s *storage) SetUserinfoFromToken(ctx context.Context, info *zoidc.UserInfo, tokenID, subject, _ string) error {
@@ -224,15 +232,22 @@ func (s *storage) SetUserinfoFromToken(ctx context.Context, info *zoidc.UserInfo
 	if err != nil {
 		return zoidc.ErrAccessDenied().WithDescription("access token is not active")
 	}
-	if err := s.fillUserinfo(ctx, info, t.CitizenID, t.ClientID, subject, t.Scopes); err != nil {
+	c, err := s.fillUserinfo(ctx, info, t.CitizenID, t.ClientID, subject, t.Scopes)
+	if err != nil {
 		return err
 	}
-	return s.certificateClaims(ctx, info, t.CitizenID, t.ClientID, t.SessionID, t.Scopes)
+	if err := s.certificateClaims(ctx, info, t.CitizenID, t.ClientID, t.SessionID, t.Scopes); err != nil {
+		return err
+	}
+	// Recorded before the library writes the answer (ledger.go).
+	return s.recordRelease(ctx, info, t.CitizenID, c, t.SessionID, t.ACR, store.EndpointUserinfo)
 }
 
 // SetIntrospectionFromToken answers only the client the token was issued
 // to: for any other caller every token is inactive, so a portal learns
-// nothing of another portal's tokens (nor its pairwise subjects).
+// nothing of another portal's tokens (nor its pairwise subjects). It
+// carries no claims about the citizen, so it writes no ledger entry
+// (ledger.go).
 func (s *storage) SetIntrospectionFromToken(ctx context.Context, resp *zoidc.IntrospectionResponse, tokenID, subject, clientID string) error {
 	t, err := s.p.liveAccessToken(ctx, tokenID)
 	if err != nil {

@@ -29,6 +29,10 @@ type accessTokenID struct {
 	SessionID string    `json:"sid,omitempty"`
 	Scopes    []string  `json:"s"`
 	Expiry    time.Time `json:"exp"`
+	// ACR is the level the portal was told at the token endpoint; the
+	// ledger records it for userinfo answers. Empty in tokens sealed
+	// before it existed.
+	ACR string `json:"acr,omitempty"`
 }
 
 const jtiPrefix = "at1."
@@ -86,7 +90,12 @@ func (s *storage) newAccessToken(ctx context.Context, req op.TokenRequest) (stri
 		return "", time.Time{}, nil, err
 	}
 	exp := s.p.now().Add(c.accessTokenLifetime()).UTC().Truncate(time.Second)
+	var acr string
+	if a, ok := req.(interface{ GetACR() string }); ok {
+		acr = a.GetACR()
+	}
 	jti, err := s.p.sealJTI(accessTokenID{
+		ACR:       acr,
 		Nonce:     session.RandomToken(8),
 		CitizenID: tr.citizenRef(),
 		ClientID:  c.c.ID,

@@ -17,6 +17,7 @@ import (
 	"github.com/citizenid/citizenid/internal/audit"
 	"github.com/citizenid/citizenid/internal/login"
 	"github.com/citizenid/citizenid/internal/oidc"
+	"github.com/citizenid/citizenid/internal/release"
 	"github.com/citizenid/citizenid/internal/server"
 	"github.com/citizenid/citizenid/internal/session"
 	"github.com/citizenid/citizenid/internal/store"
@@ -68,6 +69,12 @@ func (p *Provider) Complete(w http.ResponseWriter, r *http.Request, id string, d
 		for _, a := range st.Attributes {
 			released = append(released, a.Name)
 		}
+	}
+	// Recorded before the POST page is written: a failure to record
+	// refuses the release (internal/ledger).
+	if err := p.recordRelease(ctx, sp, citizen.ID, sess.SID, int(level), released, nameID.Format == NameIDCitizenNumber); err != nil {
+		p.refuse(w, r, pr.SP, refusal{"record data release", http.StatusServiceUnavailable, "err_generic"}, err)
+		return
 	}
 	p.audit(ctx, audit.Event{Actor: "citizen:" + citizen.ID, Action: "saml.response", Target: "sp:" + sp.EntityID, Outcome: "success",
 		Details: map[string]string{
@@ -269,3 +276,32 @@ func participantsOf(sess *session.Session) []participant {
 }
 
 func sessionIndexKey(sp, index string) string { return session.Hash(sp + "\x00" + index) }
+
+// recordRelease writes the ledger entry for an assertion carrying the
+// attributes named (SAML attribute names are the release vocabulary's).
+// An assertion without attributes (a pairwise or transient NameID only)
+// releases no personal data and writes nothing; one whose NameID is the
+// citizen number does, and records it.
+func (p *Provider) recordRelease(ctx context.Context, sp *store.ServiceProvider, citizenID, sid string, level int, names []string, numberNameID bool) error {
+	attrs := release.Parse(names)
+	if numberNameID {
+		attrs = release.Sort(append(attrs, release.CitizenNumber))
+	}
+	if len(attrs) == 0 {
+		return nil
+	}
+	name := sp.Name
+	if name == "" {
+		name = sp.EntityID
+	}
+	return p.o.Ledger.Record(ctx, store.LedgerEntry{
+		CitizenID:  citizenID,
+		Portal:     store.LedgerSAML + ":" + sp.EntityID,
+		PortalName: name,
+		Protocol:   store.LedgerSAML,
+		Endpoint:   store.EndpointSAMLSSO,
+		Attributes: release.Strings(attrs),
+		Level:      level,
+		SessionID:  sid,
+	})
+}

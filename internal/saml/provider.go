@@ -33,6 +33,12 @@ type Store interface {
 	RevokeRefreshTokensBySession(ctx context.Context, sessionID string, now time.Time) error
 }
 
+// Recorder writes one data-release ledger entry and returns once it is
+// durable (internal/ledger.Writer).
+type Recorder interface {
+	Record(ctx context.Context, e store.LedgerEntry) error
+}
+
 // Options configures the identity provider.
 type Options struct {
 	// Issuer is CitizenID's base URL; the SAML endpoints hang below it.
@@ -64,6 +70,9 @@ type Options struct {
 	SessionLifetime time.Duration
 	// AssertionLifetime bounds an assertion's NotOnOrAfter; default 5 min.
 	AssertionLifetime time.Duration
+	// Ledger records every assertion that carries attributes before it is
+	// posted (internal/ledger). Required.
+	Ledger Recorder
 	// HTTPS: the issuer is https, so the logout cookie can be Secure and
 	// SameSite=None (a service provider's POSTed LogoutResponse is a
 	// cross-site request).
@@ -99,6 +108,9 @@ const Protocol = "saml"
 
 // New builds the identity provider and hooks it into every logout.
 func New(o Options) (*Provider, error) {
+	if o.Ledger == nil {
+		return nil, errors.New("saml identity provider: a data-release ledger is required")
+	}
 	if o.AssertionLifetime <= 0 {
 		o.AssertionLifetime = 5 * time.Minute
 	}

@@ -326,6 +326,7 @@ type Store interface {
 	Admin
 	ServiceProviders
 	CertificateBindings
+	Ledger
 	// Ping reports whether the database answers.
 	Ping(ctx context.Context) error
 	Close() error

@@ -302,4 +302,17 @@ var goIDs = []ID{
 	DurationMinutesOther, DurationSecondsOne, DurationSecondsOther,
 	AttrBirthdate, AttrCertificate, AttrCitizenNumber, AttrEmail, AttrIdentityLevel, AttrName, AttrPhone,
 	AttrUnknown,
+	LedgerTitle, LedgerLevel, LedgerErrMonth, LedgerEndpointToken, LedgerEndpointUserinfo,
+	LedgerEndpointIntrospect, LedgerEndpointSAML,
 }
+
+// The data-release ledger's page (internal/account/activity.go).
+const (
+	LedgerTitle              ID = "ledger_title"
+	LedgerLevel              ID = "ledger_level" // %d: the authentication level
+	LedgerErrMonth           ID = "ledger_err_month"
+	LedgerEndpointToken      ID = "ledger_endpoint_token"
+	LedgerEndpointUserinfo   ID = "ledger_endpoint_userinfo"
+	LedgerEndpointIntrospect ID = "ledger_endpoint_introspect"
+	LedgerEndpointSAML       ID = "ledger_endpoint_saml"
+)
