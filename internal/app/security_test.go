@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -508,6 +509,22 @@ func TestTokenEndpointsHardening(t *testing.T) {
 		// No access token in the URL.
 		if resp, err := http.Get(e.URL + "/userinfo?access_token=" + url.QueryEscape(tok.AccessToken)); err != nil || resp.StatusCode != http.StatusBadRequest {
 			t.Errorf("userinfo with the token in the query: got %v, want 400", resp.StatusCode)
+		}
+
+		// A portal's concurrent requests with its right secret are never
+		// throttled, however many more than the free failures.
+		var wg sync.WaitGroup
+		var refused atomic.Int32
+		for range 4 * e.Config.Login.FreeFailures {
+			wg.Go(func() {
+				if st, _, _ := tokenPost(t, introspect, url.Values{"token": {tok.AccessToken}}, [2]string{"portal-a", secretA}); st != http.StatusOK {
+					refused.Add(1)
+				}
+			})
+		}
+		wg.Wait()
+		if n := refused.Load(); n != 0 {
+			t.Errorf("concurrent requests with the right secret: %d refused, want 0", n)
 		}
 
 		// Wrong secrets: the free attempts, then refused even with the

@@ -66,8 +66,11 @@ func (s *storage) AuthorizeClientIDSecret(ctx context.Context, id, secret string
 	if err != nil {
 		return err
 	}
+	// Client secrets are long and random, and a portal sends many token
+	// requests at once: a throttled portal waits, but right secrets are
+	// never counted and never wait for each other (session.Store.Wait).
 	key := session.ThrottleKey("client", c.c.ID, server.ClientIP(ctx))
-	wait, err := s.p.o.Sessions.Reserve(ctx, key, s.p.o.ClientThrottle)
+	wait, err := s.p.o.Sessions.Wait(ctx, key, s.p.o.ClientThrottle)
 	if err != nil {
 		return zoidc.ErrServerError().WithParent(err)
 	}
@@ -79,9 +82,11 @@ func (s *storage) AuthorizeClientIDSecret(ctx context.Context, id, secret string
 	if !SecretMatches(c.c, secret, s.p.now()) {
 		s.p.o.Audit.Record(ctx, audit.Event{Actor: "client:" + c.c.ID, Action: "oidc.client_auth", Target: "client:" + c.c.ID,
 			Outcome: "failure", ClientIP: server.ClientIP(ctx)})
+		if _, err := s.p.o.Sessions.Count(ctx, key, s.p.o.ClientThrottle); err != nil {
+			s.p.o.Log.WarnContext(ctx, "throttle", "err", err)
+		}
 		return zoidc.ErrInvalidClient().WithDescription("client authentication failed")
 	}
-	s.p.o.Sessions.ResetFailures(ctx, key)
 	return nil
 }
 

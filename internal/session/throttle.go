@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"math"
+	"fmt"
 	"strconv"
 	"time"
 
@@ -115,6 +116,25 @@ func (s *Store) Count(ctx context.Context, key string, p ThrottlePolicy) (time.D
 		return 0, err
 	}
 	return p.Delay(int(incr.Val()) - 1), nil
+}
+
+// Wait returns the wait that the failures counted on key impose now
+// under p, counting nothing. It is for checks too cheap and too strong to
+// need Reserve's exactness (a client secret of at least 32 characters):
+// concurrent wrong guesses may each pass before any is counted, so a
+// burst of n guesses gets n checks, and right ones never wait for each
+// other. A caller counts a failure with Count.
+func (s *Store) Wait(ctx context.Context, key string, p ThrottlePolicy) (time.Duration, error) {
+	vals, err := s.rdb.HMGet(ctx, throttleKey(key), "n", "last").Result()
+	if err != nil {
+		return 0, err
+	}
+	n, _ := strconv.Atoi(fmt.Sprint(vals[0]))
+	last, _ := strconv.ParseInt(fmt.Sprint(vals[1]), 10, 64)
+	if vals[0] == nil || n < p.Free {
+		return 0, nil
+	}
+	return max(time.UnixMilli(last).Add(p.Delay(n)).Sub(s.now()), 0), nil
 }
 
 // Release gives back one attempt that Reserve or Count took, after a
