@@ -8,6 +8,7 @@ import (
 	"github.com/citizenid/citizenid/internal/assurance"
 	"github.com/citizenid/citizenid/internal/audit"
 	"github.com/citizenid/citizenid/internal/authn/password"
+	"github.com/citizenid/citizenid/internal/citizens"
 	"github.com/citizenid/citizenid/internal/login"
 	"github.com/citizenid/citizenid/internal/server"
 	"github.com/citizenid/citizenid/internal/session"
@@ -48,13 +49,9 @@ func (a *Account) changePassword(w http.ResponseWriter, r *http.Request) {
 		a.unavailable(w, r, "load citizen", err)
 		return
 	}
-	current, next, again := r.PostFormValue("current"), r.PostFormValue("password"), r.PostFormValue("password2")
-	var errs formErrors
-	if id := a.o.Policy.Reason(next, personalOf(c)); id != "" {
-		errs = append(errs, formError{"password", a.o.Renderer.T(lang, id)})
-	} else if next != again {
-		errs = append(errs, formError{"password2", a.o.Renderer.T(lang, "acct_err_password_mismatch")})
-	}
+	current := r.PostFormValue("current")
+	next, perrs := citizens.ParseNewPassword(r.PostForm, a.o.Policy, personalOf(c))
+	errs := a.fieldErrors(lang, perrs)
 	key := session.ThrottleKey("pwchange", c.ID)
 	wait, err := a.o.Sessions.Reserve(ctx, key, passwordThrottle)
 	if err != nil {

@@ -266,7 +266,7 @@ func (a *Account) waitText(lang string, wait time.Duration) string {
 func (a *Account) fieldErrors(lang string, errs citizens.FieldErrors) formErrors {
 	out := make(formErrors, 0, len(errs))
 	for _, e := range errs {
-		out = append(out, formError{Field: e.Field, Text: a.o.Renderer.Text(lang, e.Msg)})
+		out = append(out, formError{Field: e.Field, Text: e.Text(a.o.Renderer.T, lang)})
 	}
 	return out
 }

@@ -286,7 +286,7 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, bo BuildOpt
 
 		Registration: true,
 		Hasher:       in.Hasher,
-		Policy:       password.Policy{},
+		Policy:       password.Policy{MinLength: cfg.Password.MinLength},
 		SecondFactorThrottle: session.ThrottlePolicy{
 			Free: cfg.Login.FreeFailures, Window: cfg.Login.Window, BaseDelay: cfg.Login.BaseDelay, MaxDelay: cfg.Login.MaxDelay,
 		},

@@ -1,8 +1,3 @@
-// Package citizens owns the rules for creating and changing citizen
-// accounts that every entry point shares (CLI, demo, later the admin
-// console): what a valid citizen number, name and birthdate are, and that
-// an account and its password are written together. It does not
-// authenticate anyone: see internal/login and internal/authn.
 package citizens
 
 import (

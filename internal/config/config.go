@@ -103,6 +103,9 @@ type KeysConfig struct {
 
 // PasswordConfig holds argon2id parameters.
 type PasswordConfig struct {
+	// MinLength is the shortest new password, in characters (at least 8,
+	// NIST SP 800-63B's minimum).
+	MinLength int    `yaml:"min_length"`
 	MemoryKiB uint32 `yaml:"memory_kib"`
 	Time      uint32 `yaml:"time"`
 	Threads   uint8  `yaml:"threads"`
@@ -220,7 +223,7 @@ func Default() Config {
 			ShutdownTimeout: 30 * time.Second,
 		},
 		Keys:     KeysConfig{RSABits: 2048, CacheTTL: 10 * time.Second},
-		Password: PasswordConfig{MemoryKiB: 19456, Time: 2, Threads: 1},
+		Password: PasswordConfig{MinLength: 8, MemoryKiB: 19456, Time: 2, Threads: 1},
 		Session: SessionConfig{
 			IdleTimeout:     30 * time.Minute,
 			AbsoluteTimeout: 12 * time.Hour,
@@ -494,6 +497,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Keys.RSABits < 2048 || c.Keys.RSABits > 8192 {
 		add("keys.rsa_bits %d: from 2048 to 8192", c.Keys.RSABits)
+	}
+	if c.Password.MinLength < 8 || c.Password.MinLength > 64 {
+		add("password.min_length %d: from 8 to 64", c.Password.MinLength)
 	}
 	if c.Password.MemoryKiB < 8*1024 || c.Password.Time < 1 || c.Password.Threads < 1 {
 		add("password: argon2id needs memory_kib ≥ 8192, time ≥ 1, threads ≥ 1")

@@ -255,6 +255,25 @@ const (
 	AttrUnknown       ID = "attr_unknown"
 )
 
+// Messages of locales/<lang>/register.json: the rules of registration
+// and new passwords (internal/citizens, internal/authn/password).
+const (
+	PwErrCommon            ID = "pw_err_common"
+	PwErrLong              ID = "pw_err_long"
+	PwErrPersonal          ID = "pw_err_personal"
+	PwErrShort             ID = "pw_err_short"
+	RegErrBirthdate        ID = "reg_err_birthdate"
+	RegErrContact          ID = "reg_err_contact"
+	RegErrEmail            ID = "reg_err_email"
+	RegErrName             ID = "reg_err_name"
+	RegErrNumberCentury    ID = "reg_err_number_century"
+	RegErrNumberDigits     ID = "reg_err_number_digits"
+	RegErrNumberProvince   ID = "reg_err_number_province"
+	RegErrNumberYear       ID = "reg_err_number_year"
+	RegErrPasswordMismatch ID = "reg_err_password_mismatch"
+	RegErrPhone            ID = "reg_err_phone"
+)
+
 // goIDs lists every ID for the start-up check.
 var goIDs = []ID{
 	ErrForm, ErrGeneric, ErrNotFound, ErrOtherBrowser, ErrRedirectURI, ErrTitle, ErrTxnExpired,
@@ -304,6 +323,7 @@ var goIDs = []ID{
 	AttrUnknown,
 	LedgerTitle, LedgerLevel, LedgerErrMonth, LedgerEndpointToken, LedgerEndpointUserinfo,
 	LedgerEndpointIntrospect, LedgerEndpointSAML,
+	PwErrCommon, PwErrLong, PwErrPersonal, PwErrShort, RegErrBirthdate, RegErrContact, RegErrEmail, RegErrName, RegErrNumberCentury, RegErrNumberDigits, RegErrNumberProvince, RegErrNumberYear, RegErrPasswordMismatch, RegErrPhone,
 }
 
 // The data-release ledger's page (internal/account/activity.go).
