@@ -101,6 +101,10 @@ type Client struct {
 	// clients registered before protocols and sectors were kept apart.
 	// Set at creation only; it keeps every subject a portal knows stable.
 	SubjectScheme int
+	// LegalBasis, when set, is the law or mandate under which the portal
+	// receives personal data: citizens are notified (once per attribute
+	// set) instead of asked to approve. Empty: consent.
+	LegalBasis string
 }
 
 // Signing key states.
@@ -253,6 +257,9 @@ type RefreshTokens interface {
 	RevokeRefreshFamily(ctx context.Context, familyID string, now time.Time) error
 	// RevokeRefreshTokensBySession revokes every unrevoked token issued in the SSO session.
 	RevokeRefreshTokensBySession(ctx context.Context, sessionID string, now time.Time) error
+	// RevokeRefreshTokensForClient revokes every unrevoked token of the
+	// citizen issued to the client (the citizen withdrew consent).
+	RevokeRefreshTokensForClient(ctx context.Context, citizenID, clientID string, now time.Time) error
 	// DeleteExpiredRefreshTokens deletes tokens that expired before t.
 	DeleteExpiredRefreshTokens(ctx context.Context, before time.Time) (int64, error)
 }
@@ -322,6 +329,7 @@ type Store interface {
 	Admin
 	ServiceProviders
 	CertificateBindings
+	Consents
 	// Ping reports whether the database answers.
 	Ping(ctx context.Context) error
 	Close() error
