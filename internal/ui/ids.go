@@ -303,3 +303,13 @@ var goIDs = []ID{
 	AttrBirthdate, AttrCertificate, AttrCitizenNumber, AttrEmail, AttrIdentityLevel, AttrName, AttrPhone,
 	AttrUnknown,
 }
+
+// Messages of locales/<lang>/consent.json: the consent step of a login
+// and the citizen's list of portals (/account/portals).
+const (
+	ConsentTitle        ID = "consent_title"
+	PortalsMsgWithdrawn ID = "portals_msg_withdrawn"
+	PortalsTitle        ID = "portals_title"
+)
+
+func init() { goIDs = append(goIDs, ConsentTitle, PortalsMsgWithdrawn, PortalsTitle) }
