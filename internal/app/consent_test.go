@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"net/http/httptest"
@@ -88,6 +89,27 @@ func wantAudit(t *testing.T, e *env, actions ...string) {
 	}
 }
 
+// introspect asks the introspection endpoint, as the client, whether the
+// token is active.
+func introspect(t *testing.T, e *env, clientID, secret, token string) bool {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, e.URL+"/oauth/introspect", strings.NewReader(url.Values{"token": {token}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.SetBasicAuth(clientID, secret)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out struct {
+		Active bool `json:"active"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+		t.Fatalf("introspection: status %d: %v", resp.StatusCode, err)
+	}
+	return out.Active
+}
+
 func TestConsentOIDC(t *testing.T) {
 	backends(t, func(t *testing.T, e *env) {
 		ctx := context.Background()
@@ -152,6 +174,9 @@ func TestConsentOIDC(t *testing.T) {
 			t.Error("openid only: no code")
 		}
 
+		if !introspect(t, e, "tax-portal", p.secret, tok.AccessToken) {
+			t.Fatal("introspection before the withdrawal: the access token is inactive")
+		}
 		// Withdraw on /account/portals.
 		pg = b.get(e.URL + "/account/portals")
 		m := portalWithdrawRE.FindStringSubmatch(pg.body)
@@ -168,6 +193,9 @@ func TestConsentOIDC(t *testing.T) {
 		}
 		if _, err := rp.Userinfo[*zoidc.UserInfo](ctx, tok.AccessToken, "Bearer", tok.IDTokenClaims.Subject, p.party); err == nil {
 			t.Error("userinfo accepted an access token issued before the withdrawal")
+		}
+		if active := introspect(t, e, "tax-portal", p.secret, tok.AccessToken); active {
+			t.Error("introspection: an access token issued before the withdrawal is active")
 		}
 		if _, err := e.Store.ActiveConsent(ctx, e.citizenID(t), "oidc:tax-portal"); !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("consent after withdrawal: got %v, want none in force", err)

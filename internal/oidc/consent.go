@@ -71,5 +71,6 @@ func (p *Provider) withdrawnAfter(ctx context.Context, t *accessTokenID) (bool, 
 	} else if err != nil {
 		return false, err
 	}
-	return t.IssuedAt.UnixNano() <= mark, nil
+	// A token without an issue time predates the marker.
+	return t.IssuedAt.IsZero() || t.IssuedAt.UnixNano() <= mark, nil
 }
