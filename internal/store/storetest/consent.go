@@ -1,6 +1,8 @@
 package storetest
 
 import (
+	"errors"
+	"sync"
 	"testing"
 	"time"
 
@@ -132,5 +134,34 @@ func testRevokeRefreshTokensForClient(t *testing.T, newStore func(t *testing.T) 
 		if revoked := !got.RevokedAt.IsZero(); revoked != tt.revoked {
 			t.Errorf("%s: got revoked %v, want %v", tt.name, revoked, tt.revoked)
 		}
+	}
+}
+
+// Of concurrent withdrawals of one consent, exactly one succeeds.
+func testConsentsConcurrentWithdraw(t *testing.T, newStore func(t *testing.T) store.Store) {
+	s := newStore(t)
+	ctx := t.Context()
+	c := newCitizen("001090000023")
+	must(t, "create citizen", s.CreateCitizen(ctx, c, ""))
+	must(t, "grant", s.GrantConsent(ctx, newConsent(c.ID, "oidc:tax", base, "name")))
+	const n = 8
+	errs := make(chan error, n)
+	var wg sync.WaitGroup
+	for range n {
+		wg.Go(func() { errs <- s.WithdrawConsent(ctx, c.ID, "oidc:tax", base.Add(time.Hour)) })
+	}
+	wg.Wait()
+	close(errs)
+	ok := 0
+	for err := range errs {
+		switch {
+		case err == nil:
+			ok++
+		case !errors.Is(err, store.ErrNotFound):
+			t.Errorf("concurrent withdraw: got %v, want nil or ErrNotFound", err)
+		}
+	}
+	if ok != 1 {
+		t.Errorf("concurrent withdrawals: got %d successes, want 1", ok)
 	}
 }

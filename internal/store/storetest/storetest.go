@@ -44,7 +44,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"ServiceProviders", testServiceProviders},
 		{"Admin", testAdmin},
 		{"CertificateBindings", testCertificateBindings}, {"CertificateBindingsConcurrent", testCertificateBindingsConcurrent},
-		{"Consents", testConsents}, {"RevokeRefreshTokensForClient", testRevokeRefreshTokensForClient},
+		{"Consents", testConsents}, {"ConsentsConcurrentWithdraw", testConsentsConcurrentWithdraw}, {"RevokeRefreshTokensForClient", testRevokeRefreshTokensForClient},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.run(t, newStore) })
