@@ -231,6 +231,15 @@ func (w *worker) authorize(ctx context.Context, authURL string) (string, error) 
 	if m := actionRE.FindStringSubmatch(body); m != nil && resp.StatusCode == http.StatusOK {
 		form := url.Values{"step": {"password"}, "number": {w.o.number}, "password": {w.o.password}}
 		action := resp.Request.URL.ResolveReference(&url.URL{Path: m[1]}).String()
+		if resp, body, err = w.do(ctx, http.MethodPost, action, form); err != nil {
+			return "", err
+		}
+	}
+	// The portal asks for personal data: the citizen approves (once; the
+	// next flows are covered).
+	if m := actionRE.FindStringSubmatch(body); m != nil && resp.StatusCode == http.StatusOK && strings.Contains(body, `id="consent-approve"`) {
+		form := url.Values{"step": {"consent"}, "decision": {"approve"}}
+		action := resp.Request.URL.ResolveReference(&url.URL{Path: m[1]}).String()
 		if resp, _, err = w.do(ctx, http.MethodPost, action, form); err != nil {
 			return "", err
 		}

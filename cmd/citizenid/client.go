@@ -62,6 +62,7 @@ func newClient(g *globals) *cobra.Command {
 	f.StringVar(&spec.SectorIdentifier, "sector", "", "sector identifier: clients of one agency sharing it get the same pairwise subjects")
 	f.IntVar(&spec.MinLevel, "min-level", 1, "minimum authentication level 1-4")
 	f.DurationVar(&spec.MaxAuthAge, "max-auth-age", 0, "re-authenticate when the last login is older than this (0: no limit)")
+	f.StringVar(&spec.LegalBasis, "legal-basis", "", "law or mandate under which the portal receives personal data: citizens are notified instead of asked (empty: consent)")
 
 	list := &cobra.Command{
 		Use:   "list",

@@ -527,6 +527,8 @@ func freePort(t *testing.T) string {
 type browser struct {
 	t *testing.T
 	c *http.Client
+	// consented: the browser met a consent page (and approved it).
+	consented bool
 }
 
 func newBrowser(t *testing.T) *browser {
@@ -568,18 +570,29 @@ func (b *browser) get(u string) page {
 
 var formAction = regexp.MustCompile(`<form method="post" action="([^"]+)"`)
 
-// login submits the login form on p as a browser does (same origin).
+// login submits the login form on p as a browser does (same origin), and
+// approves the consent page if the portal asks for personal data.
 func (b *browser) login(p page, origin, number, password string) page {
+	b.t.Helper()
+	p = b.submit(p, origin, url.Values{"number": {number}, "password": {password}})
+	if strings.Contains(p.body, `id="consent-approve"`) {
+		b.consented = true
+		p = b.submit(p, origin, url.Values{"step": {"consent"}, "decision": {"approve"}})
+	}
+	return p
+}
+
+// submit posts form to the first form's action on p.
+func (b *browser) submit(p page, origin string, form url.Values) page {
 	b.t.Helper()
 	m := formAction.FindStringSubmatch(p.body)
 	if m == nil {
-		b.t.Fatalf("no login form at %s (status %d): %.400s", p.url, p.status, p.body)
+		b.t.Fatalf("no form at %s (status %d): %.400s", p.url, p.status, p.body)
 	}
 	action, err := p.url.Parse(html.UnescapeString(m[1]))
 	if err != nil {
 		b.t.Fatal(err)
 	}
-	form := url.Values{"number": {number}, "password": {password}}
 	req, err := http.NewRequestWithContext(b.t.Context(), http.MethodPost, action.String(), strings.NewReader(form.Encode()))
 	if err != nil {
 		b.t.Fatal(err)
@@ -750,6 +763,9 @@ func TestServeWithCLI(t *testing.T) {
 			}
 			if p.url.Path != "/demo/callback" {
 				t.Errorf("login: got final URL %s, want /demo/callback", p.url)
+			}
+			if !b.consented {
+				t.Error("login: no consent page, want the demo portal to ask for the profile")
 			}
 		})
 	}

@@ -72,6 +72,7 @@ func newSP(g *globals) *cobra.Command {
 	f.BoolVar(&spec.EncryptAssertions, "encrypt", false, "encrypt assertions to the SP's encryption certificate")
 	f.BoolVar(&spec.RequireSignedRequests, "require-signed-requests", false, "refuse AuthnRequests not signed with the SP's key")
 	f.BoolVar(&spec.AllowIdPInitiated, "idp-initiated", false, "allow unsolicited logins from /saml/idp-initiated?sp=ENTITYID")
+	f.StringVar(&spec.LegalBasis, "legal-basis", "", "law or mandate under which the SP receives personal data: citizens are notified instead of asked (empty: consent)")
 	add.MarkFlagRequired("metadata")
 
 	list := &cobra.Command{

@@ -40,9 +40,14 @@ type Options struct {
 	// Certificates links signature certificates; nil when certificate
 	// login is off.
 	Certificates CertificateBinder
-	Audit        *audit.Logger
-	Renderer     *server.Renderer
-	Log          *slog.Logger
+	// Consents lists and withdraws the citizen's approvals of portals
+	// (portals.go); Portals ends what a withdrawn portal holds. Nil
+	// Consents: no portals page.
+	Consents store.Consents
+	Portals  PortalRevoker
+	Audit    *audit.Logger
+	Renderer *server.Renderer
+	Log      *slog.Logger
 	// Fresh is how recent the login must be for account changes.
 	Fresh time.Duration
 	// Ledger is the data-release ledger the citizen reads (activity.go).
@@ -137,6 +142,7 @@ func (a *Account) Mount(mux *http.ServeMux) {
 	post(securityPath+"/second-factor", a.secondFactor)
 	a.mountPasskeys(post)
 	a.mountCertificates(post, mux)
+	a.mountPortals(post, mux)
 	post("/account/logout", a.logout)
 	mux.HandleFunc("GET "+activityPath, a.activity)
 	mux.HandleFunc("GET "+exportPath, a.exportJSON)

@@ -32,14 +32,7 @@ type ExportStore interface {
 	CertificateBindingsOf(ctx context.Context, citizenID string) ([]store.CertificateBinding, error)
 	ListAudit(ctx context.Context, f store.AuditFilter) ([]store.AuditEvent, error)
 	LedgerReader
-}
-
-// ConsentLister is the consents' hook: when the store can list a
-// citizen's consents (store.Consents, another branch), the export includes
-// them, found by type assertion on Options.Export. When it lands, make
-// this method its listing method; Export.Consents takes its result.
-type ConsentLister interface {
-	ConsentsOf(ctx context.Context, citizenID string) (any, error)
+	ConsentsOf(ctx context.Context, citizenID string) ([]store.Consent, error)
 }
 
 const (
@@ -57,10 +50,23 @@ type Export struct {
 	Profile        exportProfile     `json:"profile"`
 	Contacts       exportContacts    `json:"contacts"`
 	Authenticators exportAuthn       `json:"authenticators"`
-	Consents       any               `json:"consents,omitempty"` // ConsentLister
+	Consents       []exportConsent   `json:"consents"`
 	Ledger         []exportEntry     `json:"data_releases"`
 	Sessions       []exportSession   `json:"sessions"`
 	Audit          []exportAuditLine `json:"audit_events"`
+}
+
+// exportConsent is one approval (or legal-basis notice) and its
+// withdrawal, if any.
+type exportConsent struct {
+	Portal      string     `json:"portal"`
+	PortalName  string     `json:"portal_name"`
+	Attributes  []string   `json:"attributes"`
+	Basis       string     `json:"basis"`
+	LegalBasis  string     `json:"legal_basis,omitempty"`
+	TextVersion int        `json:"text_version"`
+	Granted     time.Time  `json:"granted"`
+	Withdrawn   *time.Time `json:"withdrawn,omitempty"`
 }
 
 type exportProfile struct {
@@ -299,10 +305,14 @@ func (a *Account) collect(ctx context.Context, citizenID string) (*Export, error
 		x.Authenticators.Certificates = append(x.Authenticators.Certificates, exportCertificate{
 			Name: b.Name, Issuer: b.Issuer, Serial: b.Serial, Created: b.CreatedAt, LastUsed: optTime(b.LastUsedAt)})
 	}
-	if cl, ok := st.(ConsentLister); ok {
-		if x.Consents, err = cl.ConsentsOf(ctx, citizenID); err != nil {
-			return nil, err
-		}
+	consents, err := st.ConsentsOf(ctx, citizenID)
+	if err != nil {
+		return nil, err
+	}
+	x.Consents = []exportConsent{}
+	for _, c := range consents {
+		x.Consents = append(x.Consents, exportConsent{Portal: c.Portal, PortalName: c.PortalName, Attributes: c.Attributes,
+			Basis: c.Basis, LegalBasis: c.LegalBasis, TextVersion: c.TextVersion, Granted: c.GrantedAt, Withdrawn: optTime(c.WithdrawnAt)})
 	}
 	entries, err := a.allEntries(ctx, citizenID)
 	if err != nil {

@@ -32,6 +32,7 @@ type clientBody struct {
 	AccessTokenLifetimeSeconds  int64    `json:"access_token_lifetime_seconds"`
 	RefreshTokenLifetimeSeconds int64    `json:"refresh_token_lifetime_seconds"`
 	IDTokenLifetimeSeconds      int64    `json:"id_token_lifetime_seconds"`
+	LegalBasis                  string   `json:"legal_basis"`
 }
 
 // clientPatch is a JSON merge patch (RFC 7396) of a client: the body's
@@ -55,7 +56,7 @@ func (b clientBody) input() clientInput {
 		Public: b.Public, TokenEndpointAuthMethod: b.TokenEndpointAuthMethod, Scopes: b.Scopes, SubjectType: b.SubjectType,
 		SectorIdentifier: b.SectorIdentifier, MinLevel: b.MinLevel, MaxAuthAge: seconds(b.MaxAuthAgeSeconds),
 		AccessTokenLifetime: seconds(b.AccessTokenLifetimeSeconds), RefreshTokenLifetime: seconds(b.RefreshTokenLifetimeSeconds),
-		IDTokenLifetime: seconds(b.IDTokenLifetimeSeconds)}
+		IDTokenLifetime: seconds(b.IDTokenLifetimeSeconds), LegalBasis: b.LegalBasis}
 }
 
 func bodyOf(in clientInput) clientBody {
@@ -63,7 +64,7 @@ func bodyOf(in clientInput) clientBody {
 		Public: in.Public, TokenEndpointAuthMethod: in.TokenEndpointAuthMethod, Scopes: in.Scopes, SubjectType: in.SubjectType,
 		SectorIdentifier: in.SectorIdentifier, MinLevel: in.MinLevel, MaxAuthAgeSeconds: int64(in.MaxAuthAge.Seconds()),
 		AccessTokenLifetimeSeconds: int64(in.AccessTokenLifetime.Seconds()), RefreshTokenLifetimeSeconds: int64(in.RefreshTokenLifetime.Seconds()),
-		IDTokenLifetimeSeconds: int64(in.IDTokenLifetime.Seconds())}
+		IDTokenLifetimeSeconds: int64(in.IDTokenLifetime.Seconds()), LegalBasis: in.LegalBasis}
 }
 
 func (a *Admin) apiListClients(w http.ResponseWriter, r *http.Request, act *actor) {
@@ -202,6 +203,7 @@ type spSettingsJSON struct {
 	EncryptAssertions     bool     `json:"encrypt_assertions"`
 	RequireSignedRequests bool     `json:"require_signed_requests"`
 	AllowIdPInitiated     bool     `json:"allow_idp_initiated"`
+	LegalBasis            string   `json:"legal_basis"`
 }
 
 func (s spSettingsJSON) settings() spSettings { return spSettings(s) }

@@ -48,6 +48,7 @@ type clientJSON struct {
 	AccessTokenLifetime      int64      `json:"access_token_lifetime_seconds"`
 	RefreshTokenLifetime     int64      `json:"refresh_token_lifetime_seconds"`
 	IDTokenLifetime          int64      `json:"id_token_lifetime_seconds"`
+	LegalBasis               string     `json:"legal_basis"`
 	AdminScopes              []string   `json:"admin_scopes"`
 	Disabled                 bool       `json:"disabled"`
 	PreviousSecretValidUntil *time.Time `json:"previous_secret_valid_until,omitempty"`
@@ -69,7 +70,7 @@ func toJSON(c *store.Client, now time.Time) clientJSON {
 		GrantTypes: grantTypes(c), Scopes: list(c.Scopes), SubjectType: in.SubjectType, SectorIdentifier: c.SectorIdentifier,
 		MinLevel: in.MinLevel, MaxAuthAgeSeconds: int64(c.MaxAuthAge.Seconds()), AccessTokenLifetime: int64(c.AccessTokenLifetime.Seconds()),
 		RefreshTokenLifetime: int64(c.RefreshTokenLifetime.Seconds()), IDTokenLifetime: int64(c.IDTokenLifetime.Seconds()),
-		AdminScopes: list(c.AdminScopes), Disabled: c.Disabled, CreatedAt: c.CreatedAt.UTC(), UpdatedAt: c.UpdatedAt.UTC()}
+		LegalBasis: c.LegalBasis, AdminScopes: list(c.AdminScopes), Disabled: c.Disabled, CreatedAt: c.CreatedAt.UTC(), UpdatedAt: c.UpdatedAt.UTC()}
 	if c.PreviousSecretHash != "" && now.Before(c.PreviousSecretUntil) {
 		u := c.PreviousSecretUntil.UTC()
 		j.PreviousSecretValidUntil = &u
@@ -340,7 +341,7 @@ type clientForm struct {
 	Scopes                                      []choice
 	AuthMethod, SubjectType, Sector, MinLevel   string
 	MaxAuthAge, AccessLifetime, RefreshLifetime string
-	IDLifetime                                  string
+	IDLifetime, LegalBasis                      string
 	Invalid                                     map[string]bool // fields with a problem (aria-invalid)
 }
 
@@ -377,7 +378,7 @@ func formOf(in clientInput) clientForm {
 		PostLogoutRedirectURIs: strings.Join(in.PostLogoutRedirectURIs, "\n"), Public: in.Public, AuthMethod: in.TokenEndpointAuthMethod,
 		SubjectType: in.SubjectType, Sector: in.SectorIdentifier, MinLevel: strconv.Itoa(max(in.MinLevel, 1)),
 		MaxAuthAge: fmtDur(in.MaxAuthAge), AccessLifetime: fmtDur(in.AccessTokenLifetime),
-		RefreshLifetime: fmtDur(in.RefreshTokenLifetime), IDLifetime: fmtDur(in.IDTokenLifetime)}
+		RefreshLifetime: fmtDur(in.RefreshTokenLifetime), IDLifetime: fmtDur(in.IDTokenLifetime), LegalBasis: in.LegalBasis}
 	for _, s := range clients.ExtraScopes {
 		f.Scopes = append(f.Scopes, choice{Value: s, Label: "admin_scope_" + s, Checked: slices.Contains(in.Scopes, s)})
 	}
@@ -428,6 +429,7 @@ func parseClientForm(r *http.Request, existing *store.Client) (clientInput, clie
 		AccessTokenLifetime:     dur("access_token_lifetime"),
 		RefreshTokenLifetime:    dur("refresh_token_lifetime"),
 		IDTokenLifetime:         dur("id_token_lifetime"),
+		LegalBasis:              f.Get("legal_basis"),
 	}
 	in.Scopes = f["scope"]
 	if existing != nil {

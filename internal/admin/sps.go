@@ -36,13 +36,14 @@ type spSettings struct {
 	EncryptAssertions     bool
 	RequireSignedRequests bool
 	AllowIdPInitiated     bool
+	LegalBasis            string
 }
 
 func (s spSettings) spec(metadata []byte) samlidp.SPSpec {
 	// Attributes nil: the saml package's default (identity_level only).
 	return samlidp.SPSpec{MetadataXML: metadata, Name: s.Name, MinLevel: s.MinLevel, Attributes: s.Attributes, NameIDFormat: s.NameIDFormat,
 		AllowCitizenNumber: s.AllowCitizenNumber, EncryptAssertions: s.EncryptAssertions,
-		RequireSignedRequests: s.RequireSignedRequests, AllowIdPInitiated: s.AllowIdPInitiated}
+		RequireSignedRequests: s.RequireSignedRequests, AllowIdPInitiated: s.AllowIdPInitiated, LegalBasis: s.LegalBasis}
 }
 
 func settingsOf(sp *store.ServiceProvider) spSettings {
@@ -52,7 +53,7 @@ func settingsOf(sp *store.ServiceProvider) spSettings {
 	}
 	return spSettings{Name: sp.Name, MinLevel: sp.MinLevel, Attributes: attrs, NameIDFormat: sp.NameIDFormat,
 		AllowCitizenNumber: sp.AllowCitizenNumber, EncryptAssertions: sp.EncryptAssertions,
-		RequireSignedRequests: sp.RequireSignedRequests, AllowIdPInitiated: sp.AllowIdPInitiated}
+		RequireSignedRequests: sp.RequireSignedRequests, AllowIdPInitiated: sp.AllowIdPInitiated, LegalBasis: sp.LegalBasis}
 }
 
 // spRef names a service provider in URLs: its entity ID (itself usually a
@@ -82,6 +83,7 @@ type spJSON struct {
 	EncryptAssertions     bool       `json:"encrypt_assertions"`
 	RequireSignedRequests bool       `json:"require_signed_requests"`
 	AllowIdPInitiated     bool       `json:"allow_idp_initiated"`
+	LegalBasis            string     `json:"legal_basis"`
 	Disabled              bool       `json:"disabled"`
 	MetadataSHA256        string     `json:"metadata_sha256"`
 	CreatedAt             time.Time  `json:"created_at"`
@@ -102,7 +104,7 @@ func spToJSON(sp *store.ServiceProvider, now time.Time) spJSON {
 	return spJSON{Ref: spRef(sp.EntityID), EntityID: sp.EntityID, Name: sp.Name, ACSURLs: list(sp.ACSURLs), Certificates: spCertificates(sp.MetadataXML, now),
 		NameIDFormat: sp.NameIDFormat, Attributes: list(sp.Attributes), AllowCitizenNumber: sp.AllowCitizenNumber, MinLevel: max(sp.MinLevel, 1),
 		EncryptAssertions: sp.EncryptAssertions, RequireSignedRequests: sp.RequireSignedRequests, AllowIdPInitiated: sp.AllowIdPInitiated,
-		Disabled: sp.Disabled, MetadataSHA256: hex.EncodeToString(sum[:]), CreatedAt: sp.CreatedAt.UTC(), UpdatedAt: sp.UpdatedAt.UTC()}
+		LegalBasis: sp.LegalBasis, Disabled: sp.Disabled, MetadataSHA256: hex.EncodeToString(sum[:]), CreatedAt: sp.CreatedAt.UTC(), UpdatedAt: sp.UpdatedAt.UTC()}
 }
 
 // spCertificates lists the certificates in the metadata's SPSSODescriptors.
@@ -266,6 +268,7 @@ type spForm struct {
 	Name, MinLevel, NameIDFormat, MetadataURL string
 	AllowCitizenNumber, Encrypt, SignedReqs   bool
 	IdPInitiated                              bool
+	LegalBasis                                string
 	Attributes                                []choice
 }
 
@@ -297,7 +300,7 @@ type certRow struct {
 func (a *Admin) spForm(lang string, set spSettings) spForm {
 	f := spForm{Name: set.Name, MinLevel: strconv.Itoa(max(set.MinLevel, 1)), NameIDFormat: set.NameIDFormat,
 		AllowCitizenNumber: set.AllowCitizenNumber, Encrypt: set.EncryptAssertions, SignedReqs: set.RequireSignedRequests,
-		IdPInitiated: set.AllowIdPInitiated}
+		IdPInitiated: set.AllowIdPInitiated, LegalBasis: set.LegalBasis}
 	switch set.NameIDFormat {
 	case samlidp.NameIDPersistent, "":
 		f.NameIDFormat = "persistent"
@@ -325,7 +328,8 @@ func parseSPSettings(r *http.Request) spSettings {
 	}
 	return spSettings{Name: f.Get("name"), MinLevel: lvl, Attributes: attrs, NameIDFormat: f.Get("nameid_format"),
 		AllowCitizenNumber: f.Get("allow_citizen_number") == "on", EncryptAssertions: f.Get("encrypt_assertions") == "on",
-		RequireSignedRequests: f.Get("require_signed_requests") == "on", AllowIdPInitiated: f.Get("allow_idp_initiated") == "on"}
+		RequireSignedRequests: f.Get("require_signed_requests") == "on", AllowIdPInitiated: f.Get("allow_idp_initiated") == "on",
+		LegalBasis: f.Get("legal_basis")}
 }
 
 // metadataOf reads metadata from the form's upload, or fetches it from

@@ -156,6 +156,7 @@ func testAdminAPIClients(t *testing.T, production bool) {
 		{"scope", map[string]any{"id": "s1", "name": "S", "redirect_uris": []string{"https://a.example/cb"}, "scopes": []string{"everything"}}, "scopes", "unknown"},
 		{"lifetime", map[string]any{"id": "t1", "name": "T", "redirect_uris": []string{"https://a.example/cb"}, "access_token_lifetime_seconds": 5}, "access_token_lifetime", "access_token_lifetime"},
 		{"id", map[string]any{"id": "Not OK", "name": "I", "redirect_uris": []string{"https://a.example/cb"}}, "id", "a-z"},
+		{"legal basis", map[string]any{"id": "b1", "name": "B", "redirect_uris": []string{"https://a.example/cb"}, "legal_basis": "Luật\nthuế"}, "legal_basis", "one line"},
 	}
 	for _, tt := range invalid {
 		t.Run(tt.name, func(t *testing.T) {
@@ -207,6 +208,15 @@ func testAdminAPIClients(t *testing.T, production bool) {
 	r.decode(t, &got)
 	if r.status != http.StatusOK || got.Name != "Cổng thuế điện tử" || !got.Disabled || got.MinLevel != 1 || len(got.Scopes) != 1 {
 		t.Errorf("patch: got %d %s", r.status, r.body)
+	}
+	// A legal basis, by patch: the API returns it and the store keeps it.
+	const basis = "Luật Quản lý thuế 2019, Điều 17"
+	if r := api.do("PATCH", "/clients/tax-portal", map[string]any{"legal_basis": basis}); r.status != http.StatusOK ||
+		!strings.Contains(string(r.body), `"legal_basis":"`+basis+`"`) {
+		t.Errorf("patch legal_basis: got %d %s", r.status, r.body)
+	}
+	if c, _ := e.Store.ClientByID(ctx, "tax-portal"); c.LegalBasis != basis {
+		t.Errorf("legal basis stored: got %q, want %q", c.LegalBasis, basis)
 	}
 
 	// List with cursor paging.

@@ -277,6 +277,8 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, bo BuildOpt
 			}
 			return in.Certificate
 		}(),
+		Consents: in.Store,
+		Portals:  provider,
 		Audit:    in.Audit,
 		Renderer: renderer,
 		Log:      log,

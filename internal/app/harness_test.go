@@ -133,10 +133,16 @@ func (e *env) addClient(t testing.TB, spec clients.Spec) string {
 
 // browser is a citizen's browser: cookies, follows redirects unless stop
 // says otherwise.
+//
+// Like a citizen who always agrees, it approves every consent page it
+// meets (see approveConsent) unless manualConsent is set: tests of other
+// features go through the page without dwelling on it.
 type browser struct {
 	t    testing.TB
 	c    *http.Client
 	stop func(*url.URL) bool
+	// manualConsent leaves consent pages to the test.
+	manualConsent bool
 }
 
 func newBrowser(t testing.TB) *browser {
@@ -169,7 +175,24 @@ func (b *browser) do(req *http.Request) page {
 	}
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(resp.Body)
-	return page{status: resp.StatusCode, url: resp.Request.URL, body: string(body), header: resp.Header}
+	pg := page{status: resp.StatusCode, url: resp.Request.URL, body: string(body), header: resp.Header}
+	if !b.manualConsent && isConsentPage(pg) {
+		return b.approveConsent(pg)
+	}
+	return pg
+}
+
+// isConsentPage reports whether p is the consent step of a login.
+func isConsentPage(p page) bool { return strings.Contains(p.body, `id="consent-approve"`) }
+
+// approveConsent presses the consent page's approve button.
+func (b *browser) approveConsent(p page) page {
+	b.t.Helper()
+	m := actionRE.FindStringSubmatch(p.body)
+	if m == nil {
+		b.t.Fatalf("no form on the consent page %s", p.url)
+	}
+	return b.post(p.url.Scheme+"://"+p.url.Host+m[1], url.Values{"step": {"consent"}, "decision": {"approve"}})
 }
 
 func (b *browser) get(u string) page {

@@ -22,6 +22,7 @@ type portal struct {
 	srv    *httptest.Server
 	party  rp.RelyingParty
 	tokens chan *zoidc.Tokens[*zoidc.IDTokenClaims]
+	secret string // the client secret, for other clients of the same portal
 }
 
 func newPortal(t *testing.T, e *env, id string, scopes []string, configure func(*clients.Spec)) *portal {
@@ -37,6 +38,7 @@ func newPortal(t *testing.T, e *env, id string, scopes []string, configure func(
 		configure(&spec)
 	}
 	secret := e.addClient(t, spec)
+	p.secret = secret
 	key := []byte("0123456789abcdef0123456789abcdef")
 	cookies := httphelper.NewCookieHandler(key, key, httphelper.WithUnsecure())
 	party, err := rp.NewRelyingPartyOIDC(context.Background(), e.URL, id, secret, p.srv.URL+"/callback", scopes, rp.WithPKCE(cookies),

@@ -31,6 +31,9 @@ func TestBrowserSAMLLoginAndLogout(t *testing.T) {
 		chromedp.SendKeys(chromedp.ID("number"), testNumber),
 		chromedp.SendKeys(chromedp.ID("password"), testPassword),
 		chromedp.Click(chromedp.CSS(`button[type=submit].primary`)),
+		// The portal receives identity_level: the consent page, no script needed.
+		chromedp.WaitVisible(chromedp.ID("consent-approve")),
+		chromedp.Click(chromedp.ID("consent-approve")),
 	)
 	if err != nil {
 		t.Fatalf("login through the portal: %v", err)

@@ -248,7 +248,11 @@ func (b *browser) postSAMLForm(pg page) page {
 	}
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(resp.Body)
-	return page{status: resp.StatusCode, url: resp.Request.URL, body: string(body), header: resp.Header}
+	out := page{status: resp.StatusCode, url: resp.Request.URL, body: string(body), header: resp.Header}
+	if !b.manualConsent && isConsentPage(out) {
+		return b.approveConsent(out)
+	}
+	return out
 }
 
 // laxJar leaves CitizenID's SameSite=Lax cookies (the session and the

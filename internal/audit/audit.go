@@ -14,16 +14,18 @@ import (
 
 // Logger appends audit events.
 type Logger struct {
-	st       store.Audit
-	log      *slog.Logger
-	now      func() time.Time
+	st        store.Audit
+	log       *slog.Logger
+	now       func() time.Time
 	observers []func(context.Context, Event)
 }
 
 // Observe calls fn after every event written, in the writer's goroutine
 // (metrics count logins this way; security changes notify the citizen).
 // Call it before serving.
-func (l *Logger) Observe(fn func(ctx context.Context, e Event)) { l.observers = append(l.observers, fn) }
+func (l *Logger) Observe(fn func(ctx context.Context, e Event)) {
+	l.observers = append(l.observers, fn)
+}
 
 // New returns a Logger writing to st. Failures to write are logged at error
 // level with the action, never silently dropped.

@@ -41,7 +41,7 @@ func TestCheckNumber(t *testing.T) {
 		{"0010900001234", "1990-05-17", ui.RegErrNumberDigits}, // 13
 		{"001 90000123", "1990-05-17", ui.RegErrNumberDigits},
 		{"００１090000123", "1990-05-17", ui.RegErrNumberDigits}, // fullwidth digits
-		{"٠٠١090000123", "1990-05-17", ui.RegErrNumberDigits},   // Arabic-Indic digits
+		{"٠٠١090000123", "1990-05-17", ui.RegErrNumberDigits}, // Arabic-Indic digits
 	}
 	for _, tt := range tests {
 		var got ui.ID

@@ -13,6 +13,7 @@ import (
 
 	"github.com/citizenid/citizenid/internal/config"
 	"github.com/citizenid/citizenid/internal/oidc"
+	"github.com/citizenid/citizenid/internal/release"
 	"github.com/citizenid/citizenid/internal/store"
 )
 
@@ -36,6 +37,10 @@ type Spec struct {
 	AccessTokenLifetime     time.Duration // 0: the server's default
 	RefreshTokenLifetime    time.Duration
 	IDTokenLifetime         time.Duration
+	// LegalBasis, when set, is the law or mandate under which the portal
+	// receives personal data: citizens see a notice naming it instead of
+	// being asked to approve (release.CheckLegalBasis).
+	LegalBasis string
 	// Secret is the administrator's own secret (at least MinSecretLength
 	// characters); empty means generate one. Only at creation, only for
 	// confidential clients.
@@ -102,6 +107,7 @@ func (s *Spec) Normalize() {
 	s.PostLogoutRedirectURIs = cleanList(s.PostLogoutRedirectURIs)
 	s.Scopes = cleanList(s.Scopes)
 	s.SectorIdentifier = strings.TrimSpace(s.SectorIdentifier)
+	s.LegalBasis = strings.TrimSpace(s.LegalBasis)
 	s.SubjectType = cmp.Or(s.SubjectType, "pairwise")
 	if s.Public {
 		s.TokenEndpointAuthMethod = cmp.Or(s.TokenEndpointAuthMethod, AuthNone)
@@ -200,6 +206,9 @@ func (s Spec) Validate(existing *store.Client) Errors {
 	lifetime("access_token_lifetime", s.AccessTokenLifetime, MaxTokenLifetime)
 	lifetime("id_token_lifetime", s.IDTokenLifetime, MaxTokenLifetime)
 	lifetime("refresh_token_lifetime", s.RefreshTokenLifetime, MaxRefreshLifetime)
+	if err := release.CheckLegalBasis(s.LegalBasis); err != nil {
+		add("legal_basis", "admin_err_client_invalid", err.Error())
+	}
 	if s.Secret != "" && (s.Public || existing != nil) {
 		add("secret", "admin_err_client_invalid", "a secret is set only when registering a confidential client")
 	} else if s.Secret != "" && len(s.Secret) < MinSecretLength {
@@ -231,6 +240,7 @@ func (s Spec) Apply(c *store.Client, isNew bool) {
 	c.AccessTokenLifetime = s.AccessTokenLifetime
 	c.RefreshTokenLifetime = s.RefreshTokenLifetime
 	c.IDTokenLifetime = s.IDTokenLifetime
+	c.LegalBasis = s.LegalBasis
 }
 
 // SpecOf is the (normalized) spec that would produce c as it is.
@@ -239,7 +249,7 @@ func SpecOf(c *store.Client) Spec {
 		PostLogoutRedirectURIs: c.PostLogoutRedirectURIs, Public: c.Public, TokenEndpointAuthMethod: c.TokenEndpointAuthMethod,
 		Scopes: c.Scopes, SubjectType: c.SubjectType, SectorIdentifier: c.SectorIdentifier, MinLevel: c.MinLevel,
 		MaxAuthAge: c.MaxAuthAge, AccessTokenLifetime: c.AccessTokenLifetime, RefreshTokenLifetime: c.RefreshTokenLifetime,
-		IDTokenLifetime: c.IDTokenLifetime}
+		IDTokenLifetime: c.IDTokenLifetime, LegalBasis: c.LegalBasis}
 	s.Normalize()
 	return s
 }

@@ -25,6 +25,28 @@ type facts struct {
 	// order of preference.
 	Offers map[string]Offer
 	Order  []string
+	// ConsentCovered: a stored consent (or legal-basis notice) covers
+	// what the request releases. Consented: the citizen approved it in
+	// this transaction.
+	ConsentCovered bool
+	Consented      bool
+}
+
+// consentMissing reports whether the request releases personal data the
+// citizen has not approved (or, prompt=consent, not approved just now).
+func (f facts) consentMissing() bool {
+	if len(f.Request.Attributes) == 0 || f.Consented {
+		return false
+	}
+	return f.Request.ForceConsent || !f.ConsentCovered
+}
+
+// done completes, unless the release still needs the citizen's consent.
+func (f facts) done() decision {
+	if f.consentMissing() {
+		return ask(StateConsent)
+	}
+	return complete()
 }
 
 // decision is what to do next: ask for Next, or finish (Fail nil:
@@ -47,7 +69,11 @@ func fail(reason error) decision { return decision{Finish: true, Fail: reason} }
 //   - after a recovery notice: finish;
 //   - a request that just arrived with a session good enough: complete;
 //     with prompt=none and anything missing: login_required (no session)
-//     or interaction_required (a session too weak);
+//     or interaction_required (a session too weak), then consent_required
+//     (a good session, the release not approved);
+//   - every "complete" below first asks for consent when the request
+//     releases personal data no stored consent covers (or prompt=consent
+//     and not approved in this transaction);
 //   - nobody identified yet: the method the citizen chose among the
 //     identifying ones, else the first factor (the password);
 //   - the level is reached: on a fresh login of a citizen with a second
@@ -60,11 +86,14 @@ func fail(reason error) decision { return decision{Finish: true, Fail: reason} }
 //     (after recording what this transaction proved, if anything).
 func decide(f facts) decision {
 	if f.State == StateRecovered {
-		return complete()
+		return f.done()
 	}
 	if f.State == "" {
 		if f.HasSession && f.Result.Satisfied {
-			return complete()
+			if f.Request.NoPrompt && f.consentMissing() {
+				return fail(ErrConsentRequired)
+			}
+			return f.done()
 		}
 		if f.Request.NoPrompt {
 			if !f.HasSession {
@@ -89,7 +118,7 @@ func decide(f facts) decision {
 				return ask(m)
 			}
 		}
-		return complete()
+		return f.done()
 	}
 	firstFresh := !res.NeedFirstFactor && want <= assurance.Substantial
 	// A second factor that completes the level now.

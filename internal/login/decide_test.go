@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/citizenid/citizenid/internal/assurance"
+	"github.com/citizenid/citizenid/internal/release"
 )
 
 // The offers a citizen may have, as methods make them.
@@ -110,6 +111,70 @@ func TestDecide(t *testing.T) {
 		{"recovery is never picked by decide, even when chosen: the app",
 			facts{Request: req(2), State: "recovery", Known: true, Chosen: "recovery", Result: at(1, false, true),
 				Offers: offers("password", pwd, "totp", app, "recovery", recovery), Order: order}, ask("totp")},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := decide(tt.f)
+			if got.Next != tt.want.Next || got.Finish != tt.want.Finish || !errors.Is(got.Fail, tt.want.Fail) {
+				t.Errorf("got %+v, want %+v", got, tt.want)
+			}
+		})
+	}
+}
+
+// The consent step: asked once the level is reached, when the request
+// releases personal data that no stored consent covers.
+func TestDecideConsent(t *testing.T) {
+	profile := []release.Attribute{release.Name, release.Birthdate}
+	req := func(mod func(*Request)) Request {
+		r := Request{MinLevel: 1, Portal: "oidc:tax", Attributes: profile}
+		if mod != nil {
+			mod(&r)
+		}
+		return r
+	}
+	sso := func(r Request) facts {
+		return facts{Request: r, Known: true, HasSession: true, Result: at(1, true, true), Offers: offers("password", pwd), Order: order}
+	}
+	with := func(f facts, mod func(*facts)) facts { mod(&f); return f }
+	tests := []struct {
+		name string
+		f    facts
+		want decision
+	}{
+		{"single sign-on, no consent: asked", sso(req(nil)), ask(StateConsent)},
+		{"single sign-on, consent covers: complete", with(sso(req(nil)), func(f *facts) { f.ConsentCovered = true }), complete()},
+		{"nothing released: never asked", sso(req(func(r *Request) { r.Attributes = nil })), complete()},
+		{"prompt=consent: asked though covered",
+			with(sso(req(func(r *Request) { r.ForceConsent = true })), func(f *facts) { f.ConsentCovered = true }), ask(StateConsent)},
+		{"prompt=consent, approved in this transaction: complete",
+			with(sso(req(func(r *Request) { r.ForceConsent = true })), func(f *facts) { f.State = StateConsent; f.Consented = true }), complete()},
+		{"prompt=none, no consent: consent_required",
+			sso(req(func(r *Request) { r.NoPrompt = true })), fail(ErrConsentRequired)},
+		{"prompt=none, consent covers: complete",
+			with(sso(req(func(r *Request) { r.NoPrompt = true })), func(f *facts) { f.ConsentCovered = true }), complete()},
+		{"prompt=none without a session: login_required first",
+			facts{Request: req(func(r *Request) { r.NoPrompt = true }), Offers: offers("password", pwd), Order: order}, fail(ErrLoginRequired)},
+		{"prompt=none, session too weak: interaction_required first",
+			with(sso(req(func(r *Request) { r.NoPrompt = true; r.MinLevel = 2 })), func(f *facts) { f.Result = at(1, false, true) }),
+			fail(ErrInteractionRequired)},
+		{"nobody known yet: the password before any consent",
+			facts{Request: req(nil), Offers: offers("password", pwd), Order: order}, ask("password")},
+		{"fresh password login: asked after the password",
+			facts{Request: req(nil), State: "password", Known: true, FreshLogin: true, Result: at(1, true, true),
+				Offers: offers("password", pwd), Order: order}, ask(StateConsent)},
+		{"fresh login with an app: the code before the consent",
+			facts{Request: req(nil), State: "password", Known: true, FreshLogin: true, Result: at(1, true, true),
+				Offers: offers("password", pwd, "totp", app), Order: order}, ask("totp")},
+		{"level not reached: the step-up before the consent",
+			with(sso(req(func(r *Request) { r.MinLevel = 2 })), func(f *facts) {
+				f.Result = at(1, false, true)
+				f.Offers = offers("password", pwd, "totp", app)
+			}), ask("totp")},
+		{"after a recovery code: asked", with(sso(req(nil)), func(f *facts) { f.State = StateRecovered; f.HasSession = false }), ask(StateConsent)},
+		{"approved: complete", with(sso(req(nil)), func(f *facts) { f.State = StateConsent; f.Consented = true }), complete()},
+		{"legal basis, notice not yet shown: asked",
+			sso(req(func(r *Request) { r.LegalBasis = "Luật Quản lý thuế" })), ask(StateConsent)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

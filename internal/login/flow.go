@@ -29,6 +29,8 @@ type Protocol interface {
 // Store is the slice of storage the engine needs.
 type Store interface {
 	CitizenByID(ctx context.Context, id string) (*store.Citizen, error)
+	ActiveConsent(ctx context.Context, citizenID, portal string) (*store.Consent, error)
+	GrantConsent(ctx context.Context, c *store.Consent) error
 }
 
 // Options configures the engine.
@@ -75,7 +77,7 @@ func New(o Options) *Engine {
 	}
 	e := &Engine{o: o, protocols: map[string]Protocol{}, methods: o.Methods,
 		SSO: &SSO{sessions: o.Sessions, cookie: o.Cookie, limits: o.Limits, log: o.Log}}
-	seen := map[string]bool{string(StateRecovered): true}
+	seen := map[string]bool{string(StateRecovered): true, string(StateConsent): true}
 	for _, m := range e.methods {
 		if seen[m.Name()] {
 			panic("login: method name " + m.Name() + " is taken")
@@ -200,7 +202,7 @@ func (e *Engine) advance(w http.ResponseWriter, r *http.Request, txn *Txn, sess 
 // methods' offers, and what the events prove.
 func (e *Engine) facts(ctx context.Context, txn *Txn, sess *session.Session, citizen *store.Citizen) (facts, *store.Citizen, error) {
 	f := facts{Request: txn.Request, State: txn.State, Chosen: txn.Chosen, Known: txn.CitizenID != "",
-		FreshLogin: txn.FreshLogin, Order: e.order()}
+		FreshLogin: txn.FreshLogin, Order: e.order(), Consented: txn.Consented}
 	if f.Known && (citizen == nil || citizen.ID != txn.CitizenID) {
 		c, err := e.o.Store.CitizenByID(ctx, txn.CitizenID)
 		if err != nil {
@@ -223,6 +225,11 @@ func (e *Engine) facts(ctx context.Context, txn *Txn, sess *session.Session, cit
 		return f, nil, err
 	}
 	f.Offers = offers
+	if f.Known && len(txn.Request.Attributes) > 0 && !txn.Consented {
+		if f.ConsentCovered, err = e.consentCovers(ctx, txn.CitizenID, txn.Request); err != nil {
+			return f, nil, err
+		}
+	}
 	return f, citizen, nil
 }
 

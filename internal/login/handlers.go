@@ -92,6 +92,10 @@ func (e *Engine) submit(w http.ResponseWriter, r *http.Request) {
 		e.advance(w, r, txn, e.Session(r), nil)
 		return
 	}
+	if txn.State == StateConsent {
+		e.submitConsent(w, r, txn, lang)
+		return
+	}
 	if m := e.method(txn.State); m != nil {
 		e.submitMethod(w, r, txn, lang, m)
 		return

@@ -20,6 +20,8 @@ type StepPage struct {
 	Method any
 	// Others are other ways the citizen may use for this step.
 	Others []Alternative
+	// Consent is what the consent step shows (StateConsent only).
+	Consent *ConsentView
 }
 
 // Alternative is another way to log in, offered on a step's page.
@@ -36,8 +38,11 @@ func page(state State, m Method) (string, string) {
 	if p, ok := m.(Paged); ok {
 		return p.Page()
 	}
-	if state == StateRecovered {
+	switch state {
+	case StateRecovered:
 		return "login_recovered", "recovered_title"
+	case StateConsent:
+		return "login_consent", "consent_title"
 	}
 	return "login_" + string(state), "method_" + string(state) + "_title"
 }
@@ -55,6 +60,9 @@ func (e *Engine) render(w http.ResponseWriter, r *http.Request, txn *Txn, status
 		ClientName: txn.Request.ClientName,
 		Number:     txn.Number,
 		Error:      errMsg,
+	}
+	if txn.State == StateConsent {
+		pg.Consent = e.consentView(lang, txn.Request)
 	}
 	if m != nil {
 		data, err := m.Prepare(ctx, r, txn)

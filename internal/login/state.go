@@ -2,9 +2,11 @@ package login
 
 import (
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/citizenid/citizenid/internal/assurance"
+	"github.com/citizenid/citizenid/internal/release"
 	"github.com/citizenid/citizenid/internal/session"
 	"github.com/citizenid/citizenid/internal/store"
 )
@@ -25,6 +27,10 @@ const (
 	// StateRecovered tells the citizen a recovery method was used and what
 	// to set up again, then continues.
 	StateRecovered State = "recovered"
+	// StateConsent shows the portal and the personal data it asks for
+	// (or, for a portal with a legal basis, a notice naming the basis)
+	// once the level is reached (consent.go).
+	StateConsent State = "consent"
 )
 
 // Errors a protocol receives through Fail.
@@ -37,6 +43,12 @@ var (
 	ErrInteractionRequired = errors.New("interaction required")
 	// ErrUnmet: the citizen has no authenticator that reaches the level.
 	ErrUnmet = errors.New("unmet authentication requirements")
+	// ErrConsentRequired: prompt=none and the citizen has not approved
+	// what the request releases.
+	ErrConsentRequired = errors.New("consent required")
+	// ErrConsentDenied: the citizen declined to release the data. It
+	// is an ErrAccessDenied for protocols that know no finer answer.
+	ErrConsentDenied = fmt.Errorf("consent denied: %w", ErrAccessDenied)
 )
 
 // Request is what a protocol asks of the engine.
@@ -58,6 +70,20 @@ type Request struct {
 	NoPrompt     bool // prompt=none
 	LoginHint    string
 	UILocales    []string
+
+	// What the request releases, for the consent step (consent.go).
+	// Portal is the protocol-qualified key consents are kept under
+	// ("oidc:<client id>", "saml:<entity id>"); ClientName is shown as
+	// the portal's name. No Attributes: nothing is released and the
+	// step never shows.
+	Portal     string              `json:",omitempty"`
+	PortalLogo string              `json:",omitempty"` // shown only if a data: URI
+	Attributes []release.Attribute `json:",omitempty"`
+	// LegalBasis, when set, makes the step a notice naming it.
+	LegalBasis string `json:",omitempty"`
+	// ForceConsent asks even when a stored consent covers the request
+	// (OIDC prompt=consent).
+	ForceConsent bool `json:",omitempty"`
 }
 
 // Txn is a login transaction, kept in Redis for the login timeout.
@@ -71,6 +97,9 @@ type Txn struct {
 	// FreshLogin is set once a first factor was given in this transaction:
 	// a citizen with a second factor is then asked for it (DESIGN.md).
 	FreshLogin bool `json:"fresh_login,omitempty"`
+	// Consented is set once the citizen approved the release in this
+	// transaction (the consent is stored first).
+	Consented bool `json:"consented,omitempty"`
 	// Chosen is a method the citizen picked among the alternatives.
 	Chosen State `json:"chosen,omitempty"`
 	// Browser binds the transaction to the browser that started it

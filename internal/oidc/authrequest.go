@@ -340,6 +340,11 @@ func (p *Provider) beginLogin(w http.ResponseWriter, r *http.Request) {
 		NoPrompt:     slices.Contains(a.Prompt, zoidc.PromptNone),
 		LoginHint:    a.LoginHint,
 		UILocales:    a.UILocales,
+		Portal:       Portal(c.c.ID),
+		PortalLogo:   c.c.LogoURL,
+		Attributes:   releases(c.c, a.Scopes),
+		LegalBasis:   c.c.LegalBasis,
+		ForceConsent: slices.Contains(a.Prompt, zoidc.PromptConsent),
 	}
 	// The library turns prompt=login into max_age=0.
 	if a.MaxAge != nil {
@@ -422,6 +427,10 @@ func (p *Provider) Fail(w http.ResponseWriter, r *http.Request, id string, reaso
 		// OpenID Connect Core 1.0 errata set 2, §3.1.2.6.
 		e = &zoidc.Error{ErrorType: "unmet_authentication_requirements",
 			Description: "the citizen has no authenticator that reaches the requested level"}
+	case errors.Is(reason, login.ErrConsentRequired):
+		e = &zoidc.Error{ErrorType: "consent_required", Description: "the citizen has not approved the data the client asks for"}
+	case errors.Is(reason, login.ErrConsentDenied):
+		e = zoidc.ErrAccessDenied().WithDescription("the citizen declined to share the requested data")
 	case errors.Is(reason, login.ErrAccessDenied):
 		e = zoidc.ErrAccessDenied()
 	default:

@@ -33,6 +33,8 @@ type accessTokenID struct {
 	// ledger records it for userinfo answers. Empty in tokens sealed
 	// before it existed.
 	ACR string `json:"acr,omitempty"`
+	// IssuedAt: a withdrawal of consent makes older tokens inactive.
+	IssuedAt time.Time `json:"iat,omitzero"`
 }
 
 const jtiPrefix = "at1."
@@ -102,6 +104,7 @@ func (s *storage) newAccessToken(ctx context.Context, req op.TokenRequest) (stri
 		SessionID: tr.sessionRef(),
 		Scopes:    req.GetScopes(),
 		Expiry:    exp,
+		IssuedAt:  s.p.now(),
 	})
 	return jti, exp, c, err
 }
@@ -287,6 +290,11 @@ func (p *Provider) liveAccessToken(ctx context.Context, jti string) (*accessToke
 	}
 	if revoked {
 		return nil, errors.New("access token revoked")
+	}
+	if withdrawn, err := p.withdrawnAfter(ctx, t); err != nil {
+		return nil, err
+	} else if withdrawn {
+		return nil, errors.New("consent withdrawn")
 	}
 	switch {
 	case t.SessionID == "":

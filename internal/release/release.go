@@ -10,7 +10,11 @@
 package release
 
 import (
+	"errors"
+	"fmt"
 	"slices"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/citizenid/citizenid/internal/ui"
 )
@@ -120,4 +124,24 @@ func Parse(ss []string) []Attribute {
 		as[i] = Attribute(s)
 	}
 	return Sort(as)
+}
+
+// MaxLegalBasis is the longest legal basis a portal may be registered
+// with, in characters.
+const MaxLegalBasis = 500
+
+// CheckLegalBasis checks the legal basis of a portal (an OIDC client or a
+// SAML service provider) as citizens will read it on the notice: empty
+// (the portal needs consent), or one line of at most MaxLegalBasis
+// characters.
+func CheckLegalBasis(b string) error {
+	if !utf8.ValidString(b) || utf8.RuneCountInString(b) > MaxLegalBasis {
+		return fmt.Errorf("legal basis: at most %d characters", MaxLegalBasis)
+	}
+	for _, r := range b {
+		if unicode.IsControl(r) {
+			return errors.New("legal basis: one line of text, without control characters")
+		}
+	}
+	return nil
 }

@@ -107,10 +107,13 @@ func (p *Provider) Fail(w http.ResponseWriter, r *http.Request, id string, reaso
 	}
 	se := &saml.StatusError{TopLevel: saml.StatusResponder}
 	switch {
-	case errors.Is(reason, login.ErrLoginRequired), errors.Is(reason, login.ErrInteractionRequired):
+	case errors.Is(reason, login.ErrLoginRequired), errors.Is(reason, login.ErrInteractionRequired),
+		errors.Is(reason, login.ErrConsentRequired):
 		se.SecondLevel, se.Message = saml.StatusNoPassive, "the citizen would have to log in"
 	case errors.Is(reason, login.ErrUnmet):
 		se.SecondLevel, se.Message = saml.StatusNoAuthnContext, "the citizen has no authenticator that reaches the requested level"
+	case errors.Is(reason, login.ErrConsentDenied):
+		se.SecondLevel, se.Message = saml.StatusRequestDenied, "the citizen declined to share the requested data"
 	case errors.Is(reason, login.ErrAccessDenied):
 		se.SecondLevel = saml.StatusRequestDenied
 	}
@@ -214,6 +217,22 @@ func (p *Provider) assertion(r *http.Request, pr *pendingRequest, sp *store.Serv
 		a.AttributeStatements = []saml.AttributeStatement{{Attributes: attrs}}
 	}
 	return a
+}
+
+// Portal is the consent key of a service provider.
+func Portal(entityID string) string { return Protocol + ":" + entityID }
+
+// Releases is what the SP receives, as the consent page names it: its
+// attributes, the citizen number only when it is allowed it.
+func Releases(sp *store.ServiceProvider) []release.Attribute {
+	var out []release.Attribute
+	for _, a := range release.Parse(sp.Attributes) {
+		if a == release.CitizenNumber && !sp.AllowCitizenNumber {
+			continue
+		}
+		out = append(out, a)
+	}
+	return out
 }
 
 // releasedAttributes are the attributes the SP is configured to receive,

@@ -187,6 +187,17 @@ func TestResponseGolden(t *testing.T) {
 	}
 	page, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
+	// The SP receives name and birthdate: the consent page, approved.
+	consent := regexp.MustCompile(`<form method="post" action="(/login/[^"]+)"`).FindSubmatch(page)
+	if consent == nil || !bytes.Contains(page, []byte(`id="consent-approve"`)) {
+		t.Fatalf("after the password: got %d %.300s, want the consent page", resp.StatusCode, page)
+	}
+	resp, err = c.PostForm(d.URL+string(consent[1]), url.Values{"step": {"consent"}, "decision": {"approve"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
 	m := regexp.MustCompile(`name="SAMLResponse" value="([^"]+)"`).FindSubmatch(page)
 	if m == nil {
 		t.Fatalf("after the login: got %d %.300s, want the SAML form", resp.StatusCode, page)

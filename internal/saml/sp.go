@@ -17,6 +17,7 @@ import (
 
 	"github.com/crewjam/saml"
 
+	"github.com/citizenid/citizenid/internal/release"
 	"github.com/citizenid/citizenid/internal/store"
 )
 
@@ -63,6 +64,9 @@ type SPSpec struct {
 	EncryptAssertions     bool
 	RequireSignedRequests bool
 	AllowIdPInitiated     bool
+	// LegalBasis, when set, makes the consent page a notice naming it
+	// (release.CheckLegalBasis).
+	LegalBasis string
 }
 
 // NewServiceProvider checks spec against its metadata and returns the
@@ -82,6 +86,10 @@ func NewServiceProvider(spec SPSpec) (*store.ServiceProvider, error) {
 		EncryptAssertions:     spec.EncryptAssertions,
 		RequireSignedRequests: spec.RequireSignedRequests,
 		AllowIdPInitiated:     spec.AllowIdPInitiated,
+		LegalBasis:            strings.TrimSpace(spec.LegalBasis),
+	}
+	if err := release.CheckLegalBasis(sp.LegalBasis); err != nil {
+		errs = append(errs, err)
 	}
 	if sp.Name == "" {
 		sp.Name = displayName(ed)

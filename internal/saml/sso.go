@@ -270,6 +270,9 @@ func (p *Provider) continueLogin(w http.ResponseWriter, r *http.Request) {
 		ClientName: sp.Name,
 		MinLevel:   assurance.Level(pr.MinLevel),
 		NoPrompt:   pr.IsPassive,
+		Portal:     Portal(sp.EntityID),
+		Attributes: Releases(sp),
+		LegalBasis: sp.LegalBasis,
 	}
 	if pr.ForceAuthn {
 		// Authenticate again: only what happens after the request counts.

@@ -5,8 +5,8 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
-	"math"
 	"fmt"
+	"math"
 	"strconv"
 	"time"
 

@@ -39,8 +39,11 @@ type ServiceProvider struct {
 	// (oidc.PairwiseSubject): 0 the current scheme, 1 the scheme of SPs
 	// registered before protocols were kept apart. Set at creation only.
 	SubjectScheme int
-	CreatedAt     time.Time
-	UpdatedAt     time.Time
+	// LegalBasis, as Client.LegalBasis: citizens are notified instead
+	// of asked.
+	LegalBasis string
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
 }
 
 // ServiceProviders stores SAML service providers.

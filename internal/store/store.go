@@ -101,6 +101,10 @@ type Client struct {
 	// clients registered before protocols and sectors were kept apart.
 	// Set at creation only; it keeps every subject a portal knows stable.
 	SubjectScheme int
+	// LegalBasis, when set, is the law or mandate under which the portal
+	// receives personal data: citizens are notified (once per attribute
+	// set) instead of asked to approve. Empty: consent.
+	LegalBasis string
 }
 
 // Signing key states.
@@ -257,6 +261,9 @@ type RefreshTokens interface {
 	// citizen, of every session and client, offline_access ones too
 	// (password recovery, an account taken over).
 	RevokeRefreshTokensByCitizen(ctx context.Context, citizenID string, now time.Time) error
+	// RevokeRefreshTokensForClient revokes every unrevoked token of the
+	// citizen issued to the client (the citizen withdrew consent).
+	RevokeRefreshTokensForClient(ctx context.Context, citizenID, clientID string, now time.Time) error
 	// DeleteExpiredRefreshTokens deletes tokens that expired before t.
 	DeleteExpiredRefreshTokens(ctx context.Context, before time.Time) (int64, error)
 }
@@ -327,6 +334,7 @@ type Store interface {
 	ServiceProviders
 	CertificateBindings
 	Ledger
+	Consents
 	// Ping reports whether the database answers.
 	Ping(ctx context.Context) error
 	Close() error

@@ -324,6 +324,7 @@ var goIDs = []ID{
 	LedgerTitle, LedgerLevel, LedgerErrMonth, LedgerEndpointToken, LedgerEndpointUserinfo,
 	LedgerEndpointIntrospect, LedgerEndpointSAML,
 	PwErrCommon, PwErrLong, PwErrPersonal, PwErrShort, RegErrBirthdate, RegErrContact, RegErrEmail, RegErrName, RegErrNumberCentury, RegErrNumberDigits, RegErrNumberProvince, RegErrNumberYear, RegErrPasswordMismatch, RegErrPhone,
+	ConsentTitle, PortalsMsgWithdrawn, PortalsTitle,
 }
 
 // The data-release ledger's page (internal/account/activity.go).
@@ -335,4 +336,12 @@ const (
 	LedgerEndpointUserinfo   ID = "ledger_endpoint_userinfo"
 	LedgerEndpointIntrospect ID = "ledger_endpoint_introspect"
 	LedgerEndpointSAML       ID = "ledger_endpoint_saml"
+)
+
+// Messages of locales/<lang>/consent.json: the consent step of a login
+// and the citizen's list of portals (/account/portals).
+const (
+	ConsentTitle        ID = "consent_title"
+	PortalsMsgWithdrawn ID = "portals_msg_withdrawn"
+	PortalsTitle        ID = "portals_title"
 )

@@ -13,14 +13,14 @@ import (
 // SAML service providers.
 
 const spColumns = `entity_id, name, metadata_xml, acs_urls, nameid_format, attributes, allow_citizen_number,
-	min_level, encrypt_assertions, require_signed_requests, allow_idp_initiated, disabled, created_at, updated_at, subject_scheme`
+	min_level, encrypt_assertions, require_signed_requests, allow_idp_initiated, disabled, created_at, updated_at, legal_basis, subject_scheme`
 
 func (s *Store) scanSP(r scanner) (*store.ServiceProvider, error) {
 	var sp store.ServiceProvider
 	if err := r.Scan(&sp.EntityID, &sp.Name, &sp.MetadataXML, s.scanList(&sp.ACSURLs), &sp.NameIDFormat,
 		s.scanList(&sp.Attributes), &sp.AllowCitizenNumber, &sp.MinLevel, &sp.EncryptAssertions,
 		&sp.RequireSignedRequests, &sp.AllowIdPInitiated, &sp.Disabled, scanTime(&sp.CreatedAt),
-		scanTime(&sp.UpdatedAt), &sp.SubjectScheme); err != nil {
+		scanTime(&sp.UpdatedAt), &sp.LegalBasis, &sp.SubjectScheme); err != nil {
 		return nil, err
 	}
 	if len(sp.MetadataXML) == 0 {
@@ -34,7 +34,7 @@ func (s *Store) scanSP(r scanner) (*store.ServiceProvider, error) {
 func (s *Store) spArgs(sp *store.ServiceProvider) []any {
 	return []any{sp.EntityID, sp.Name, nonNilBytes(sp.MetadataXML), s.list(sp.ACSURLs), sp.NameIDFormat,
 		s.list(sp.Attributes), sp.AllowCitizenNumber, sp.MinLevel, sp.EncryptAssertions, sp.RequireSignedRequests,
-		sp.AllowIdPInitiated, sp.Disabled, s.time(sp.CreatedAt), s.time(sp.UpdatedAt)}
+		sp.AllowIdPInitiated, sp.Disabled, s.time(sp.CreatedAt), s.time(sp.UpdatedAt), sp.LegalBasis}
 }
 
 func normSP(sp *store.ServiceProvider) {
@@ -55,7 +55,7 @@ func (s *Store) CreateServiceProvider(ctx context.Context, sp *store.ServiceProv
 	}
 	normSP(sp)
 	_, err := s.exec(ctx, `INSERT INTO saml_service_providers (`+spColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, append(s.spArgs(sp), sp.SubjectScheme)...)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, append(s.spArgs(sp), sp.SubjectScheme)...)
 	if err != nil {
 		return s.wrap(err, "create service provider %s", sp.EntityID)
 	}
@@ -95,8 +95,8 @@ func (s *Store) UpdateServiceProvider(ctx context.Context, entityID string, fn f
 			normSP(sp)
 			_, err := s.execTx(ctx, tx, `UPDATE saml_service_providers SET name = ?, metadata_xml = ?, acs_urls = ?,
 				nameid_format = ?, attributes = ?, allow_citizen_number = ?, min_level = ?, encrypt_assertions = ?,
-				require_signed_requests = ?, allow_idp_initiated = ?, disabled = ?, created_at = ?, updated_at = ?
-				WHERE entity_id = ?`, append(s.spArgs(sp)[1:], entityID)...)
+				require_signed_requests = ?, allow_idp_initiated = ?, disabled = ?, created_at = ?, updated_at = ?,
+				legal_basis = ? WHERE entity_id = ?`, append(s.spArgs(sp)[1:], entityID)...)
 			return err
 		})
 }

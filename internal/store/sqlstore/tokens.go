@@ -124,6 +124,20 @@ func (s *Store) RevokeRefreshTokensByCitizen(ctx context.Context, citizenID stri
 	return s.revokeTokens(ctx, "citizen_id", citizenID, now, "revoke refresh tokens by citizen")
 }
 
+// RevokeRefreshTokensForClient revokes every unrevoked token of the
+// citizen issued to the client.
+func (s *Store) RevokeRefreshTokensForClient(ctx context.Context, citizenID, clientID string, now time.Time) error {
+	if citizenID == "" || clientID == "" {
+		return errors.New("revoke refresh tokens for client: citizen and client ids are required")
+	}
+	_, err := s.exec(ctx, `UPDATE refresh_tokens SET revoked_at = ?
+		WHERE citizen_id = ? AND client_id = ? AND revoked_at IS NULL`, s.time(now), citizenID, clientID)
+	if err != nil {
+		return s.wrap(err, "revoke refresh tokens for client %s", clientID)
+	}
+	return nil
+}
+
 // revokeTokens revokes the unrevoked tokens whose column (a constant)
 // holds value.
 func (s *Store) revokeTokens(ctx context.Context, column, value string, now time.Time, what string) error {

@@ -27,6 +27,7 @@ func newSP(entityID string) *store.ServiceProvider {
 		EncryptAssertions:     true,
 		RequireSignedRequests: true,
 		AllowIdPInitiated:     true,
+		LegalBasis:            "Nghị định 59/2022/NĐ-CP",
 		CreatedAt:             base,
 		UpdatedAt:             base,
 	}

@@ -45,6 +45,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"Admin", testAdmin},
 		{"CertificateBindings", testCertificateBindings}, {"CertificateBindingsConcurrent", testCertificateBindingsConcurrent},
 		{"Ledger", testLedger}, {"LedgerConcurrent", testLedgerConcurrent},
+		{"Consents", testConsents}, {"ConsentsConcurrentWithdraw", testConsentsConcurrentWithdraw}, {"RevokeRefreshTokensForClient", testRevokeRefreshTokensForClient},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.run(t, newStore) })
@@ -512,6 +513,7 @@ func newClient(id string) *store.Client {
 		AccessTokenLifetime:    5 * time.Minute,
 		RefreshTokenLifetime:   30 * 24 * time.Hour,
 		IDTokenLifetime:        time.Hour,
+		LegalBasis:             "Luật Quản lý thuế 2019, Điều 17",
 		CreatedAt:              base,
 		UpdatedAt:              base,
 	}
