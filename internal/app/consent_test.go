@@ -69,15 +69,6 @@ func deny(b *browser, pg page) page {
 
 var portalWithdrawRE = regexp.MustCompile(`(?s)<li class="portal">.*?<h2 class="portal-name">([^<]*)</h2>.*?name="portal" value="([^"]+)".*?class="portal-withdraw"`)
 
-func (e *env) citizenID(t *testing.T) string {
-	t.Helper()
-	c, err := e.Store.CitizenByNumber(context.Background(), testNumber)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c.ID
-}
-
 // wantAudit checks the audit log has an event of each action.
 func wantAudit(t *testing.T, e *env, actions ...string) {
 	t.Helper()
