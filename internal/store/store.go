@@ -335,6 +335,7 @@ type Store interface {
 	CertificateBindings
 	Ledger
 	Consents
+	Outbox
 	// Ping reports whether the database answers.
 	Ping(ctx context.Context) error
 	Close() error

@@ -47,7 +47,7 @@ func sqliteDialect(path string) *dialect {
 	d := &dialect{
 		name: "sqlite",
 		// No row locks: writers are serialised instead.
-		replace: strings.NewReplacer(" FOR NO KEY UPDATE", "", " FOR UPDATE", ""),
+		replace: strings.NewReplacer(" FOR UPDATE SKIP LOCKED", "", " FOR NO KEY UPDATE", "", " FOR UPDATE", ""),
 		writeMu: new(sync.Mutex),
 		prepare: true,
 		encList: func(l []string) any {
