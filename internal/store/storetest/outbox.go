@@ -79,7 +79,7 @@ func testOutbox(t *testing.T, newStore func(t *testing.T) store.Store) {
 	if n != 2 {
 		t.Errorf("purge: got %d, want the delivered and the failed one", n)
 	}
-	if err := s.EnqueueOutbox(ctx, []store.OutboxMessage{{ID: newID("ob"), Kind: "email"}, {ID: msgs[0].ID, Kind: "email"}}); !errors.Is(err, store.ErrConflict) {
+	if err := s.EnqueueOutbox(ctx, []store.OutboxMessage{{ID: newID("ob"), Kind: "email"}, {ID: msgs[1].ID, Kind: "email"}}); !errors.Is(err, store.ErrConflict) {
 		t.Errorf("enqueue with a duplicate id: got %v, want ErrConflict", err)
 	}
 }
