@@ -50,7 +50,7 @@ func (a *Account) changePassword(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	current := r.PostFormValue("current")
-	next, perrs := citizens.ParseNewPassword(r.PostForm, a.o.Policy, personalOf(c))
+	next, perrs := citizens.ParseNewPassword(postForm(r), a.o.Policy, personalOf(c))
 	errs := a.fieldErrors(lang, perrs)
 	key := session.ThrottleKey("pwchange", c.ID)
 	wait, err := a.o.Sessions.Reserve(ctx, key, passwordThrottle)

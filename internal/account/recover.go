@@ -57,7 +57,7 @@ func (a *Account) recoverForm(w http.ResponseWriter, r *http.Request) {
 func (a *Account) startRecovery(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	lang := server.Locale(r, nil)
-	number, ferrs := citizens.ParseRecoveryStart(r.PostForm)
+	number, ferrs := citizens.ParseRecoveryStart(postForm(r))
 	if len(ferrs) > 0 {
 		a.o.Renderer.Render(w, r, http.StatusUnprocessableEntity, "recover", lang, "recover_title",
 			recoverPage{Login: loginParam(r), Number: r.PostFormValue("number"), Errors: a.fieldErrors(lang, ferrs)})
@@ -178,7 +178,7 @@ func (a *Account) submitRecoveryStep(w http.ResponseWriter, r *http.Request) {
 		a.unavailable(w, r, "load citizen", err)
 		return
 	}
-	next, ferrs := citizens.ParseNewPassword(r.PostForm, a.o.Policy, personalOf(c))
+	next, ferrs := citizens.ParseNewPassword(postForm(r), a.o.Policy, personalOf(c))
 	if len(ferrs) > 0 {
 		a.renderRecoveryStep(w, r, http.StatusUnprocessableEntity, v, a.fieldErrors(lang, ferrs))
 		return

@@ -56,7 +56,7 @@ func (a *Account) registerForm(w http.ResponseWriter, r *http.Request) {
 func (a *Account) register(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	lang := server.Locale(r, nil)
-	in, ferrs := citizens.ParseRegistration(r.PostForm, a.o.Policy)
+	in, ferrs := citizens.ParseRegistration(postForm(r), a.o.Policy)
 	if len(ferrs) > 0 {
 		pg := registerPage{Login: loginParam(r), Errors: a.fieldErrors(lang, ferrs),
 			Form: map[string]string{"number": r.PostFormValue("number"), "name": r.PostFormValue("name"),

@@ -137,7 +137,7 @@ func (a *Account) submitCode(purpose string, next func(http.ResponseWriter, *htt
 		if v == nil {
 			return
 		}
-		code, ok := citizens.ParseCode(r.PostForm)
+		code, ok := citizens.ParseCode(postForm(r))
 		if !ok {
 			a.renderVerify(w, r, http.StatusUnprocessableEntity, v, verifyPage{Errors: formErrors{{"code", a.o.Renderer.T(lang, codeWrong)}}})
 			return

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/citizenid/citizenid/internal/audit"
 	"github.com/citizenid/citizenid/internal/authn/totp"
 	"github.com/citizenid/citizenid/internal/citizens"
 	"github.com/citizenid/citizenid/internal/login"
@@ -119,7 +120,8 @@ func (a *Admin) doTakeOver(ctx context.Context, act *actor, id string, in takeOv
 		if before.PhoneVerified && before.Phone != "" {
 			old = append(old, notify.Contact{Kind: notify.SMS, Address: before.Phone})
 		}
-		if err := a.o.Notifier.NotifyAddresses(ctx, old, "vi", notify.AccountTakenOver, nil); err != nil {
+		data := map[string]string{"number": audit.MaskNumber(before.Number)}
+		if err := a.o.Notifier.NotifyAddresses(ctx, old, "vi", notify.AccountTakenOver, data); err != nil {
 			a.o.Log.ErrorContext(ctx, "queue notification", "kind", notify.AccountTakenOver, "err", err)
 		}
 	}

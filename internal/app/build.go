@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"sync"
 	"time"
 
 	"github.com/citizenid/citizenid/internal/account"
@@ -20,6 +21,7 @@ import (
 	"github.com/citizenid/citizenid/internal/keys"
 	"github.com/citizenid/citizenid/internal/ledger"
 	"github.com/citizenid/citizenid/internal/login"
+	"github.com/citizenid/citizenid/internal/notify"
 	"github.com/citizenid/citizenid/internal/oidc"
 	"github.com/citizenid/citizenid/internal/saml"
 	"github.com/citizenid/citizenid/internal/server"
@@ -48,8 +50,11 @@ type Instance struct {
 	Audit          *audit.Logger
 	Login          *login.Engine
 	// Ledger writes the data-release ledger (group commit).
-	Ledger    *ledger.Writer
+	Ledger *ledger.Writer
+	// Notifier queues messages to citizens; its worker runs on this node.
+	Notifier  *notify.Notifier
 	stopSweep context.CancelFunc
+	workers   sync.WaitGroup
 	Handler   http.Handler
 	// Demo is where the demo portal mounts its routes after Build (under
 	// /demo/); nil unless BuildOptions.Demo.
@@ -63,6 +68,7 @@ func (in *Instance) Close() {
 	if in.stopSweep != nil {
 		in.stopSweep()
 	}
+	in.workers.Wait()
 	if in.Ledger != nil {
 		in.Ledger.Close() // commits what is queued before the store closes
 	}
@@ -194,7 +200,7 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, bo BuildOpt
 		AccountSlowdown: session.ThrottlePolicy{
 			Free: cfg.Login.AccountFreeFailures, Window: cfg.Login.Window, BaseDelay: cfg.Login.BaseDelay, MaxDelay: cfg.Login.MaxSlowdown,
 		},
-		Registration: true,
+		Registration: cfg.Registration.Enabled,
 	})
 	in.Login = engine
 	var appender ledger.Appender = in.Store
@@ -265,6 +271,27 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, bo BuildOpt
 	if err != nil {
 		return nil, err
 	}
+	in.Notifier, err = notify.New(notify.Options{
+		Store:        in.Store,
+		Templates:    templates.FS,
+		Issuer:       cfg.Server.Issuer,
+		Email:        notify.EmailOptions{URL: cfg.Notifications.Email.SMTP, From: cfg.Notifications.Email.From},
+		SMS:          notify.SMSOptions{URL: cfg.Notifications.SMS.URL, Token: cfg.Notifications.SMS.Token, Brand: cfg.Notifications.SMS.Brand},
+		PollInterval: cfg.Notifications.PollInterval,
+		RetryBase:    cfg.Notifications.RetryBase,
+		MaxAttempts:  cfg.Notifications.MaxAttempts,
+		Observe: func(kind, outcome string) {
+			if in.Metrics != nil {
+				in.Metrics.Inc("citizenid_notifications_total", "kind", kind, "outcome", outcome)
+			}
+		},
+		Log: log,
+		Now: now,
+	})
+	if err != nil {
+		return nil, err
+	}
+	in.Audit.Observe(noticeObserver(in.Store, in.Notifier, log))
 	acct := account.New(account.Options{
 		Store:    in.Store,
 		Login:    engine,
@@ -286,7 +313,8 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, bo BuildOpt
 		Ledger:   in.Store,
 		Export:   in.Store,
 
-		Registration: true,
+		Registration: cfg.Registration.Enabled,
+		Notifier:     in.Notifier,
 		Hasher:       in.Hasher,
 		Policy:       password.Policy{MinLength: cfg.Password.MinLength},
 		SecondFactorThrottle: session.ThrottlePolicy{
@@ -323,6 +351,7 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, bo BuildOpt
 		MetadataTimeout:    cfg.Admin.MetadataTimeout,
 		MetadataFetch:      saml.FetchOptions{AllowedHosts: cfg.SAML.MetadataAllowedHosts},
 		Hasher:             in.Hasher,
+		Notifier:           in.Notifier,
 	})
 	if err != nil {
 		return nil, err
@@ -359,9 +388,11 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, bo BuildOpt
 	// Sessions that end on their timeouts go through End too, on any node.
 	sweep, stopSweep := context.WithCancel(context.WithoutCancel(ctx))
 	in.stopSweep = stopSweep
-	go engine.RunExpiry(sweep, time.Minute)
+	in.workers.Go(func() { engine.RunExpiry(sweep, time.Minute) })
 	// Ledger entries older than the retention period go, on every node.
-	go ledger.RunPurge(sweep, in.Store, cfg.Ledger.Retention, time.Hour, now, log)
+	in.workers.Go(func() { ledger.RunPurge(sweep, in.Store, cfg.Ledger.Retention, time.Hour, now, log) })
+	// Messages to citizens are delivered by every node.
+	in.workers.Go(func() { in.Notifier.Run(sweep) })
 	return in, nil
 }
 

@@ -59,6 +59,42 @@ type Config struct {
 	SAML SAMLConfig `yaml:"saml"`
 	// Ledger configures the data-release ledger.
 	Ledger LedgerConfig `yaml:"ledger"`
+	// Registration is citizens' own registration at /register.
+	Registration RegistrationConfig `yaml:"registration"`
+	// Notifications configures email and SMS to citizens.
+	Notifications NotificationsConfig `yaml:"notifications"`
+}
+
+// RegistrationConfig is /register's.
+type RegistrationConfig struct {
+	Enabled bool `yaml:"enabled"`
+}
+
+// NotificationsConfig is how messages reach citizens (internal/notify).
+type NotificationsConfig struct {
+	Email EmailConfig `yaml:"email"`
+	SMS   SMSConfig   `yaml:"sms"`
+	// PollInterval is how often each node looks for messages to deliver.
+	PollInterval time.Duration `yaml:"poll_interval"`
+	// RetryBase is the wait after a failed delivery; it doubles after each
+	// one, until MaxAttempts, when the message is given up.
+	RetryBase   time.Duration `yaml:"retry_base"`
+	MaxAttempts int           `yaml:"max_attempts"`
+}
+
+// EmailConfig is the SMTP server's.
+type EmailConfig struct {
+	// SMTP is smtp://[user:password@]host:port (STARTTLS when offered) or
+	// smtps://…; empty in dev mode logs messages instead of sending them.
+	SMTP string `yaml:"smtp"`
+	From string `yaml:"from"`
+}
+
+// SMSConfig is the SMS gateway's: a JSON POST with a bearer token.
+type SMSConfig struct {
+	URL   string `yaml:"url"`
+	Token string `yaml:"token"`
+	Brand string `yaml:"brand"`
 }
 
 // LedgerConfig is the data-release ledger's.
@@ -262,7 +298,12 @@ func Default() Config {
 			SecretOverlap:      24 * time.Hour,
 			MetadataTimeout:    10 * time.Second,
 		},
-		Ledger: LedgerConfig{Retention: 5 * 365 * 24 * time.Hour},
+		Ledger:       LedgerConfig{Retention: 5 * 365 * 24 * time.Hour},
+		Registration: RegistrationConfig{Enabled: true},
+		Notifications: NotificationsConfig{
+			Email:        EmailConfig{From: "CitizenID <no-reply@localhost>"},
+			PollInterval: 2 * time.Second, RetryBase: 30 * time.Second, MaxAttempts: 8,
+		},
 	}
 }
 
@@ -396,6 +437,8 @@ func EnvVars() []string {
 
 var envVars = []envVar{
 	{"CITIZENID_DEV", boolean(func(c *Config) *bool { return &c.Dev })},
+	{"CITIZENID_SMTP", str(func(c *Config) *string { return &c.Notifications.Email.SMTP })},
+	{"CITIZENID_SMS_TOKEN", str(func(c *Config) *string { return &c.Notifications.SMS.Token })},
 	{"CITIZENID_DATA_DIR", str(func(c *Config) *string { return &c.DataDir })},
 	{"CITIZENID_ADDR", str(func(c *Config) *string { return &c.Server.Addr })},
 	{"CITIZENID_ISSUER", str(func(c *Config) *string { return &c.Server.Issuer })},
@@ -584,6 +627,21 @@ func (c *Config) Validate() error {
 	if c.SAML.EntityID != "" {
 		if u, err := url.Parse(c.SAML.EntityID); err != nil || !u.IsAbs() || len(c.SAML.EntityID) > 1024 {
 			add("saml.entity_id %q: must be an absolute URI", c.SAML.EntityID)
+		}
+	}
+	if n := c.Notifications; n.PollInterval <= 0 || n.RetryBase <= 0 || n.MaxAttempts < 1 {
+		add("notifications: poll_interval and retry_base must be positive, max_attempts at least 1")
+	}
+	if u := c.Notifications.Email.SMTP; u != "" {
+		if p, err := url.Parse(u); err != nil || (p.Scheme != "smtp" && p.Scheme != "smtps") || p.Port() == "" {
+			add("notifications.email.smtp %q: want smtp://host:port or smtps://host:port", u)
+		}
+	} else if !c.devMode() {
+		add("notifications.email.smtp: required outside dev mode (codes and notices must reach citizens)")
+	}
+	if u := c.Notifications.SMS.URL; u != "" {
+		if p, err := url.Parse(u); err != nil || p.Host == "" || (p.Scheme != "https" && !(p.Scheme == "http" && IsLoopbackHost(p.Hostname()))) {
+			add("notifications.sms.url %q: want an https URL (http only on loopback)", u)
 		}
 	}
 	if c.Ledger.Retention <= 0 {

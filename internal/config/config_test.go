@@ -33,6 +33,7 @@ func production() Config {
 	c.Redis.URL = "redis://redis:6379/0"
 	c.Keys.MasterKeyFile = "/etc/citizenid/master.key"
 	c.Tokens.PairwiseSecret = testPairwiseSecret
+	c.Notifications.Email.SMTP = "smtp://mail:587"
 	return c
 }
 
@@ -307,6 +308,8 @@ func TestEnvVarsSetTheirField(t *testing.T) {
 		"CITIZENID_SESSION_ABSOLUTE_TIMEOUT": func(c Config) string { return c.Session.AbsoluteTimeout.String() },
 		"CITIZENID_LOG_FORMAT":               func(c Config) string { return c.Log.Format },
 		"CITIZENID_LOG_LEVEL":                func(c Config) string { return c.Log.Level },
+		"CITIZENID_SMTP":                     func(c Config) string { return c.Notifications.Email.SMTP },
+		"CITIZENID_SMS_TOKEN":                func(c Config) string { return c.Notifications.SMS.Token },
 	}
 	values := map[string]string{"CITIZENID_DEV": "true", "CITIZENID_SESSION_IDLE_TIMEOUT": "7m0s", "CITIZENID_SESSION_ABSOLUTE_TIMEOUT": "7h0m0s"}
 	for _, name := range EnvVars() {

@@ -45,12 +45,14 @@ type Outbox interface {
 	// now+lease, counts the attempt, and returns them oldest due first. Of
 	// concurrent claimers each message goes to one.
 	ClaimOutbox(ctx context.Context, owner string, now time.Time, lease time.Duration, limit int) ([]OutboxMessage, error)
-	// DeliveredOutbox marks a message owner holds delivered at now.
+	// DeliveredOutbox marks a message owner holds delivered at now and
+	// blanks its payload (a code is not kept once sent).
 	// ErrNotFound when owner does not hold it (its lease was taken over).
 	DeliveredOutbox(ctx context.Context, id, owner string, now time.Time) error
 	// RetryOutbox gives back a message owner holds after a failed attempt:
-	// pending again from next, with the error; failed (given up) at now
-	// when next is zero. ErrNotFound when owner does not hold it.
+	// pending again from next, with the error; failed (given up) at now,
+	// its payload blanked, when next is zero. ErrNotFound when owner does
+	// not hold it.
 	RetryOutbox(ctx context.Context, id, owner, lastErr string, next, now time.Time) error
 	// CountOutbox counts messages by kind and state, for operators.
 	CountOutbox(ctx context.Context) ([]OutboxCount, error)

@@ -86,8 +86,8 @@ func (s *Store) ClaimOutbox(ctx context.Context, owner string, now time.Time, le
 
 // DeliveredOutbox marks a held message delivered.
 func (s *Store) DeliveredOutbox(ctx context.Context, id, owner string, now time.Time) error {
-	err := s.execOne(ctx, `UPDATE outbox SET status = 'delivered', done_at = ?, lease_until = NULL, last_error = ''
-		WHERE id = ? AND lease_owner = ? AND status = 'pending'`, s.time(now), id, owner)
+	err := s.execOne(ctx, `UPDATE outbox SET status = 'delivered', done_at = ?, lease_until = NULL, last_error = '', payload = ?
+		WHERE id = ? AND lease_owner = ? AND status = 'pending'`, s.time(now), []byte{}, id, owner)
 	if err != nil {
 		return s.wrap(err, "outbox %s delivered", id)
 	}
@@ -101,8 +101,8 @@ func (s *Store) RetryOutbox(ctx context.Context, id, owner, lastErr string, next
 	}
 	var err error
 	if next.IsZero() {
-		err = s.execOne(ctx, `UPDATE outbox SET status = 'failed', done_at = ?, lease_until = NULL, last_error = ?
-			WHERE id = ? AND lease_owner = ? AND status = 'pending'`, s.time(now), lastErr, id, owner)
+		err = s.execOne(ctx, `UPDATE outbox SET status = 'failed', done_at = ?, lease_until = NULL, last_error = ?, payload = ?
+			WHERE id = ? AND lease_owner = ? AND status = 'pending'`, s.time(now), lastErr, []byte{}, id, owner)
 	} else {
 		err = s.execOne(ctx, `UPDATE outbox SET next_attempt_at = ?, lease_until = NULL, last_error = ?
 			WHERE id = ? AND lease_owner = ? AND status = 'pending'`, s.time(next), lastErr, id, owner)
