@@ -10,6 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/citizenid/citizenid/internal/app"
+	"github.com/citizenid/citizenid/internal/audit"
+	"github.com/citizenid/citizenid/internal/authn/totp"
 	"github.com/citizenid/citizenid/internal/config"
 	"github.com/citizenid/citizenid/internal/store"
 	"github.com/citizenid/citizenid/internal/testenv"
@@ -172,4 +175,161 @@ func TestNoEnumeration(t *testing.T) {
 	s.mail.WaitFor(t, func(m testenv.Message) bool {
 		return m.To == "binh@example.vn" && !codeRE.MatchString(m.Text) && strings.Contains(m.Text, "/recover")
 	}, 20*time.Second)
+}
+
+// subjectTo waits for a message to addr whose subject contains want.
+func (s *selfEnv) subjectTo(t *testing.T, addr, want string) testenv.Message {
+	t.Helper()
+	return s.mail.WaitFor(t, func(m testenv.Message) bool { return m.To == addr && strings.Contains(m.Subject, want) }, 20*time.Second)
+}
+
+// A citizen with an authenticator app recovers with the emailed code and
+// a recovery code; other sessions end, the old password stops working, and
+// the citizen is told.
+func TestRecoveryAsksTheSecondFactor(t *testing.T) {
+	for _, production := range []bool{false, true} {
+		t.Run(map[bool]string{false: "embedded", true: "postgres+redis"}[production], func(t *testing.T) {
+			s := startSelf(t, production, nil)
+			ctx := context.Background()
+			const number, email = "001090000140", "binh@example.vn"
+			s.addCitizen(t, number, testPassword)
+			c, err := s.Store.CitizenByNumber(ctx, number)
+			if err != nil {
+				t.Fatal(err)
+			}
+			en, err := s.TOTP.BeginEnrolment(ctx, c.ID, number)
+			if err != nil {
+				t.Fatal(err)
+			}
+			code, err := totp.Code(en.Secret, time.Now())
+			if err != nil {
+				t.Fatal(err)
+			}
+			recovery, err := s.TOTP.ConfirmEnrolment(ctx, c.ID, code)
+			if err != nil {
+				t.Fatal(err)
+			}
+			other := newBrowser(t)
+			if p := loginTo(t, s.env, other, "/account", number, testPassword); isLoginForm(p) {
+				t.Fatal("cannot log in before the recovery")
+			}
+
+			b := newBrowser(t)
+			if p := b.get(s.URL + "/recover"); !strings.Contains(p.body, `id="recover"`) {
+				t.Fatalf("recovery form: %.300s", p.body)
+			}
+			p := b.post(s.URL+"/recover", url.Values{"number": {number}})
+			action := verifyAction(t, p)
+			p = b.post(s.URL+action, url.Values{"code": {s.codeFor(t, email)}})
+			if !strings.Contains(p.body, `id="recover-second"`) || !strings.Contains(p.body, `autocomplete="one-time-code"`) {
+				t.Fatalf("after the emailed code: got %d %.500s, want the second factor asked", p.status, p.body)
+			}
+			// A stolen mailbox alone sets no password: the step wants the
+			// second factor, whatever is posted.
+			if p := b.post(p.url.String(), url.Values{"password": {"một câu mật khẩu khác 2027"}, "password2": {"một câu mật khẩu khác 2027"}}); strings.Contains(p.body, `id="recover-password"`) || p.status == http.StatusOK && !strings.Contains(p.body, `id="recover-second"`) {
+				t.Errorf("a password posted before the second factor: got %d", p.status)
+			}
+			if p := b.post(p.url.String(), url.Values{"second": {"000000"}}); p.status != http.StatusUnprocessableEntity {
+				t.Errorf("wrong second factor: got %d, want 422", p.status)
+			}
+			p = b.post(p.url.String(), url.Values{"second": {recovery[0]}})
+			if !strings.Contains(p.body, `id="recover-password"`) {
+				t.Fatalf("after the recovery code: got %d %.500s, want the new-password form", p.status, p.body)
+			}
+			const next = "một câu mật khẩu khác hẳn 2027"
+			if p := b.post(p.url.String(), url.Values{"password": {"12345678"}, "password2": {"12345678"}}); p.status != http.StatusUnprocessableEntity ||
+				!strings.Contains(p.body, `id="password-error"`) {
+				t.Errorf("a common new password: got %d", p.status)
+			}
+			p = b.post(p.url.String(), url.Values{"password": {next}, "password2": {next}})
+			if p.status != http.StatusOK {
+				t.Fatalf("new password: got %d %.300s", p.status, p.body)
+			}
+			if p := other.get(s.URL + "/account"); !isLoginForm(p) {
+				t.Error("another session survived the recovery")
+			}
+			if p := loginTo(t, s.env, newBrowser(t), "/account", number, testPassword); !isLoginForm(p) {
+				t.Error("the old password still logs in")
+			}
+			if p := loginTo(t, s.env, newBrowser(t), "/account", number, next); isLoginForm(p) {
+				t.Error("the new password does not log in")
+			}
+			s.subjectTo(t, email, "đặt lại")      // password reset
+			s.subjectTo(t, email, "mã khôi phục") // recovery code used
+		})
+	}
+}
+
+// Every security change in the audit log reaches the citizen's verified
+// contacts, whatever made it.
+func TestSecurityNotices(t *testing.T) {
+	s := startSelf(t, false, nil)
+	const number, email = "001090000150", "binh@example.vn"
+	s.addCitizen(t, number, testPassword)
+	c, err := s.Store.CitizenByNumber(context.Background(), number)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for action, subject := range map[string]string{
+		"password.change": "đã được đổi", "password.reset": "đã được đặt lại", "totp.enrol": "Đã bật ứng dụng",
+		"totp.remove": "Đã tắt ứng dụng", "webauthn.enrol": "Đã thêm passkey", "webauthn.remove": "Đã xoá passkey",
+		"certificate.bind": "chứng thư số", "citizen.disable": "bị khoá", "citizen.enable": "mở lại",
+	} {
+		s.Audit.Record(context.Background(), audit.Event{Actor: "test", Action: action, Target: "citizen:" + c.ID, Outcome: "success"})
+		m := s.subjectTo(t, email, subject)
+		if strings.Contains(m.Text, number) || codeRE.MatchString(m.Text) {
+			t.Errorf("%s: the notice carries the number or a code: %q", action, m.Text)
+		}
+	}
+	// A failure tells nobody.
+	before := len(s.mail.Messages())
+	s.Audit.Record(context.Background(), audit.Event{Actor: "test", Action: "password.change", Target: "citizen:" + c.ID, Outcome: "failure"})
+	time.Sleep(300 * time.Millisecond)
+	if n := len(s.mail.Messages()); n != before {
+		t.Errorf("a failed change sent %d messages", n-before)
+	}
+}
+
+// The mail server is down while a citizen registers: the code waits in
+// the outbox, arrives once the server is back, and the registration
+// completes; a new code can be asked for meanwhile.
+func TestRegistrationSurvivesMailOutage(t *testing.T) {
+	clk := newClock()
+	mail := testenv.StartSMTP(t)
+	e := startWith(t, true, func(c *config.Config) {
+		c.Notifications.Email.SMTP = mail.URL()
+		c.Notifications.PollInterval, c.Notifications.RetryBase = 20*time.Millisecond, 50*time.Millisecond
+	}, app.BuildOptions{Now: clk.Now})
+	s := &selfEnv{env: e, mail: mail}
+	mail.Stop()
+	b := newBrowser(t)
+	p := b.post(s.URL+"/register", registration("001090000160", "outage@example.vn"))
+	action := verifyAction(t, p)
+	time.Sleep(300 * time.Millisecond) // attempts fail meanwhile
+	if n := len(mail.Messages()); n != 0 {
+		t.Fatalf("got %d messages from a stopped server", n)
+	}
+	// Later, a new code (the first is kept too).
+	clk.Advance(2 * time.Minute)
+	p = b.post(s.URL+action+"/resend", nil)
+	if !strings.Contains(p.url.RawQuery, "sent=1") {
+		t.Fatalf("resend: got %d %s", p.status, p.url)
+	}
+	mail.Start()
+	code := s.codeFor(t, "outage@example.vn") // the latest one
+	if p := b.post(s.URL+action, url.Values{"code": {code}}); p.status != http.StatusOK {
+		t.Fatalf("code after the outage: got %d %.300s", p.status, p.body)
+	}
+	if _, err := s.Store.CitizenByNumber(context.Background(), "001090000160"); err != nil {
+		t.Errorf("no account after the outage: %v", err)
+	}
+	counts, err := s.Store.CountOutbox(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range counts {
+		if c.Status != store.OutboxDelivered || c.Count != 2 {
+			t.Errorf("outbox: %+v, want both codes delivered", c)
+		}
+	}
 }
