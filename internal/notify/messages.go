@@ -71,6 +71,9 @@ type catalogue struct {
 // parse reads notify/<lang>.txt and notify/<lang>.html of fsys and checks
 // that each language has each part of each kind.
 func parse(fsys fs.FS) (*catalogue, error) {
+	if fsys == nil {
+		return nil, fmt.Errorf("notify: no templates")
+	}
 	c := &catalogue{text: map[string]*texttemplate.Template{}, html: map[string]*htmltemplate.Template{}}
 	for _, lang := range Languages {
 		t, err := texttemplate.ParseFS(fsys, "notify/"+lang+".txt")
