@@ -485,6 +485,7 @@ redis: {url: "redis://127.0.0.1:1"}
 keys: {master_key: "` + strings.Repeat("ab", 32) + `"}
 tokens: {pairwise_secret: "` + strings.Repeat("p", 32) + `"}
 server: {issuer: "https://id.example.vn"}
+notifications: {email: {smtp: "smtp://127.0.0.1:1"}}
 `
 	if err := os.WriteFile(c.config, []byte(prod), 0o600); err != nil {
 		t.Fatal(err)

@@ -127,7 +127,10 @@ func TestSMSGateway(t *testing.T) {
 	st := newStore(t)
 	var outcomes sync.Map
 	n := newNotifier(t, st, Options{SMS: SMSOptions{URL: gw.URL, Token: "tok", Brand: "CITIZENID"}, MaxAttempts: 3,
-		Observe: func(kind, outcome string) { v, _ := outcomes.LoadOrStore(outcome, new(atomic.Int32)); v.(*atomic.Int32).Add(1) }})
+		Observe: func(kind, outcome string) {
+			v, _ := outcomes.LoadOrStore(outcome, new(atomic.Int32))
+			v.(*atomic.Int32).Add(1)
+		}})
 	run(t, n)
 	c := &store.Citizen{Name: "Bình", Number: "001090000123", Phone: "+84912345678", PhoneVerified: true}
 	if err := n.Notify(context.Background(), c, "vi", PasswordChanged, nil); err != nil {
