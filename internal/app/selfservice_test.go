@@ -2,11 +2,14 @@ package app_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -331,5 +334,82 @@ func TestRegistrationSurvivesMailOutage(t *testing.T) {
 		if c.Status != store.OutboxDelivered || c.Count != 2 {
 			t.Errorf("outbox: %+v, want both codes delivered", c)
 		}
+	}
+}
+
+// Contacts on /account/contacts: a phone verified by SMS, an email changed
+// (the old address is told), the last verified contact kept.
+func TestContacts(t *testing.T) {
+	var mu sync.Mutex
+	var sms []map[string]string
+	gw := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var m map[string]string
+		json.NewDecoder(r.Body).Decode(&m)
+		mu.Lock()
+		sms = append(sms, m)
+		mu.Unlock()
+	}))
+	t.Cleanup(gw.Close)
+	s := startSelf(t, false, func(c *config.Config) { c.Notifications.SMS.URL = gw.URL })
+	const number = "001090000170"
+	s.addCitizen(t, number, testPassword) // binh@example.vn, verified
+	b := newBrowser(t)
+	loginTo(t, s.env, b, "/account/contacts", number, testPassword)
+	if p := b.post(s.URL+"/account/contacts/phone", url.Values{"phone": {"12"}}); p.status != http.StatusUnprocessableEntity || !strings.Contains(p.body, `id="phone-error"`) {
+		t.Fatalf("bad phone: got %d", p.status)
+	}
+	p := b.post(s.URL+"/account/contacts/phone", url.Values{"phone": {"0912 345 678"}})
+	action := verifyAction(t, p)
+	var code string
+	for deadline := time.Now().Add(20 * time.Second); code == "" && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		mu.Lock()
+		for _, m := range sms {
+			if m["to"] == "+84912345678" {
+				code = codeRE.FindString(m["text"])
+			}
+		}
+		mu.Unlock()
+	}
+	if code == "" {
+		t.Fatal("no code by SMS")
+	}
+	if p := b.post(s.URL+action, url.Values{"code": {code}}); !strings.Contains(p.url.RawQuery, "done=saved") {
+		t.Fatalf("phone code: landed on %s", p.url)
+	}
+	s.subjectTo(t, "binh@example.vn", "Đã thêm liên hệ")
+	// Change the email: a code to the new one, the old one told.
+	p = b.post(s.URL+"/account/contacts/email", url.Values{"email": {"binh.moi@example.vn"}})
+	action = verifyAction(t, p)
+	b.post(s.URL+action, url.Values{"code": {s.codeFor(t, "binh.moi@example.vn")}})
+	s.subjectTo(t, "binh@example.vn", "Liên hệ của bạn đã thay đổi")
+	c, err := s.Store.CitizenByNumber(context.Background(), number)
+	if err != nil || c.Email != "binh.moi@example.vn" || !c.EmailVerified || c.Phone != "+84912345678" || !c.PhoneVerified {
+		t.Fatalf("contacts: got %+v, %v", c, err)
+	}
+	// Remove the phone; then the email is the last and stays.
+	if p := b.post(s.URL+"/account/contacts/remove/phone", nil); !strings.Contains(p.url.RawQuery, "done=removed") {
+		t.Errorf("remove phone: landed on %s", p.url)
+	}
+	if p := b.post(s.URL+"/account/contacts/remove/email", nil); p.status != http.StatusConflict {
+		t.Errorf("removing the last verified contact: got %d, want 409", p.status)
+	}
+	if c, _ := s.Store.CitizenByNumber(context.Background(), number); c.Email == "" || c.Phone != "" {
+		t.Errorf("after removals: %+v", c)
+	}
+}
+
+// Registrations of one number are throttled; registration can be off.
+func TestRegistrationThrottleAndSwitch(t *testing.T) {
+	s := startSelf(t, false, nil)
+	var last page
+	for range 6 {
+		last = newBrowser(t).post(s.URL+"/register", registration("001090000180", "x@example.vn"))
+	}
+	if last.status != http.StatusTooManyRequests || last.header.Get("Retry-After") == "" {
+		t.Errorf("sixth registration of one number: got %d, want 429 with Retry-After", last.status)
+	}
+	off := startSelf(t, false, func(c *config.Config) { c.Registration.Enabled = false })
+	if p := newBrowser(t).get(off.URL + "/register"); p.status != http.StatusNotFound && p.status != http.StatusMethodNotAllowed {
+		t.Errorf("registration off: got %d", p.status)
 	}
 }
