@@ -19,7 +19,7 @@ test-web:
 	node --test web/
 
 test-go:
-	$(GO) test -count=1 ./...
+	$(GO) test -race -count=1 ./...
 
 ## run: the server on the embedded default, with a demo citizen and portal
 run:
