@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -111,6 +112,24 @@ func TestRegistration(t *testing.T) {
 			}
 			if p := b.post(s.URL+action, url.Values{"code": {wrong}}); p.status != http.StatusUnprocessableEntity || !strings.Contains(p.body, `id="code-error"`) {
 				t.Errorf("wrong code: got %d", p.status)
+			}
+			// Guessing: five wrong codes spend the code; only a new one helps.
+			g := newBrowser(t)
+			gp := g.post(s.URL+"/register", registration("001090000199", "guess@example.vn"))
+			gAction := verifyAction(t, gp)
+			gCode := s.codeFor(t, "guess@example.vn")
+			for i := range 5 {
+				guess := fmt.Sprintf("%06d", i)
+				if guess == gCode {
+					guess = "999999"
+				}
+				gp = g.post(s.URL+gAction, url.Values{"code": {guess}})
+			}
+			if p := g.post(s.URL+gAction, url.Values{"code": {gCode}}); p.status != http.StatusUnprocessableEntity {
+				t.Errorf("the right code after five wrong ones: got %d, want 422 (spent)", p.status)
+			}
+			if _, err := s.Store.CitizenByNumber(ctx, "001090000199"); !errors.Is(err, store.ErrNotFound) {
+				t.Errorf("a spent code created the account: %v", err)
 			}
 			// Another browser cannot use the link.
 			if p := newBrowser(t).post(s.URL+action, url.Values{"code": {code}}); p.status != http.StatusForbidden {
