@@ -13,7 +13,6 @@ import (
 
 	"github.com/citizenid/citizenid/internal/app"
 	"github.com/citizenid/citizenid/internal/clients"
-	"github.com/citizenid/citizenid/internal/config"
 	"github.com/citizenid/citizenid/internal/ledger"
 	"github.com/citizenid/citizenid/internal/store"
 )
@@ -33,10 +32,7 @@ func benchLedger(b *testing.B, production bool) {
 			// Commits and entries, to report how many releases share a commit.
 			cnt := &countingAppender{}
 			mode.bo.WrapLedger = func(a ledger.Appender) ledger.Appender { cnt.Appender = a; return cnt }
-			// Concurrent token requests of one portal each reserve a
-			// client-authentication attempt (oidc AuthorizeClientIDSecret):
-			// more in flight than login.free_failures are throttled.
-			e := startWith(b, production, func(c *config.Config) { c.Login.FreeFailures = 1000 }, mode.bo)
+			e := startWith(b, production, nil, mode.bo)
 			e.addCitizen(b, testNumber, testPassword)
 			secret := e.addClient(b, clients.Spec{ID: "portal", Name: "Portal", RedirectURIs: []string{cbURL}})
 			conf := &oauth2.Config{ClientID: "portal", ClientSecret: secret, RedirectURL: cbURL,
