@@ -70,8 +70,20 @@ func TestBrowserCitizenJourney(t *testing.T) {
 	if err != nil {
 		t.Fatalf("code, then login: %v", err)
 	}
-	// Headless Chromium asks for English.
+	// Headless Chromium asks for English; the citizen switches to
+	// Vietnamese with the switcher, and the step stays where it was.
 	if got := text("#consent-attributes"); !strings.Contains(got, "Full name") || !strings.Contains(got, "Date of birth") {
+		t.Errorf("consent page lists %q, want the name and the birthdate", got)
+	}
+	err = chromedp.Do(ctx,
+		chromedp.SetValue(chromedp.ID("lang"), "vi"),
+		chromedp.Submit(chromedp.ID("lang")),
+		chromedp.WaitVisible(chromedp.ID("consent-approve")),
+	)
+	if err != nil {
+		t.Fatalf("switch to Vietnamese: %v", err)
+	}
+	if got := text("#consent-attributes"); !strings.Contains(got, "Họ và tên") || !strings.Contains(got, "Ngày sinh") {
 		t.Errorf("consent page lists %q, want the name and the birthdate", got)
 	}
 	if got := text("#consent-portal"); got != "Cổng dịch vụ thuế" {
