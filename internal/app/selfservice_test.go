@@ -123,7 +123,9 @@ func TestRegistration(t *testing.T) {
 				if guess == gCode {
 					guess = "999999"
 				}
-				gp = g.post(s.URL+gAction, url.Values{"code": {guess}})
+				if p := g.post(s.URL+gAction, url.Values{"code": {guess}}); p.status != http.StatusUnprocessableEntity {
+					t.Fatalf("wrong code %d: got %d, want 422", i+1, p.status)
+				}
 			}
 			if p := g.post(s.URL+gAction, url.Values{"code": {gCode}}); p.status != http.StatusUnprocessableEntity {
 				t.Errorf("the right code after five wrong ones: got %d, want 422 (spent)", p.status)
