@@ -69,9 +69,12 @@ func (rd *renderer) error(w http.ResponseWriter, r *http.Request, status int, ms
 
 // chrome is what every console page shows around its content.
 type chrome struct {
-	Nav   []navLink
-	Who   string
-	Roles string
+	Nav []navLink
+	Who string
+	// WhoRoles are the administrator's roles. The name is the chrome's
+	// own: a page's view that embeds chrome may have a Roles field of its
+	// own (a viewed citizen's) without hiding the administrator's.
+	WhoRoles string
 	// Notice and Problem are translated messages (?done= and ?err= keys).
 	Notice  string
 	Problem string
@@ -104,7 +107,7 @@ var navItems = []struct {
 // (?done=, ?err=) and only as catalogue keys of the console.
 func (a *Admin) chrome(r *http.Request, act *actor) *chrome {
 	lang := server.Locale(r, nil)
-	c := &chrome{Who: act.name, Roles: joinRoles(act.roles), Back: "/admin"}
+	c := &chrome{Who: act.name, WhoRoles: joinRoles(act.roles), Back: "/admin"}
 	if strings.HasPrefix(r.URL.Path, "/admin") && r.Method == http.MethodGet {
 		c.Back = r.URL.Path
 	}
