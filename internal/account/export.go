@@ -18,6 +18,7 @@ import (
 	"github.com/citizenid/citizenid/internal/audit"
 	"github.com/citizenid/citizenid/internal/server"
 	"github.com/citizenid/citizenid/internal/store"
+	"github.com/citizenid/citizenid/internal/ui"
 )
 
 // ExportStore is what a citizen's export reads: their own records, and
@@ -190,7 +191,7 @@ func (a *Account) exportJSON(w http.ResponseWriter, r *http.Request) {
 
 // exportCSV sends the citizen's ledger as CSV for a spreadsheet: UTF-8
 // with a byte-order mark (so Excel reads Vietnamese), a header row, every
-// cell guarded against formula injection (csvCell).
+// cell guarded against formula injection (ui.CSVCell).
 func (a *Account) exportCSV(w http.ResponseWriter, r *http.Request) {
 	sess := a.requireAt(w, r, assurance.Low, exportCSVPath)
 	if sess == nil {
@@ -204,7 +205,7 @@ func (a *Account) exportCSV(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var buf bytes.Buffer
-	buf.WriteString("\uFEFF")
+	buf.WriteString(ui.CSVBOM)
 	cw := csv.NewWriter(&buf)
 	cw.Write([]string{"time_utc", "time_vietnam", "portal", "portal_name", "protocol", "endpoint", "attributes", "level", "sid"})
 	for _, e := range entries {
@@ -224,24 +225,12 @@ func (a *Account) exportCSV(w http.ResponseWriter, r *http.Request) {
 	download(w, "text/csv; charset=utf-8", "citizenid-data-releases.csv", buf.Bytes())
 }
 
-// guardRow neutralises every cell of a row (csvCell).
+// guardRow neutralises every cell of a row (ui.CSVCell).
 func guardRow(cells ...string) []string {
 	for i, c := range cells {
-		cells[i] = csvCell(c)
+		cells[i] = ui.CSVCell(c)
 	}
 	return cells
-}
-
-// csvCell neutralises a cell a spreadsheet would run as a formula: one
-// starting with = + - @, a tab or a carriage return gets a leading
-// apostrophe (OWASP, CSV injection). Quoting is encoding/csv's. HTML needs
-// no escaping in a CSV file, which is never rendered as a page
-// (attachment, text/csv, nosniff).
-func csvCell(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-		return "'" + s
-	}
-	return s
 }
 
 func download(w http.ResponseWriter, contentType, name string, body []byte) {

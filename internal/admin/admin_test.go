@@ -245,21 +245,6 @@ func TestPageClients(t *testing.T) {
 	}
 }
 
-func TestCSVCell(t *testing.T) {
-	for in, want := range map[string]string{
-		"=HYPERLINK(\"x\")": "'=HYPERLINK(\"x\")",
-		"+1":                "'+1",
-		"-1":                "'-1",
-		"@cmd":              "'@cmd",
-		"admin:abc":         "admin:abc",
-		"":                  "",
-	} {
-		if got := cell(in); got != want {
-			t.Errorf("cell(%q): got %q, want %q", in, got, want)
-		}
-	}
-}
-
 func TestSafeReturn(t *testing.T) {
 	for p, want := range map[string]bool{
 		"/admin":                       true,

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/csv"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/url"
 	"slices"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/citizenid/citizenid/internal/store"
+	"github.com/citizenid/citizenid/internal/ui"
 )
 
 // The audit log, read: filtered lists, one event with its before and
@@ -184,6 +186,7 @@ func (a *Admin) exportAudit(w http.ResponseWriter, r *http.Request, act *actor) 
 	h.Set("Content-Type", "text/csv; charset=utf-8")
 	h.Set("Content-Disposition", `attachment; filename="citizenid-audit-`+a.now().UTC().Format("20060102T150405Z")+`.csv"`)
 	h.Set("Cache-Control", "no-store")
+	io.WriteString(w, ui.CSVBOM)
 	cw := csv.NewWriter(w)
 	cw.Write([]string{"seq", "time", "actor", "action", "target", "outcome", "client_ip", "details", "prev_hash", "hash"})
 	f.Limit = exportPageSize
@@ -200,8 +203,8 @@ func (a *Admin) exportAudit(w http.ResponseWriter, r *http.Request, act *actor) 
 			if e.Details == nil {
 				d = []byte("{}")
 			}
-			cw.Write([]string{strconv.FormatInt(e.Seq, 10), e.Time.UTC().Format(time.RFC3339Nano), cell(e.Actor), cell(e.Action),
-				cell(e.Target), cell(e.Outcome), cell(e.ClientIP), cell(string(d)), e.PrevHash, e.Hash})
+			cw.Write([]string{strconv.FormatInt(e.Seq, 10), e.Time.UTC().Format(time.RFC3339Nano), ui.CSVCell(e.Actor), ui.CSVCell(e.Action),
+				ui.CSVCell(e.Target), ui.CSVCell(e.Outcome), ui.CSVCell(e.ClientIP), ui.CSVCell(string(d)), e.PrevHash, e.Hash})
 		}
 		if len(events) < exportPageSize {
 			break
@@ -209,13 +212,4 @@ func (a *Admin) exportAudit(w http.ResponseWriter, r *http.Request, act *actor) 
 		f.AfterSeq = events[len(events)-1].Seq
 	}
 	cw.Flush()
-}
-
-// cell keeps a spreadsheet from reading a value as a formula (CSV
-// injection): a leading = + - @ tab or CR gets a quote mark.
-func cell(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-		return "'" + s
-	}
-	return s
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/citizenid/citizenid/internal/audit"
 	"github.com/citizenid/citizenid/internal/clients"
 	"github.com/citizenid/citizenid/internal/store"
 )
@@ -60,3 +61,20 @@ func TestAdminHeaderOnEveryPage(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// The audit log's CSV starts with a byte-order mark (spreadsheets then
+// read Vietnamese) and neutralises cells a spreadsheet would run.
+func TestAdminAuditCSV(t *testing.T) {
+	e := newAdminEnv(t, false, nil)
+	owner := e.addPerson(ownerNumber, false, "owner")
+	e.Audit.Record(context.Background(), audit.Event{Actor: "cli", Action: "citizen.update", Target: `=HYPERLINK("http://evil")`,
+		Outcome: "success", Details: map[string]string{"name": "Nguyễn Văn An"}})
+	b, _ := e.adminBrowser(owner)
+	pg := b.get(e.URL + "/admin/audit/export.csv")
+	if pg.status != http.StatusOK || !strings.HasPrefix(pg.body, "\ufeffseq,time,actor,action") {
+		t.Fatalf("export: got %d %.80q, want a BOM then the header", pg.status, pg.body)
+	}
+	if !strings.Contains(pg.body, `'=HYPERLINK(`) || !strings.Contains(pg.body, "Nguyễn Văn An") {
+		t.Errorf("export: formula not neutralised or name lost: %.600s", pg.body)
+	}
+}
