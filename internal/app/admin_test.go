@@ -386,7 +386,7 @@ func TestAdminRoles(t *testing.T) {
 		}
 		pg := b.get(e.URL + "/admin/audit/export.csv?since=")
 		if pg.status != http.StatusOK || !strings.HasPrefix(pg.header.Get("Content-Type"), "text/csv") ||
-			!strings.HasPrefix(pg.body, "seq,time,actor,action,target,outcome,client_ip,details,prev_hash,hash\n") ||
+			!strings.HasPrefix(pg.body, "\ufeffseq,time,actor,action,target,outcome,client_ip,details,prev_hash,hash\n") ||
 			!strings.Contains(pg.body, "admin.login") {
 			t.Errorf("auditor export: got %d %q %.300s, want the CSV with the logins", pg.status, pg.header.Get("Content-Type"), pg.body)
 		}
