@@ -742,6 +742,17 @@ func TestServeWithCLI(t *testing.T) {
 		t.Errorf("authorize for the CLI's client: got status %d at %s, want the login form: %.300s", p.status, p.url, p.body)
 	}
 
+	// The demo portal's level buttons ask for the level, as a portal would.
+	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	if resp, err := noRedirect.Get(issuer + "/demo/login?acr=2"); err != nil {
+		t.Fatal(err)
+	} else {
+		resp.Body.Close()
+		if loc := resp.Header.Get("Location"); !strings.Contains(loc, "acr_values=urn%3Acitizenid%3Aloa%3A2") {
+			t.Errorf("demo level-2 login: redirected to %q, want acr_values for level 2", loc)
+		}
+	}
+
 	// The demo login, end to end, and the same with the citizen the CLI added.
 	logins := []struct{ name, number, password string }{
 		{"demo citizen", demo.CitizenNumber, demoPw},

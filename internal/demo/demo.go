@@ -122,7 +122,9 @@ var page = template.Must(template.New("demo").Parse(`<!doctype html><html lang="
 <link rel="stylesheet" href="/static/site.css"></head><body><main>
 <h1>Cổng dịch vụ mẫu · Demo portal</h1>
 {{if .}}<p>Đăng nhập thành công · Logged in. ID token claims:</p><pre>{{.}}</pre>{{else}}
-<p><a href="/demo/login">Đăng nhập bằng CitizenID · Log in with CitizenID</a></p>{{end}}
+<p><a href="/demo/login">Đăng nhập bằng CitizenID · Log in with CitizenID</a></p>
+<p><a href="/demo/login?acr=2" id="demo-level-2">Đăng nhập mức 2 (mật khẩu và mã) · Log in at level 2</a></p>
+<p><a href="/demo/login?acr=3" id="demo-level-3">Đăng nhập mức 3 (passkey) · Log in at level 3</a></p>{{end}}
 </main></body></html>`))
 
 // Mount registers the demo portal's pages.
@@ -136,7 +138,12 @@ func (d *Demo) Mount(mux *http.ServeMux) {
 			http.Error(w, "demo portal: "+err.Error(), http.StatusBadGateway)
 			return
 		}
-		rp.AuthURLHandler(func() string { return session.RandomToken(16) }, p)(w, r)
+		// ?acr=2 or 3 asks for that level, as a portal would (acr_values).
+		var opts []rp.URLParamOpt
+		if lvl := r.URL.Query().Get("acr"); lvl == "2" || lvl == "3" || lvl == "4" {
+			opts = append(opts, rp.WithURLParam("acr_values", "urn:citizenid:loa:"+lvl))
+		}
+		rp.AuthURLHandler(func() string { return session.RandomToken(16) }, p, opts...)(w, r)
 	})
 	mux.HandleFunc("GET /demo/callback", func(w http.ResponseWriter, r *http.Request) {
 		p, err := d.relyingParty(r.Context())
