@@ -48,6 +48,14 @@ func TestAccountOverviewSessionsAndPassword(t *testing.T) {
 		}
 		loginTo(t, e, b, "/account", testNumber, testPassword)
 
+		// No dead ends: the home page and the logged-out page lead to a login.
+		if p := newBrowser(t).get(e.URL + "/"); !strings.Contains(p.body, `href="/account"`) || !strings.Contains(p.body, `href="/recover"`) {
+			t.Errorf("home page: no way to log in or recover: %.300s", p.body)
+		}
+		if p := newBrowser(t).get(e.URL + "/logged-out"); !strings.Contains(p.body, `id="login-again"`) {
+			t.Errorf("logged-out page: no way to log in again")
+		}
+
 		p = a.get(e.URL + "/account/sessions")
 		cur, others := sessionsOn(t, p)
 		if cur == "" || len(others) != 1 {
