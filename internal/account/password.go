@@ -89,23 +89,10 @@ func (a *Account) changePassword(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a.record(ctx, sess, "password.change")
-	a.endOthers(r, sess, "password changed")
+	if _, err := a.o.Login.EndAll(ctx, c.ID, sess.SID, login.How{Actor: "citizen:" + c.ID, Reason: "password changed"}); err != nil {
+		a.o.Log.ErrorContext(ctx, "end other sessions", "err", err)
+	}
 	http.Redirect(w, r, securityPath+"?done=password", http.StatusSeeOther)
-}
-
-// endOthers ends every session of the citizen but this one.
-func (a *Account) endOthers(r *http.Request, sess *session.Session, reason string) {
-	ctx := r.Context()
-	list, err := a.o.Sessions.ListForCitizen(ctx, sess.CitizenID)
-	if err != nil {
-		a.o.Log.ErrorContext(ctx, "list sessions", "err", err)
-		return
-	}
-	for _, s := range list {
-		if s.SID != sess.SID {
-			a.o.Login.End(ctx, s, login.How{Actor: "citizen:" + sess.CitizenID, Reason: reason})
-		}
-	}
 }
 
 // personalOf is what a new password of c must not be made of.

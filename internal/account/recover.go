@@ -200,7 +200,7 @@ func (a *Account) submitRecoveryStep(w http.ResponseWriter, r *http.Request) {
 	if err := a.o.Store.RevokeRefreshTokensByCitizen(ctx, c.ID, a.now()); err != nil {
 		a.o.Log.ErrorContext(ctx, "revoke refresh tokens", "err", err)
 	}
-	if _, err := a.o.Login.EndAll(ctx, c.ID, login.How{Actor: "citizen:" + c.ID, Reason: "password reset"}); err != nil {
+	if _, err := a.o.Login.EndAll(ctx, c.ID, "", login.How{Actor: "citizen:" + c.ID, Reason: "password reset"}); err != nil {
 		a.o.Log.ErrorContext(ctx, "end sessions", "err", err)
 	}
 	a.o.Audit.Record(ctx, audit.Event{Actor: "citizen:" + c.ID, Action: "password.reset", Target: "citizen:" + c.ID,

@@ -189,7 +189,7 @@ func (a *Admin) doSetCitizenDisabled(ctx context.Context, act *actor, id string,
 // endAllSessions ends every SSO session of the citizen through the login
 // engine's End, without a browser: protocols do what they can without one.
 func (a *Admin) endAllSessions(ctx context.Context, act *actor, citizenID, reason string) (int, error) {
-	return a.o.Login.EndAll(ctx, citizenID, login.How{Actor: act.ref, Reason: reason})
+	return a.o.Login.EndAll(ctx, citizenID, "", login.How{Actor: act.ref, Reason: reason})
 }
 
 func (a *Admin) doEndSessions(ctx context.Context, act *actor, id string) (int, error) {

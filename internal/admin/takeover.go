@@ -100,7 +100,7 @@ func (a *Admin) doTakeOver(ctx context.Context, act *actor, id string, in takeOv
 		err = a.o.Store.RevokeRefreshTokensByCitizen(ctx, id, a.o.Sessions.Now())
 	}
 	if err == nil {
-		_, err = a.o.Login.EndAll(ctx, id, login.How{Actor: act.ref, Reason: "account taken over"})
+		_, err = a.o.Login.EndAll(ctx, id, "", login.How{Actor: act.ref, Reason: "account taken over"})
 	}
 	outcome := "success"
 	if err != nil {

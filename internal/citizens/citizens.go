@@ -4,10 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/mail"
-	"strings"
-	"time"
-	"unicode/utf8"
 
 	"github.com/citizenid/citizenid/internal/authn/password"
 	"github.com/citizenid/citizenid/internal/login"
@@ -23,51 +19,48 @@ type NewCitizen struct {
 
 // Validate reports every problem with n at once.
 func (n NewCitizen) Validate() error {
+	_, err := n.normalized()
+	return err
+}
+
+// normalized checks n with the same rules as the registration form
+// (forms.go, contact.go) but the number's structure (an operator proofs
+// the citizen), and returns it with the name, email and phone normalised.
+func (n NewCitizen) normalized() (NewCitizen, error) {
 	var errs []error
 	if !login.ValidCitizenNumber(n.Number) {
 		errs = append(errs, errors.New("citizen number must be exactly 12 digits"))
 	}
-	name := strings.TrimSpace(n.Name)
-	if name == "" || utf8.RuneCountInString(name) > 200 || !utf8.ValidString(name) {
-		errs = append(errs, errors.New("name must be 1 to 200 characters"))
+	if n.Name = parseName(n.Name); n.Name == "" {
+		errs = append(errs, fmt.Errorf("name must be 1 to %d characters, without control characters", MaxNameLen))
 	}
 	if n.Birthdate != "" {
-		d, err := time.Parse(time.DateOnly, n.Birthdate)
-		if err != nil || d.After(time.Now()) || d.Year() < 1900 {
-			errs = append(errs, errors.New("birthdate must be a past date written YYYY-MM-DD"))
+		if _, ok := parseBirthdate(n.Birthdate); !ok {
+			errs = append(errs, errors.New("birthdate must be a date from 1900 to today, written YYYY-MM-DD"))
 		}
 	}
+	var err error
 	if n.Email != "" {
-		if a, err := mail.ParseAddress(n.Email); err != nil || a.Address != n.Email {
+		if n.Email, err = NormalizeEmail(n.Email); err != nil {
 			errs = append(errs, errors.New("e-mail address is not valid"))
 		}
 	}
-	if n.Phone != "" && !validPhone(n.Phone) {
-		errs = append(errs, errors.New("phone must be digits, optionally starting with +, 8 to 16 long"))
+	if n.Phone != "" {
+		if n.Phone, err = NormalizePhone(n.Phone); err != nil {
+			errs = append(errs, errors.New("phone is not a valid number (0912 345 678, or +country code)"))
+		}
 	}
 	if err := password.Check(n.Password); err != nil {
 		errs = append(errs, err)
 	}
-	return errors.Join(errs...)
-}
-
-func validPhone(p string) bool {
-	p = strings.TrimPrefix(p, "+")
-	if len(p) < 8 || len(p) > 16 {
-		return false
-	}
-	for _, c := range p {
-		if c < '0' || c > '9' {
-			return false
-		}
-	}
-	return true
+	return n, errors.Join(errs...)
 }
 
 // Create validates n and stores the citizen and the password hash in one
 // write. It returns store.ErrConflict (wrapped) when the number exists.
 func Create(ctx context.Context, st store.Citizens, h *password.Hasher, n NewCitizen) (*store.Citizen, error) {
-	if err := n.Validate(); err != nil {
+	n, err := n.normalized()
+	if err != nil {
 		return nil, err
 	}
 	hash, err := h.Hash(n.Password)
@@ -77,7 +70,7 @@ func Create(ctx context.Context, st store.Citizens, h *password.Hasher, n NewCit
 	c := &store.Citizen{
 		ID:            session.RandomToken(16),
 		Number:        n.Number,
-		Name:          strings.TrimSpace(n.Name),
+		Name:          n.Name,
 		Birthdate:     n.Birthdate,
 		Email:         n.Email,
 		Phone:         n.Phone,

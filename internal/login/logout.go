@@ -71,19 +71,24 @@ func (e *Engine) End(ctx context.Context, sess *session.Session, how How) string
 	return how.Then
 }
 
-// EndAll ends every live session of the citizen through End, without a
-// browser (an operator, a password recovery, an account taken over), and
-// returns how many ended. It stops at the first error listing them.
-func (e *Engine) EndAll(ctx context.Context, citizenID string, how How) (int, error) {
+// EndAll ends every live session of the citizen but keep (a session id,
+// or "" for none) through End, without a browser (an operator, a password
+// recovery or change, an account taken over), and returns how many ended.
+// It stops at the first error listing them.
+func (e *Engine) EndAll(ctx context.Context, citizenID, keep string, how How) (int, error) {
 	list, err := e.o.Sessions.ListForCitizen(ctx, citizenID)
 	if err != nil {
 		return 0, fmt.Errorf("list sessions: %w", err)
 	}
 	how.W, how.R, how.Then = nil, nil, ""
+	n := 0
 	for _, s := range list {
-		e.End(ctx, s, how)
+		if s.SID != keep {
+			e.End(ctx, s, how)
+			n++
+		}
 	}
-	return len(list), nil
+	return n, nil
 }
 
 // ReasonExpired is How.Reason for a session that ended on its idle or

@@ -56,13 +56,17 @@ func Check(password string) error {
 	case n > MaxLength:
 		return ErrTooLong
 	}
-	if _, ok := blocklist()[strings.ToLower(password)]; ok {
-		return ErrCommon
-	}
-	if repeated(password) {
+	if common(password) {
 		return ErrCommon
 	}
 	return nil
+}
+
+// common reports whether password is on the blocklist (compared
+// case-insensitively) or one character repeated.
+func common(password string) bool {
+	_, listed := blocklist()[strings.ToLower(password)]
+	return listed || repeated(password)
 }
 
 // repeated reports whether s is one rune repeated.

@@ -63,7 +63,7 @@ func (p Policy) Check(pw string, who Personal) *Problem {
 	if derived(pw, who) {
 		return &Problem{Msg: ui.PwErrPersonal}
 	}
-	if _, ok := blocklist()[strings.ToLower(pw)]; ok || repeated(pw) {
+	if common(pw) {
 		return &Problem{Msg: ui.PwErrCommon}
 	}
 	if zxcvbn.PasswordStrength(pw, personalWords(who)).Guesses < minGuesses {
