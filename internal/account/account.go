@@ -88,7 +88,12 @@ type Notifier interface {
 }
 
 // Account serves the citizen's pages.
-type Account struct{ o Options }
+type Account struct {
+	o Options
+	// resumable are the posted actions an intent may carry out after a
+	// login (intent.go), by path: those without path wildcards.
+	resumable map[string]http.HandlerFunc
+}
 
 // Protocol is the account pages' name with the login engine; the
 // composition root registers it.
@@ -99,7 +104,7 @@ func New(o Options) *Account {
 	if o.Fresh == 0 {
 		o.Fresh = 15 * time.Minute
 	}
-	a := &Account{o: o}
+	a := &Account{o: o, resumable: map[string]http.HandlerFunc{}}
 	return a
 }
 
@@ -111,7 +116,12 @@ const (
 // Mount registers the pages.
 func (a *Account) Mount(mux *http.ServeMux) {
 	forms := http.NewCrossOriginProtection()
-	post := func(pattern string, h http.HandlerFunc) { mux.Handle("POST "+pattern, forms.Handler(h)) }
+	post := func(pattern string, h http.HandlerFunc) {
+		mux.Handle("POST "+pattern, forms.Handler(h))
+		if !strings.Contains(pattern, "{") {
+			a.resumable[pattern] = h
+		}
+	}
 	if a.o.Registration {
 		mux.HandleFunc("GET "+registerPath, a.registerForm)
 		post(registerPath, a.register)
@@ -139,11 +149,16 @@ func (a *Account) Mount(mux *http.ServeMux) {
 	post(securityPath+"/totp", a.beginTOTP)
 	post(securityPath+"/totp/confirm", a.confirmTOTP)
 	post(securityPath+"/totp/remove", a.removeTOTP)
+	post(securityPath+"/totp/cancel", a.cancelTOTP)
+	mux.HandleFunc("GET "+recoveryCodesPath+"{id}", a.showCodes)
+	mux.HandleFunc("GET "+recoveryCodesPath+"{id}/txt", a.downloadCodes)
+	post(recoveryCodesPath+"{id}/saved", a.savedCodes)
 	post(securityPath+"/second-factor", a.secondFactor)
 	a.mountPasskeys(post)
 	a.mountCertificates(post, mux)
 	a.mountPortals(post, mux)
 	post("/account/logout", a.logout)
+	mux.HandleFunc("GET "+resumePath+"{id}", a.resume)
 	mux.HandleFunc("GET "+activityPath, a.activity)
 	mux.HandleFunc("GET "+exportPath, a.exportJSON)
 	mux.HandleFunc("GET "+exportCSVPath, a.exportCSV)
@@ -160,11 +175,12 @@ func (a *Account) require(w http.ResponseWriter, r *http.Request, level assuranc
 func (a *Account) requireAt(w http.ResponseWriter, r *http.Request, level assurance.Level, returnTo string) *session.Session {
 	fresh := a.o.Fresh
 	req := login.Request{Protocol: Protocol, RequestID: returnTo, MinLevel: level, MaxAge: &fresh, ClientName: ""}
-	if sess := a.o.Login.Session(r); sess != nil {
-		if a.o.Login.Evaluate(sess, req).Satisfied {
-			return sess
-		}
+	sess := a.o.Login.Session(r)
+	if sess != nil && a.o.Login.Evaluate(sess, req).Satisfied {
+		return sess
 	}
+	req.Purpose = purpose(r.URL.Path, sess != nil)
+	req.RequestID = a.keepIntent(w, r, returnTo)
 	a.o.Login.Begin(w, r, req)
 	return nil
 }
@@ -177,8 +193,13 @@ func (a *Account) Complete(w http.ResponseWriter, r *http.Request, returnTo stri
 	http.Redirect(w, r, returnTo, http.StatusSeeOther)
 }
 
-// Fail implements login.Protocol.
+// Fail implements login.Protocol: a citizen who went back is back on the
+// account pages.
 func (a *Account) Fail(w http.ResponseWriter, r *http.Request, _ string, reason error) {
+	if errors.Is(reason, login.ErrCancelled) {
+		http.Redirect(w, r, overviewPath, http.StatusSeeOther)
+		return
+	}
 	key := "err_generic"
 	if errors.Is(reason, login.ErrUnmet) {
 		key = "err_account_level"
@@ -193,7 +214,6 @@ type securityPage struct {
 	RecoveryLeft     int
 	SkipSecondFactor bool
 	Enrolment        *enrolmentView
-	RecoveryCodes    []string
 	Message          string
 	Error            string
 	// Passkeys (webauthn.go).
@@ -207,6 +227,7 @@ type securityPage struct {
 
 type enrolmentView struct {
 	Secret string
+	Groups []string     // Secret in groups of four, for reading aloud and typing
 	URL    template.URL // otpauth://, allowed explicitly: html/template would strip the scheme
 	QR     template.URL // data:image/png;base64,…
 }
@@ -231,6 +252,10 @@ func (a *Account) flash(r *http.Request) string {
 		return "msg_webauthn_removed"
 	case "password":
 		return "acct_password_changed"
+	case "codes_saved":
+		return "msg_codes_saved"
+	case "totp_cancelled":
+		return "msg_totp_cancelled"
 	}
 	return ""
 }
@@ -295,8 +320,14 @@ func (a *Account) beginTOTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func view(en *totp.Enrolment) *enrolmentView {
+	var groups []string
+	for s := en.Secret; s != ""; {
+		n := min(4, len(s))
+		groups, s = append(groups, s[:n]), s[n:]
+	}
 	return &enrolmentView{
 		Secret: en.Secret,
+		Groups: groups,
 		URL:    template.URL(en.URL),
 		QR:     template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(en.QRCodePNG)),
 	}
@@ -320,7 +351,27 @@ func (a *Account) confirmTOTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a.record(ctx, sess, "totp.enrol")
-	a.render(w, r, sess, http.StatusOK, securityPage{RecoveryCodes: codes, Message: "msg_totp_enrolled"})
+	to, err := a.showCodesLater(r, sess.CitizenID, codes)
+	if err != nil {
+		a.o.Log.ErrorContext(ctx, "keep recovery codes to show", "err", err)
+		a.o.Renderer.Error(w, r, http.StatusServiceUnavailable, server.Locale(r, nil), "err_generic")
+		return
+	}
+	http.Redirect(w, r, to, http.StatusSeeOther)
+}
+
+// cancelTOTP drops an enrolment in progress.
+func (a *Account) cancelTOTP(w http.ResponseWriter, r *http.Request) {
+	sess := a.require(w, r, assurance.Low)
+	if sess == nil {
+		return
+	}
+	if err := a.o.TOTP.CancelEnrolment(r.Context(), sess.CitizenID); err != nil && !errors.Is(err, totp.ErrAlreadyEnrolled) {
+		a.o.Log.ErrorContext(r.Context(), "cancel TOTP enrolment", "err", err)
+		a.o.Renderer.Error(w, r, http.StatusServiceUnavailable, server.Locale(r, nil), "err_generic")
+		return
+	}
+	http.Redirect(w, r, securityPath+"?done=totp_cancelled", http.StatusSeeOther)
 }
 
 // pending re-renders an unconfirmed enrolment, if the authenticator can.

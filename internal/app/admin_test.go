@@ -241,7 +241,7 @@ func TestAdminConsoleNeedsTheLevel(t *testing.T) {
 		e := newAdminEnv(t, false, nil)
 		p := e.addPerson(ownerNumber, true, "owner")
 		b := newBrowser(t)
-		pg := b.login(e.URL, b.get(e.URL+"/admin"), p.number, testPassword)
+		pg := leaveUnmet(t, b, b.login(e.URL, b.get(e.URL+"/admin"), p.number, testPassword), "2")
 		if pg.status != http.StatusForbidden || !strings.Contains(pg.body, `id="admin-error"`) || strings.Contains(pg.body, `id="admin-who"`) {
 			t.Fatalf("owner without a second factor: got %d %.400s, want 403", pg.status, pg.body)
 		}
@@ -254,7 +254,7 @@ func TestAdminConsoleNeedsTheLevel(t *testing.T) {
 		e := newAdminEnv(t, false, func(c *config.Config) { c.Admin.MinLevel = 3 })
 		p := e.addPerson(ownerNumber, false, "owner")
 		b := newBrowser(t)
-		pg := e.consoleLogin(b, b.get(e.URL+"/admin"), p)
+		pg := leaveUnmet(t, b, e.consoleLogin(b, b.get(e.URL+"/admin"), p), "3")
 		if pg.status != http.StatusForbidden || strings.Contains(pg.body, `id="admin-who"`) {
 			t.Fatalf("level 3 console with TOTP only: got %d %.300s, want 403", pg.status, pg.body)
 		}

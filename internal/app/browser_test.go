@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 	"golang.org/x/oauth2"
 
@@ -76,6 +77,9 @@ func TestBrowserTOTPEnrolmentAndLevel2Login(t *testing.T) {
 		t.Fatal(err)
 	}
 	err = chromedp.Do(ctx,
+		chromedp.Click(chromedp.ID("saved")),
+		chromedp.Click(chromedp.ID("codes-saved")),
+		chromedp.WaitVisible(chromedp.CSS(`form[action="/account/security/totp/remove"]`)),
 		chromedp.Click(chromedp.CSS(`form[action="/account/logout"] button`)),
 		chromedp.WaitVisible(chromedp.ID("logged-out")),
 	)
@@ -96,6 +100,10 @@ func TestBrowserTOTPEnrolmentAndLevel2Login(t *testing.T) {
 		Endpoint: oauth2.Endpoint{AuthURL: e.URL + "/authorize", TokenURL: e.URL + "/oauth/token"}, Scopes: []string{"openid"}}
 	verifier := oauth2.GenerateVerifier()
 	authURL := conf.AuthCodeURL("st", oauth2.S256ChallengeOption(verifier), oauth2.SetAuthURLParam("acr_values", "urn:citizenid:loa:2"))
+	// In Vietnamese, the first language.
+	if _, err := chromedp.Call(ctx, network.SetCookie, network.SetCookieParams{Name: "citizenid_lang", Value: "vi", Domain: "127.0.0.1", Path: "/"}); err != nil {
+		t.Fatal(err)
+	}
 	err = chromedp.Do(ctx,
 		chromedp.Navigate(authURL),
 		chromedp.WaitVisible(chromedp.ID("number")),
@@ -103,6 +111,18 @@ func TestBrowserTOTPEnrolmentAndLevel2Login(t *testing.T) {
 		chromedp.SendKeys(chromedp.ID("password"), testPassword),
 		chromedp.Submit(chromedp.ID("password")),
 		chromedp.WaitVisible(chromedp.CSS(`input[autocomplete="one-time-code"]`)),
+	)
+	if err != nil {
+		t.Fatalf("level-2 login: %v", err)
+	}
+	// The code step says why it is asked and offers the other ways and
+	// the way back (the README shows it).
+	reason, err := chromedp.Run(ctx, chromedp.Text(chromedp.ID("step-reason")))
+	if err != nil || reason != "Cổng thuế yêu cầu mức bảo đảm đáng kể (mức 2)." {
+		t.Errorf("code step reason: got %q (%v)", reason, err)
+	}
+	saveScreenshot(t, ctx, "login-step.png")
+	err = chromedp.Do(ctx,
 		chromedp.SendKeys(chromedp.ID("code"), code()),
 		chromedp.Submit(chromedp.ID("code")),
 		chromedp.WaitVisible(chromedp.ID("portal")),

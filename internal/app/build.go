@@ -94,6 +94,9 @@ type BuildOptions struct {
 	WrapLedger func(ledger.Appender) ledger.Appender
 	// LedgerLinger is the ledger writer's Linger (benchmarks).
 	LedgerLinger time.Duration
+	// HTTPClient makes the server's outbound fetches of portals' logos
+	// (tests trust their TLS servers with it); a plain client when nil.
+	HTTPClient *http.Client
 }
 
 // Build opens the stores and assembles the server for cfg, which must be valid.
@@ -201,8 +204,20 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, bo BuildOpt
 			Free: cfg.Login.AccountFreeFailures, Window: cfg.Login.Window, BaseDelay: cfg.Login.BaseDelay, MaxDelay: cfg.Login.MaxSlowdown,
 		},
 		Registration: cfg.Registration.Enabled,
+		HTTPClient:   bo.HTTPClient,
 	})
 	in.Login = engine
+	renderer.SetUser(func(r *http.Request) string {
+		sess := engine.Peek(r)
+		if sess == nil {
+			return ""
+		}
+		c, err := in.Store.CitizenByID(r.Context(), sess.CitizenID)
+		if err != nil {
+			return ""
+		}
+		return c.Name
+	})
 	var appender ledger.Appender = in.Store
 	if bo.WrapLedger != nil {
 		appender = bo.WrapLedger(appender)

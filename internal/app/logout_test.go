@@ -50,3 +50,25 @@ func TestLogoutAsksWithoutMatchingHint(t *testing.T) {
 		t.Fatal("session still alive after a confirmed logout")
 	}
 }
+
+// The header names the signed-in citizen with a log-out button; after a
+// portal's logout without a post-logout redirect, the logged-out page
+// offers logging in again and the way back to that portal.
+func TestHeaderAndLoggedOutLeadSomewhere(t *testing.T) {
+	e := start(t, false, nil)
+	e.addClient(t, clients.Spec{ID: "portal", Name: "Cổng thuế", RedirectURIs: []string{"https://thue.example.vn/cb"}})
+	e.addCitizen(t, testNumber, testPassword)
+	b := stoppingBrowser(t)
+	b.stop = func(u *url.URL) bool { return u.Host == "thue.example.vn" }
+	b.login(e.URL, b.get(authorize(e, map[string]string{"redirect_uri": "https://thue.example.vn/cb"})), testNumber, testPassword)
+	pg := b.get(e.URL + "/")
+	if !strings.Contains(pg.body, `id="header-user">Trần Thị Bình</a>`) || !strings.Contains(pg.body, `id="header-logout"`) {
+		t.Fatalf("home page header: want the citizen's name and a log-out button: %.900s", pg.body)
+	}
+	b.get(e.URL + "/end_session?" + url.Values{"client_id": {"portal"}}.Encode())
+	pg = b.post(e.URL+"/end_session", url.Values{"client_id": {"portal"}, "confirm": {"yes"}})
+	if !strings.Contains(pg.body, `id="login-again"`) || !strings.Contains(pg.body, `href="https://thue.example.vn/" id="back-to-portal"`) ||
+		strings.Contains(pg.body, `id="header-user"`) {
+		t.Fatalf("logged-out page: got %d %s %.900s, want log in again and back to the portal, nobody in the header", pg.status, pg.url, pg.body)
+	}
+}

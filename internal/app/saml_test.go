@@ -475,7 +475,7 @@ func TestSAMLStepUp(t *testing.T) {
 
 	// No authenticator: level 2 cannot be reached; the portal hears NoAuthnContext.
 	pg = b.get(level2.srv.URL + "/hello")
-	if status, _ := samlResponseStatus(t, pg); status != "NoAuthnContext" {
+	if status, _ := samlResponseStatus(t, leaveUnmet(t, b, pg, "2")); status != "NoAuthnContext" {
 		t.Fatalf("level 2 without an authenticator: got %s, want NoAuthnContext", status)
 	}
 

@@ -57,6 +57,8 @@ type Options struct {
 	AccountSlowdown session.ThrottlePolicy
 	// Registration: the login page links to /register.
 	Registration bool
+	// HTTPClient fetches portals' logos (logo.go); a plain client when nil.
+	HTTPClient *http.Client
 }
 
 // Engine runs logins: the flow (this file), its pages (handlers.go,
@@ -67,6 +69,7 @@ type Engine struct {
 	protocols map[string]Protocol
 	methods   []Method
 	logout    []LogoutHook
+	logos     *logoCache
 }
 
 // New returns an engine; protocols register with Register before serving.
@@ -76,8 +79,9 @@ func New(o Options) *Engine {
 		o.Limits = assurance.DefaultLimits()
 	}
 	e := &Engine{o: o, protocols: map[string]Protocol{}, methods: o.Methods,
-		SSO: &SSO{sessions: o.Sessions, cookie: o.Cookie, limits: o.Limits, log: o.Log}}
-	seen := map[string]bool{string(StateRecovered): true, string(StateConsent): true}
+		SSO:   &SSO{sessions: o.Sessions, cookie: o.Cookie, limits: o.Limits, log: o.Log},
+		logos: newLogoCache(o.HTTPClient, o.Sessions.Now)}
+	seen := map[string]bool{string(StateRecovered): true, string(StateConsent): true, string(StateUnmet): true}
 	for _, m := range e.methods {
 		if seen[m.Name()] {
 			panic("login: method name " + m.Name() + " is taken")
@@ -190,6 +194,22 @@ func (e *Engine) advance(w http.ResponseWriter, r *http.Request, txn *Txn, sess 
 		return
 	}
 	d := decide(f)
+	if d.Finish && errors.Is(d.Fail, ErrUnmet) && !txn.Request.NoPrompt {
+		// Explain what the portal needs before answering it. What the
+		// citizen proved is theirs already: the page's link to set up a
+		// stronger way in must not ask for it again.
+		if len(txn.Events) > 0 {
+			if _, err := e.record(ctx, w, r, txn.CitizenID, txn.Events, sess); err != nil {
+				e.o.Log.ErrorContext(ctx, "record session", "err", err)
+				e.o.Renderer.Error(w, r, http.StatusServiceUnavailable, server.Locale(r, txn.Request.UILocales), "err_generic")
+				return
+			}
+			txn.Events = nil
+		}
+		txn.State = StateUnmet
+		e.save(w, r, txn)
+		return
+	}
 	if d.Finish {
 		e.finish(w, r, txn, sess, citizen, d.Fail)
 		return

@@ -13,6 +13,7 @@ import (
 func (e *Engine) Mount(mux *http.ServeMux) {
 	forms := http.NewCrossOriginProtection()
 	mux.HandleFunc("GET /login/{txn}", e.show)
+	mux.HandleFunc("GET /portal-logo/{txn}", e.serveLogo)
 	mux.Handle("POST /login/{txn}", forms.Handler(http.HandlerFunc(e.submit)))
 }
 
@@ -56,6 +57,27 @@ func (e *Engine) submit(w http.ResponseWriter, r *http.Request) {
 	lang := server.Locale(r, txn.Request.UILocales)
 	if err := r.ParseForm(); err != nil {
 		e.render(w, r, txn, http.StatusBadRequest, e.o.Renderer.T(lang, "err_form"))
+		return
+	}
+	// "Back to the service": the portal is told the citizen did not log
+	// in (or, from the unmet-level page, that the level is out of reach).
+	if r.PostForm.Get("cancel") == "yes" {
+		reason := ErrCancelled
+		if txn.State == StateUnmet {
+			reason = ErrUnmet
+		}
+		actor := citizenTarget(txn.CitizenID)
+		if actor == "" {
+			actor = "anonymous"
+		}
+		e.o.Audit.Record(ctx, audit.Event{Actor: actor, Action: "login.cancel", Outcome: "success",
+			ClientIP: server.ClientIP(ctx), Target: citizenTarget(txn.CitizenID),
+			Details: map[string]string{"client": txn.Request.ClientID, "step": string(txn.State)}})
+		e.finish(w, r, txn, e.Session(r), nil, reason)
+		return
+	}
+	if txn.State == StateUnmet {
+		http.Redirect(w, r, "/login/"+txn.ID, http.StatusSeeOther)
 		return
 	}
 	// A form from another step (back button, second tab) is shown the
@@ -227,4 +249,12 @@ func cmpStatus(s int) int {
 		return http.StatusUnauthorized
 	}
 	return s
+}
+
+// citizenTarget is the audit target of a transaction's citizen, if known.
+func citizenTarget(id string) string {
+	if id == "" {
+		return ""
+	}
+	return "citizen:" + id
 }

@@ -31,6 +31,10 @@ const (
 	// (or, for a portal with a legal basis, a notice naming the basis)
 	// once the level is reached (consent.go).
 	StateConsent State = "consent"
+	// StateUnmet explains that the citizen has nothing that reaches the
+	// level the request needs, and how to get it; leaving it answers the
+	// protocol with ErrUnmet.
+	StateUnmet State = "unmet"
 )
 
 // Errors a protocol receives through Fail.
@@ -49,6 +53,10 @@ var (
 	// ErrConsentDenied: the citizen declined to release the data. It
 	// is an ErrAccessDenied for protocols that know no finer answer.
 	ErrConsentDenied = fmt.Errorf("consent denied: %w", ErrAccessDenied)
+	// ErrCancelled: the citizen chose to go back to the service without
+	// logging in. It is an ErrAccessDenied for protocols that know no
+	// finer answer.
+	ErrCancelled = fmt.Errorf("cancelled by the citizen: %w", ErrAccessDenied)
 )
 
 // Request is what a protocol asks of the engine.
@@ -68,8 +76,12 @@ type Request struct {
 	// ClientMaxAge is the client's configured maximum authentication age.
 	ClientMaxAge time.Duration
 	NoPrompt     bool // prompt=none
-	LoginHint    string
-	UILocales    []string
+	// Purpose, when set, is the catalogue key of why the citizen is asked
+	// to log in (an account action that needs a fresher or higher login);
+	// portals' requests say it with their name and level instead.
+	Purpose   string `json:",omitempty"`
+	LoginHint string
+	UILocales []string
 
 	// What the request releases, for the consent step (consent.go).
 	// Portal is the protocol-qualified key consents are kept under

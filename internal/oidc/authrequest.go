@@ -431,6 +431,8 @@ func (p *Provider) Fail(w http.ResponseWriter, r *http.Request, id string, reaso
 		e = &zoidc.Error{ErrorType: "consent_required", Description: "the citizen has not approved the data the client asks for"}
 	case errors.Is(reason, login.ErrConsentDenied):
 		e = zoidc.ErrAccessDenied().WithDescription("the citizen declined to share the requested data")
+	case errors.Is(reason, login.ErrCancelled):
+		e = zoidc.ErrAccessDenied().WithDescription("the citizen went back to the service without logging in")
 	case errors.Is(reason, login.ErrAccessDenied):
 		e = zoidc.ErrAccessDenied()
 	default:

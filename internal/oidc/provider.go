@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -135,9 +136,29 @@ func (p *Provider) Mount(mux *http.ServeMux) {
 	mux.Handle(pathEndSession, p.endSession(lib))
 	mux.Handle(pathKeys, lib)
 	mux.HandleFunc("GET "+pathLogin+"{id}", p.beginLogin)
-	mux.HandleFunc("GET "+pathLoggedOut, func(w http.ResponseWriter, r *http.Request) {
-		p.o.Renderer.Render(w, r, http.StatusOK, "logged_out", server.Locale(r, nil), "logged_out_title", nil)
-	})
+	mux.HandleFunc("GET "+pathLoggedOut, p.loggedOut)
+}
+
+// LoggedOutPage is the view model of logged_out.html: the portal the
+// citizen logged out from, when known, with a way back to it.
+type LoggedOutPage struct {
+	PortalName string
+	PortalURL  string
+}
+
+// loggedOut is the page after a logout without a post-logout redirect:
+// a way to log in again, and back to the portal (?portal=client id) at
+// the origin of its first redirect URI.
+func (p *Provider) loggedOut(w http.ResponseWriter, r *http.Request) {
+	var pg LoggedOutPage
+	if id := r.URL.Query().Get("portal"); id != "" {
+		if c, err := p.st.client(r.Context(), id); err == nil && len(c.c.RedirectURIs) > 0 {
+			if u, err := url.Parse(c.c.RedirectURIs[0]); err == nil && (u.Scheme == "https" || u.Scheme == "http") && u.Host != "" {
+				pg = LoggedOutPage{PortalName: c.c.Name, PortalURL: u.Scheme + "://" + u.Host + "/"}
+			}
+		}
+	}
+	p.o.Renderer.Render(w, r, http.StatusOK, "logged_out", server.Locale(r, nil), "logged_out_title", pg)
 }
 
 // Health is used by /readyz.

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -303,6 +304,9 @@ func (s *storage) TerminateSessionFromRequest(ctx context.Context, req *op.EndSe
 		}
 	}
 	how := login.How{Reason: "oidc end_session", W: hr.w, R: hr.r, Then: req.RedirectURI}
+	if how.Then == pathLoggedOut && req.ClientID != "" {
+		how.Then += "?portal=" + url.QueryEscape(req.ClientID)
+	}
 	if sess != nil {
 		how.Actor = "citizen:" + sess.CitizenID
 	}

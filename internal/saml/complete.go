@@ -112,6 +112,8 @@ func (p *Provider) Fail(w http.ResponseWriter, r *http.Request, id string, reaso
 		se.SecondLevel, se.Message = saml.StatusNoPassive, "the citizen would have to log in"
 	case errors.Is(reason, login.ErrUnmet):
 		se.SecondLevel, se.Message = saml.StatusNoAuthnContext, "the citizen has no authenticator that reaches the requested level"
+	case errors.Is(reason, login.ErrCancelled):
+		se.SecondLevel, se.Message = saml.StatusAuthnFailed, "the citizen went back to the service without logging in"
 	case errors.Is(reason, login.ErrConsentDenied):
 		se.SecondLevel, se.Message = saml.StatusRequestDenied, "the citizen declined to share the requested data"
 	case errors.Is(reason, login.ErrAccessDenied):

@@ -26,6 +26,10 @@ type Page struct {
 	T         map[string]string
 	Title     string
 	RequestID string
+	// User is the name of the citizen signed in in this browser, shown
+	// in the header with a log-out button; "" when nobody is (and on the
+	// console, whose pages show the administrator themselves).
+	User string
 	// Languages feeds the language switcher: every language of the
 	// catalogue, named in itself.
 	Languages []Language
@@ -49,7 +53,12 @@ type Renderer struct {
 
 	mu      sync.Mutex
 	unknown map[string]bool // message keys already logged as unknown
+	user    func(*http.Request) string
 }
+
+// SetUser sets how a page learns the name of the citizen signed in in the
+// request's browser (Page.User); the login engine provides it once built.
+func (rd *Renderer) SetUser(f func(*http.Request) string) { rd.user = f }
 
 // maxUnknown bounds the keys remembered as logged; beyond it an unknown
 // key is still shown as itself but no longer logged.
@@ -172,6 +181,9 @@ func (rd *Renderer) Page(r *http.Request, page, lang, titleKey string, data any)
 	p := Page{Lang: lang, T: rd.cat.Messages(lang), RequestID: RequestID(r.Context()), Languages: rd.langs[lang], Data: data}
 	if titleKey != "" {
 		p.Title = rd.T(lang, titleKey)
+	}
+	if rd.user != nil && !strings.HasPrefix(page, "admin_") {
+		p.User = rd.user(r)
 	}
 	var buf bytes.Buffer
 	if err := t.Execute(&buf, p); err != nil {

@@ -433,6 +433,26 @@ func (a *Authenticator) Enrolled(ctx context.Context, citizenID string) (bool, e
 	return c.Confirmed, nil
 }
 
+// CancelEnrolment deletes an enrolment in progress; a confirmed
+// credential is kept (ErrAlreadyEnrolled), and no enrolment is no error.
+// A confirmation racing the cancel may win; the citizen then has the app
+// they just confirmed.
+func (a *Authenticator) CancelEnrolment(ctx context.Context, citizenID string) error {
+	c, err := a.store.TOTP(ctx, citizenID)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return nil
+	case err != nil:
+		return fmt.Errorf("cancel totp enrolment: %w", err)
+	case c.Confirmed:
+		return ErrAlreadyEnrolled
+	}
+	if err := a.store.DeleteTOTP(ctx, citizenID); err != nil && !errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("cancel totp enrolment: %w", err)
+	}
+	return nil
+}
+
 // Remove deletes the citizen's credential, confirmed or in progress, and
 // every recovery code. ErrNotEnrolled when there is none.
 func (a *Authenticator) Remove(ctx context.Context, citizenID string) error {
