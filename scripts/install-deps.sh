@@ -10,10 +10,21 @@ missing=()
 ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || command -v postgres >/dev/null 2>&1 || missing+=(postgresql)
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 command -v node >/dev/null 2>&1 || missing+=(nodejs)
+command -v npm >/dev/null 2>&1 || missing+=(npm)
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 command -v xmlsec1 >/dev/null 2>&1 || missing+=(xmlsec1)
 
+install_axe() {
+  # axe-core, for the accessibility tests (run in Chromium by internal/app).
+  local dir
+  dir="$(dirname "$0")/../tools/axe"
+  if [ ! -f "$dir/node_modules/axe-core/axe.min.js" ]; then
+    (cd "$dir" && npm ci --no-audit --no-fund --silent)
+  fi
+}
+
 if [ ${#missing[@]} -eq 0 ]; then
+  install_axe
   exit 0
 fi
 echo "installing missing packages: ${missing[*]}"
@@ -28,3 +39,4 @@ $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 for svc in redis-server postgresql; do
   $sudo service "$svc" stop >/dev/null 2>&1 || true
 done
+install_axe
