@@ -7,6 +7,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/citizenid/citizenid/internal/audit"
 	"github.com/citizenid/citizenid/internal/clients"
@@ -63,6 +64,8 @@ func newClient(g *globals) *cobra.Command {
 	f.IntVar(&spec.MinLevel, "min-level", 1, "minimum authentication level 1-4")
 	f.DurationVar(&spec.MaxAuthAge, "max-auth-age", 0, "re-authenticate when the last login is older than this (0: no limit)")
 	f.StringVar(&spec.LegalBasis, "legal-basis", "", "law or mandate under which the portal receives personal data: citizens are notified instead of asked (empty: consent)")
+	f.StringVar(&spec.BackchannelLogoutURI, "backchannel-logout-uri", "", "where the portal receives logout tokens when a session it took part in ends (https; http only on loopback)")
+	f.BoolVar(&spec.BackchannelLogoutSessionRequired, "backchannel-logout-session-required", false, "the portal needs the sid claim in logout tokens")
 
 	list := &cobra.Command{
 		Use:   "list",
@@ -110,6 +113,77 @@ func newClient(g *globals) *cobra.Command {
 			return nil
 		},
 	}
-	c.AddCommand(add, list, remove)
+	c.AddCommand(add, newClientUpdate(g), list, remove)
 	return c
+}
+
+// newClientUpdate is `client update ID`: it changes only the flags given,
+// through the same rules as the console and the API.
+func newClientUpdate(g *globals) *cobra.Command {
+	var in clients.Spec
+	cmd := &cobra.Command{
+		Use:   "update ID",
+		Short: "Change a portal's settings; flags not given keep their value",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			e, err := g.open(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer e.close()
+			f := cmd.Flags()
+			_, after, err := clients.Update(cmd.Context(), e.store, args[0], func(s *clients.Spec) error {
+				if f.Changed("name") {
+					s.Name = in.Name
+				}
+				if f.Changed("logo-url") {
+					s.LogoURL = in.LogoURL
+				}
+				if f.Changed("redirect-uri") {
+					s.RedirectURIs = in.RedirectURIs
+				}
+				if f.Changed("post-logout-redirect-uri") {
+					s.PostLogoutRedirectURIs = in.PostLogoutRedirectURIs
+				}
+				if f.Changed("min-level") {
+					s.MinLevel = in.MinLevel
+				}
+				if f.Changed("max-auth-age") {
+					s.MaxAuthAge = in.MaxAuthAge
+				}
+				if f.Changed("legal-basis") {
+					s.LegalBasis = in.LegalBasis
+				}
+				if f.Changed("backchannel-logout-uri") {
+					s.BackchannelLogoutURI = in.BackchannelLogoutURI
+				}
+				if f.Changed("backchannel-logout-session-required") {
+					s.BackchannelLogoutSessionRequired = in.BackchannelLogoutSessionRequired
+				}
+				return nil
+			}, nil)
+			if errors.Is(err, store.ErrNotFound) {
+				return fmt.Errorf("no client %q", args[0])
+			} else if err != nil {
+				return err
+			}
+			var changed []string
+			f.Visit(func(fl *pflag.Flag) { changed = append(changed, fl.Name) })
+			e.audit.Record(cmd.Context(), audit.Event{Actor: "cli", Action: "client.update", Target: "client:" + after.ID, Outcome: "success",
+				Details: map[string]string{"changed": strings.Join(changed, " ")}})
+			fmt.Fprintf(g.stdout, "updated client %s\n", after.ID)
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&in.Name, "name", "", "portal name shown to citizens")
+	f.StringVar(&in.LogoURL, "logo-url", "", "https URL of the portal's logo (empty: none)")
+	f.StringArrayVar(&in.RedirectURIs, "redirect-uri", nil, "redirect URI (repeatable; replaces the list)")
+	f.StringArrayVar(&in.PostLogoutRedirectURIs, "post-logout-redirect-uri", nil, "post-logout redirect URI (repeatable; replaces the list)")
+	f.IntVar(&in.MinLevel, "min-level", 1, "minimum authentication level 1-4")
+	f.DurationVar(&in.MaxAuthAge, "max-auth-age", 0, "re-authenticate when the last login is older than this (0: no limit)")
+	f.StringVar(&in.LegalBasis, "legal-basis", "", "law or mandate under which the portal receives personal data (empty: consent)")
+	f.StringVar(&in.BackchannelLogoutURI, "backchannel-logout-uri", "", "where the portal receives logout tokens (empty: none)")
+	f.BoolVar(&in.BackchannelLogoutSessionRequired, "backchannel-logout-session-required", false, "the portal needs the sid claim in logout tokens")
+	return cmd
 }

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strconv"
 	"sync"
 	"time"
 
@@ -23,6 +24,7 @@ import (
 	"github.com/citizenid/citizenid/internal/login"
 	"github.com/citizenid/citizenid/internal/notify"
 	"github.com/citizenid/citizenid/internal/oidc"
+	"github.com/citizenid/citizenid/internal/outbox"
 	"github.com/citizenid/citizenid/internal/saml"
 	"github.com/citizenid/citizenid/internal/server"
 	"github.com/citizenid/citizenid/internal/session"
@@ -408,6 +410,31 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, bo BuildOpt
 	in.workers.Go(func() { ledger.RunPurge(sweep, in.Store, cfg.Ledger.Retention, time.Hour, now, log) })
 	// Messages to citizens are delivered by every node.
 	in.workers.Go(func() { in.Notifier.Run(sweep) })
+	// So are back-channel logouts to portals.
+	logouts := outbox.New(outbox.Options{
+		Store: in.Store,
+		Handlers: map[string]outbox.Handler{
+			oidc.KindLogout: provider.LogoutHandler(oidc.BackchannelOptions{
+				Timeout: cfg.BackchannelLogout.Timeout, RetryBase: cfg.BackchannelLogout.RetryBase,
+				MaxWait: cfg.BackchannelLogout.MaxWait, GiveUpAfter: cfg.BackchannelLogout.GiveUpAfter,
+				Client: bo.HTTPClient,
+			}),
+		},
+		PollInterval: cfg.BackchannelLogout.PollInterval,
+		Owner:        session.RandomToken(8),
+		Observe: func(kind, outcome string) {
+			if in.Metrics != nil {
+				in.Metrics.Inc("citizenid_backchannel_logout_total", "kind", kind, "outcome", outcome)
+			}
+		},
+		Failed: func(ctx context.Context, m store.OutboxMessage, err error) {
+			in.Audit.Record(ctx, audit.Event{Actor: "system", Action: "backchannel_logout.failed", Target: "client:" + m.Target,
+				Outcome: "failure", Details: map[string]string{"kind": m.Kind, "attempts": strconv.Itoa(m.Attempts)}})
+		},
+		Log: log,
+		Now: now,
+	})
+	in.workers.Go(func() { logouts.Run(sweep) })
 	return in, nil
 }
 

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/citizenid/citizenid/internal/clients"
 	"github.com/citizenid/citizenid/internal/login"
 	"github.com/citizenid/citizenid/internal/session"
 	"github.com/citizenid/citizenid/internal/store"
@@ -44,7 +45,12 @@ func TestEveryWayToEndASessionRunsEveryHookOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	oidcPortal := newPortal(t, e.env, "tax-portal", []string{"openid", "offline_access"}, nil)
+	// The portal hears of every ending on its back channel too.
+	bc := newBCReceiver(t, e.URL, "tax-portal")
+	bc.leeway = e.Config.Session.AbsoluteTimeout + time.Hour // the expiry moves the server's clock
+	oidcPortal := newPortal(t, e.env, "tax-portal", []string{"openid", "offline_access"}, func(s *clients.Spec) {
+		s.BackchannelLogoutURI = bc.URL()
+	})
 	sp := newSAMLPortal(t, e.env, "Cổng SAML", nil, nil)
 	helpdesk, _ := e.newAPIClient(t, "helpdesk-bot", []string{"admin:helpdesk"}, nil)
 
@@ -81,6 +87,7 @@ func TestEveryWayToEndASessionRunsEveryHookOnce(t *testing.T) {
 		if n != 1 {
 			t.Errorf("session.end audited %d times for %q, want once", n, reason)
 		}
+		bc.waitFor(sid)
 	}
 
 	t.Run("the account page", func(t *testing.T) {
@@ -131,6 +138,7 @@ func TestEveryWayToEndASessionRunsEveryHookOnce(t *testing.T) {
 		if got := en.of(sid); len(got) != 1 || got[0] != login.ReasonExpired {
 			t.Errorf("hook runs for the expired session: got %v, want once", got)
 		}
+		bc.waitFor(sid)
 		// Nobody logged out: the portal's offline_access token lives on.
 		if rt, err := e.Store.RefreshTokenByHash(context.Background(), session.Hash(refresh)); err != nil || !rt.RevokedAt.IsZero() {
 			t.Errorf("the refresh token after expiry: got %+v, %v, want still valid", rt, err)

@@ -41,6 +41,12 @@ type Spec struct {
 	// receives personal data: citizens see a notice naming it instead of
 	// being asked to approve (release.CheckLegalBasis).
 	LegalBasis string
+	// BackchannelLogoutURI receives logout tokens (OpenID Connect
+	// Back-Channel Logout 1.0): https, or http on a loopback address for
+	// development. BackchannelLogoutSessionRequired: the portal needs the
+	// sid claim (always sent).
+	BackchannelLogoutURI             string
+	BackchannelLogoutSessionRequired bool
 	// Secret is the administrator's own secret (at least MinSecretLength
 	// characters); empty means generate one. Only at creation, only for
 	// confidential clients.
@@ -108,6 +114,7 @@ func (s *Spec) Normalize() {
 	s.Scopes = cleanList(s.Scopes)
 	s.SectorIdentifier = strings.TrimSpace(s.SectorIdentifier)
 	s.LegalBasis = strings.TrimSpace(s.LegalBasis)
+	s.BackchannelLogoutURI = strings.TrimSpace(s.BackchannelLogoutURI)
 	s.SubjectType = cmp.Or(s.SubjectType, "pairwise")
 	if s.Public {
 		s.TokenEndpointAuthMethod = cmp.Or(s.TokenEndpointAuthMethod, AuthNone)
@@ -206,6 +213,13 @@ func (s Spec) Validate(existing *store.Client) Errors {
 	lifetime("access_token_lifetime", s.AccessTokenLifetime, MaxTokenLifetime)
 	lifetime("id_token_lifetime", s.IDTokenLifetime, MaxTokenLifetime)
 	lifetime("refresh_token_lifetime", s.RefreshTokenLifetime, MaxRefreshLifetime)
+	if s.BackchannelLogoutURI != "" {
+		if err := ValidateBackchannelURI(s.BackchannelLogoutURI); err != nil {
+			add("backchannel_logout_uri", "admin_err_backchannel_uri", err.Error())
+		}
+	} else if s.BackchannelLogoutSessionRequired {
+		add("backchannel_logout_uri", "admin_err_backchannel_uri", "backchannel_logout_session_required needs a back-channel logout URI")
+	}
 	if err := release.CheckLegalBasis(s.LegalBasis); err != nil {
 		add("legal_basis", "admin_err_client_invalid", err.Error())
 	}
@@ -241,6 +255,8 @@ func (s Spec) Apply(c *store.Client, isNew bool) {
 	c.RefreshTokenLifetime = s.RefreshTokenLifetime
 	c.IDTokenLifetime = s.IDTokenLifetime
 	c.LegalBasis = s.LegalBasis
+	c.BackchannelLogoutURI = s.BackchannelLogoutURI
+	c.BackchannelLogoutSessionRequired = s.BackchannelLogoutSessionRequired
 }
 
 // SpecOf is the (normalized) spec that would produce c as it is.
@@ -249,9 +265,29 @@ func SpecOf(c *store.Client) Spec {
 		PostLogoutRedirectURIs: c.PostLogoutRedirectURIs, Public: c.Public, TokenEndpointAuthMethod: c.TokenEndpointAuthMethod,
 		Scopes: c.Scopes, SubjectType: c.SubjectType, SectorIdentifier: c.SectorIdentifier, MinLevel: c.MinLevel,
 		MaxAuthAge: c.MaxAuthAge, AccessTokenLifetime: c.AccessTokenLifetime, RefreshTokenLifetime: c.RefreshTokenLifetime,
-		IDTokenLifetime: c.IDTokenLifetime, LegalBasis: c.LegalBasis}
+		IDTokenLifetime: c.IDTokenLifetime, LegalBasis: c.LegalBasis, BackchannelLogoutURI: c.BackchannelLogoutURI,
+		BackchannelLogoutSessionRequired: c.BackchannelLogoutSessionRequired}
 	s.Normalize()
 	return s
+}
+
+// ValidateBackchannelURI checks a back-channel logout URI: absolute, no
+// fragment or credentials, https, or http only on a loopback address
+// (the server POSTs to it from the server side).
+func ValidateBackchannelURI(uri string) error {
+	u, err := url.Parse(uri)
+	if err != nil || u.Host == "" || u.User != nil || u.Fragment != "" || len(uri) > 2048 {
+		return fmt.Errorf("back-channel logout URI %q: an absolute URL without credentials or fragment, at most 2048 characters", uri)
+	}
+	switch u.Scheme {
+	case "https":
+		return nil
+	case "http":
+		if config.IsLoopbackHost(u.Hostname()) {
+			return nil
+		}
+	}
+	return fmt.Errorf("back-channel logout URI %q: https (http only on a loopback address)", uri)
 }
 
 // ValidateRedirectURI checks a redirect URI an administrator registers:

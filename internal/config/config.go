@@ -63,6 +63,20 @@ type Config struct {
 	Registration RegistrationConfig `yaml:"registration"`
 	// Notifications configures email and SMS to citizens.
 	Notifications NotificationsConfig `yaml:"notifications"`
+	// BackchannelLogout is how logouts reach portals' servers.
+	BackchannelLogout BackchannelLogoutConfig `yaml:"backchannel_logout"`
+}
+
+// BackchannelLogoutConfig is the delivery of back-channel logouts: each
+// attempt is bounded by Timeout; after a failure the next waits
+// RetryBase, doubling up to MaxWait; a logout not delivered GiveUpAfter
+// after the session ended is marked failed.
+type BackchannelLogoutConfig struct {
+	PollInterval time.Duration `yaml:"poll_interval"`
+	Timeout      time.Duration `yaml:"timeout"`
+	RetryBase    time.Duration `yaml:"retry_base"`
+	MaxWait      time.Duration `yaml:"max_wait"`
+	GiveUpAfter  time.Duration `yaml:"give_up_after"`
 }
 
 // RegistrationConfig is /register's.
@@ -303,6 +317,10 @@ func Default() Config {
 		Notifications: NotificationsConfig{
 			Email:        EmailConfig{From: "CitizenID <no-reply@localhost>"},
 			PollInterval: 2 * time.Second, RetryBase: 30 * time.Second, MaxAttempts: 8,
+		},
+		BackchannelLogout: BackchannelLogoutConfig{
+			PollInterval: time.Second, Timeout: 5 * time.Second, RetryBase: 5 * time.Second,
+			MaxWait: 2 * time.Minute, GiveUpAfter: 10 * time.Minute,
 		},
 	}
 }
@@ -548,19 +566,24 @@ func (c *Config) Validate() error {
 		add("password: argon2id needs memory_kib ≥ 8192, time ≥ 1, threads ≥ 1")
 	}
 	positive := map[string]time.Duration{
-		"session.idle_timeout":          c.Session.IdleTimeout,
-		"session.absolute_timeout":      c.Session.AbsoluteTimeout,
-		"session.login_timeout":         c.Session.LoginTimeout,
-		"login.window":                  c.Login.Window,
-		"login.base_delay":              c.Login.BaseDelay,
-		"login.max_delay":               c.Login.MaxDelay,
-		"login.max_slowdown":            c.Login.MaxSlowdown,
-		"tokens.access_token_lifetime":  c.Tokens.AccessTokenLifetime,
-		"tokens.id_token_lifetime":      c.Tokens.IDTokenLifetime,
-		"tokens.refresh_token_lifetime": c.Tokens.RefreshTokenLifetime,
-		"tokens.code_lifetime":          c.Tokens.CodeLifetime,
-		"server.shutdown_timeout":       c.Server.ShutdownTimeout,
-		"keys.cache_ttl":                c.Keys.CacheTTL,
+		"session.idle_timeout":             c.Session.IdleTimeout,
+		"session.absolute_timeout":         c.Session.AbsoluteTimeout,
+		"session.login_timeout":            c.Session.LoginTimeout,
+		"login.window":                     c.Login.Window,
+		"login.base_delay":                 c.Login.BaseDelay,
+		"login.max_delay":                  c.Login.MaxDelay,
+		"login.max_slowdown":               c.Login.MaxSlowdown,
+		"tokens.access_token_lifetime":     c.Tokens.AccessTokenLifetime,
+		"tokens.id_token_lifetime":         c.Tokens.IDTokenLifetime,
+		"tokens.refresh_token_lifetime":    c.Tokens.RefreshTokenLifetime,
+		"tokens.code_lifetime":             c.Tokens.CodeLifetime,
+		"server.shutdown_timeout":          c.Server.ShutdownTimeout,
+		"keys.cache_ttl":                   c.Keys.CacheTTL,
+		"backchannel_logout.poll_interval": c.BackchannelLogout.PollInterval,
+		"backchannel_logout.timeout":       c.BackchannelLogout.Timeout,
+		"backchannel_logout.retry_base":    c.BackchannelLogout.RetryBase,
+		"backchannel_logout.max_wait":      c.BackchannelLogout.MaxWait,
+		"backchannel_logout.give_up_after": c.BackchannelLogout.GiveUpAfter,
 	}
 	for _, name := range sortedKeys(positive) {
 		if positive[name] <= 0 {

@@ -94,6 +94,9 @@ func New(o Options) (*Provider, error) {
 		SupportedUILocales:       []language.Tag{language.Vietnamese, language.English},
 		SupportedScopes:          supportedScopes,
 		SupportedClaims:          supportedClaims,
+		// Back-channel logout (backchannel.go): the sid is always sent.
+		BackChannelLogoutSupported:        true,
+		BackChannelLogoutSessionSupported: true,
 	}
 	var opts []op.Option
 	if strings.HasPrefix(o.Issuer, "http://") {
@@ -107,20 +110,7 @@ func New(o Options) (*Provider, error) {
 	p.op = prov
 	// However a session ends (end_session, the account page, an
 	// administrator), the refresh tokens issued in it end with it.
-	o.Login.OnLogout(func(ctx context.Context, ended *session.Session, how login.How) string {
-		if how.Reason == login.ReasonExpired {
-			return how.Then // nobody logged out: offline_access tokens live on
-		}
-		if err := o.Store.RevokeRefreshTokensBySession(ctx, ended.SID, p.now()); err != nil {
-			o.Log.ErrorContext(ctx, "revoke the ended session's refresh tokens", "err", err)
-		}
-		// Its access tokens end too, offline_access ones included
-		// (liveAccessToken); the mark outlives every one of them.
-		if err := kindEnded.Put(ctx, o.Sessions, ended.SID, 1, p.longestAccessToken()); err != nil {
-			o.Log.ErrorContext(ctx, "mark the ended session", "err", err)
-		}
-		return how.Then
-	})
+	o.Login.OnLogout(p.sessionEnded)
 	return p, nil
 }
 

@@ -30,7 +30,7 @@ type Store interface {
 	store.ServiceProviders
 	// RevokeRefreshTokensBySession: a single logout ends the SSO session
 	// for every relying party, OIDC ones included.
-	RevokeRefreshTokensBySession(ctx context.Context, sessionID string, now time.Time) error
+	RevokeRefreshTokensBySession(ctx context.Context, sessionID string, now time.Time, then ...store.OutboxMessage) error
 }
 
 // Recorder writes one data-release ledger entry and returns once it is

@@ -17,7 +17,8 @@ const (
 // up; what Payload means is the Kind's business.
 type OutboxMessage struct {
 	ID            string
-	Kind          string // "email", "sms", ...
+	Kind          string // "email", "sms", "oidc_logout", ...
+	Target        string // whom it is for when a portal (client ID, SP entity ID); "" otherwise
 	Payload       []byte
 	CreatedAt     time.Time // filled from the store's clock when zero
 	NextAttemptAt time.Time // due from then; CreatedAt when zero
@@ -40,11 +41,14 @@ type Outbox interface {
 	// EnqueueOutbox inserts the messages (ID, Kind and Payload set) as
 	// pending, in one transaction: all or none.
 	EnqueueOutbox(ctx context.Context, msgs []OutboxMessage) error
-	// ClaimOutbox leases up to limit pending messages due at now (next
-	// attempt not after now, no lease or an expired one) to owner until
-	// now+lease, counts the attempt, and returns them oldest due first. Of
-	// concurrent claimers each message goes to one.
-	ClaimOutbox(ctx context.Context, owner string, now time.Time, lease time.Duration, limit int) ([]OutboxMessage, error)
+	// ClaimOutbox leases up to limit pending messages of the kinds due at
+	// now (next attempt not after now, no lease or an expired one) to
+	// owner until now+lease, counts the attempt, and returns them oldest
+	// due first. Of concurrent claimers each message goes to one.
+	ClaimOutbox(ctx context.Context, owner string, kinds []string, now time.Time, lease time.Duration, limit int) ([]OutboxMessage, error)
+	// ListOutbox returns the latest limit messages of kind for target,
+	// newest first (payloads included while pending).
+	ListOutbox(ctx context.Context, kind, target string, limit int) ([]OutboxMessage, error)
 	// DeliveredOutbox marks a message owner holds delivered at now and
 	// blanks its payload (a code is not kept once sent).
 	// ErrNotFound when owner does not hold it (its lease was taken over).

@@ -105,6 +105,12 @@ type Client struct {
 	// receives personal data: citizens are notified (once per attribute
 	// set) instead of asked to approve. Empty: consent.
 	LegalBasis string
+	// BackchannelLogoutURI receives a logout token when a session the
+	// client took part in ends (OpenID Connect Back-Channel Logout 1.0);
+	// empty: none. BackchannelLogoutSessionRequired: the client needs the
+	// sid in it (always sent).
+	BackchannelLogoutURI             string
+	BackchannelLogoutSessionRequired bool
 }
 
 // Signing key states.
@@ -255,8 +261,10 @@ type RefreshTokens interface {
 	RotateRefreshToken(ctx context.Context, oldHash string, next *RefreshToken, now time.Time) error
 	// RevokeRefreshFamily revokes every token of the family.
 	RevokeRefreshFamily(ctx context.Context, familyID string, now time.Time) error
-	// RevokeRefreshTokensBySession revokes every unrevoked token issued in the SSO session.
-	RevokeRefreshTokensBySession(ctx context.Context, sessionID string, now time.Time) error
+	// RevokeRefreshTokensBySession revokes every unrevoked token issued in
+	// the SSO session and, in the same transaction, enqueues then (the
+	// session's back-channel logouts): both or neither.
+	RevokeRefreshTokensBySession(ctx context.Context, sessionID string, now time.Time, then ...OutboxMessage) error
 	// RevokeRefreshTokensByCitizen revokes every unrevoked token of the
 	// citizen, of every session and client, offline_access ones too
 	// (password recovery, an account taken over).

@@ -15,7 +15,8 @@ import (
 const clientColumns = `id, name, secret_hash, public, redirect_uris, post_logout_redirect_uris, scopes,
 	subject_type, sector_identifier, min_level, max_auth_age_ns, access_token_lifetime_ns,
 	refresh_token_lifetime_ns, id_token_lifetime_ns, disabled, created_at, updated_at,
-	logo_url, token_endpoint_auth_method, previous_secret_hash, previous_secret_until, admin_scopes, legal_basis, subject_scheme`
+	logo_url, token_endpoint_auth_method, previous_secret_hash, previous_secret_until, admin_scopes, legal_basis,
+	backchannel_logout_uri, backchannel_logout_session_required, subject_scheme`
 
 func (s *Store) scanClient(r scanner) (*store.Client, error) {
 	var c store.Client
@@ -24,7 +25,8 @@ func (s *Store) scanClient(r scanner) (*store.Client, error) {
 		s.scanList(&c.PostLogoutRedirectURIs), s.scanList(&c.Scopes), &c.SubjectType, &c.SectorIdentifier, &c.MinLevel,
 		&maxAuthAge, &access, &refresh, &idToken, &c.Disabled, scanTime(&c.CreatedAt), scanTime(&c.UpdatedAt),
 		&c.LogoURL, &c.TokenEndpointAuthMethod, &c.PreviousSecretHash, scanTime(&c.PreviousSecretUntil),
-		s.scanList(&c.AdminScopes), &c.LegalBasis, &c.SubjectScheme); err != nil {
+		s.scanList(&c.AdminScopes), &c.LegalBasis, &c.BackchannelLogoutURI, &c.BackchannelLogoutSessionRequired,
+		&c.SubjectScheme); err != nil {
 		return nil, err
 	}
 	c.MaxAuthAge = time.Duration(maxAuthAge)
@@ -41,7 +43,8 @@ func (s *Store) clientArgs(c *store.Client) []any {
 		s.list(c.Scopes), c.SubjectType, c.SectorIdentifier, c.MinLevel, int64(c.MaxAuthAge),
 		int64(c.AccessTokenLifetime), int64(c.RefreshTokenLifetime), int64(c.IDTokenLifetime), c.Disabled,
 		s.time(c.CreatedAt), s.time(c.UpdatedAt), c.LogoURL, c.TokenEndpointAuthMethod, c.PreviousSecretHash,
-		s.nullTime(c.PreviousSecretUntil), s.list(c.AdminScopes), c.LegalBasis}
+		s.nullTime(c.PreviousSecretUntil), s.list(c.AdminScopes), c.LegalBasis, c.BackchannelLogoutURI,
+		c.BackchannelLogoutSessionRequired}
 }
 
 func normClient(c *store.Client) {
@@ -63,7 +66,7 @@ func (s *Store) CreateClient(ctx context.Context, c *store.Client) error {
 	}
 	normClient(c)
 	_, err := s.exec(ctx, `INSERT INTO clients (`+clientColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		append(s.clientArgs(c), c.SubjectScheme)...)
 	if err != nil {
 		return s.wrap(err, "create client %s", c.ID)
@@ -105,7 +108,7 @@ func (s *Store) UpdateClient(ctx context.Context, id string, fn func(c *store.Cl
 				max_auth_age_ns = ?, access_token_lifetime_ns = ?, refresh_token_lifetime_ns = ?,
 				id_token_lifetime_ns = ?, disabled = ?, created_at = ?, updated_at = ?, logo_url = ?,
 				token_endpoint_auth_method = ?, previous_secret_hash = ?, previous_secret_until = ?, admin_scopes = ?,
-				legal_basis = ?
+				legal_basis = ?, backchannel_logout_uri = ?, backchannel_logout_session_required = ?
 				WHERE id = ?`, append(s.clientArgs(c)[1:], id)...)
 			return err
 		})

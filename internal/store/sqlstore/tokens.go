@@ -109,11 +109,24 @@ func (s *Store) RevokeRefreshFamily(ctx context.Context, familyID string, now ti
 }
 
 // RevokeRefreshTokensBySession revokes every unrevoked token issued in the session.
-func (s *Store) RevokeRefreshTokensBySession(ctx context.Context, sessionID string, now time.Time) error {
+func (s *Store) RevokeRefreshTokensBySession(ctx context.Context, sessionID string, now time.Time, then ...store.OutboxMessage) error {
 	if sessionID == "" {
 		return errors.New("revoke refresh tokens by session: session id is required")
 	}
-	return s.revokeTokens(ctx, "session_id", sessionID, now, "revoke refresh tokens by session")
+	if len(then) == 0 {
+		return s.revokeTokens(ctx, "session_id", sessionID, now, "revoke refresh tokens by session")
+	}
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		if _, err := s.execTx(ctx, tx, `UPDATE refresh_tokens SET revoked_at = ? WHERE session_id = ? AND revoked_at IS NULL`,
+			s.time(now), sessionID); err != nil {
+			return err
+		}
+		return s.enqueueTx(ctx, tx, then)
+	})
+	if err != nil {
+		return s.wrap(err, "revoke refresh tokens by session and enqueue %d messages", len(then))
+	}
+	return nil
 }
 
 // RevokeRefreshTokensByCitizen revokes every unrevoked token of the citizen.
