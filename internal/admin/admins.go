@@ -104,7 +104,7 @@ func (a *Admin) listAdmins(w http.ResponseWriter, r *http.Request, act *actor) {
 			continue
 		}
 		v.Admins = append(v.Admins, adminRow{Number: c.Number, Name: c.Name, Role: g.Role, GrantedBy: a.actorName(ctx, g.GrantedBy),
-			GrantedAt: fmtTime(g.GrantedAt), CitizenID: c.ID, Self: c.ID == act.citizenID})
+			GrantedAt: a.fmtTime(g.GrantedAt), CitizenID: c.ID, Self: c.ID == act.citizenID})
 	}
 	for _, role := range Roles {
 		v.Roles = append(v.Roles, choice{Value: string(role), Label: a.rd.t(act.lang, "admin_role_"+string(role))})

@@ -185,7 +185,7 @@ func (a *Admin) doRotateSecret(ctx context.Context, act *actor, id string, overl
 		return "", time.Time{}, err
 	}
 	a.record(ctx, act, "client.secret_rotate", "client:"+id, "success",
-		map[string]string{"overlap": overlap.String(), "previous_valid_until": fmtTime(until)}, before, after)
+		map[string]string{"overlap": overlap.String(), "previous_valid_until": utcTime(until)}, before, after)
 	return secret, until, nil
 }
 
@@ -518,7 +518,7 @@ type secretView struct {
 }
 
 func (a *Admin) showSecret(w http.ResponseWriter, r *http.Request, act *actor, c *store.Client, secret string, until time.Time, created bool) {
-	v := secretView{chrome: a.chrome(r, act), ClientID: c.ID, Name: c.Name, Secret: secret, Created: created, PreviousUntil: fmtTime(until)}
+	v := secretView{chrome: a.chrome(r, act), ClientID: c.ID, Name: c.Name, Secret: secret, Created: created, PreviousUntil: a.fmtTime(until)}
 	a.rd.render(w, r, http.StatusOK, "admin_secret", "admin_secret_title", v)
 }
 
@@ -540,9 +540,9 @@ func (a *Admin) clientPage(r *http.Request, act *actor, c *store.Client, form cl
 	lang := act.lang
 	row := a.clientRow(lang, c)
 	d := &clientDetail{ID: c.ID, Name: c.Name, Type: row.Type, Status: row.Status, Disabled: c.Disabled, Public: c.Public,
-		GrantTypes: strings.Join(grantTypes(c), ", "), CreatedAt: fmtTime(c.CreatedAt), UpdatedAt: fmtTime(c.UpdatedAt)}
+		GrantTypes: strings.Join(grantTypes(c), ", "), CreatedAt: a.fmtTime(c.CreatedAt), UpdatedAt: a.fmtTime(c.UpdatedAt)}
 	if c.PreviousSecretHash != "" && a.now().Before(c.PreviousSecretUntil) {
-		d.PreviousUntil = fmtTime(c.PreviousSecretUntil)
+		d.PreviousUntil = a.fmtTime(c.PreviousSecretUntil)
 	}
 	for _, o := range []time.Duration{0, time.Hour, 24 * time.Hour, 7 * 24 * time.Hour} {
 		label := a.rd.t(lang, "admin_overlap_none")

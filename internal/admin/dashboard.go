@@ -58,7 +58,7 @@ func (a *Admin) dashboard(w http.ResponseWriter, r *http.Request, act *actor) {
 		a.rd.error(w, r, http.StatusServiceUnavailable, "err_generic", a.chrome(r, act))
 		return
 	}
-	v := dashboardView{chrome: a.chrome(r, act), Since: fmtTime(since), MinLevel: int(a.o.MinLevel),
+	v := dashboardView{chrome: a.chrome(r, act), Since: a.fmtTime(since), MinLevel: int(a.o.MinLevel),
 		IdleMinutes: int(a.o.IdleTimeout.Minutes()), CanClients: act.can(permRPRead), CanKeys: act.can(permKeysRead)}
 	if v.Sessions, err = a.o.Sessions.CountLive(ctx); err != nil {
 		a.o.Log.ErrorContext(ctx, "count sessions", "err", err)

@@ -430,13 +430,13 @@ func (a *Admin) spPage(r *http.Request, act *actor, sp *store.ServiceProvider, f
 	j := spToJSON(sp, a.now())
 	row := a.spRow(act.lang, sp)
 	d := &spDetail{Ref: j.Ref, EntityID: sp.EntityID, Name: sp.Name, Status: row.Status, Disabled: sp.Disabled, ACSURLs: sp.ACSURLs,
-		CreatedAt: fmtTime(sp.CreatedAt), UpdatedAt: fmtTime(sp.UpdatedAt), MetadataSHA256: j.MetadataSHA256}
+		CreatedAt: a.fmtTime(sp.CreatedAt), UpdatedAt: a.fmtTime(sp.UpdatedAt), MetadataSHA256: j.MetadataSHA256}
 	for _, c := range j.Certificates {
 		use := c.Use
 		if use == "" {
 			use = "signing, encryption"
 		}
-		d.Certificates = append(d.Certificates, certRow{Use: use, Subject: c.Subject, NotAfter: fmtTime(c.NotAfter), SHA256: c.SHA256, Expired: c.Expired})
+		d.Certificates = append(d.Certificates, certRow{Use: use, Subject: c.Subject, NotAfter: a.fmtTime(c.NotAfter), SHA256: c.SHA256, Expired: c.Expired})
 	}
 	return spView{chrome: a.chrome(r, act), Action: "/admin/sps/" + j.Ref, Form: form, Errors: errs, CanWrite: act.can(permRPWrite), SP: d}
 }
