@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -93,5 +94,77 @@ func TestConsoleTimeZoneConfig(t *testing.T) {
 		if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "admin.time_zone") {
 			t.Errorf("admin.time_zone %q: got %v, want a problem named", bad, err)
 		}
+	}
+}
+
+var (
+	svgRE   = regexp.MustCompile(`(?s)<section aria-labelledby="(chart-[a-z]+)-h" class="chart".*?<svg role="img" aria-labelledby="[a-z-]+"[^>]*>\s*<title id="[a-z-]+">([^<]*)</title>(.*?)</svg>.*?<tfoot><tr><th scope="row">[^<]*</th>(.*?)</tr></tfoot>`)
+	tdNumRE = regexp.MustCompile(`<td class="num">(\d+)</td>`)
+)
+
+// The dashboard charts the last 24 hours of logins as inline SVG (an
+// image with a text alternative) with the same numbers in a table.
+func TestConsoleDashboardCharts(t *testing.T) {
+	e := newAdminEnv(t, false, nil)
+	owner := e.addPerson(ownerNumber, false, "owner")
+	e.addPerson(plainNumber, true)
+	// A wrong password, then the owner's console login (password + code).
+	b := newBrowser(t)
+	pg := b.get(e.URL + "/admin")
+	b.login(e.URL, pg, plainNumber, "not the password")
+	b, _ = e.adminBrowser(owner)
+	count := func(action, outcome string) int {
+		n := 0
+		for _, ev := range e.auditEvents(action) {
+			if ev.Outcome == outcome {
+				n++
+			}
+		}
+		return n
+	}
+	pwOK, totpOK, pwBad := count("login.password", "success"), count("login.totp", "success"), count("login.password", "failure")
+	if pwOK == 0 || totpOK == 0 || pwBad == 0 {
+		t.Fatalf("audit: got %d password, %d code successes and %d failures, want some of each", pwOK, totpOK, pwBad)
+	}
+	pg = b.get(e.URL + "/admin")
+	charts := map[string][]string{}
+	for _, m := range svgRE.FindAllStringSubmatch(pg.body, -1) {
+		if !strings.Contains(m[3], "<rect ") {
+			t.Errorf("%s: no bars in the SVG", m[1])
+		}
+		var totals []string
+		for _, td := range tdNumRE.FindAllStringSubmatch(m[4], -1) {
+			totals = append(totals, td[1])
+		}
+		charts[m[1]] = append([]string{m[2]}, totals...)
+	}
+	if len(charts) != 3 {
+		t.Fatalf("dashboard: got charts %q, want 3; page %.2000s", charts, pg.body)
+	}
+	i := strconv.Itoa
+	for id, want := range map[string][]string{
+		"chart-method":   {i(pwOK), i(totpOK)},                             // password, code, ...
+		"chart-level":    {i(pwOK), i(totpOK), "0", "0"},                   // levels 1 to 4
+		"chart-problems": {i(pwBad + count("login.totp", "failure")), "0"}, // failures, throttled
+	} {
+		got := charts[id]
+		if len(got) < len(want)+1 {
+			t.Errorf("%s: got %q, want totals %q", id, got, want)
+			continue
+		}
+		for k, w := range want {
+			if got[k+1] != w {
+				t.Errorf("%s: total %d: got %s, want %s (%q)", id, k, got[k+1], w, got)
+			}
+		}
+	}
+	if !strings.Contains(charts["chart-method"][0], "Mật khẩu: "+i(pwOK)) {
+		t.Errorf("chart-method: the image's text alternative %q does not say the count", charts["chart-method"][0])
+	}
+	if strings.Contains(pg.body, "style=") {
+		t.Errorf("dashboard: an inline style attribute (the CSP forbids it)")
+	}
+	if rows := strings.Count(pg.body, `<th scope="row">`); rows < 3*24 {
+		t.Errorf("dashboard: got %d table rows, want 24 per chart", rows)
 	}
 }
