@@ -396,8 +396,13 @@ type citizenView struct {
 	Reason          string
 	ReasonInvalid   bool
 	ReasonFor       string // the form the reason belongs to: "totp", "webauthn" or "takeover"
+	Errors          formErrors
 	Created, Update string
 }
+
+// reasonFields are the ids of the reason fields of the citizen page's
+// forms (admin_citizen.html).
+var reasonFields = map[string]string{"totp": "reason", "webauthn": "webauthn-reason", "takeover": "takeover-reason"}
 
 type authRow struct {
 	Type, Name, State, Created, LastUsed, Ref string
@@ -450,8 +455,8 @@ func (a *Admin) renderCitizen(w http.ResponseWriter, r *http.Request, act *actor
 		CanLedger:   act.can(permAuditRead),
 		CanTakeOver: act.can(permIdentityLevel) && c.SelfRegistered && c.IdentityLevel < 2,
 		Reason:      reason, ReasonInvalid: invalidFor != "", ReasonFor: invalidFor, Created: a.fmtTime(c.CreatedAt), Update: a.fmtTime(c.UpdatedAt)}
-	if invalidFor != "" {
-		v.Problem = a.rd.t(lang, "admin_err_reason")
+	if id := reasonFields[invalidFor]; id != "" {
+		v.Errors.add(id, a.rd.t(lang, "admin_err_reason"))
 	}
 	for _, au := range facts.Authenticators {
 		row := authRow{Type: a.rd.t(lang, "admin_auth_"+au.Type), Name: au.Name, Ref: au.CredentialRef}

@@ -10,9 +10,131 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/chromedp"
+
 	"github.com/citizenid/citizenid/internal/audit"
+	"github.com/citizenid/citizenid/internal/browsertest"
 	"github.com/citizenid/citizenid/internal/config"
+	"github.com/citizenid/citizenid/internal/server"
+	"github.com/citizenid/citizenid/internal/ui"
 )
+
+// consoleTab opens a Chromium tab holding the console session of b (a
+// console login over HTTP), in lang.
+func consoleTab(t *testing.T, e *adminEnv, b *browser, lang string) context.Context {
+	t.Helper()
+	ctx := browsertest.New(t, 120*time.Second)
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatal(err)
+	}
+	u, _ := url.Parse(e.URL)
+	cookies := append(b.c.Jar.Cookies(u), &http.Cookie{Name: server.LangCookie, Value: lang})
+	for _, c := range cookies {
+		if _, err := chromedp.Call(ctx, network.SetCookie, network.SetCookieParams{Name: c.Name, Value: c.Value, URL: e.URL + "/"}); err != nil {
+			t.Fatalf("set cookie %s: %v", c.Name, err)
+		}
+	}
+	return ctx
+}
+
+// formCheck is what the browser reads of a form's error summary and the
+// fields it links to.
+type formCheck struct {
+	Focused bool   `json:"focused"`
+	Role    string `json:"role"`
+	Links   []struct {
+		Href string `json:"href"`
+		Text string `json:"text"`
+	} `json:"links"`
+	Fields []struct {
+		ID      string `json:"id"`
+		Invalid string `json:"invalid"`
+		Message string `json:"message"`
+		Marked  bool   `json:"marked"`
+	} `json:"fields"`
+	Body string `json:"body"`
+}
+
+const formCheckJS = `(() => {
+  const s = document.getElementById('error-summary');
+  if (!s) return {body: document.body.innerText};
+  const links = [...s.querySelectorAll('a')].map(a => ({href: a.getAttribute('href'), text: a.textContent.trim()}));
+  const fields = links.map(l => {
+    const id = l.href.slice(1), el = document.getElementById(id);
+    if (!el) return {id: id};
+    const msg = (el.getAttribute('aria-describedby') || '').split(/\s+/).map(i => document.getElementById(i))
+      .find(m => m && m.classList.contains('field-error'));
+    return {id: id, invalid: el.getAttribute('aria-invalid') || '', message: msg ? msg.textContent.trim() : '',
+      marked: !!el.closest('.field.invalid')};
+  });
+  return {focused: document.activeElement === s, role: s.getAttribute('role'), links: links, fields: fields, body: document.body.innerText};
+})()`
+
+// A client form with three invalid fields shows three messages, each
+// beside its field (aria-describedby, aria-invalid, a marker) and linked
+// from a summary that takes the focus; in Vietnamese and in English, with
+// no English rule detail on the Vietnamese page.
+func TestConsoleFormErrorsInBrowser(t *testing.T) {
+	e := newAdminEnv(t, false, nil)
+	rpm := e.addPerson(rpNumber, false, "rp-manager")
+	cat, err := ui.Load(ui.Shipped())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, lang := range []string{"vi", "en"} {
+		t.Run(lang, func(t *testing.T) {
+			b, _ := e.adminBrowser(rpm)
+			ctx := consoleTab(t, e, b, lang)
+			err := chromedp.Do(ctx,
+				chromedp.Navigate(e.URL+"/admin/clients/new"),
+				chromedp.WaitVisible(chromedp.ID("client-form")),
+				chromedp.SendKeys(chromedp.ID("id"), "portal-"+lang),
+				chromedp.SendKeys(chromedp.ID("logo_url"), "http://logo.example.gov.vn/x.png"),
+				chromedp.SendKeys(chromedp.ID("redirect_uris"), "https://*.example.gov.vn/cb"),
+				chromedp.Click(chromedp.ID("save-client")),
+				chromedp.WaitVisible(chromedp.ID("error-summary")),
+			)
+			if err != nil {
+				t.Fatalf("submit the form: %v", err)
+			}
+			if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`document.activeElement && document.activeElement.id === 'error-summary'`)); err != nil {
+				t.Errorf("the error summary never took the focus: %v", err)
+			}
+			got, err := chromedp.Run(ctx, chromedp.Evaluate[formCheck](formCheckJS))
+			if err != nil {
+				t.Fatal(err)
+			}
+			msgs, en := cat.Messages(lang), cat.Messages("en")
+			want := map[string]string{
+				"#name":          msgs["admin_err_client_name"],
+				"#logo_url":      msgs["admin_err_logo_url"],
+				"#redirect_uris": msgs["admin_err_redirect_uri"] + ": https://*.example.gov.vn/cb",
+			}
+			if got.Role != "alert" || len(got.Links) != 3 || len(got.Fields) != 3 {
+				t.Fatalf("summary: got role %q, %d links %+v, want an alert with 3 links; page: %.800s", got.Role, len(got.Links), got.Links, got.Body)
+			}
+			for i, l := range got.Links {
+				f := got.Fields[i]
+				if want[l.Href] == "" || l.Text != want[l.Href] {
+					t.Errorf("summary link %s: got %q, want %q", l.Href, l.Text, want[l.Href])
+				}
+				if f.Invalid != "true" || f.Message != l.Text || !f.Marked {
+					t.Errorf("field %s: got aria-invalid %q, message %q, marked %v; want true, %q (aria-describedby), marked",
+						f.ID, f.Invalid, f.Message, f.Marked, l.Text)
+				}
+			}
+			if lang == "vi" {
+				for _, english := range []string{en["admin_err_client_name"], en["admin_err_logo_url"], en["admin_err_redirect_uri"],
+					"wildcards are not allowed", "1 to 200 characters", "an https URL"} {
+					if strings.Contains(got.Body, english) {
+						t.Errorf("the Vietnamese page shows English: %q", english)
+					}
+				}
+			}
+		})
+	}
+}
 
 var (
 	optionRE = regexp.MustCompile(`<option value="([^"]*)"`)
