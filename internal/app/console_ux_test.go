@@ -136,6 +136,68 @@ func TestConsoleFormErrorsInBrowser(t *testing.T) {
 	}
 }
 
+// The console's skip link leads past its navigation: the target comes
+// after the navigation in the document and does not contain it.
+func TestConsoleSkipLinkSkipsNavigation(t *testing.T) {
+	e := newAdminEnv(t, false, nil)
+	owner := e.addPerson(ownerNumber, false, "owner")
+	b, _ := e.adminBrowser(owner)
+	ctx := consoleTab(t, e, b, "vi")
+	const js = `(() => {
+  const a = document.querySelector('a.skip'), nav = document.querySelector('nav.admin-nav');
+  const target = a && document.querySelector(a.getAttribute('href'));
+  return !!(target && nav && !target.contains(nav) && (nav.compareDocumentPosition(target) & Node.DOCUMENT_POSITION_FOLLOWING)
+    && target.querySelector('h1'));
+})()`
+	for _, path := range []string{"/admin", "/admin/clients", "/admin/clients/new", "/admin/audit", "/admin/citizens", "/admin/admins"} {
+		if err := chromedp.Do(ctx, chromedp.Navigate(e.URL+path), chromedp.WaitVisible(chromedp.CSS("nav.admin-nav"))); err != nil {
+			t.Fatalf("open %s: %v", path, err)
+		}
+		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](js))
+		if err != nil || !ok {
+			t.Errorf("%s: the skip link's target does not come after the navigation (%v)", path, err)
+		}
+	}
+}
+
+// The page that shows a new client's secret shows its client id on a
+// row of its own, whole, on a phone's screen.
+func TestConsoleSecretPageShowsClientID(t *testing.T) {
+	e := newAdminEnv(t, false, nil)
+	rpm := e.addPerson(rpNumber, false, "rp-manager")
+	b, _ := e.adminBrowser(rpm)
+	ctx := consoleTab(t, e, b, "vi")
+	id := "so-tai-nguyen-moi-truong.cong-dich-vu-cong-truc-tuyen.portal-2b6" // 64, the longest
+	err := chromedp.Do(ctx,
+		chromedp.Navigate(e.URL+"/admin/clients/new"),
+		chromedp.WaitVisible(chromedp.ID("client-form")),
+		chromedp.SendKeys(chromedp.ID("id"), id),
+		chromedp.SendKeys(chromedp.ID("name"), "Cổng dịch vụ công"),
+		chromedp.SendKeys(chromedp.ID("redirect_uris"), "https://dvc.example.gov.vn/cb"),
+		chromedp.Click(chromedp.ID("save-client")),
+		chromedp.WaitVisible(chromedp.ID("client-secret")),
+	)
+	if err != nil {
+		t.Fatalf("create the client: %v", err)
+	}
+	type box struct {
+		Text                  string
+		Whole, OwnRow, InView bool
+	}
+	got, err := chromedp.Run(ctx, chromedp.Evaluate[box](`(() => {
+  const c = document.getElementById('client-id'), s = document.getElementById('client-secret');
+  const cr = c.getBoundingClientRect(), sr = s.getBoundingClientRect();
+  return {Text: c.textContent, Whole: c.scrollWidth <= c.clientWidth + 1, OwnRow: cr.bottom <= sr.top,
+    InView: cr.right <= document.documentElement.clientWidth + 1};
+})()`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Text != id || !got.Whole || !got.OwnRow || !got.InView {
+		t.Errorf("client id on the secret page: got %+v, want %q whole, on its own row, within the screen", got, id)
+	}
+}
+
 var (
 	optionRE = regexp.MustCompile(`<option value="([^"]*)"`)
 	selectRE = regexp.MustCompile(`(?s)<select id="(action|outcome)" name="[a-z]+">(.*?)</select>`)
