@@ -76,6 +76,9 @@ type Options struct {
 	Hasher *password.Hasher
 	// Notifier tells citizens of an operator's changes; nil tells nobody.
 	Notifier Notifier
+	// TimeZone is where the console shows times (admin.time_zone); nil
+	// means ui.Zone.
+	TimeZone *time.Location
 }
 
 // Admin serves the console and the API.

@@ -86,9 +86,18 @@ type adminsView struct {
 	Admins []adminRow
 	Roles  []choice
 	Number string
+	// Errors are the grant form's problems (number, role), with the
+	// number and role typed kept.
+	Errors formErrors
 }
 
 func (a *Admin) listAdmins(w http.ResponseWriter, r *http.Request, act *actor) {
+	a.renderAdmins(w, r, act, http.StatusOK, nil)
+}
+
+// renderAdmins shows the administrators and the grant form; with errs,
+// the form as submitted and its problems.
+func (a *Admin) renderAdmins(w http.ResponseWriter, r *http.Request, act *actor, status int, errs formErrors) {
 	ctx := r.Context()
 	grants, err := a.o.Store.ListAdmins(ctx)
 	if err != nil {
@@ -96,7 +105,11 @@ func (a *Admin) listAdmins(w http.ResponseWriter, r *http.Request, act *actor) {
 		a.rd.error(w, r, http.StatusServiceUnavailable, "err_generic", a.chrome(r, act))
 		return
 	}
-	v := adminsView{chrome: a.chrome(r, act)}
+	v := adminsView{chrome: a.chrome(r, act), Errors: errs}
+	typedRole := ""
+	if errs != nil {
+		v.Number, typedRole = strings.TrimSpace(r.PostForm.Get("number")), r.PostForm.Get("role")
+	}
 	for _, g := range grants {
 		c, err := a.o.Store.CitizenByID(ctx, g.CitizenID)
 		if err != nil {
@@ -104,12 +117,12 @@ func (a *Admin) listAdmins(w http.ResponseWriter, r *http.Request, act *actor) {
 			continue
 		}
 		v.Admins = append(v.Admins, adminRow{Number: c.Number, Name: c.Name, Role: g.Role, GrantedBy: a.actorName(ctx, g.GrantedBy),
-			GrantedAt: fmtTime(g.GrantedAt), CitizenID: c.ID, Self: c.ID == act.citizenID})
+			GrantedAt: a.fmtTime(g.GrantedAt), CitizenID: c.ID, Self: c.ID == act.citizenID})
 	}
 	for _, role := range Roles {
-		v.Roles = append(v.Roles, choice{Value: string(role), Label: a.rd.t(act.lang, "admin_role_"+string(role))})
+		v.Roles = append(v.Roles, choice{Value: string(role), Label: a.rd.t(act.lang, "admin_role_"+string(role)), Checked: typedRole == string(role)})
 	}
-	a.rd.render(w, r, http.StatusOK, "admin_admins", "admin_admins_title", v)
+	a.rd.render(w, r, status, "admin_admins", "admin_admins_title", v)
 }
 
 // actorName shows "admin:<id>" as the administrator's name when known.
@@ -125,8 +138,15 @@ func (a *Admin) actorName(ctx context.Context, ref string) string {
 func (a *Admin) grantRole(w http.ResponseWriter, r *http.Request, act *actor) {
 	number := strings.TrimSpace(r.PostForm.Get("number"))
 	role, ok := ParseRole(r.PostForm.Get("role"))
-	if !login.ValidCitizenNumber(number) || !ok {
-		http.Redirect(w, r, "/admin/admins?err=admin_err_grant_form", http.StatusSeeOther)
+	var errs formErrors
+	if !login.ValidCitizenNumber(number) {
+		errs.add("number", a.rd.t(act.lang, "admin_err_number"))
+	}
+	if !ok {
+		errs.add("role", a.rd.t(act.lang, "admin_err_role"))
+	}
+	if errs != nil {
+		a.renderAdmins(w, r, act, http.StatusUnprocessableEntity, errs)
 		return
 	}
 	_, err := GrantRole(r.Context(), a.o.Store, a.o.Audit, number, role, act.ref, actorDetails(act))
@@ -134,9 +154,11 @@ func (a *Admin) grantRole(w http.ResponseWriter, r *http.Request, act *actor) {
 	case err == nil:
 		http.Redirect(w, r, "/admin/admins?done=admin_msg_granted", http.StatusSeeOther)
 	case errors.Is(err, store.ErrNotFound):
-		http.Redirect(w, r, "/admin/admins?err=admin_err_no_citizen", http.StatusSeeOther)
+		errs.add("number", a.rd.t(act.lang, "admin_err_no_citizen"))
+		a.renderAdmins(w, r, act, http.StatusUnprocessableEntity, errs)
 	case errors.Is(err, store.ErrConflict):
-		http.Redirect(w, r, "/admin/admins?err=admin_err_has_role", http.StatusSeeOther)
+		errs.add("role", a.rd.t(act.lang, "admin_err_has_role"))
+		a.renderAdmins(w, r, act, http.StatusUnprocessableEntity, errs)
 	default:
 		a.o.Log.ErrorContext(r.Context(), "grant role", "err", err)
 		a.rd.error(w, r, http.StatusServiceUnavailable, "err_generic", a.chrome(r, act))

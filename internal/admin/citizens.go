@@ -396,8 +396,13 @@ type citizenView struct {
 	Reason          string
 	ReasonInvalid   bool
 	ReasonFor       string // the form the reason belongs to: "totp", "webauthn" or "takeover"
+	Errors          formErrors
 	Created, Update string
 }
+
+// reasonFields are the ids of the reason fields of the citizen page's
+// forms (admin_citizen.html).
+var reasonFields = map[string]string{"totp": "reason", "webauthn": "webauthn-reason", "takeover": "takeover-reason"}
 
 type authRow struct {
 	Type, Name, State, Created, LastUsed, Ref string
@@ -449,17 +454,17 @@ func (a *Admin) renderCitizen(w http.ResponseWriter, r *http.Request, act *actor
 		CanWrite: act.can(permCitizensWrite) && (len(facts.Roles) == 0 || act.can(permAdmins)), CanLevel: act.can(permIdentityLevel),
 		CanLedger:   act.can(permAuditRead),
 		CanTakeOver: act.can(permIdentityLevel) && c.SelfRegistered && c.IdentityLevel < 2,
-		Reason:      reason, ReasonInvalid: invalidFor != "", ReasonFor: invalidFor, Created: fmtTime(c.CreatedAt), Update: fmtTime(c.UpdatedAt)}
-	if invalidFor != "" {
-		v.Problem = a.rd.t(lang, "admin_err_reason")
+		Reason:      reason, ReasonInvalid: invalidFor != "", ReasonFor: invalidFor, Created: a.fmtTime(c.CreatedAt), Update: a.fmtTime(c.UpdatedAt)}
+	if id := reasonFields[invalidFor]; id != "" {
+		v.Errors.add(id, a.rd.t(lang, "admin_err_reason"))
 	}
 	for _, au := range facts.Authenticators {
 		row := authRow{Type: a.rd.t(lang, "admin_auth_"+au.Type), Name: au.Name, Ref: au.CredentialRef}
 		if au.CreatedAt != nil {
-			row.Created = fmtTime(*au.CreatedAt)
+			row.Created = a.fmtTime(*au.CreatedAt)
 		}
 		if au.LastUsedAt != nil {
-			row.LastUsed = fmtTime(*au.LastUsedAt)
+			row.LastUsed = a.fmtTime(*au.LastUsedAt)
 		}
 		switch {
 		case au.Remaining != nil:
@@ -488,7 +493,7 @@ func (a *Admin) renderCitizen(w http.ResponseWriter, r *http.Request, act *actor
 		v.Authenticators = append(v.Authenticators, row)
 	}
 	for _, s := range facts.Sessions {
-		v.Sessions = append(v.Sessions, sessionRow{Created: fmtTime(s.CreatedAt), LastSeen: fmtTime(s.LastSeen),
+		v.Sessions = append(v.Sessions, sessionRow{Created: a.fmtTime(s.CreatedAt), LastSeen: a.fmtTime(s.LastSeen),
 			Methods: strings.Join(s.Methods, ", "), Level: s.Level, Portals: s.Portals})
 	}
 	a.rd.render(w, r, status, "admin_citizen", "admin_citizen_title", v)

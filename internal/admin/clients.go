@@ -185,7 +185,7 @@ func (a *Admin) doRotateSecret(ctx context.Context, act *actor, id string, overl
 		return "", time.Time{}, err
 	}
 	a.record(ctx, act, "client.secret_rotate", "client:"+id, "success",
-		map[string]string{"overlap": overlap.String(), "previous_valid_until": fmtTime(until)}, before, after)
+		map[string]string{"overlap": overlap.String(), "previous_valid_until": utcTime(until)}, before, after)
 	return secret, until, nil
 }
 
@@ -342,7 +342,6 @@ type clientForm struct {
 	AuthMethod, SubjectType, Sector, MinLevel   string
 	MaxAuthAge, AccessLifetime, RefreshLifetime string
 	IDLifetime, LegalBasis                      string
-	Invalid                                     map[string]bool // fields with a problem (aria-invalid)
 }
 
 // clientView is the view model of admin_client.html (new, edit and show).
@@ -351,7 +350,7 @@ type clientView struct {
 	New       bool
 	Action    string
 	Form      clientForm
-	Errors    []string
+	Errors    formErrors
 	CanWrite  bool
 	CanAdmins bool
 	Client    *clientDetail
@@ -461,18 +460,91 @@ func parseClientForm(r *http.Request, existing *store.Client) (clientInput, clie
 	return in, form, errs
 }
 
-func (a *Admin) formErrors(lang string, errs []fieldError, form *clientForm) []string {
-	form.Invalid = map[string]bool{}
-	var out []string
-	for _, e := range errs {
-		form.Invalid[e.Field] = true
-		msg := a.rd.t(lang, e.Key)
-		if e.Key == "admin_err_redirect_uri" || e.Key == "admin_err_client_invalid" || e.Key == "admin_err_scope" {
-			msg += " — " + e.Detail
+// withRuleErrors adds, to a form's parse errors, the rules' problems with
+// the other fields, so one submission shows every problem at once.
+func withRuleErrors(parse []fieldError, in clientInput, existing *store.Client) []fieldError {
+	if len(parse) == 0 {
+		return nil // the operation checks the rules itself
+	}
+	for _, e := range in.Validate(existing) {
+		if !slices.ContainsFunc(parse, func(p fieldError) bool { return p.Field == e.Field }) {
+			parse = append(parse, e)
 		}
-		out = append(out, msg)
+	}
+	return parse
+}
+
+// clientErrors turns the problems of a client form into messages beside
+// its fields, in lang. The rules' English details are not shown: each
+// problem's key says what is wrong, and a redirect URI problem names the
+// URIs (data, not prose) that break the rules.
+func (a *Admin) clientErrors(lang string, errs []fieldError, form clientForm) formErrors {
+	var out formErrors
+	for _, e := range errs {
+		field := e.Field
+		if !slices.Contains(clientFields, field) {
+			field = "client-form" // not on the form (the API's secret): the form itself
+		}
+		msg := a.message(lang, clientKey(e))
+		switch e.Key {
+		case "admin_err_redirect_uri":
+			uris := form.RedirectURIs
+			if field == "post_logout_redirect_uris" {
+				uris = form.PostLogoutRedirectURIs
+			}
+			if bad := badURIs(strings.Split(uris, "\n"), form.Public); len(bad) > 0 {
+				msg += ": " + strings.Join(bad, ", ")
+			}
+		}
+		out.add(field, msg)
 	}
 	return out
+}
+
+// clientFields are the ids of the client form's fields (admin_client.html).
+var clientFields = []string{"id", "name", "logo_url", "redirect_uris", "post_logout_redirect_uris", "token_endpoint_auth_method",
+	"min_level", "subject_type", "sector_identifier", "legal_basis", "scopes", "max_auth_age", "access_token_lifetime",
+	"refresh_token_lifetime", "id_token_lifetime"}
+
+// clientKey is the catalogue key of a client problem: the rules' own key,
+// made precise where the rules share one for several fields.
+func clientKey(e fieldError) string {
+	switch {
+	case e.Key == "admin_err_client_invalid" && e.Field == "legal_basis":
+		return "admin_err_legal_basis"
+	case e.Key == "admin_err_client_invalid" && e.Field == "secret":
+		return "admin_err_secret"
+	}
+	return e.Key
+}
+
+// message is the catalogue text of key in lang; a key the catalogue lacks
+// (a rule added without its message) shows the generic error, never the
+// key or an English detail.
+func (a *Admin) message(lang, key string) string {
+	if msg, ok := a.rd.Lookup(lang, key); ok {
+		return msg
+	}
+	a.o.Log.Error("console message missing", "key", key, "lang", lang)
+	return a.rd.t(lang, "admin_err_invalid")
+}
+
+// badURIs are the URIs of a typed list that the clients package refuses
+// (or that are listed twice), in order.
+func badURIs(typed []string, public bool) []string {
+	var bad []string
+	seen := map[string]bool{}
+	for _, u := range typed {
+		u = strings.TrimSpace(u)
+		if u == "" {
+			continue
+		}
+		if clients.ValidateRedirectURI(u, public) != nil || seen[u] {
+			bad = append(bad, u)
+		}
+		seen[u] = true
+	}
+	return bad
 }
 
 func (a *Admin) newClient(w http.ResponseWriter, r *http.Request, act *actor) {
@@ -485,6 +557,7 @@ func (a *Admin) newClient(w http.ResponseWriter, r *http.Request, act *actor) {
 func (a *Admin) createClient(w http.ResponseWriter, r *http.Request, act *actor) {
 	ctx := r.Context()
 	in, form, errs := parseClientForm(r, nil)
+	errs = withRuleErrors(errs, in, nil)
 	if len(errs) == 0 {
 		c, secret, err := a.doCreateClient(ctx, act, in)
 		var ve *validationError
@@ -503,7 +576,7 @@ func (a *Admin) createClient(w http.ResponseWriter, r *http.Request, act *actor)
 		}
 	}
 	v := clientView{chrome: a.chrome(r, act), New: true, Action: "/admin/clients", Form: form, CanWrite: true}
-	v.Errors = a.formErrors(act.lang, errs, &v.Form)
+	v.Errors = a.clientErrors(act.lang, errs, v.Form)
 	a.rd.render(w, r, http.StatusUnprocessableEntity, "admin_client", "admin_client_new_title", v)
 }
 
@@ -518,7 +591,7 @@ type secretView struct {
 }
 
 func (a *Admin) showSecret(w http.ResponseWriter, r *http.Request, act *actor, c *store.Client, secret string, until time.Time, created bool) {
-	v := secretView{chrome: a.chrome(r, act), ClientID: c.ID, Name: c.Name, Secret: secret, Created: created, PreviousUntil: fmtTime(until)}
+	v := secretView{chrome: a.chrome(r, act), ClientID: c.ID, Name: c.Name, Secret: secret, Created: created, PreviousUntil: a.fmtTime(until)}
 	a.rd.render(w, r, http.StatusOK, "admin_secret", "admin_secret_title", v)
 }
 
@@ -536,13 +609,13 @@ func (a *Admin) loadClient(w http.ResponseWriter, r *http.Request, act *actor) *
 	return c
 }
 
-func (a *Admin) clientPage(r *http.Request, act *actor, c *store.Client, form clientForm, errs []string) clientView {
+func (a *Admin) clientPage(r *http.Request, act *actor, c *store.Client, form clientForm, errs formErrors) clientView {
 	lang := act.lang
 	row := a.clientRow(lang, c)
 	d := &clientDetail{ID: c.ID, Name: c.Name, Type: row.Type, Status: row.Status, Disabled: c.Disabled, Public: c.Public,
-		GrantTypes: strings.Join(grantTypes(c), ", "), CreatedAt: fmtTime(c.CreatedAt), UpdatedAt: fmtTime(c.UpdatedAt)}
+		GrantTypes: strings.Join(grantTypes(c), ", "), CreatedAt: a.fmtTime(c.CreatedAt), UpdatedAt: a.fmtTime(c.UpdatedAt)}
 	if c.PreviousSecretHash != "" && a.now().Before(c.PreviousSecretUntil) {
-		d.PreviousUntil = fmtTime(c.PreviousSecretUntil)
+		d.PreviousUntil = a.fmtTime(c.PreviousSecretUntil)
 	}
 	for _, o := range []time.Duration{0, time.Hour, 24 * time.Hour, 7 * 24 * time.Hour} {
 		label := a.rd.t(lang, "admin_overlap_none")
@@ -576,6 +649,7 @@ func (a *Admin) updateClient(w http.ResponseWriter, r *http.Request, act *actor)
 		return
 	}
 	in, form, errs := parseClientForm(r, c)
+	errs = withRuleErrors(errs, in, c)
 	if len(errs) == 0 {
 		_, err := a.doUpdateClient(ctx, act, c.ID, func(cur *clientInput) error { *cur = in; return nil }, nil)
 		var ve *validationError
@@ -595,7 +669,7 @@ func (a *Admin) updateClient(w http.ResponseWriter, r *http.Request, act *actor)
 		}
 	}
 	v := a.clientPage(r, act, c, form, nil)
-	v.Errors = a.formErrors(act.lang, errs, &v.Form)
+	v.Errors = a.clientErrors(act.lang, errs, v.Form)
 	a.rd.render(w, r, http.StatusUnprocessableEntity, "admin_client", "admin_client_title", v)
 }
 

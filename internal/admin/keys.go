@@ -56,8 +56,8 @@ func (a *Admin) keyRows(r *http.Request, act *actor) ([]keyRow, error) {
 			continue // no longer published; the next rotation deletes it
 		}
 		rows = append(rows, keyRow{ID: k.ID, Algorithm: k.Algorithm, State: k.State, StateLabel: a.rd.t(act.lang, "admin_key_"+k.State),
-			Created: fmtTime(k.CreatedAt), Age: a.rd.Duration(act.lang, now.Sub(k.CreatedAt)), Activated: fmtTime(k.ActivatedAt),
-			Retired: fmtTime(k.RetiredAt), VerifyUntil: fmtTime(k.VerifyUntil), Retirable: k.State != store.KeyActive})
+			Created: a.fmtTime(k.CreatedAt), Age: a.rd.Duration(act.lang, now.Sub(k.CreatedAt)), Activated: a.fmtTime(k.ActivatedAt),
+			Retired: a.fmtTime(k.RetiredAt), VerifyUntil: a.fmtTime(k.VerifyUntil), Retirable: k.State != store.KeyActive})
 	}
 	return rows, nil
 }

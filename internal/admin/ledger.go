@@ -89,7 +89,7 @@ func (a *Admin) citizenLedger(w http.ResponseWriter, r *http.Request, act *actor
 			url.Values{"before": {strconv.FormatInt(last.Time.UnixMicro(), 10) + "." + last.ID}}.Encode()
 	}
 	for _, e := range entries {
-		v.Entries = append(v.Entries, ledgerRow{Time: fmtTime(e.Time), Portal: e.Portal, Name: e.PortalName, Protocol: e.Protocol,
+		v.Entries = append(v.Entries, ledgerRow{Time: a.fmtTime(e.Time), Portal: e.Portal, Name: e.PortalName, Protocol: e.Protocol,
 			Endpoint: e.Endpoint, Attributes: strings.Join(e.Attributes, ", "), SessionID: e.SessionID, Level: e.Level})
 	}
 	a.rd.render(w, r, http.StatusOK, "admin_ledger", "admin_ledger_title", v)

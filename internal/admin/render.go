@@ -168,12 +168,34 @@ func (a *Admin) confirmed(w http.ResponseWriter, r *http.Request, act *actor, qu
 	return false
 }
 
-// Times in the console are UTC, to the minute or second.
-func fmtTime(t time.Time) string {
+// timeLayout is how the console writes a time: in the operator's zone,
+// with its offset, so a time read aloud or copied is never ambiguous.
+const timeLayout = "2006-01-02 15:04:05 -07:00"
+
+// fmtTime writes t in the console's time zone (admin.time_zone), with
+// the offset: "2026-12-04 21:05:22 +07:00".
+func (a *Admin) fmtTime(t time.Time) string {
 	if t.IsZero() {
 		return ""
 	}
-	return t.UTC().Format("2006-01-02 15:04:05") + " UTC"
+	return t.In(a.zone()).Format(timeLayout)
+}
+
+// zone is the console's time zone; the citizens' (ui.Zone) when the
+// options name none.
+func (a *Admin) zone() *time.Location {
+	if a.o.TimeZone != nil {
+		return a.o.TimeZone
+	}
+	return ui.Zone
+}
+
+// utcTime writes t for the audit log's details: stored data, in UTC.
+func utcTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339)
 }
 
 //go:embed admin.css

@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"crypto/x509"
@@ -278,7 +279,7 @@ type spView struct {
 	New      bool
 	Action   string
 	Form     spForm
-	Errors   []string
+	Errors   formErrors
 	CanWrite bool
 	SP       *spDetail
 }
@@ -391,21 +392,34 @@ func (a *Admin) createSP(w http.ResponseWriter, r *http.Request, act *actor) {
 	}
 	v := spView{chrome: a.chrome(r, act), New: true, Action: "/admin/sps", Form: a.spForm(act.lang, set), CanWrite: true}
 	v.Form.MetadataURL = r.PostForm.Get("metadata_url")
-	v.Errors = a.spErrors(act.lang, ve.fields)
+	v.Errors = a.spErrors(act.lang, ve.fields, spNewFields)
 	a.rd.render(w, r, http.StatusUnprocessableEntity, "admin_sp", "admin_sp_new_title", v)
 }
 
-func (a *Admin) spErrors(lang string, errs []fieldError) []string {
-	var out []string
+// spErrors turns the problems of a service provider form into messages
+// beside the element ids of fields. The saml package reports problems of
+// the metadata and settings in English, for the CLI and the API; the page
+// shows the translated kind of problem and that detail marked as English.
+func (a *Admin) spErrors(lang string, errs []fieldError, fields map[string]string) formErrors {
+	var out formErrors
 	for _, e := range errs {
-		msg := a.rd.t(lang, e.Key)
-		if e.Detail != "" {
-			msg += " — " + e.Detail
+		id := cmp.Or(fields[e.Field], "sp-form")
+		msg := a.message(lang, e.Key)
+		if e.Key == "admin_err_sp_invalid" && e.Detail != "" {
+			out.addDetail(id, msg, e.Detail)
+			continue
 		}
-		out = append(out, msg)
+		out.add(id, msg)
 	}
 	return out
 }
+
+// Where each form shows the problems of a service provider.
+var (
+	spNewFields     = map[string]string{"metadata": "metadata_file", "metadata_url": "metadata_url"}
+	spUpdateFields  = map[string]string{}
+	spRefetchFields = map[string]string{"metadata": "refetch-file", "metadata_url": "refetch-url"}
+)
 
 // loadSP finds the service provider of the request's {ref}, or answers 404.
 func (a *Admin) loadSP(w http.ResponseWriter, r *http.Request, act *actor) *store.ServiceProvider {
@@ -426,17 +440,17 @@ func (a *Admin) loadSP(w http.ResponseWriter, r *http.Request, act *actor) *stor
 	return sp
 }
 
-func (a *Admin) spPage(r *http.Request, act *actor, sp *store.ServiceProvider, form spForm, errs []string) spView {
+func (a *Admin) spPage(r *http.Request, act *actor, sp *store.ServiceProvider, form spForm, errs formErrors) spView {
 	j := spToJSON(sp, a.now())
 	row := a.spRow(act.lang, sp)
 	d := &spDetail{Ref: j.Ref, EntityID: sp.EntityID, Name: sp.Name, Status: row.Status, Disabled: sp.Disabled, ACSURLs: sp.ACSURLs,
-		CreatedAt: fmtTime(sp.CreatedAt), UpdatedAt: fmtTime(sp.UpdatedAt), MetadataSHA256: j.MetadataSHA256}
+		CreatedAt: a.fmtTime(sp.CreatedAt), UpdatedAt: a.fmtTime(sp.UpdatedAt), MetadataSHA256: j.MetadataSHA256}
 	for _, c := range j.Certificates {
 		use := c.Use
 		if use == "" {
 			use = "signing, encryption"
 		}
-		d.Certificates = append(d.Certificates, certRow{Use: use, Subject: c.Subject, NotAfter: fmtTime(c.NotAfter), SHA256: c.SHA256, Expired: c.Expired})
+		d.Certificates = append(d.Certificates, certRow{Use: use, Subject: c.Subject, NotAfter: a.fmtTime(c.NotAfter), SHA256: c.SHA256, Expired: c.Expired})
 	}
 	return spView{chrome: a.chrome(r, act), Action: "/admin/sps/" + j.Ref, Form: form, Errors: errs, CanWrite: act.can(permRPWrite), SP: d}
 }
@@ -456,7 +470,7 @@ func (a *Admin) updateSP(w http.ResponseWriter, r *http.Request, act *actor) {
 	}
 	set := parseSPSettings(r)
 	_, err := a.doUpdateSP(r.Context(), act, "sp.update", sp.EntityID, func(s *spSettings, _ *[]byte) error { *s = set; return nil }, nil)
-	a.spDone(w, r, act, sp, err, set)
+	a.spDone(w, r, act, sp, err, set, spUpdateFields)
 }
 
 // refetchSP replaces the metadata: uploaded, or fetched again from a URL.
@@ -473,17 +487,17 @@ func (a *Admin) refetchSP(w http.ResponseWriter, r *http.Request, act *actor) {
 	if err == nil {
 		_, err = a.doUpdateSP(r.Context(), act, "sp.metadata", sp.EntityID, func(_ *spSettings, m *[]byte) error { *m = md; return nil }, nil)
 	}
-	a.spDone(w, r, act, sp, err, settingsOf(sp))
+	a.spDone(w, r, act, sp, err, settingsOf(sp), spRefetchFields)
 }
 
-func (a *Admin) spDone(w http.ResponseWriter, r *http.Request, act *actor, sp *store.ServiceProvider, err error, set spSettings) {
+func (a *Admin) spDone(w http.ResponseWriter, r *http.Request, act *actor, sp *store.ServiceProvider, err error, set spSettings, fields map[string]string) {
 	var ve *validationError
 	switch {
 	case err == nil:
 		http.Redirect(w, r, "/admin/sps/"+spRef(sp.EntityID)+"?done=admin_msg_saved", http.StatusSeeOther)
 	case errors.As(err, &ve):
 		a.rd.render(w, r, http.StatusUnprocessableEntity, "admin_sp", "admin_sp_title",
-			a.spPage(r, act, sp, a.spForm(act.lang, set), a.spErrors(act.lang, ve.fields)))
+			a.spPage(r, act, sp, a.spForm(act.lang, set), a.spErrors(act.lang, ve.fields, fields)))
 	case errors.Is(err, store.ErrNotFound):
 		a.rd.error(w, r, http.StatusNotFound, "admin_err_no_sp", a.chrome(r, act))
 	default:
@@ -505,7 +519,7 @@ func (a *Admin) setSPDisabled(w http.ResponseWriter, r *http.Request, act *actor
 		action = "sp.disable"
 	}
 	_, err := a.doUpdateSP(r.Context(), act, action, sp.EntityID, func(*spSettings, *[]byte) error { return nil }, &disabled)
-	a.spDone(w, r, act, sp, err, settingsOf(sp))
+	a.spDone(w, r, act, sp, err, settingsOf(sp), spRefetchFields)
 }
 
 func (a *Admin) disableSP(w http.ResponseWriter, r *http.Request, act *actor) {

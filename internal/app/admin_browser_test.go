@@ -226,7 +226,7 @@ func TestAdminConsoleInBrowser(t *testing.T) {
 		t.Fatalf("rotate the secret: %v", err)
 	}
 	newSecret := text("#client-secret")
-	if newSecret == secret || !strings.Contains(text("#previous-until"), "UTC") {
+	if newSecret == secret || !strings.Contains(text("#previous-until"), "+07:00") {
 		t.Fatalf("rotation: got the same secret or no overlap")
 	}
 	if !portal.citizenLogsIn(t, e, newBrowser(t), portalCitizen) {

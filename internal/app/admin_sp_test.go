@@ -141,8 +141,9 @@ func TestAdminSAMLServiceProviders(t *testing.T) {
 		"no metadata": "",
 	} {
 		pg := b.postMultipart(e.URL+"/admin/sps", settings, "metadata_file", "sp.xml", []byte(bad))
-		if pg.status != http.StatusUnprocessableEntity || !strings.Contains(pg.body, `id="form-errors"`) {
-			t.Errorf("%s: got %d %.300s, want 422 with the problems", name, pg.status, pg.body)
+		if pg.status != http.StatusUnprocessableEntity || !strings.Contains(pg.body, `id="error-summary"`) ||
+			!strings.Contains(pg.body, `aria-describedby="metadata-hint metadata_file-error" aria-invalid="true"`) {
+			t.Errorf("%s: got %d %.300s, want 422 with the problems beside the metadata", name, pg.status, pg.body)
 		}
 	}
 	if list, _ := e.Store.ListServiceProviders(ctx); len(list) != 0 {

@@ -501,14 +501,21 @@ func testAdminClientLifecycle(t *testing.T, production bool) {
 		"redirect_uris": {"https://*.example.gov.vn/cb\nhttp://portal.example.gov.vn/cb\nhttps://portal.example.gov.vn/cb#frag"},
 		"min_level":     {"7"}, "max_auth_age": {"soon"}, "token_endpoint_auth_method": {"client_secret_basic"}}
 	pg := b.post(e.URL+"/admin/clients", bad)
-	if pg.status != http.StatusUnprocessableEntity || !strings.Contains(pg.body, `id="form-errors"`) {
+	if pg.status != http.StatusUnprocessableEntity || !strings.Contains(pg.body, `id="error-summary"`) {
 		t.Fatalf("invalid client: got %d %.300s, want 422 with the errors", pg.status, pg.body)
 	}
 	pg = b.post(e.URL+"/admin/clients", url.Values{"id": {"bad"}, "name": {"Bad"}, "min_level": {"1"},
 		"redirect_uris": {"https://*.example.gov.vn/cb\nhttp://portal.example.gov.vn/cb\nhttps://portal.example.gov.vn/cb#frag"}})
-	for _, want := range []string{"wildcards are not allowed", "http is allowed only for loopback", "must not contain a fragment"} {
-		if !strings.Contains(pg.body, want) {
-			t.Errorf("invalid redirect URIs: want %q on the page, got %.600s", want, pg.body)
+	// Each refused URI is named beside the field, in the page's language
+	// (the rules' English details are for the API and the CLI).
+	for _, want := range []string{"https://*.example.gov.vn/cb", "http://portal.example.gov.vn/cb", "https://portal.example.gov.vn/cb#frag"} {
+		if !strings.Contains(pg.body, `<p class="field-error" id="redirect_uris-error">`) || !strings.Contains(pg.body, want+",") && !strings.Contains(pg.body, want+"</p>") {
+			t.Errorf("invalid redirect URIs: want %q named beside the field, got %.600s", want, pg.body)
+		}
+	}
+	for _, english := range []string{"wildcards are not allowed", "http is allowed only for loopback", "must not contain a fragment"} {
+		if strings.Contains(pg.body, english) {
+			t.Errorf("invalid redirect URIs: the Vietnamese page shows the English detail %q", english)
 		}
 	}
 	if list, _ := e.Store.ListClients(ctx); len(list) != 0 {
@@ -754,8 +761,9 @@ func TestAdminAdministrators(t *testing.T) {
 		{"number": {"001080009999"}, "role": {"auditor"}}, // no such citizen
 		{"number": {plainNumber}, "role": {"superuser"}},  // no such role
 	} {
-		if pg := b.post(e.URL+"/admin/admins/grant", f); !strings.Contains(pg.url.RawQuery, "err=admin_err_") {
-			t.Errorf("grant %v: got %s, want an error", f, pg.url)
+		if pg := b.post(e.URL+"/admin/admins/grant", f); pg.status != http.StatusUnprocessableEntity || !strings.Contains(pg.body, `id="error-summary"`) ||
+			!strings.Contains(pg.body, `aria-invalid="true"`) {
+			t.Errorf("grant %v: got %d %s, want the form with its problem", f, pg.status, pg.url)
 		}
 	}
 	// The last owner cannot go.
@@ -896,7 +904,7 @@ func TestAdminPasskeyReset(t *testing.T) {
 
 	// A reason is required; the one typed comes back with the error.
 	pg = b.post(e.URL+reset, url.Values{"credential": {phoneRef}, "reason": {"lost"}})
-	if pg.status != http.StatusUnprocessableEntity || !strings.Contains(pg.body, `id="webauthn-reason" name="reason" required minlength="10" maxlength="500" aria-describedby="webauthn-reason-hint" aria-invalid="true">lost</textarea>`) {
+	if pg.status != http.StatusUnprocessableEntity || !strings.Contains(pg.body, `id="webauthn-reason" name="reason" required minlength="10" maxlength="500" aria-describedby="webauthn-reason-hint webauthn-reason-error" aria-invalid="true">lost</textarea>`) {
 		t.Errorf("removal without a real reason: got %d %.300s, want 422 with the reason marked", pg.status, pg.body)
 	}
 	if n := len(e.passkeys(citizen.id)); n != 2 {

@@ -366,6 +366,7 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, bo BuildOpt
 		SensitiveFreshness: cfg.Admin.SensitiveFreshness,
 		SecretOverlap:      cfg.Admin.SecretOverlap,
 		MetadataTimeout:    cfg.Admin.MetadataTimeout,
+		TimeZone:           cfg.Admin.Location(),
 		MetadataFetch:      saml.FetchOptions{AllowedHosts: cfg.SAML.MetadataAllowedHosts},
 		Hasher:             in.Hasher,
 		Notifier:           in.Notifier,

@@ -21,6 +21,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	_ "time/tzdata" // admin.time_zone loads on machines without a zone database
 
 	"go.yaml.in/yaml/v3"
 
@@ -238,6 +239,19 @@ type AdminConfig struct {
 	// MetadataTimeout bounds fetching a SAML service provider's metadata
 	// from its URL.
 	MetadataTimeout time.Duration `yaml:"metadata_timeout"`
+	// TimeZone is the IANA time zone the console shows times in (with
+	// their offset); times are stored in UTC.
+	TimeZone string `yaml:"time_zone"`
+}
+
+// Location is the console's time zone; UTC when TimeZone does not load
+// (Validate reports that).
+func (a AdminConfig) Location() *time.Location {
+	loc, err := time.LoadLocation(a.TimeZone)
+	if err != nil {
+		return time.UTC
+	}
+	return loc
 }
 
 // MaxSecretOverlap is the longest admin.secret_overlap accepted.
@@ -311,6 +325,7 @@ func Default() Config {
 			SensitiveFreshness: 5 * time.Minute,
 			SecretOverlap:      24 * time.Hour,
 			MetadataTimeout:    10 * time.Second,
+			TimeZone:           "Asia/Ho_Chi_Minh",
 		},
 		Ledger:       LedgerConfig{Retention: 5 * 365 * 24 * time.Hour},
 		Registration: RegistrationConfig{Enabled: true},
@@ -646,6 +661,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Admin.MetadataTimeout <= 0 || c.Admin.MetadataTimeout > time.Minute {
 		add("admin.metadata_timeout: a positive duration of at most 1m")
+	}
+	if _, err := time.LoadLocation(c.Admin.TimeZone); err != nil || c.Admin.TimeZone == "" || c.Admin.TimeZone == "Local" {
+		add("admin.time_zone %q: must be an IANA time zone such as Asia/Ho_Chi_Minh or UTC", c.Admin.TimeZone)
 	}
 	if c.SAML.EntityID != "" {
 		if u, err := url.Parse(c.SAML.EntityID); err != nil || !u.IsAbs() || len(c.SAML.EntityID) > 1024 {
