@@ -49,6 +49,11 @@ type TokenVerifier interface {
 
 // Options configures the console and the API.
 type Options struct {
+	// Outbox lists a portal's back-channel logouts on its page; nil: none
+	// listed.
+	Outbox interface {
+		ListOutbox(ctx context.Context, kind, target string, limit int) ([]store.OutboxMessage, error)
+	}
 	Store    Store
 	Login    *login.Engine
 	Sessions *session.Store
@@ -368,6 +373,10 @@ func (a *Admin) Complete(w http.ResponseWriter, r *http.Request, returnTo string
 
 // Fail implements login.Protocol.
 func (a *Admin) Fail(w http.ResponseWriter, r *http.Request, _ string, reason error) {
+	if errors.Is(reason, login.ErrCancelled) {
+		http.Redirect(w, r, "/", http.StatusSeeOther) // the citizen went back: home, not the console's login again
+		return
+	}
 	if errors.Is(reason, login.ErrUnmet) {
 		a.rd.error(w, r, http.StatusForbidden, "admin_err_level", nil)
 		return

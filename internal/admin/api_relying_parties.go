@@ -33,6 +33,8 @@ type clientBody struct {
 	RefreshTokenLifetimeSeconds int64    `json:"refresh_token_lifetime_seconds"`
 	IDTokenLifetimeSeconds      int64    `json:"id_token_lifetime_seconds"`
 	LegalBasis                  string   `json:"legal_basis"`
+	BackchannelLogoutURI        string   `json:"backchannel_logout_uri"`
+	BackchannelLogoutSession    bool     `json:"backchannel_logout_session_required"`
 }
 
 // clientPatch is a JSON merge patch (RFC 7396) of a client: the body's
@@ -56,7 +58,8 @@ func (b clientBody) input() clientInput {
 		Public: b.Public, TokenEndpointAuthMethod: b.TokenEndpointAuthMethod, Scopes: b.Scopes, SubjectType: b.SubjectType,
 		SectorIdentifier: b.SectorIdentifier, MinLevel: b.MinLevel, MaxAuthAge: seconds(b.MaxAuthAgeSeconds),
 		AccessTokenLifetime: seconds(b.AccessTokenLifetimeSeconds), RefreshTokenLifetime: seconds(b.RefreshTokenLifetimeSeconds),
-		IDTokenLifetime: seconds(b.IDTokenLifetimeSeconds), LegalBasis: b.LegalBasis}
+		IDTokenLifetime: seconds(b.IDTokenLifetimeSeconds), LegalBasis: b.LegalBasis,
+		BackchannelLogoutURI: b.BackchannelLogoutURI, BackchannelLogoutSessionRequired: b.BackchannelLogoutSession}
 }
 
 func bodyOf(in clientInput) clientBody {
@@ -64,7 +67,8 @@ func bodyOf(in clientInput) clientBody {
 		Public: in.Public, TokenEndpointAuthMethod: in.TokenEndpointAuthMethod, Scopes: in.Scopes, SubjectType: in.SubjectType,
 		SectorIdentifier: in.SectorIdentifier, MinLevel: in.MinLevel, MaxAuthAgeSeconds: int64(in.MaxAuthAge.Seconds()),
 		AccessTokenLifetimeSeconds: int64(in.AccessTokenLifetime.Seconds()), RefreshTokenLifetimeSeconds: int64(in.RefreshTokenLifetime.Seconds()),
-		IDTokenLifetimeSeconds: int64(in.IDTokenLifetime.Seconds()), LegalBasis: in.LegalBasis}
+		IDTokenLifetimeSeconds: int64(in.IDTokenLifetime.Seconds()), LegalBasis: in.LegalBasis,
+		BackchannelLogoutURI: in.BackchannelLogoutURI, BackchannelLogoutSession: in.BackchannelLogoutSessionRequired}
 }
 
 func (a *Admin) apiListClients(w http.ResponseWriter, r *http.Request, act *actor) {

@@ -49,6 +49,8 @@ type clientJSON struct {
 	RefreshTokenLifetime     int64      `json:"refresh_token_lifetime_seconds"`
 	IDTokenLifetime          int64      `json:"id_token_lifetime_seconds"`
 	LegalBasis               string     `json:"legal_basis"`
+	BackchannelLogoutURI     string     `json:"backchannel_logout_uri"`
+	BackchannelLogoutSession bool       `json:"backchannel_logout_session_required"`
 	AdminScopes              []string   `json:"admin_scopes"`
 	Disabled                 bool       `json:"disabled"`
 	PreviousSecretValidUntil *time.Time `json:"previous_secret_valid_until,omitempty"`
@@ -70,7 +72,8 @@ func toJSON(c *store.Client, now time.Time) clientJSON {
 		GrantTypes: grantTypes(c), Scopes: list(c.Scopes), SubjectType: in.SubjectType, SectorIdentifier: c.SectorIdentifier,
 		MinLevel: in.MinLevel, MaxAuthAgeSeconds: int64(c.MaxAuthAge.Seconds()), AccessTokenLifetime: int64(c.AccessTokenLifetime.Seconds()),
 		RefreshTokenLifetime: int64(c.RefreshTokenLifetime.Seconds()), IDTokenLifetime: int64(c.IDTokenLifetime.Seconds()),
-		LegalBasis: c.LegalBasis, AdminScopes: list(c.AdminScopes), Disabled: c.Disabled, CreatedAt: c.CreatedAt.UTC(), UpdatedAt: c.UpdatedAt.UTC()}
+		LegalBasis: c.LegalBasis, BackchannelLogoutURI: c.BackchannelLogoutURI,
+		BackchannelLogoutSession: c.BackchannelLogoutSessionRequired, AdminScopes: list(c.AdminScopes), Disabled: c.Disabled, CreatedAt: c.CreatedAt.UTC(), UpdatedAt: c.UpdatedAt.UTC()}
 	if c.PreviousSecretHash != "" && now.Before(c.PreviousSecretUntil) {
 		u := c.PreviousSecretUntil.UTC()
 		j.PreviousSecretValidUntil = &u
@@ -342,6 +345,8 @@ type clientForm struct {
 	AuthMethod, SubjectType, Sector, MinLevel   string
 	MaxAuthAge, AccessLifetime, RefreshLifetime string
 	IDLifetime, LegalBasis                      string
+	BackchannelURI                              string
+	BackchannelSession                          bool
 }
 
 // clientView is the view model of admin_client.html (new, edit and show).
@@ -365,6 +370,15 @@ type clientDetail struct {
 	CreatedAt, UpdatedAt   string
 	Overlaps               []choice
 	APIScopes              []choice
+	// Logouts are the latest back-channel logouts sent to the portal.
+	Logouts []logoutDelivery
+}
+
+// logoutDelivery is a back-channel logout as the client page lists it.
+type logoutDelivery struct {
+	Created, Done, Status, LastError string
+	Attempts                         int
+	Failed                           bool
 }
 
 type choice struct {
@@ -377,7 +391,8 @@ func formOf(in clientInput) clientForm {
 		PostLogoutRedirectURIs: strings.Join(in.PostLogoutRedirectURIs, "\n"), Public: in.Public, AuthMethod: in.TokenEndpointAuthMethod,
 		SubjectType: in.SubjectType, Sector: in.SectorIdentifier, MinLevel: strconv.Itoa(max(in.MinLevel, 1)),
 		MaxAuthAge: fmtDur(in.MaxAuthAge), AccessLifetime: fmtDur(in.AccessTokenLifetime),
-		RefreshLifetime: fmtDur(in.RefreshTokenLifetime), IDLifetime: fmtDur(in.IDTokenLifetime), LegalBasis: in.LegalBasis}
+		RefreshLifetime: fmtDur(in.RefreshTokenLifetime), IDLifetime: fmtDur(in.IDTokenLifetime), LegalBasis: in.LegalBasis,
+		BackchannelURI: in.BackchannelLogoutURI, BackchannelSession: in.BackchannelLogoutSessionRequired}
 	for _, s := range clients.ExtraScopes {
 		f.Scopes = append(f.Scopes, choice{Value: s, Label: "admin_scope_" + s, Checked: slices.Contains(in.Scopes, s)})
 	}
@@ -415,20 +430,22 @@ func parseClientForm(r *http.Request, existing *store.Client) (clientInput, clie
 		return d
 	}
 	in := clientInput{
-		ID:                      f.Get("id"),
-		Name:                    f.Get("name"),
-		LogoURL:                 f.Get("logo_url"),
-		RedirectURIs:            strings.Split(f.Get("redirect_uris"), "\n"),
-		PostLogoutRedirectURIs:  strings.Split(f.Get("post_logout_redirect_uris"), "\n"),
-		Public:                  f.Get("public") == "on",
-		TokenEndpointAuthMethod: f.Get("token_endpoint_auth_method"),
-		SubjectType:             f.Get("subject_type"),
-		SectorIdentifier:        f.Get("sector_identifier"),
-		MaxAuthAge:              dur("max_auth_age"),
-		AccessTokenLifetime:     dur("access_token_lifetime"),
-		RefreshTokenLifetime:    dur("refresh_token_lifetime"),
-		IDTokenLifetime:         dur("id_token_lifetime"),
-		LegalBasis:              f.Get("legal_basis"),
+		ID:                               f.Get("id"),
+		Name:                             f.Get("name"),
+		LogoURL:                          f.Get("logo_url"),
+		RedirectURIs:                     strings.Split(f.Get("redirect_uris"), "\n"),
+		PostLogoutRedirectURIs:           strings.Split(f.Get("post_logout_redirect_uris"), "\n"),
+		Public:                           f.Get("public") == "on",
+		TokenEndpointAuthMethod:          f.Get("token_endpoint_auth_method"),
+		SubjectType:                      f.Get("subject_type"),
+		SectorIdentifier:                 f.Get("sector_identifier"),
+		MaxAuthAge:                       dur("max_auth_age"),
+		AccessTokenLifetime:              dur("access_token_lifetime"),
+		RefreshTokenLifetime:             dur("refresh_token_lifetime"),
+		IDTokenLifetime:                  dur("id_token_lifetime"),
+		LegalBasis:                       f.Get("legal_basis"),
+		BackchannelLogoutURI:             f.Get("backchannel_logout_uri"),
+		BackchannelLogoutSessionRequired: f.Get("backchannel_logout_session_required") == "on",
 	}
 	in.Scopes = f["scope"]
 	if existing != nil {
@@ -503,7 +520,7 @@ func (a *Admin) clientErrors(lang string, errs []fieldError, form clientForm) fo
 
 // clientFields are the ids of the client form's fields (admin_client.html).
 var clientFields = []string{"id", "name", "logo_url", "redirect_uris", "post_logout_redirect_uris", "token_endpoint_auth_method",
-	"min_level", "subject_type", "sector_identifier", "legal_basis", "scopes", "max_auth_age", "access_token_lifetime",
+	"min_level", "subject_type", "sector_identifier", "legal_basis", "backchannel_logout_uri", "scopes", "max_auth_age", "access_token_lifetime",
 	"refresh_token_lifetime", "id_token_lifetime"}
 
 // clientKey is the catalogue key of a client problem: the rules' own key,
@@ -629,6 +646,20 @@ func (a *Admin) clientPage(r *http.Request, act *actor, c *store.Client, form cl
 	}
 	for _, role := range Roles {
 		d.APIScopes = append(d.APIScopes, choice{Value: role.Scope(), Label: role.Scope(), Checked: slices.Contains(c.AdminScopes, role.Scope())})
+	}
+	if a.o.Outbox != nil {
+		msgs, err := a.o.Outbox.ListOutbox(r.Context(), oidc.KindLogout, c.ID, 20)
+		if err != nil {
+			a.o.Log.ErrorContext(r.Context(), "list back-channel logouts", "err", err)
+		}
+		for _, m := range msgs {
+			ld := logoutDelivery{Created: a.fmtTime(m.CreatedAt), Status: a.rd.t(lang, "admin_delivery_"+m.Status),
+				Attempts: m.Attempts, LastError: m.LastError, Failed: m.Status == store.OutboxFailed}
+			if !m.DoneAt.IsZero() {
+				ld.Done = a.fmtTime(m.DoneAt)
+			}
+			d.Logouts = append(d.Logouts, ld)
+		}
 	}
 	return clientView{chrome: a.chrome(r, act), Action: "/admin/clients/" + c.ID, Form: form, Errors: errs,
 		CanWrite: act.can(permRPWrite), CanAdmins: act.can(permAdmins), Client: d}

@@ -353,6 +353,7 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, bo BuildOpt
 	})
 	adm, err := admin.New(admin.Options{
 		Store:              in.Store,
+		Outbox:             in.Store,
 		Login:              engine,
 		Sessions:           in.Sessions,
 		Keys:               in.Keys,

@@ -124,7 +124,7 @@ func TestEveryWayToEndASessionRunsEveryHookOnce(t *testing.T) {
 			t.Fatal(err)
 		}
 	})
-	// Last: it moves the clock, which the SAML portal's does not follow.
+	// Then: it moves the clock, which the SAML portal's does not follow.
 	t.Run("the session expires", func(t *testing.T) {
 		_, sid, refresh := loginBoth(t)
 		e.clk.Advance(e.Config.Session.IdleTimeout + time.Minute)
@@ -142,6 +142,15 @@ func TestEveryWayToEndASessionRunsEveryHookOnce(t *testing.T) {
 		// Nobody logged out: the portal's offline_access token lives on.
 		if rt, err := e.Store.RefreshTokenByHash(context.Background(), session.Hash(refresh)); err != nil || !rt.RevokedAt.IsZero() {
 			t.Errorf("the refresh token after expiry: got %+v, %v, want still valid", rt, err)
+		}
+	})
+	// The console's client page lists the deliveries.
+	t.Run("the console lists the deliveries", func(t *testing.T) {
+		owner := e.addPerson(ownerNumber, false, "owner")
+		b, _ := e.adminBrowser(owner)
+		pg := b.get(e.URL + "/admin/clients/tax-portal")
+		if n := strings.Count(pg.body, `class="logout-delivery"`); n < 5 || !strings.Contains(pg.body, "đã gửi") {
+			t.Errorf("client page: %d deliveries listed, want the 5 logouts above, delivered: %.300s", n, pg.body)
 		}
 	})
 }
