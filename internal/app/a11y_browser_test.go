@@ -50,26 +50,31 @@ const linksJS = `[...document.querySelectorAll("a[href]")].map(a => a.href).filt
 
 // crawlable reports whether a link of the crawl is a page to visit: not a
 // download, an action or the console.
-func crawlable(u *url.URL) bool {
+func crawlable(u *url.URL, console bool) bool {
 	p := u.Path
-	for _, skip := range []string{"/admin", "/account/export", "/static/", "/web/", "/portal-logo/", "/demo/"} {
+	if console != (p == "/admin" || strings.HasPrefix(p, "/admin/")) {
+		return false
+	}
+	for _, skip := range []string{"/admin/api", "/admin/assets/", "/account/export", "/static/", "/web/", "/portal-logo/", "/demo/"} {
 		if strings.HasPrefix(p, skip) {
 			return false
 		}
 	}
-	return !strings.HasSuffix(p, "/txt")
+	return !strings.HasSuffix(p, "/txt") && !strings.HasSuffix(p, ".csv") && u.Query().Get("format") != "csv"
 }
 
 // TestBrowserPagesAccessibleAndLeadSomewhere crawls every citizen page a
 // visitor and a signed-in citizen reach by following links from "/", plus
-// the login steps a portal starts and an error page, at a desktop and a
-// phone width, in Vietnamese and English: axe-core finds no WCAG 2.1 A/AA
-// violation on any, and each offers a way on in its content.
+// the login steps a portal starts and an error page, then every console
+// page an owner reaches from /admin, at a desktop and a phone width, in
+// Vietnamese and English: axe-core finds no WCAG 2.1 A/AA violation on
+// any, and each offers a way on in its content.
 func TestBrowserPagesAccessibleAndLeadSomewhere(t *testing.T) {
 	axe := axeSource(t)
-	s := startSelf(t, false, nil)
-	e := s.env
+	ae := newAdminEnv(t, false, nil)
+	e := ae.env
 	e.addCitizen(t, testNumber, testPassword)
+	owner := ae.addPerson(ownerNumber, false, "owner")
 	e.addClient(t, clients.Spec{ID: "portal", Name: "Cổng dịch vụ thuế", RedirectURIs: []string{cbURL}, MinLevel: 3})
 	ctx := browsertest.New(t, 8*time.Minute)
 
@@ -101,7 +106,7 @@ func TestBrowserPagesAccessibleAndLeadSomewhere(t *testing.T) {
 	}
 	// crawl visits every page reachable from start by links (bounded) and
 	// returns them in the order found.
-	crawl := func(t *testing.T, start ...string) []string {
+	crawl := func(t *testing.T, console bool, start ...string) []string {
 		t.Helper()
 		seen := map[string]bool{}
 		queue := slices.Clone(start)
@@ -124,7 +129,7 @@ func TestBrowserPagesAccessibleAndLeadSomewhere(t *testing.T) {
 			out = append(out, u)
 			for _, l := range links {
 				p, err := url.Parse(l)
-				if err != nil || !crawlable(p) {
+				if err != nil || !crawlable(p, console) {
 					continue
 				}
 				p.Fragment = ""
@@ -147,7 +152,7 @@ func TestBrowserPagesAccessibleAndLeadSomewhere(t *testing.T) {
 				t.Fatal(err)
 			}
 			// A visitor.
-			pages := crawl(t, e.URL+"/")
+			pages := crawl(t, false, e.URL+"/")
 			// A portal's login steps: the password, then the unmet level;
 			// an error page.
 			err = chromedp.Do(ctx,
@@ -169,7 +174,7 @@ func TestBrowserPagesAccessibleAndLeadSomewhere(t *testing.T) {
 			}
 			unmetURL, _ := chromedp.Run(ctx, chromedp.Location())
 			// Signed in now (level 1): the citizen's own pages.
-			pages = append(pages, crawl(t, e.URL+"/account")...)
+			pages = append(pages, crawl(t, false, e.URL+"/account")...)
 			pages = append(pages, loginURL, unmetURL, e.URL+"/login/"+strings.Repeat("x", 32))
 			for _, width := range []int64{1280, 390} {
 				for _, p := range pages {
@@ -181,6 +186,40 @@ func TestBrowserPagesAccessibleAndLeadSomewhere(t *testing.T) {
 				t.Errorf("the crawl missed the security or registration page: %v", pages)
 			}
 			t.Logf("%s: %d pages checked at 1280 and 390 px", lang, len(pages))
+
+			// The console, as an owner (password and app code), in a
+			// browser without the citizen's session.
+			if _, err := chromedp.Call(ctx, network.ClearBrowserCookies, cdp.Empty{}); err != nil {
+				t.Fatal(err)
+			}
+			_, err = chromedp.Call(ctx, network.SetCookie, network.SetCookieParams{Name: "citizenid_lang", Value: lang, Domain: base.Hostname(), Path: "/"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = chromedp.Do(ctx,
+				chromedp.Navigate(e.URL+"/admin"),
+				chromedp.WaitVisible(chromedp.ID("password")),
+				chromedp.SetValue(chromedp.ID("number"), owner.number),
+				chromedp.SendKeys(chromedp.ID("password"), testPassword),
+				chromedp.Submit(chromedp.ID("password")),
+				chromedp.WaitVisible(chromedp.ID("code")),
+				chromedp.SendKeys(chromedp.ID("code"), ae.code(owner.secret)),
+				chromedp.Submit(chromedp.ID("code")),
+				chromedp.WaitVisible(chromedp.ID("admin-who")),
+			)
+			if err != nil {
+				t.Fatalf("console login: %v", err)
+			}
+			console := crawl(t, true, e.URL+"/admin")
+			for _, width := range []int64{1280, 390} {
+				for _, p := range console {
+					check(t, lang, width, visit{url: p})
+				}
+			}
+			if len(console) < 8 {
+				t.Errorf("the console crawl found %d pages: %v", len(console), console)
+			}
+			t.Logf("%s: %d console pages checked at 1280 and 390 px", lang, len(console))
 		})
 	}
 }

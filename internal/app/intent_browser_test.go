@@ -1,14 +1,21 @@
 package app_test
 
 import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"golang.org/x/oauth2"
 
+	"github.com/citizenid/citizenid/internal/app"
 	"github.com/citizenid/citizenid/internal/authn/totp"
 	"github.com/citizenid/citizenid/internal/browsertest"
+	"github.com/citizenid/citizenid/internal/clients"
 )
 
 // A citizen sets up the app (key in groups, recovery codes to download,
@@ -141,5 +148,78 @@ func TestBrowserStepUpKeepsIntent(t *testing.T) {
 	}
 	if list := text("#passkey-list"); !strings.Contains(list, name) {
 		t.Errorf("passkey list %q, want %q in it", list, name)
+	}
+}
+
+// In a real browser: "use another way" leads from the app's code to a
+// recovery code, "back to the service" from there brings the portal
+// access_denied, and a level nothing reaches is explained before the
+// portal hears unmet_authentication_requirements.
+func TestBrowserOtherWaysAndBackToService(t *testing.T) {
+	clk := newClock()
+	e := startWith(t, false, nil, app.BuildOptions{Now: clk.Now})
+	e.addCitizen(t, testNumber, testPassword)
+	c, err := e.Store.CitizenByNumber(context.Background(), testNumber)
+	if err != nil {
+		t.Fatal(err)
+	}
+	en, err := e.TOTP.BeginEnrolment(context.Background(), c.ID, testNumber)
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, _ := totp.Code(en.Secret, clk.Now())
+	if _, err := e.TOTP.ConfirmEnrolment(context.Background(), c.ID, code); err != nil {
+		t.Fatal(err)
+	}
+	portal := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Write([]byte(`<!doctype html><title>portal</title><p id="portal">portal</p>`))
+	}))
+	t.Cleanup(portal.Close)
+	secret := e.addClient(t, clients.Spec{ID: "portal", Name: "Cổng thuế", RedirectURIs: []string{portal.URL + "/cb"}})
+	conf := &oauth2.Config{ClientID: "portal", ClientSecret: secret, RedirectURL: portal.URL + "/cb", Scopes: []string{"openid"},
+		Endpoint: oauth2.Endpoint{AuthURL: e.URL + "/authorize", TokenURL: e.URL + "/oauth/token"}}
+	ctx := browsertest.New(t, 60*time.Second)
+	answer := func() url.Values {
+		t.Helper()
+		loc, err := chromedp.Run(ctx, chromedp.Location())
+		if err != nil {
+			t.Fatal(err)
+		}
+		u, _ := url.Parse(loc)
+		return u.Query()
+	}
+	acr := func(n string) string {
+		return conf.AuthCodeURL("st", oauth2.S256ChallengeOption(oauth2.GenerateVerifier()), oauth2.SetAuthURLParam("acr_values", "urn:citizenid:loa:"+n))
+	}
+	err = chromedp.Do(ctx,
+		chromedp.Navigate(acr("2")),
+		chromedp.WaitVisible(chromedp.ID("password")),
+		chromedp.SendKeys(chromedp.ID("number"), testNumber),
+		chromedp.SendKeys(chromedp.ID("password"), testPassword),
+		chromedp.Submit(chromedp.ID("password")),
+		chromedp.WaitVisible(chromedp.ID("use-recovery")),
+		chromedp.Click(chromedp.ID("use-recovery")),
+		chromedp.WaitVisible(chromedp.ID("use-totp")), // the way back to the app
+		chromedp.Click(chromedp.ID("back-to-service")),
+		chromedp.WaitVisible(chromedp.ID("portal")),
+	)
+	if err != nil {
+		t.Fatalf("other way, then back: %v", err)
+	}
+	if q := answer(); q.Get("error") != "access_denied" || q.Get("state") != "st" {
+		t.Errorf("back to the service: portal got %v, want access_denied", q)
+	}
+	err = chromedp.Do(ctx,
+		chromedp.Navigate(acr("3")),
+		chromedp.WaitVisible(chromedp.ID("unmet-need")),
+		chromedp.Click(chromedp.ID("back-to-service")),
+		chromedp.WaitVisible(chromedp.ID("portal")),
+	)
+	if err != nil {
+		t.Fatalf("unmet level: %v", err)
+	}
+	if q := answer(); q.Get("error") != "unmet_authentication_requirements" {
+		t.Errorf("unmet level: portal got %v, want unmet_authentication_requirements", q)
 	}
 }
