@@ -63,6 +63,7 @@ func newRoot(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 		newSP(g),
 		newKeys(g),
 		newAdmin(g),
+		newAudit(g),
 	)
 	return root
 }

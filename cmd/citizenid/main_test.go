@@ -838,3 +838,36 @@ func TestCitizenSetIdentityLevel(t *testing.T) {
 	c.fails("", "must be 1 or 2", "citizen", "set-identity-level", anNumber, "3")
 	c.fails("", "no citizen", "citizen", "set-identity-level", "001099099999", "1")
 }
+
+// audit verify walks the whole hash chain; config check reads the master
+// key file; a wrong master key neither rotates keys nor lets the server
+// start.
+func TestAuditVerifyAndMasterKeyChecks(t *testing.T) {
+	c := newCLI(t)
+	// Some audited actions, more than one page of the chain is not needed.
+	c.ok("", "client", "add", "--id", "tax-portal", "--name", "Thuế", "--redirect-uri", "https://thue.example.vn/cb")
+	c.ok("", "client", "update", "tax-portal", "--backchannel-logout-uri", "https://thue.example.vn/bc")
+	c.ok("", "keys", "rotate") // signing keys, sealed with the dev master key
+	if out := c.ok("", "audit", "verify"); !strings.Contains(out, "audit chain verified") {
+		t.Errorf("audit verify: got %q", out)
+	}
+	c.fails("", "back-channel logout URI", "client", "update", "tax-portal", "--backchannel-logout-uri", "http://thue.example.vn/bc")
+
+	// A key file that is not a key: config check says so.
+	bad := filepath.Join(t.TempDir(), "master.key")
+	if err := os.WriteFile(bad, []byte("not a key\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	withKey := func(line string) {
+		if err := os.WriteFile(c.config, []byte(cheapConfig+line), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	withKey("keys: {master_key_file: \"" + bad + "\"}\n")
+	c.fails("", "keys:", "config", "check")
+
+	// Another (valid) master key than the one the keys were sealed with.
+	withKey("keys: {master_key: \"" + strings.Repeat("cd", 32) + "\"}\n")
+	c.fails("", "master key", "keys", "rotate")
+	c.fails("", "master key", "serve", "--addr", "127.0.0.1:"+freePort(t))
+}

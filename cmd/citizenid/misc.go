@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -53,6 +54,12 @@ func newConfigCmd(g *globals) *cobra.Command {
 			}
 			if err := config.Check(g.configFile, env); err != nil {
 				return fmt.Errorf("configuration is not valid:\n%w", indent(err))
+			}
+			// The master key, when configured, must be readable and a key.
+			if cfg, err := config.Load(g.configFile, env); err == nil && (cfg.Keys.MasterKey != "" || cfg.Keys.MasterKeyFile != "") {
+				if _, err := app.MasterKey(&cfg, slog.New(slog.DiscardHandler)); err != nil {
+					return fmt.Errorf("configuration is not valid:\n  keys: %w", err)
+				}
 			}
 			fmt.Fprintln(g.stdout, "configuration is valid")
 			return nil

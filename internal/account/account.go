@@ -175,7 +175,11 @@ func (a *Account) require(w http.ResponseWriter, r *http.Request, level assuranc
 func (a *Account) requireAt(w http.ResponseWriter, r *http.Request, level assurance.Level, returnTo string) *session.Session {
 	fresh := a.o.Fresh
 	req := login.Request{Protocol: Protocol, RequestID: returnTo, MinLevel: level, MaxAge: &fresh, ClientName: ""}
-	sess := a.o.Login.Session(r)
+	sess, err := a.o.Login.Current(r)
+	if err != nil {
+		a.o.Login.Unavailable(w, r, server.Locale(r, nil))
+		return nil
+	}
 	if sess != nil && a.o.Login.Evaluate(sess, req).Satisfied {
 		return sess
 	}

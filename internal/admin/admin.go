@@ -267,7 +267,11 @@ var activityKind = session.NewBucket[activity]("adm")
 func (a *Admin) authenticate(w http.ResponseWriter, r *http.Request, back string, fresh bool) *actor {
 	ctx := r.Context()
 	now := a.now()
-	sess := a.o.Login.Session(r)
+	sess, err := a.o.Login.Current(r)
+	if err != nil {
+		a.rd.error(w, r, http.StatusServiceUnavailable, "err_unavailable", nil)
+		return nil
+	}
 	req := login.Request{Protocol: Protocol, RequestID: back, MinLevel: a.o.MinLevel, Since: now,
 		ClientName: a.rd.t(server.Locale(r, nil), "admin_console")}
 	live := false

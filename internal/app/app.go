@@ -1,6 +1,7 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
@@ -32,13 +33,14 @@ func OpenStore(ctx context.Context, cfg *config.Config, log *slog.Logger) (store
 		if err != nil {
 			return nil, err
 		}
+		st.Timeout = cfg.Database.Timeout
 		if err := st.Migrate(ctx); err != nil {
 			st.Close()
 			return nil, err
 		}
 		return st, nil
 	}
-	st, err := sqlstore.OpenPostgres(ctx, cfg.Database.URL)
+	st, err := sqlstore.OpenPostgres(ctx, cfg.Database.URL, cfg.Database.Timeout)
 	if err != nil {
 		return nil, err
 	}
@@ -51,7 +53,7 @@ func OpenStore(ctx context.Context, cfg *config.Config, log *slog.Logger) (store
 
 // Redis is the Redis connection, and the embedded server when there is one.
 type Redis struct {
-	Client   *redis.Client
+	Client   redis.UniversalClient
 	Embedded *session.Embedded
 }
 
@@ -65,14 +67,17 @@ func (r *Redis) Close() {
 
 // OpenRedis connects to the configured Redis, or starts the embedded one.
 func OpenRedis(ctx context.Context, cfg *config.Config) (*Redis, error) {
-	if cfg.Redis.URL == "" {
+	if !cfg.Redis.External() {
 		e, err := session.StartEmbedded()
 		if err != nil {
 			return nil, err
 		}
 		return &Redis{Client: e.Client(), Embedded: e}, nil
 	}
-	c, err := session.Dial(ctx, cfg.Redis.URL)
+	c, err := session.Dial(ctx, session.DialOptions{URL: cfg.Redis.URL, CAFile: cfg.Redis.CAFile,
+		MasterName: cfg.Redis.Sentinel.Master, SentinelAddrs: cfg.Redis.Sentinel.Addrs,
+		Password:     cmp.Or(cfg.Redis.Sentinel.Password, cfg.Redis.Cluster.Password),
+		ClusterAddrs: cfg.Redis.Cluster.Addrs, Timeout: cfg.Redis.Timeout})
 	if err != nil {
 		return nil, err
 	}

@@ -137,6 +137,11 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, bo BuildOpt
 	if err := in.Keys.Ensure(ctx); err != nil {
 		return nil, fmt.Errorf("signing keys: %w", err)
 	}
+	// A node whose master key cannot open the active key would answer 500
+	// to every token request: it does not start.
+	if _, err := in.Keys.Signing(ctx); err != nil {
+		return nil, fmt.Errorf("signing keys: %w (is keys.master_key the one the other nodes use?)", err)
+	}
 	in.Hasher = Hasher(&cfg)
 	in.Sessions = session.New(in.Redis.Client, session.Options{
 		IdleTimeout: cfg.Session.IdleTimeout, AbsoluteTimeout: cfg.Session.AbsoluteTimeout, Now: now,
@@ -401,6 +406,9 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, bo BuildOpt
 		Ready: []server.Check{
 			{Name: "database", Fn: in.Store.Ping},
 			{Name: "redis", Fn: in.Sessions.Ping},
+			// The master key opens the active signing key: a node with a
+			// wrong key would fail every token.
+			{Name: "signing key", Fn: func(ctx context.Context) error { _, err := in.Keys.Signing(ctx); return err }},
 		},
 		Features: features,
 	})

@@ -135,11 +135,46 @@ type ServerConfig struct {
 // DatabaseConfig chooses PostgreSQL (url) or the embedded SQLite file.
 type DatabaseConfig struct {
 	URL string `yaml:"url"`
+	// Timeout bounds every query and transaction (and is PostgreSQL's
+	// statement_timeout and the connect timeout), whatever the request.
+	Timeout time.Duration `yaml:"timeout"`
 }
 
-// RedisConfig chooses a Redis server (url) or the embedded server.
+// RedisConfig chooses a Redis server (url), a Sentinel-managed master or
+// a Cluster, or the embedded server (none of them set).
 type RedisConfig struct {
+	// URL is redis://[user:password@]host:port/db or rediss://… (TLS).
 	URL string `yaml:"url"`
+	// CAFile verifies a rediss:// server with these CA certificates
+	// (PEM) instead of the system's.
+	CAFile string `yaml:"ca_file"`
+	// Sentinel: the master's name, the sentinels' addresses and the
+	// password of the Redis servers (and of the sentinels).
+	Sentinel RedisSentinelConfig `yaml:"sentinel"`
+	// Cluster: the seed addresses of a Redis Cluster.
+	Cluster RedisClusterConfig `yaml:"cluster"`
+	// Timeout bounds each command: dial, read, write and waiting for a
+	// connection from the pool.
+	Timeout time.Duration `yaml:"timeout"`
+}
+
+// RedisSentinelConfig is a master found through Redis Sentinel.
+type RedisSentinelConfig struct {
+	Master   string   `yaml:"master"`
+	Addrs    []string `yaml:"addrs"`
+	Password string   `yaml:"password"`
+}
+
+// RedisClusterConfig is a Redis Cluster.
+type RedisClusterConfig struct {
+	Addrs    []string `yaml:"addrs"`
+	Password string   `yaml:"password"`
+}
+
+// External reports whether a Redis server outside the process is
+// configured (a URL, Sentinel or Cluster).
+func (r RedisConfig) External() bool {
+	return r.URL != "" || len(r.Sentinel.Addrs) > 0 || len(r.Cluster.Addrs) > 0
 }
 
 // KeysConfig holds the master key that encrypts secrets at rest.
@@ -333,6 +368,8 @@ func Default() Config {
 			Email:        EmailConfig{From: "CitizenID <no-reply@localhost>"},
 			PollInterval: 2 * time.Second, RetryBase: 30 * time.Second, MaxAttempts: 8,
 		},
+		Database: DatabaseConfig{Timeout: 5 * time.Second},
+		Redis:    RedisConfig{Timeout: 2 * time.Second},
 		BackchannelLogout: BackchannelLogoutConfig{
 			PollInterval: time.Second, Timeout: 5 * time.Second, RetryBase: 5 * time.Second,
 			MaxWait: 2 * time.Minute, GiveUpAfter: 10 * time.Minute,
@@ -342,7 +379,7 @@ func Default() Config {
 
 // Embedded reports whether the configuration runs on the embedded default
 // (SQLite file and in-process Redis-protocol server).
-func (c *Config) Embedded() bool { return c.Database.URL == "" || c.Redis.URL == "" }
+func (c *Config) Embedded() bool { return c.Database.URL == "" || !c.Redis.External() }
 
 // Load reads the YAML file at path (if not empty) over the defaults, then
 // applies CITIZENID_* variables from env. It does not validate.
@@ -548,8 +585,31 @@ func (c *Config) Validate() error {
 	if c.Redis.URL != "" && !strings.HasPrefix(c.Redis.URL, "redis://") && !strings.HasPrefix(c.Redis.URL, "rediss://") {
 		add("redis.url: must start with redis:// or rediss:// (leave empty for the embedded server)")
 	}
-	if (c.Database.URL == "") != (c.Redis.URL == "") {
-		add("database.url and redis.url: set both for production or neither for the embedded default")
+	if (c.Database.URL == "") != !c.Redis.External() {
+		add("database.url and redis.url (or redis.sentinel, redis.cluster): set both for production or neither for the embedded default")
+	}
+	ways := 0
+	for _, set := range []bool{c.Redis.URL != "", len(c.Redis.Sentinel.Addrs) > 0, len(c.Redis.Cluster.Addrs) > 0} {
+		if set {
+			ways++
+		}
+	}
+	if ways > 1 {
+		add("redis: set one of url, sentinel and cluster")
+	}
+	if len(c.Redis.Sentinel.Addrs) > 0 && c.Redis.Sentinel.Master == "" {
+		add("redis.sentinel.master: the name of the master the sentinels watch is required")
+	}
+	if c.Redis.CAFile != "" {
+		if _, err := os.Stat(c.Redis.CAFile); err != nil {
+			add("redis.ca_file: %v", err)
+		}
+	}
+	if c.Redis.Timeout <= 0 || c.Redis.Timeout > 30*time.Second {
+		add("redis.timeout: from 1ms to 30s (default 2s)")
+	}
+	if c.Database.Timeout <= 0 || c.Database.Timeout > time.Minute {
+		add("database.timeout: from 1ms to 1m (default 5s)")
 	}
 	if !c.devMode() {
 		if c.Keys.MasterKey == "" && c.Keys.MasterKeyFile == "" {

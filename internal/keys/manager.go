@@ -161,6 +161,9 @@ func (m *Manager) Ensure(ctx context.Context) error {
 		pre = append(pre, k)
 	}
 	err = m.st.UpdateSigningKeys(ctx, func(keys []store.SigningKey) ([]store.SigningKey, error) {
+		if err := m.canOpen(keys); err != nil {
+			return nil, err
+		}
 		pool := pre
 		take := func() (store.SigningKey, error) {
 			if len(pool) > 0 {
@@ -201,6 +204,24 @@ func (m *Manager) Ensure(ctx context.Context) error {
 	return nil
 }
 
+// ErrWrongMasterKey: the master key cannot open the stored signing keys;
+// nothing is written with it (a key sealed with it would be one no other
+// node can open).
+var ErrWrongMasterKey = errors.New("the master key cannot open the stored signing keys: it is not the key the other nodes use")
+
+// canOpen checks that the master key opens every key that signs or will.
+func (m *Manager) canOpen(keys []store.SigningKey) error {
+	for _, k := range keys {
+		if k.State == store.KeyRetired {
+			continue
+		}
+		if _, err := m.open(k); err != nil {
+			return fmt.Errorf("%w (%v)", ErrWrongMasterKey, err)
+		}
+	}
+	return nil
+}
+
 // Rotate promotes the oldest next key to active, retires the active key
 // (published until now + MaxTokenLifetime + CacheTTL), creates a new next
 // key, and deletes retired keys whose VerifyUntil has passed. It returns
@@ -212,6 +233,9 @@ func (m *Manager) Rotate(ctx context.Context) (newActiveKID string, err error) {
 		return "", fmt.Errorf("rotate signing keys: %w", err)
 	}
 	err = m.st.UpdateSigningKeys(ctx, func(keys []store.SigningKey) ([]store.SigningKey, error) {
+		if err := m.canOpen(keys); err != nil {
+			return nil, err
+		}
 		promote := oldestNext(keys)
 		out := make([]store.SigningKey, 0, len(keys)+2)
 		for i, k := range keys {

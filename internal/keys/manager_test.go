@@ -596,3 +596,26 @@ func BenchmarkSign(b *testing.B) {
 		}
 	}
 }
+
+// A node (or a CLI run) with another master key cannot sign, and writes
+// nothing: a key sealed with it would be one the other nodes cannot open.
+func TestWrongMasterKeyWritesNothing(t *testing.T) {
+	ctx := context.Background()
+	clk := newTestClock()
+	st := &signingKeysDouble{}
+	if err := newTestManager(t, st, clk).Ensure(ctx); err != nil {
+		t.Fatal(err)
+	}
+	before, _ := st.ListSigningKeys(ctx)
+	wrong := NewManager(st, newTestSealer(t, 2), Options{Now: clk.Now, MaxTokenLifetime: testMaxLife, CacheTTL: testCacheTTL})
+	if _, err := wrong.Signing(ctx); err == nil {
+		t.Error("signing with the wrong master key: got a key")
+	}
+	if _, err := wrong.Rotate(ctx); !errors.Is(err, ErrWrongMasterKey) {
+		t.Errorf("rotate with the wrong master key: got %v, want ErrWrongMasterKey", err)
+	}
+	after, _ := st.ListSigningKeys(ctx)
+	if len(after) != len(before) || after[0].ID != before[0].ID || after[0].State != before[0].State {
+		t.Errorf("keys changed: %d before, %d after", len(before), len(after))
+	}
+}

@@ -151,16 +151,29 @@ func (e *Engine) order() []string {
 
 // sessionCitizen returns the request's session and its citizen, or nils
 // when there is no session or its citizen may not log in.
-func (e *Engine) sessionCitizen(r *http.Request) (*session.Session, *store.Citizen) {
-	sess := e.Session(r)
-	if sess == nil {
-		return nil, nil
+// An error is a failure to read them (not their absence).
+func (e *Engine) sessionCitizen(r *http.Request) (*session.Session, *store.Citizen, error) {
+	sess, err := e.Current(r)
+	if sess == nil || err != nil {
+		return nil, nil, err
 	}
 	c, err := e.o.Store.CitizenByID(r.Context(), sess.CitizenID)
-	if err != nil || c.Disabled {
-		return nil, nil
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil, nil
+	} else if err != nil {
+		return nil, nil, err
 	}
-	return sess, c
+	if c.Disabled {
+		return nil, nil, nil
+	}
+	return sess, c, nil
+}
+
+// Unavailable answers a request the server cannot serve now (Redis or
+// the database failing): 503 with Retry-After, never a login page or a
+// "wrong password".
+func (e *Engine) Unavailable(w http.ResponseWriter, r *http.Request, lang string) {
+	e.o.Renderer.Error(w, r, http.StatusServiceUnavailable, lang, "err_unavailable")
 }
 
 // Begin starts or short-cuts a login for a protocol request.
@@ -171,7 +184,11 @@ func (e *Engine) Begin(w http.ResponseWriter, r *http.Request, req Request) {
 		return
 	}
 	req.MinLevel = max(req.MinLevel, assurance.Low)
-	sess, citizen := e.sessionCitizen(r)
+	sess, citizen, err := e.sessionCitizen(r)
+	if err != nil {
+		e.Unavailable(w, r, server.Locale(r, req.UILocales))
+		return
+	}
 	txn := &Txn{Request: req, CreatedAt: e.o.Sessions.Now()}
 	if ValidCitizenNumber(req.LoginHint) {
 		txn.Number = req.LoginHint

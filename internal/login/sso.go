@@ -48,20 +48,29 @@ const touchEvery = time.Minute
 // good first: activity must not revive them. Otherwise a read writes
 // nothing.
 func (s *SSO) Session(r *http.Request) *session.Session {
+	sess, _ := s.Current(r)
+	return sess
+}
+
+// Current is Session that tells a session that is not there (nil, nil)
+// from one that could not be read (nil and the error: Redis is down or
+// slow). A caller that would send the citizen to log in answers 503 on an
+// error instead: a failure of the server is never "no session".
+func (s *SSO) Current(r *http.Request) (*session.Session, error) {
 	c, err := r.Cookie(s.cookie.Name)
 	if err != nil {
-		return nil
+		return nil, nil
 	}
 	sess, err := s.sessions.Peek(r.Context(), c.Value)
-	if err != nil {
-		if !errors.Is(err, session.ErrNotFound) {
-			s.log.ErrorContext(r.Context(), "read session", "err", err)
-		}
-		return nil
+	if errors.Is(err, session.ErrNotFound) {
+		return nil, nil
+	} else if err != nil {
+		s.log.ErrorContext(r.Context(), "read session", "err", err)
+		return nil, err
 	}
 	decayed, changed := s.decay(sess)
 	if !changed && s.sessions.Now().Sub(sess.LastSeen) < touchEvery {
-		return sess
+		return sess, nil
 	}
 	prev := sess.PrevSeen
 	updated, err := s.sessions.Update(r.Context(), sess, func(x *session.Session) error {
@@ -70,12 +79,14 @@ func (s *SSO) Session(r *http.Request) *session.Session {
 		}
 		return nil
 	})
-	if err != nil {
+	if errors.Is(err, session.ErrNotFound) {
+		return nil, nil // ended meanwhile
+	} else if err != nil {
 		s.log.ErrorContext(r.Context(), "record session activity", "err", err)
-		return nil
+		return nil, err
 	}
 	updated.PrevSeen = prev
-	return updated
+	return updated, nil
 }
 
 // decay lowers each event to what it still proves after the idle time

@@ -451,7 +451,7 @@ func (s *storage) client(ctx context.Context, id string) (*client, error) {
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, zoidc.ErrInvalidClient().WithDescription("unknown client").WithParent(err)
 	} else if err != nil {
-		return nil, err
+		return nil, unavailable(err)
 	}
 	if c.Disabled {
 		return nil, zoidc.ErrInvalidClient().WithDescription("client is disabled")

@@ -1,6 +1,8 @@
 package oidc
 
 import (
+	"context"
+	"errors"
 	"net/http"
 	"net/url"
 	"strings"
@@ -15,8 +17,79 @@ func noStore(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "no-store")
 		w.Header().Set("Pragma", "no-cache")
-		next.ServeHTTP(w, r)
+		next.ServeHTTP(retryAfter{w}, r)
 	})
+}
+
+// retryAfter adds Retry-After to a server error: the client may try again
+// soon (a dependency of the server failed, never the client).
+type retryAfter struct{ http.ResponseWriter }
+
+func (w retryAfter) WriteHeader(code int) {
+	if code >= 500 {
+		w.Header().Set("Retry-After", "5")
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w retryAfter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// isUnavailable reports whether err is a failure of the server (made by
+// unavailable), not of the client's request.
+func isUnavailable(err error) bool {
+	var oe *zoidc.Error
+	return errors.As(err, &oe) && oe.ErrorType == zoidc.ServerError
+}
+
+// serverUnavailable answers a protocol request the server cannot serve
+// now: 503, Retry-After, and a standard error without the cause.
+func serverUnavailable(w http.ResponseWriter) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", "5")
+	w.WriteHeader(http.StatusServiceUnavailable)
+	w.Write([]byte(`{"error":"server_error","error_description":"the service is briefly unavailable; try again later"}` + "\n"))
+}
+
+// A faultNote carries, through a request's context, that a store failed
+// while the library handled it; a faultWriter then answers the library's
+// status as 503 (the library knows only "forbidden").
+type (
+	faultKey    struct{}
+	faultNote   struct{ err error }
+	faultWriter struct {
+		http.ResponseWriter
+		fault *faultNote
+	}
+)
+
+// noteFault records err in the request's fault note when it is a server
+// failure, and returns err.
+func noteFault(ctx context.Context, err error) error {
+	if n, ok := ctx.Value(faultKey{}).(*faultNote); ok && isUnavailable(err) {
+		n.err = err
+	}
+	return err
+}
+
+func (w *faultWriter) WriteHeader(code int) {
+	if w.fault.err != nil && code < 500 {
+		w.Header().Set("Retry-After", "5")
+		code = http.StatusServiceUnavailable
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *faultWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// unavailable hides a failure of the server's own stores from clients: a
+// standard server_error without its cause (kept as the parent, for the
+// log), never an answer that blames the client's request.
+func unavailable(err error) error {
+	var oe *zoidc.Error
+	if err == nil || errors.As(err, &oe) {
+		return err
+	}
+	return zoidc.ErrServerError().WithParent(err).WithDescription("the service is briefly unavailable; try again later")
 }
 
 // maxTokenRequest bounds the body of a token, introspection or revocation

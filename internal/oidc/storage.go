@@ -197,8 +197,10 @@ func (s *storage) SetUserinfoFromRequest(ctx context.Context, info *zoidc.UserIn
 // it loaded.
 func (s *storage) fillUserinfo(ctx context.Context, info *zoidc.UserInfo, citizenID, clientID, subject string, scopes []string) (*client, error) {
 	citizen, err := s.p.o.Store.CitizenByID(ctx, citizenID)
-	if err != nil {
-		return nil, fmt.Errorf("load citizen: %w", err)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, zoidc.ErrAccessDenied().WithDescription("unknown citizen")
+	} else if err != nil {
+		return nil, unavailable(fmt.Errorf("load citizen: %w", err))
 	}
 	if citizen.Disabled {
 		return nil, zoidc.ErrAccessDenied().WithDescription("account disabled")
@@ -235,18 +237,21 @@ func (s *storage) fillUserinfo(ctx context.Context, info *zoidc.UserInfo, citize
 
 func (s *storage) SetUserinfoFromToken(ctx context.Context, info *zoidc.UserInfo, tokenID, subject, _ string) error {
 	t, err := s.p.liveAccessToken(ctx, tokenID)
-	if err != nil {
+	if isUnavailable(err) {
+		return noteFault(ctx, err)
+	} else if err != nil {
 		return zoidc.ErrAccessDenied().WithDescription("access token is not active")
 	}
 	c, err := s.fillUserinfo(ctx, info, t.CitizenID, t.ClientID, subject, t.Scopes)
 	if err != nil {
-		return err
+		return noteFault(ctx, err)
 	}
 	if err := s.certificateClaims(ctx, info, t.CitizenID, t.ClientID, t.SessionID, t.Scopes); err != nil {
-		return err
+		return noteFault(ctx, unavailable(err))
 	}
-	// Recorded before the library writes the answer (ledger.go).
-	return s.recordRelease(ctx, info, t.CitizenID, c, t.SessionID, t.ACR, store.EndpointUserinfo)
+	// Recorded before the library writes the answer (ledger.go); claims
+	// whose release cannot be recorded do not leave.
+	return noteFault(ctx, unavailable(s.recordRelease(ctx, info, t.CitizenID, c, t.SessionID, t.ACR, store.EndpointUserinfo)))
 }
 
 // SetIntrospectionFromToken answers only the client the token was issued
@@ -372,7 +377,12 @@ func (p *Provider) precheckAuthorize(next http.Handler) http.Handler {
 		}
 		lang := server.Locale(r, strings.Fields(r.Form.Get("ui_locales")))
 		c, err := p.st.client(r.Context(), r.Form.Get("client_id"))
-		if err != nil {
+		var oe *zoidc.Error
+		if errors.As(err, &oe) && oe.ErrorType == zoidc.ServerError {
+			p.o.Log.ErrorContext(r.Context(), "authorize: load client", "err", err)
+			p.o.Renderer.Error(w, r, http.StatusServiceUnavailable, lang, "err_unavailable")
+			return
+		} else if err != nil {
 			p.o.Renderer.Error(w, r, http.StatusBadRequest, lang, "err_unknown_client")
 			return
 		}
@@ -406,13 +416,20 @@ func (p *Provider) precheckUserinfo(next http.Handler) http.Handler {
 		if tok, ok := strings.CutPrefix(auth, "Bearer "); ok {
 			var claims zoidc.AccessTokenClaims
 			if _, err := zoidc.ParseToken(tok, &claims); err == nil && claims.JWTID != "" {
-				if _, err := p.liveAccessToken(r.Context(), claims.JWTID); err != nil {
+				if _, err := p.liveAccessToken(r.Context(), claims.JWTID); isUnavailable(err) {
+					p.o.Log.ErrorContext(r.Context(), "userinfo: check the access token", "err", err)
+					serverUnavailable(w)
+					return
+				} else if err != nil {
 					w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token", error_description="the access token is not active"`)
 					http.Error(w, "invalid_token", http.StatusUnauthorized)
 					return
 				}
 			}
 		}
-		next.ServeHTTP(w, r)
+		// The library answers any failure of SetUserinfoFromToken with
+		// 403; a failure of the server's stores is told apart here.
+		fault := &faultNote{}
+		next.ServeHTTP(&faultWriter{ResponseWriter: w, fault: fault}, r.WithContext(context.WithValue(r.Context(), faultKey{}, fault)))
 	})
 }

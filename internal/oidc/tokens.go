@@ -221,8 +221,10 @@ func (r *refreshRequest) sessionRef() string                     { return r.rt.S
 // already rotated is a theft signal: the whole family is revoked.
 func (s *storage) TokenRequestByRefreshToken(ctx context.Context, token string) (op.RefreshTokenRequest, error) {
 	rt, err := s.p.o.Store.RefreshTokenByHash(ctx, session.Hash(token))
-	if err != nil {
-		return nil, err
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, op.ErrInvalidRefreshToken
+	} else if err != nil {
+		return nil, unavailable(err)
 	}
 	now := s.p.now()
 	switch {
@@ -235,6 +237,9 @@ func (s *storage) TokenRequestByRefreshToken(ctx context.Context, token string) 
 		return nil, errors.New("refresh token expired")
 	}
 	c, err := s.p.o.Store.CitizenByID(ctx, rt.CitizenID)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return nil, unavailable(err)
+	}
 	if err != nil || c.Disabled {
 		return nil, errors.New("citizen unavailable")
 	}
@@ -286,13 +291,13 @@ func (p *Provider) liveAccessToken(ctx context.Context, jti string) (*accessToke
 	}
 	revoked, err := p.o.Sessions.TokenRevoked(ctx, jti)
 	if err != nil {
-		return nil, err
+		return nil, unavailable(err)
 	}
 	if revoked {
 		return nil, errors.New("access token revoked")
 	}
 	if withdrawn, err := p.withdrawnAfter(ctx, t); err != nil {
-		return nil, err
+		return nil, unavailable(err)
 	} else if withdrawn {
 		return nil, errors.New("consent withdrawn")
 	}
@@ -303,7 +308,7 @@ func (p *Provider) liveAccessToken(ctx context.Context, jti string) (*accessToke
 		if _, err := p.o.Sessions.BySID(ctx, t.SessionID); errors.Is(err, session.ErrNotFound) {
 			return nil, errors.New("session ended")
 		} else if err != nil {
-			return nil, err
+			return nil, unavailable(err)
 		}
 	default:
 		// offline_access outlives a session that expired, not one that
@@ -312,7 +317,7 @@ func (p *Provider) liveAccessToken(ctx context.Context, jti string) (*accessToke
 		if err := kindEnded.Load(ctx, p.o.Sessions, t.SessionID, &mark); err == nil {
 			return nil, errors.New("session ended")
 		} else if !errors.Is(err, session.ErrNotFound) {
-			return nil, err
+			return nil, unavailable(err)
 		}
 	}
 	return t, nil

@@ -225,6 +225,10 @@ func (rd *Renderer) Error(w http.ResponseWriter, r *http.Request, status int, la
 		rd.unknownKey(lang, msgKey)
 		msg = rd.cat.Text(lang, ui.ErrGeneric)
 	}
+	if status == http.StatusServiceUnavailable {
+		// A dependency is failing: tell browsers and proxies when to try again.
+		w.Header().Set("Retry-After", "5")
+	}
 	rd.Render(w, r, status, "error", lang, string(ui.ErrTitle), ErrorPage{Message: msg})
 }
 

@@ -1,8 +1,13 @@
 package session
 
 import (
+	"cmp"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
 	"fmt"
+	"os"
 	"sync"
 	"time"
 
@@ -10,18 +15,67 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// Dial connects to the Redis server at url and checks that it answers.
-func Dial(ctx context.Context, url string) (*redis.Client, error) {
-	opts, err := redis.ParseURL(url)
-	if err != nil {
-		return nil, fmt.Errorf("parse redis url: %w", err)
+// DialOptions says which Redis to use and how long a command may take.
+type DialOptions struct {
+	// One of URL (redis:// or rediss://), Sentinel (MasterName and
+	// SentinelAddrs) or Cluster (ClusterAddrs).
+	URL           string
+	MasterName    string
+	SentinelAddrs []string
+	ClusterAddrs  []string
+	Password      string // Sentinel's and Cluster's servers
+	// CAFile verifies TLS servers (rediss://) with these CAs.
+	CAFile string
+	// Timeout bounds dialing, each read and write, and the wait for a
+	// pooled connection; a request's earlier deadline wins.
+	Timeout time.Duration
+}
+
+// Dial connects to the Redis the options name and checks that it
+// answers within the timeout.
+func Dial(ctx context.Context, o DialOptions) (redis.UniversalClient, error) {
+	var tlsConfig *tls.Config
+	var u *redis.UniversalOptions
+	switch {
+	case o.URL != "":
+		opts, err := redis.ParseURL(o.URL)
+		if err != nil {
+			return nil, fmt.Errorf("parse redis url: %w", err)
+		}
+		tlsConfig = opts.TLSConfig
+		u = &redis.UniversalOptions{Addrs: []string{opts.Addr}, Username: opts.Username, Password: opts.Password, DB: opts.DB}
+	case len(o.SentinelAddrs) > 0:
+		u = &redis.UniversalOptions{Addrs: o.SentinelAddrs, MasterName: o.MasterName, Password: o.Password, SentinelPassword: o.Password}
+	case len(o.ClusterAddrs) > 0:
+		u = &redis.UniversalOptions{Addrs: o.ClusterAddrs, Password: o.Password, IsClusterMode: true}
+	default:
+		return nil, errors.New("redis: no url, sentinel or cluster configured")
 	}
-	rdb := redis.NewClient(opts)
-	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	if o.CAFile != "" {
+		pem, err := os.ReadFile(o.CAFile)
+		if err != nil {
+			return nil, fmt.Errorf("redis ca file: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("redis ca file %s: no PEM certificate", o.CAFile)
+		}
+		if tlsConfig == nil {
+			tlsConfig = &tls.Config{MinVersion: tls.VersionTLS12}
+		}
+		tlsConfig.RootCAs = pool
+	}
+	u.TLSConfig = tlsConfig
+	timeout := cmp.Or(o.Timeout, 2*time.Second)
+	u.DialTimeout, u.ReadTimeout, u.WriteTimeout, u.PoolTimeout = timeout, timeout, timeout, timeout
+	u.ContextTimeoutEnabled = true
+	u.MaxRetries = 1
+	rdb := redis.NewUniversalClient(u)
+	pctx, cancel := context.WithTimeout(ctx, 2*timeout)
 	defer cancel()
 	if err := rdb.Ping(pctx).Err(); err != nil {
 		rdb.Close()
-		return nil, fmt.Errorf("redis %s: %w", opts.Addr, err)
+		return nil, fmt.Errorf("redis %v: %w", u.Addrs, err)
 	}
 	return rdb, nil
 }

@@ -37,10 +37,11 @@ func TestBucketDeclaredOnce(t *testing.T) {
 // backends runs fn against a real Redis server and the embedded server.
 func backends(t *testing.T, fn func(t *testing.T, rdb *redis.Client)) {
 	t.Run("redis", func(t *testing.T) {
-		rdb, err := session.Dial(context.Background(), testenv.RedisURL(t))
+		u, err := session.Dial(context.Background(), session.DialOptions{URL: testenv.RedisURL(t)})
 		if err != nil {
 			t.Fatal(err)
 		}
+		rdb := u.(*redis.Client) // one server: a plain client
 		rdb.FlushDB(context.Background())
 		t.Cleanup(func() { rdb.Close() })
 		fn(t, rdb)
@@ -442,12 +443,12 @@ func TestRevokedTokens(t *testing.T) {
 
 func BenchmarkSessionReadWrite(b *testing.B) {
 	ctx := context.Background()
-	rdb, err := session.Dial(ctx, testenv.RedisURL(b))
+	u, err := session.Dial(ctx, session.DialOptions{URL: testenv.RedisURL(b)})
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer rdb.Close()
-	s := newStore(rdb, time.Hour, time.Hour)
+	defer u.Close()
+	s := newStore(u.(*redis.Client), time.Hour, time.Hour)
 	cookie, _, err := s.Create(ctx, "bench", []session.AuthEvent{{Method: "pwd", Level: 1, Time: time.Now()}}, session.Device{})
 	if err != nil {
 		b.Fatal(err)

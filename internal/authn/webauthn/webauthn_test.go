@@ -69,7 +69,7 @@ func newEnv(t testing.TB, tweak func(o *webauthn.Options)) *env {
 	if err := st.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
-	rdb, err := session.Dial(ctx, testenv.RedisURL(t))
+	rdb, err := session.Dial(ctx, session.DialOptions{URL: testenv.RedisURL(t)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,10 +1,12 @@
 package sqlstore
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -31,21 +33,40 @@ const (
 // pool_max_conn_idle_time size database/sql's pool, the other pool_*
 // parameters are accepted and ignored) and checks that it answers. It does
 // not migrate; call Migrate.
-func OpenPostgres(ctx context.Context, url string) (*Store, error) {
+//
+// timeout, when set, bounds every query and transaction (Store.Timeout),
+// connecting (unless the URL sets connect_timeout) and each statement on
+// the server (unless the URL sets statement_timeout): a hung server never
+// holds a request longer.
+func OpenPostgres(ctx context.Context, url string, timeout ...time.Duration) (*Store, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		return nil, fmt.Errorf("open postgres: parse url: %w", err)
+	}
+	var bound time.Duration
+	if len(timeout) > 0 {
+		bound = timeout[0]
+	}
+	if bound > 0 {
+		if cfg.ConnConfig.ConnectTimeout == 0 {
+			cfg.ConnConfig.ConnectTimeout = bound
+		}
+		if _, set := cfg.ConnConfig.RuntimeParams["statement_timeout"]; !set {
+			cfg.ConnConfig.RuntimeParams["statement_timeout"] = strconv.FormatInt(bound.Milliseconds(), 10)
+		}
 	}
 	db := stdlib.OpenDB(*cfg.ConnConfig)
 	db.SetMaxOpenConns(int(cfg.MaxConns))
 	db.SetMaxIdleConns(int(cfg.MaxConns))
 	db.SetConnMaxLifetime(cfg.MaxConnLifetime)
 	db.SetConnMaxIdleTime(cfg.MaxConnIdleTime)
-	if err := db.PingContext(ctx); err != nil {
+	pctx, cancel := context.WithTimeout(ctx, cmp.Or(bound, 30*time.Second))
+	defer cancel()
+	if err := db.PingContext(pctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open postgres: %w", err)
 	}
-	return &Store{db: db, d: postgres(cfg.ConnConfig)}, nil
+	return &Store{db: db, d: postgres(cfg.ConnConfig), Timeout: bound}, nil
 }
 
 func postgres(conn *pgx.ConnConfig) *dialect {

@@ -22,6 +22,20 @@ type Store struct {
 	// Now is the store's clock, used to fill timestamps the caller left
 	// zero. Nil means time.Now.
 	Now func() time.Time
+	// Timeout, when set, bounds each query and each transaction, unless
+	// the caller's context ends sooner.
+	Timeout time.Duration
+}
+
+// bound is ctx with the store's timeout, when that ends sooner.
+func (s *Store) bound(ctx context.Context) (context.Context, context.CancelFunc) {
+	if s.Timeout <= 0 {
+		return ctx, func() {}
+	}
+	if d, ok := ctx.Deadline(); ok && time.Until(d) <= s.Timeout {
+		return ctx, func() {}
+	}
+	return context.WithTimeout(ctx, s.Timeout)
 }
 
 // Migrate applies every pending migration of the dialect's series.
@@ -139,6 +153,8 @@ func (s *Store) prepared(ctx context.Context, q querier, query string) *sql.Stmt
 // write runs fn in one write transaction, serialised with the store's
 // other writers where the dialect needs it.
 func (s *Store) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	if mu := s.d.writeMu; mu != nil {
 		mu.Lock()
 		defer mu.Unlock()
@@ -161,6 +177,8 @@ func (s *Store) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
 // changed: on its own where the database serialises writers itself, in a
 // write transaction otherwise.
 func (s *Store) exec(ctx context.Context, query string, args ...any) (int64, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	if s.d.writeMu == nil {
 		return affected(s.execOn(ctx, s.db, query, args...))
 	}
@@ -197,11 +215,15 @@ func (s *Store) execOne(ctx context.Context, query string, args ...any) error {
 
 // row reads one row; sql.ErrNoRows when there is none.
 func row[T any](ctx context.Context, s *Store, q querier, scan func(scanner) (*T, error), query string, args ...any) (*T, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	return scan(s.queryRow(ctx, q, query, args...))
 }
 
 // rows reads every row the query returns.
 func rows[T any](ctx context.Context, s *Store, q querier, scan func(scanner) (*T, error), query string, args ...any) ([]T, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	r, err := s.query(ctx, q, query, args...)
 	if err != nil {
 		return nil, err
