@@ -172,14 +172,22 @@ func (s *Store) Create(ctx context.Context, citizenID string, events []AuthEvent
 		return "", nil, err
 	}
 	ttl := s.ttl(sess)
-	_, err = s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		p.Set(ctx, sess.key, b, ttl+expiryGrace)
-		p.Set(ctx, sidKey(sess.SID), sess.key, s.opts.AbsoluteTimeout)
+	// The keys of a session live in different slots of a Redis Cluster, so
+	// they are not written in one MULTI: what finds the session (the
+	// citizen's index, the sid, the live and end sets) first, the session
+	// itself last. A failure in between leaves index entries to a session
+	// that never existed, which every reader prunes; never a session that
+	// the citizen's index (and so "end every session") does not know.
+	_, err = s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		p.SAdd(ctx, citizenIndexKey(citizenID), sess.key)
 		p.Expire(ctx, citizenIndexKey(citizenID), s.opts.AbsoluteTimeout)
+		p.Set(ctx, sidKey(sess.SID), sess.key, s.opts.AbsoluteTimeout)
 		s.track(ctx, p, sess, ttl)
 		return nil
 	})
+	if err == nil {
+		err = s.rdb.Set(ctx, sess.key, b, ttl+expiryGrace).Err()
+	}
 	if err != nil {
 		return "", nil, fmt.Errorf("create session: %w", err)
 	}
@@ -274,9 +282,18 @@ func (s *Store) update(ctx context.Context, key string, fn func(*Session) error)
 			if err != nil {
 				return err
 			}
+			ttl := s.ttl(sess)
 			_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
-				ttl := s.ttl(sess)
 				p.Set(ctx, key, b, ttl+expiryGrace)
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+			// The live and end sets are other keys (other Cluster slots):
+			// written after the session. A failure here leaves an older
+			// death time there, which a sweep checks against the session.
+			_, err = s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 				s.track(ctx, p, sess, ttl)
 				return nil
 			})
@@ -317,8 +334,13 @@ func (sess *Session) Joined(protocol, id string) bool {
 
 // Delete ends the session.
 func (s *Store) Delete(ctx context.Context, sess *Session) error {
-	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		p.Del(ctx, sess.key, sidKey(sess.SID))
+	// The session first (once it is gone nobody is logged in by it), then
+	// what points to it; keys of different Cluster slots, so no MULTI.
+	if err := s.rdb.Del(ctx, sess.key).Err(); err != nil {
+		return err
+	}
+	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		p.Del(ctx, sidKey(sess.SID))
 		p.SRem(ctx, citizenIndexKey(sess.CitizenID), sess.key)
 		p.ZRem(ctx, liveKey, sess.key)
 		p.ZRem(ctx, endsKey, sess.key)
