@@ -1,0 +1,98 @@
+package app_test
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/oauth2"
+
+	"github.com/citizenid/citizenid/internal/config"
+)
+
+// Two nodes behind one issuer, on one PostgreSQL and one Redis: SSO
+// started on node A continues on node B, a refresh token from A works on
+// B, a revocation on A is effective on B at once, a logout on B ends the
+// session for A, and a key rotation on A is published by B within the
+// JWKS cache time.
+func TestTwoNodes(t *testing.T) {
+	master := strings.Repeat("5a", 32)
+	a := start(t, true, func(c *config.Config) {
+		c.Keys.MasterKey = master
+		c.Keys.CacheTTL = 300 * time.Millisecond
+	})
+	b := start(t, true, func(c *config.Config) {
+		c.Server.Issuer = a.URL // one issuer, two listeners
+		c.Database.URL, c.Redis.URL = a.Config.Database.URL, a.Config.Redis.URL
+		c.Keys.MasterKey = master
+		c.Keys.CacheTTL = 300 * time.Millisecond
+	})
+	a.addCitizen(t, testNumber, testPassword)
+	secret := a.addClient(t, oidcSpec("portal", cbURL))
+	onA := portalConf(a, "portal", secret, "offline_access")
+	onB := portalConf(a, "portal", secret, "offline_access")
+	onB.Endpoint = oauth2.Endpoint{AuthURL: b.URL + "/authorize", TokenURL: b.URL + "/oauth/token", AuthStyle: oauth2.AuthStyleInHeader}
+
+	// A browser logs in on A; its cookie (host 127.0.0.1, any port) goes to B.
+	br := stoppingBrowser(t)
+	tok := loginFor(t, a, onA, br)
+	verifier := oauth2.GenerateVerifier()
+	pg := br.get(onB.AuthCodeURL("st", oauth2.S256ChallengeOption(verifier), oauth2.SetAuthURLParam("prompt", "none")))
+	code := portalRedirect(t, pg).Get("code")
+	if code == "" {
+		t.Fatalf("SSO on node B: got %v, want a code without a login", portalRedirect(t, pg))
+	}
+	tokB, err := onB.Exchange(context.Background(), code, oauth2.VerifierOption(verifier))
+	if err != nil {
+		t.Fatalf("code from B exchanged on B: %v", err)
+	}
+	if _, err := onB.TokenSource(context.Background(), &oauth2.Token{RefreshToken: tok.RefreshToken}).Token(); err != nil {
+		t.Errorf("A's refresh token on B: %v", err)
+	}
+
+	// Revoked on A: inactive on B at once.
+	if got := userinfoStatus(t, b, tokB.AccessToken); got != http.StatusOK {
+		t.Fatalf("userinfo on B before the revocation: got %d", got)
+	}
+	if status, _, _ := tokenPost(t, a.URL+"/revoke", url.Values{"token": {tokB.AccessToken}}, [2]string{"portal", secret}); status != http.StatusOK {
+		t.Fatalf("revoke on A: got %d", status)
+	}
+	if got := userinfoStatus(t, b, tokB.AccessToken); got != http.StatusUnauthorized {
+		t.Errorf("userinfo on B after the revocation on A: got %d, want 401", got)
+	}
+
+	// A key rotation on A: B publishes the new key within the cache time.
+	before := kids(t, b)
+	if _, err := a.Keys.Rotate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) && strings.Join(kids(t, b), " ") == strings.Join(before, " ") {
+		time.Sleep(50 * time.Millisecond)
+	}
+	if after := kids(t, b); strings.Join(after, " ") == strings.Join(before, " ") {
+		t.Errorf("B's JWKS after the rotation on A: still %v", after)
+	}
+
+	// Logout on B: A has no session for the browser any more.
+	br.post(b.URL+"/account/logout", nil)
+	pg = br.get(onA.AuthCodeURL("st", oauth2.S256ChallengeOption(oauth2.GenerateVerifier()), oauth2.SetAuthURLParam("prompt", "none")))
+	if q := portalRedirect(t, pg); q.Get("error") != "login_required" {
+		t.Errorf("prompt=none on A after the logout on B: got %v, want login_required", q)
+	}
+}
+
+// kids are the key ids node e publishes.
+func kids(t *testing.T, e *env) []string {
+	t.Helper()
+	var set struct{ Keys []struct{ Kid string } }
+	getJSON(t, e.URL+"/keys", &set)
+	var out []string
+	for _, k := range set.Keys {
+		out = append(out, k.Kid)
+	}
+	return out
+}
