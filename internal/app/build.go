@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strconv"
 	"sync"
 	"time"
@@ -145,8 +147,14 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, bo BuildOpt
 	in.Hasher = Hasher(&cfg)
 	in.Sessions = session.New(in.Redis.Client, session.Options{
 		IdleTimeout: cfg.Session.IdleTimeout, AbsoluteTimeout: cfg.Session.AbsoluteTimeout, Now: now,
+		Durable: in.Store, // revocations outlive a Redis that restarts empty
 	})
 	in.Audit = audit.New(in.Store, log, now)
+	// Events the database refuses (it is down) wait on this node's disk.
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("data dir: %w", err)
+	}
+	in.Audit.Spool(filepath.Join(cfg.DataDir, "audit-spool.jsonl"))
 	in.TOTP = totp.New(totp.Options{
 		Sealer:      in.Sealer,
 		Store:       in.Store,
@@ -418,6 +426,23 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, bo BuildOpt
 	in.workers.Go(func() { engine.RunExpiry(sweep, time.Minute) })
 	// Ledger entries older than the retention period go, on every node.
 	in.workers.Go(func() { ledger.RunPurge(sweep, in.Store, cfg.Ledger.Retention, time.Hour, now, log) })
+	// Spooled audit events are written as soon as the database takes them.
+	in.workers.Go(func() { in.Audit.Run(sweep, 5*time.Second) })
+	// Marks past their time go, on every node.
+	in.workers.Go(func() {
+		t := time.NewTicker(time.Hour)
+		defer t.Stop()
+		for {
+			select {
+			case <-sweep.Done():
+				return
+			case <-t.C:
+				if _, err := in.Store.PurgeMarks(sweep, now()); err != nil && sweep.Err() == nil {
+					log.WarnContext(sweep, "purge marks", "err", err)
+				}
+			}
+		}
+	})
 	// Messages to citizens are delivered by every node.
 	in.workers.Go(func() { in.Notifier.Run(sweep) })
 	// So are back-channel logouts to portals.
@@ -425,6 +450,11 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, bo BuildOpt
 		Store: in.Store,
 		Handlers: map[string]outbox.Handler{
 			oidc.KindLogout: provider.LogoutHandler(oidc.BackchannelOptions{
+				Timeout: cfg.BackchannelLogout.Timeout, RetryBase: cfg.BackchannelLogout.RetryBase,
+				MaxWait: cfg.BackchannelLogout.MaxWait, GiveUpAfter: cfg.BackchannelLogout.GiveUpAfter,
+				Client: bo.HTTPClient,
+			}),
+			saml.KindLogout: samlIdP.LogoutHandler(saml.SOAPOptions{
 				Timeout: cfg.BackchannelLogout.Timeout, RetryBase: cfg.BackchannelLogout.RetryBase,
 				MaxWait: cfg.BackchannelLogout.MaxWait, GiveUpAfter: cfg.BackchannelLogout.GiveUpAfter,
 				Client: bo.HTTPClient,

@@ -10,8 +10,10 @@ import (
 
 	"golang.org/x/oauth2"
 
+	"github.com/citizenid/citizenid/internal/audit"
 	"github.com/citizenid/citizenid/internal/clients"
 	"github.com/citizenid/citizenid/internal/config"
+	"github.com/citizenid/citizenid/internal/store"
 	"github.com/citizenid/citizenid/internal/testenv"
 )
 
@@ -119,7 +121,22 @@ func TestFaultsAreBoundedAndNobodysFault(t *testing.T) {
 					}
 				}
 			})
+			// An audited action while the database is away: its event is
+			// kept on the node's disk, not dropped.
+			e.Audit.Record(context.Background(), audit.Event{Actor: "system", Action: "test.outage", Outcome: "success",
+				Details: map[string]string{"fault": fault.name}})
 			pg.Pass()
+			if err := e.Audit.Flush(context.Background()); err != nil {
+				t.Fatalf("audit spool after recovery: %v", err)
+			}
+			events, err := e.Store.ListAudit(context.Background(), store.AuditFilter{Action: "test.outage", Limit: 10})
+			if err != nil || len(events) == 0 || events[len(events)-1].Details["fault"] != fault.name {
+				t.Errorf("the event recorded during the outage: got %+v (%v), want it in the log", events, err)
+			}
+			all, err := e.Store.ListAudit(context.Background(), store.AuditFilter{Limit: 1000})
+			if err != nil || store.VerifyAuditChain(all) != nil {
+				t.Errorf("audit chain after the outage: %v", store.VerifyAuditChain(all))
+			}
 			// Back: the right password works at once (nothing was counted),
 			// and the refresh token rotates.
 			deadline := time.Now().Add(10 * time.Second)

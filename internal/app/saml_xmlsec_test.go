@@ -31,7 +31,8 @@ func xmlsec1(t *testing.T, dir string, doc []byte, certPEM, node string) error {
 	}
 	args := []string{"--verify", "--pubkey-cert-pem", certPEM, "--enabled-key-data", "rsa",
 		"--id-attr:ID", "urn:oasis:names:tc:SAML:2.0:protocol:Response",
-		"--id-attr:ID", "urn:oasis:names:tc:SAML:2.0:assertion:Assertion"}
+		"--id-attr:ID", "urn:oasis:names:tc:SAML:2.0:assertion:Assertion",
+		"--id-attr:ID", "urn:oasis:names:tc:SAML:2.0:protocol:LogoutRequest"}
 	if node != "" {
 		args = append(args, "--node-xpath", node)
 	}

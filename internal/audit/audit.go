@@ -18,6 +18,7 @@ type Logger struct {
 	log       *slog.Logger
 	now       func() time.Time
 	observers []func(context.Context, Event)
+	spool     *spool // spool.go; nil: a refused event is an error only
 }
 
 // Observe calls fn after every event written, in the writer's goroutine
@@ -60,8 +61,16 @@ func (l *Logger) Record(ctx context.Context, e Event) error {
 	// The audit write must not be cut short by a client that went away.
 	ctx = context.WithoutCancel(ctx)
 	if err := l.st.AppendAudit(ctx, ev); err != nil {
-		l.log.ErrorContext(ctx, "audit write failed", "action", e.Action, "outcome", e.Outcome, "err", err)
-		return err
+		if l.spool == nil {
+			l.log.ErrorContext(ctx, "audit write failed", "action", e.Action, "outcome", e.Outcome, "err", err)
+			return err
+		}
+		if serr := l.spool.add(ev); serr != nil {
+			l.log.ErrorContext(ctx, "audit write failed, and so did the spool", "action", e.Action, "outcome", e.Outcome,
+				"err", err, "spool_err", serr)
+			return err
+		}
+		l.log.WarnContext(ctx, "audit event spooled: the store refused it", "action", e.Action, "err", err)
 	}
 	for _, fn := range l.observers {
 		fn(ctx, e)

@@ -112,7 +112,7 @@ func (p *Provider) sessionEnded(ctx context.Context, ended *session.Session, how
 		}
 		// Its access tokens end too, offline_access ones included
 		// (liveAccessToken); the mark outlives every one of them.
-		if err := kindEnded.Put(ctx, p.o.Sessions, ended.SID, 1, p.longestAccessToken()); err != nil {
+		if err := p.o.Sessions.Mark(ctx, markEnded, ended.SID, p.now().Add(p.longestAccessToken())); err != nil {
 			p.o.Log.ErrorContext(ctx, "mark the ended session", "err", err)
 		}
 	}

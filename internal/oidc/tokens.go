@@ -313,11 +313,10 @@ func (p *Provider) liveAccessToken(ctx context.Context, jti string) (*accessToke
 	default:
 		// offline_access outlives a session that expired, not one that
 		// was ended (a logout, an administrator).
-		var mark int
-		if err := kindEnded.Load(ctx, p.o.Sessions, t.SessionID, &mark); err == nil {
-			return nil, errors.New("session ended")
-		} else if !errors.Is(err, session.ErrNotFound) {
+		if ended, err := p.o.Sessions.Marked(ctx, markEnded, t.SessionID); err != nil {
 			return nil, unavailable(err)
+		} else if ended {
+			return nil, errors.New("session ended")
 		}
 	}
 	return t, nil
@@ -327,9 +326,10 @@ func (p *Provider) liveAccessToken(ctx context.Context, jti string) (*accessToke
 // may be given.
 const MaxTokenLifetime = 24 * time.Hour
 
-// kindEnded marks a session that was ended, for as long as an access
-// token issued in it can live.
-var kindEnded = session.NewBucket[int]("ended")
+// markEnded marks a session that was ended, for as long as an access
+// token issued in it can live: durable (session.Store.Mark), so a Redis
+// that restarts empty does not bring its offline_access tokens back.
+const markEnded = "ended"
 
 // longestAccessToken is the longest an access token can live: the default
 // or the longest a client may configure.

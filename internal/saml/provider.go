@@ -31,6 +31,8 @@ type Store interface {
 	// RevokeRefreshTokensBySession: a single logout ends the SSO session
 	// for every relying party, OIDC ones included.
 	RevokeRefreshTokensBySession(ctx context.Context, sessionID string, now time.Time, then ...store.OutboxMessage) error
+	// EnqueueOutbox queues SOAP logouts (soap.go).
+	EnqueueOutbox(ctx context.Context, msgs []store.OutboxMessage) error
 }
 
 // Recorder writes one data-release ledger entry and returns once it is

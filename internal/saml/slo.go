@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/crewjam/saml"
@@ -59,10 +60,19 @@ func (p *Provider) afterLogout(ctx context.Context, ended *session.Session, how 
 		return then
 	}
 	if how.W == nil {
-		// No browser: a front-channel logout cannot reach the portals'
-		// cookies. Their sessions end on their own timeouts.
-		p.audit(ctx, audit.Event{Actor: "system", Action: "saml.logout", Target: "citizen:" + ended.CitizenID, Outcome: "skipped",
-			Details: map[string]string{"reason": "no browser", "sps": strconv.Itoa(len(parts))}})
+		// No browser: service providers with a SOAP endpoint are told
+		// through the back channel (soap.go); a front-channel logout
+		// cannot reach the others' cookies, and their sessions end on
+		// their own timeouts.
+		queued, unreachable := p.queueSOAPLogouts(ctx, parts)
+		if len(queued) > 0 {
+			p.audit(ctx, audit.Event{Actor: "system", Action: "saml.logout", Target: "citizen:" + ended.CitizenID, Outcome: "queued",
+				Details: map[string]string{"reason": "no browser: SOAP back channel", "sps": strings.Join(queued, " ")}})
+		}
+		if len(unreachable) > 0 {
+			p.audit(ctx, audit.Event{Actor: "system", Action: "saml.logout", Target: "citizen:" + ended.CitizenID, Outcome: "skipped",
+				Details: map[string]string{"reason": "not reachable without the citizen's browser", "sps": strconv.Itoa(len(unreachable))}})
+		}
 		return ""
 	}
 	id := session.RandomToken(24)

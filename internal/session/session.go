@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/citizenid/citizenid/internal/store"
 )
 
 // ErrNotFound means the key does not exist, expired, or was already taken.
@@ -71,6 +73,10 @@ type Options struct {
 	IdleTimeout     time.Duration
 	AbsoluteTimeout time.Duration
 	Now             func() time.Time
+	// Durable keeps marks (Mark) beyond a Redis that restarts empty; nil:
+	// in Redis only (the embedded default, whose Redis lives and dies
+	// with the process).
+	Durable store.Marks
 }
 
 // Store keeps sessions and transient state in Redis.

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/citizenid/citizenid/internal/store"
 )
 
 // put stores v as JSON under kind/id for ttl, replacing any previous value.
@@ -104,16 +106,80 @@ func decode(kind string, b []byte, err error, v any) error {
 
 // RevokeToken records that the access token with this jti is revoked until exp.
 func (s *Store) RevokeToken(ctx context.Context, jti string, exp time.Time) error {
-	ttl := exp.Sub(s.now())
-	if ttl <= 0 {
-		return nil
-	}
-	return s.rdb.Set(ctx, prefix+"rj:"+jti, "1", ttl+time.Minute).Err()
+	return s.Mark(ctx, "rj", jti, exp)
 }
 
 // TokenRevoked reports whether the access token jti was revoked. It fails
 // closed: an error from Redis is returned, never a silent "not revoked".
 func (s *Store) TokenRevoked(ctx context.Context, jti string) (bool, error) {
-	n, err := s.rdb.Exists(ctx, prefix+"rj:"+jti).Result()
+	return s.Marked(ctx, "rj", jti)
+}
+
+// marksRestored is set once the durable marks are in Redis; a Redis that
+// restarted empty lacks it, and the next Marked copies them back first.
+const marksRestored = prefix + "marks-restored"
+
+func markKey(kind, id string) string { return prefix + "mark:" + kind + ":" + id }
+
+// Mark records kind/id until the time: a fact that must hold on every
+// node and survive a Redis that restarts empty (a revoked token, an
+// ended session). It is written durably first, when the store has a
+// durable backing: a mark that could not be kept is an error.
+func (s *Store) Mark(ctx context.Context, kind, id string, until time.Time) error {
+	ttl := until.Sub(s.now())
+	if ttl <= 0 {
+		return nil
+	}
+	if s.opts.Durable != nil {
+		if err := s.opts.Durable.PutMark(ctx, store.Mark{Kind: kind, ID: id, Until: until}); err != nil {
+			return fmt.Errorf("mark %s: %w", kind, err)
+		}
+	}
+	return s.rdb.Set(ctx, markKey(kind, id), "1", ttl+time.Minute).Err()
+}
+
+// Marked reports whether kind/id is marked. After Redis lost its data, it
+// first copies the durable marks back (once, whichever node sees it
+// first). An error is never a silent "not marked".
+func (s *Store) Marked(ctx context.Context, kind, id string) (bool, error) {
+	var mark, restored *redis.IntCmd
+	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		mark = p.Exists(ctx, markKey(kind, id))
+		restored = p.Exists(ctx, marksRestored)
+		return nil
+	})
+	if err != nil {
+		return false, err
+	}
+	if mark.Val() > 0 || s.opts.Durable == nil || restored.Val() > 0 {
+		return mark.Val() > 0, nil
+	}
+	if err := s.RestoreMarks(ctx); err != nil {
+		return false, err
+	}
+	n, err := s.rdb.Exists(ctx, markKey(kind, id)).Result()
 	return n > 0, err
+}
+
+// RestoreMarks copies the durable marks in force into Redis and notes it.
+func (s *Store) RestoreMarks(ctx context.Context) error {
+	if s.opts.Durable == nil {
+		return nil
+	}
+	now := s.now()
+	marks, err := s.opts.Durable.ListMarks(ctx, now)
+	if err != nil {
+		return fmt.Errorf("restore marks: %w", err)
+	}
+	_, err = s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for _, m := range marks {
+			p.Set(ctx, markKey(m.Kind, m.ID), "1", m.Until.Sub(now)+time.Minute)
+		}
+		p.Set(ctx, marksRestored, "1", 0)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("restore marks: %w", err)
+	}
+	return nil
 }

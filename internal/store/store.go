@@ -327,8 +327,27 @@ type Audit interface {
 	ListAudit(ctx context.Context, f AuditFilter) ([]AuditEvent, error)
 }
 
+// Mark is a fact Redis checks on every request but must not forget when
+// it restarts empty: a revoked access token ("rj"), an ended session
+// ("ended"). It matters until Until.
+type Mark struct {
+	Kind, ID string
+	Until    time.Time
+}
+
+// Marks keeps marks durably.
+type Marks interface {
+	// PutMark stores m, replacing the Until of an existing mark.
+	PutMark(ctx context.Context, m Mark) error
+	// ListMarks returns every mark whose Until is after now.
+	ListMarks(ctx context.Context, now time.Time) ([]Mark, error)
+	// PurgeMarks deletes the marks whose Until is before t.
+	PurgeMarks(ctx context.Context, before time.Time) (int64, error)
+}
+
 // Store is everything CitizenID keeps durably.
 type Store interface {
+	Marks
 	Citizens
 	Passwords
 	Clients

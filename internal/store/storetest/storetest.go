@@ -45,7 +45,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"Admin", testAdmin},
 		{"CertificateBindings", testCertificateBindings}, {"CertificateBindingsConcurrent", testCertificateBindingsConcurrent},
 		{"Ledger", testLedger}, {"LedgerConcurrent", testLedgerConcurrent},
-		{"Outbox", testOutbox}, {"OutboxConcurrent", testOutboxConcurrent},
+		{"Outbox", testOutbox}, {"Marks", testMarks}, {"OutboxConcurrent", testOutboxConcurrent},
 		{"Consents", testConsents}, {"ConsentsConcurrentWithdraw", testConsentsConcurrentWithdraw}, {"RevokeRefreshTokensForClient", testRevokeRefreshTokensForClient},
 	}
 	for _, tt := range tests {

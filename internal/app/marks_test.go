@@ -1,0 +1,45 @@
+package app_test
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"testing"
+)
+
+// A revoked access token, and the offline_access token of a session that
+// was ended, stay inactive after Redis restarts empty (simulated by
+// flushing it): the marks are durable and copied back.
+func TestRevocationsSurviveARedisRestart(t *testing.T) {
+	e := start(t, true, nil)
+	e.addCitizen(t, testNumber, testPassword)
+	secret := e.addClient(t, oidcSpec("portal", cbURL))
+	conf := portalConf(e, "portal", secret, "offline_access")
+	revoked := loginFor(t, e, conf, stoppingBrowser(t))
+	if status, _, _ := tokenPost(t, e.URL+"/revoke", url.Values{"token": {revoked.AccessToken}}, [2]string{"portal", secret}); status != http.StatusOK {
+		t.Fatalf("revoke: got %d", status)
+	}
+	b := stoppingBrowser(t)
+	ended := loginFor(t, e, conf, b)
+	b.post(e.URL+"/account/logout", nil)
+	live := loginFor(t, e, conf, stoppingBrowser(t))
+	for name, tok := range map[string]string{"revoked": revoked.AccessToken, "ended": ended.AccessToken} {
+		if got := userinfoStatus(t, e, tok); got != http.StatusUnauthorized {
+			t.Fatalf("%s token before the restart: got %d, want 401", name, got)
+		}
+	}
+
+	if err := e.Redis.Client.FlushDB(context.Background()).Err(); err != nil {
+		t.Fatal(err)
+	}
+	for name, tok := range map[string]string{"revoked": revoked.AccessToken, "ended": ended.AccessToken} {
+		if got := userinfoStatus(t, e, tok); got != http.StatusUnauthorized {
+			t.Errorf("%s token after Redis restarted empty: got %d, want 401", name, got)
+		}
+	}
+	// An offline_access token nobody ended still works (its session is
+	// gone with Redis, which is no logout).
+	if got := userinfoStatus(t, e, live.AccessToken); got != http.StatusOK {
+		t.Errorf("a live offline_access token after the restart: got %d, want 200", got)
+	}
+}
