@@ -4,7 +4,9 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
+	"time"
 )
 
 // A revoked access token, and the offline_access token of a session that
@@ -41,5 +43,42 @@ func TestRevocationsSurviveARedisRestart(t *testing.T) {
 	// gone with Redis, which is no logout).
 	if got := userinfoStatus(t, e, live.AccessToken); got != http.StatusOK {
 		t.Errorf("a live offline_access token after the restart: got %d, want 200", got)
+	}
+}
+
+// Redis sizing: what a login and its code exchange leave behind lives no
+// longer than it is useful: the used-code record for the replay window
+// (minutes, not a refresh token's 8 h), the session's sid as long as the
+// session.
+func TestRedisKeysDoNotOutliveTheirUse(t *testing.T) {
+	e := start(t, true, nil)
+	e.addCitizen(t, testNumber, testPassword)
+	secret := e.addClient(t, oidcSpec("portal", cbURL))
+	loginFor(t, e, portalConf(e, "portal", secret, "offline_access"), stoppingBrowser(t))
+	ctx := context.Background()
+	rdb := e.Redis.Client
+	maxTTL := map[string]time.Duration{
+		"cid:codeused:": 10*time.Minute + time.Second,
+		"cid:issued:":   10*time.Minute + time.Second,
+		"cid:sid:":      e.Config.Session.IdleTimeout + 16*time.Minute,
+	}
+	seen := map[string]bool{}
+	iter := rdb.Scan(ctx, 0, "cid:*", 1000).Iterator()
+	for iter.Next(ctx) {
+		k := iter.Val()
+		for p, limit := range maxTTL {
+			if strings.HasPrefix(k, p) {
+				seen[p] = true
+				if ttl := rdb.TTL(ctx, k).Val(); ttl <= 0 || ttl > limit {
+					t.Errorf("%s lives %v, want at most %v", k, ttl, limit)
+				}
+			}
+		}
+	}
+	if err := iter.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if len(seen) != len(maxTTL) {
+		t.Errorf("keys seen: %v, want one of each of %v", seen, maxTTL)
 	}
 }

@@ -228,7 +228,7 @@ func (s *storage) consumeCode(ctx context.Context, a *authRequest) error {
 		if err == nil {
 			use := codeUse{AuthRequestID: a.ID, ClientID: a.ClientID, RedirectURI: a.RedirectURI,
 				CodeChallenge: a.CodeChallenge, CodeChallengeMethod: a.CodeChallengeMethod}
-			kindCodeUsed.Put(ctx, s.p.o.Sessions, a.CodeHash, use, s.p.o.Lifetimes.RefreshToken)
+			kindCodeUsed.Put(ctx, s.p.o.Sessions, a.CodeHash, use, s.p.replayWindow())
 			return nil
 		} else if !errors.Is(err, session.ErrNotFound) {
 			return err

@@ -120,7 +120,7 @@ func (s *storage) CreateAccessToken(ctx context.Context, req op.TokenRequest) (s
 		return "", time.Time{}, err
 	}
 	if a, ok := req.(*authRequest); ok {
-		kindIssued.Put(ctx, s.p.o.Sessions, a.ID, issued{JTI: jti, JTIExpiry: exp}, s.p.o.Lifetimes.RefreshToken)
+		kindIssued.Put(ctx, s.p.o.Sessions, a.ID, issued{JTI: jti, JTIExpiry: exp}, s.p.replayWindow())
 	}
 	return jti, exp, nil
 }
@@ -160,7 +160,7 @@ func (s *storage) CreateAccessAndRefreshTokens(ctx context.Context, req op.Token
 		if err := s.p.o.Store.CreateRefreshToken(ctx, next); err != nil {
 			return "", "", time.Time{}, fmt.Errorf("store refresh token: %w", err)
 		}
-		kindIssued.Put(ctx, s.p.o.Sessions, r.ID, issued{JTI: jti, JTIExpiry: exp, FamilyID: next.FamilyID}, s.p.o.Lifetimes.RefreshToken)
+		kindIssued.Put(ctx, s.p.o.Sessions, r.ID, issued{JTI: jti, JTIExpiry: exp, FamilyID: next.FamilyID}, s.p.replayWindow())
 	case *refreshRequest:
 		next.FamilyID = r.rt.FamilyID
 		next.AuthTime, next.ACR, next.AMR = r.rt.AuthTime, r.rt.ACR, r.rt.AMR
@@ -277,6 +277,15 @@ func (s *storage) RevokeToken(ctx context.Context, tokenOrID, _ string, clientID
 		return zoidc.ErrServerError().WithParent(err)
 	}
 	return nil
+}
+
+// replayWindow is how long a used code is remembered, so that its replay
+// revokes what it issued: ten times a code's lifetime, at least ten
+// minutes. A code replayed later is refused as unknown, but revokes
+// nothing; keeping every exchange's record for a refresh token's lifetime
+// (8 h) was the bulk of Redis's memory under load.
+func (p *Provider) replayWindow() time.Duration {
+	return max(10*p.o.Lifetimes.Code, 10*time.Minute)
 }
 
 // liveAccessToken opens a jti and checks it is neither revoked nor from a

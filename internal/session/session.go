@@ -148,6 +148,7 @@ func (s *Store) ttl(sess *Session) time.Duration {
 // entries of sessions already dead so the set stays as large as the
 // number of live sessions.
 func (s *Store) track(ctx context.Context, p redis.Pipeliner, sess *Session, ttl time.Duration) {
+	p.Expire(ctx, sidKey(sess.SID), ttl+expiryGrace)
 	p.ZAdd(ctx, liveKey, redis.Z{Score: float64(sess.LastSeen.Add(ttl).UnixMilli()), Member: sess.key})
 	p.ZRemRangeByScore(ctx, liveKey, "-inf", strconv.FormatInt(s.now().UnixMilli(), 10))
 	p.Expire(ctx, liveKey, s.opts.AbsoluteTimeout) // no session outlives it
@@ -187,7 +188,9 @@ func (s *Store) Create(ctx context.Context, citizenID string, events []AuthEvent
 	_, err = s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		p.SAdd(ctx, citizenIndexKey(citizenID), sess.key)
 		p.Expire(ctx, citizenIndexKey(citizenID), s.opts.AbsoluteTimeout)
-		p.Set(ctx, sidKey(sess.SID), sess.key, s.opts.AbsoluteTimeout)
+		// The sid lives as long as the session's record (extended with it
+		// in track), not for the absolute timeout.
+		p.Set(ctx, sidKey(sess.SID), sess.key, ttl+expiryGrace)
 		s.track(ctx, p, sess, ttl)
 		return nil
 	})
