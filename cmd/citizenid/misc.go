@@ -25,7 +25,7 @@ func newMigrate(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			st, err := app.OpenStore(cmd.Context(), &cfg, g.logger(&cfg))
+			st, err := app.OpenStore(cmd.Context(), &cfg, g.logger(&cfg), nil)
 			if err != nil {
 				return err
 			}

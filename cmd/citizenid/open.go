@@ -29,7 +29,7 @@ func (g *globals) open(ctx context.Context) (*cliEnv, error) {
 		return nil, err
 	}
 	log := g.logger(&cfg)
-	st, err := app.OpenStore(ctx, &cfg, log)
+	st, err := app.OpenStore(ctx, &cfg, log, nil)
 	if err != nil {
 		return nil, err
 	}

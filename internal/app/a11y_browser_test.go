@@ -78,7 +78,7 @@ func TestBrowserPagesAccessibleAndLeadSomewhere(t *testing.T) {
 	e.addClient(t, clients.Spec{ID: "portal", Name: "Cổng dịch vụ thuế", RedirectURIs: []string{cbURL}, MinLevel: 3})
 	ctx := browsertest.New(t, 8*time.Minute)
 
-	type visit struct{ url, title string }
+	type visit struct{ url string }
 	check := func(t *testing.T, lang string, width int64, v visit) {
 		t.Helper()
 		mobile := width < 600

@@ -21,10 +21,11 @@ import (
 	"github.com/citizenid/citizenid/internal/session"
 	"github.com/citizenid/citizenid/internal/store"
 	"github.com/citizenid/citizenid/internal/store/sqlstore"
+	"github.com/citizenid/citizenid/internal/telemetry"
 )
 
 // OpenStore opens and migrates the configured store.
-func OpenStore(ctx context.Context, cfg *config.Config, log *slog.Logger) (store.Store, error) {
+func OpenStore(ctx context.Context, cfg *config.Config, log *slog.Logger, tracing *telemetry.Tracing) (store.Store, error) {
 	if cfg.Database.URL == "" {
 		if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 			return nil, fmt.Errorf("data dir: %w", err)
@@ -40,7 +41,11 @@ func OpenStore(ctx context.Context, cfg *config.Config, log *slog.Logger) (store
 		}
 		return st, nil
 	}
-	st, err := sqlstore.OpenPostgres(ctx, cfg.Database.URL, cfg.Database.Timeout)
+	po := sqlstore.PostgresOptions{Timeout: cfg.Database.Timeout}
+	if tracing.Enabled() {
+		po.Tracer = tracing.PgxTracer()
+	}
+	st, err := sqlstore.OpenPostgres(ctx, cfg.Database.URL, po)
 	if err != nil {
 		return nil, err
 	}
@@ -66,18 +71,25 @@ func (r *Redis) Close() {
 }
 
 // OpenRedis connects to the configured Redis, or starts the embedded one.
-func OpenRedis(ctx context.Context, cfg *config.Config) (*Redis, error) {
+func OpenRedis(ctx context.Context, cfg *config.Config, tracing *telemetry.Tracing) (*Redis, error) {
 	if !cfg.Redis.External() {
 		e, err := session.StartEmbedded()
 		if err != nil {
 			return nil, err
 		}
-		return &Redis{Client: e.Client(), Embedded: e}, nil
+		c := e.Client()
+		if tracing.Enabled() {
+			c.AddHook(tracing.RedisHook())
+		}
+		return &Redis{Client: c, Embedded: e}, nil
 	}
 	c, err := session.Dial(ctx, session.DialOptions{URL: cfg.Redis.URL, CAFile: cfg.Redis.CAFile,
 		MasterName: cfg.Redis.Sentinel.Master, SentinelAddrs: cfg.Redis.Sentinel.Addrs,
 		Password:     cmp.Or(cfg.Redis.Sentinel.Password, cfg.Redis.Cluster.Password),
 		ClusterAddrs: cfg.Redis.Cluster.Addrs, Timeout: cfg.Redis.Timeout})
+	if err == nil && tracing.Enabled() {
+		c.AddHook(tracing.RedisHook())
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -31,6 +31,7 @@ import (
 	"github.com/citizenid/citizenid/internal/server"
 	"github.com/citizenid/citizenid/internal/session"
 	"github.com/citizenid/citizenid/internal/store"
+	"github.com/citizenid/citizenid/internal/telemetry"
 	"github.com/citizenid/citizenid/static"
 	"github.com/citizenid/citizenid/templates"
 	"github.com/citizenid/citizenid/web"
@@ -65,6 +66,8 @@ type Instance struct {
 	Demo *http.ServeMux
 	// Metrics is served on server.metrics_addr by serve, never on the public listener.
 	Metrics *server.Metrics
+	// Tracing exports spans (telemetry.otlp.endpoint), or does nothing.
+	Tracing *telemetry.Tracing
 }
 
 // Close releases everything Build opened.
@@ -81,6 +84,11 @@ func (in *Instance) Close() {
 	}
 	in.Redis.Close()
 	in.Store.Close()
+	if in.Tracing != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		in.Tracing.Shutdown(ctx) // the spans not exported yet
+		cancel()
+	}
 }
 
 // BuildOptions are test seams; production leaves them zero.
@@ -110,7 +118,10 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, bo BuildOpt
 		now = time.Now
 	}
 	in := &Instance{Config: cfg}
-	in.Store, err = OpenStore(ctx, &cfg, log)
+	if in.Tracing, err = telemetry.Setup(ctx, telemetry.Options{Endpoint: cfg.Telemetry.OTLP.Endpoint, Service: "citizenid"}); err != nil {
+		return nil, err
+	}
+	in.Store, err = OpenStore(ctx, &cfg, log, in.Tracing)
 	if err != nil {
 		return nil, fmt.Errorf("store: %w", err)
 	}
@@ -119,7 +130,7 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, bo BuildOpt
 			in.Store.Close()
 		}
 	}()
-	in.Redis, err = OpenRedis(ctx, &cfg)
+	in.Redis, err = OpenRedis(ctx, &cfg, in.Tracing)
 	if err != nil {
 		return nil, fmt.Errorf("redis: %w", err)
 	}
@@ -219,7 +230,7 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, bo BuildOpt
 			Free: cfg.Login.AccountFreeFailures, Window: cfg.Login.Window, BaseDelay: cfg.Login.BaseDelay, MaxDelay: cfg.Login.MaxSlowdown,
 		},
 		Registration: cfg.Registration.Enabled,
-		HTTPClient:   bo.HTTPClient,
+		HTTPClient:   in.Tracing.Client(bo.HTTPClient, "portal logo"),
 	})
 	in.Login = engine
 	renderer.SetUser(func(r *http.Request) string {
@@ -419,6 +430,7 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, bo BuildOpt
 			{Name: "signing key", Fn: func(ctx context.Context) error { _, err := in.Keys.Signing(ctx); return err }},
 		},
 		Features: features,
+		Trace:    traceHandler(in.Tracing),
 	})
 	// Sessions that end on their timeouts go through End too, on any node.
 	sweep, stopSweep := context.WithCancel(context.WithoutCancel(ctx))
@@ -452,12 +464,12 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, bo BuildOpt
 			oidc.KindLogout: provider.LogoutHandler(oidc.BackchannelOptions{
 				Timeout: cfg.BackchannelLogout.Timeout, RetryBase: cfg.BackchannelLogout.RetryBase,
 				MaxWait: cfg.BackchannelLogout.MaxWait, GiveUpAfter: cfg.BackchannelLogout.GiveUpAfter,
-				Client: bo.HTTPClient,
+				Client: in.Tracing.Client(bo.HTTPClient, "oidc backchannel logout"),
 			}),
 			saml.KindLogout: samlIdP.LogoutHandler(saml.SOAPOptions{
 				Timeout: cfg.BackchannelLogout.Timeout, RetryBase: cfg.BackchannelLogout.RetryBase,
 				MaxWait: cfg.BackchannelLogout.MaxWait, GiveUpAfter: cfg.BackchannelLogout.GiveUpAfter,
-				Client: bo.HTTPClient,
+				Client: in.Tracing.Client(bo.HTTPClient, "saml soap logout"),
 			}),
 		},
 		PollInterval: cfg.BackchannelLogout.PollInterval,
@@ -482,3 +494,11 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, bo BuildOpt
 type demoRoutes struct{ mux *http.ServeMux }
 
 func (d demoRoutes) Mount(mux *http.ServeMux) { mux.Handle("/demo/", d.mux) }
+
+// traceHandler is the server's tracing wrapper, nil when tracing is off.
+func traceHandler(t *telemetry.Tracing) func(http.Handler) http.Handler {
+	if !t.Enabled() {
+		return nil
+	}
+	return t.Handler
+}

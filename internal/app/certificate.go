@@ -3,6 +3,7 @@ package app
 import (
 	"fmt"
 	"log/slog"
+	"net/http"
 	"time"
 
 	"github.com/citizenid/citizenid/internal/authn/certificate"
@@ -47,6 +48,7 @@ func Certificate(cfg *config.Config, in *Instance, renderer *server.Renderer, lo
 		Revocation: certificate.RevocationOptions{
 			OCSPTimeout: r.OCSPTimeout, OCSPMaxAge: r.OCSPMaxAge, OCSPCacheMax: r.OCSPCacheMax, ClockSkew: r.ClockSkew,
 			CRLRefresh: r.CRLRefresh, CRLTimeout: r.CRLTimeout, CRLMaxBytes: r.CRLMaxBytes,
+			Transport: tracedTransport(in),
 		},
 		Store:        in.Store,
 		Sessions:     in.Sessions,
@@ -70,4 +72,12 @@ func Certificate(cfg *config.Config, in *Instance, renderer *server.Renderer, lo
 	a.Start()
 	log.Info("certificate login enabled", "anchors", len(set.Anchors), "intermediates", len(set.Inters), "tls_listener", cc.TLS.URL)
 	return a, nil
+}
+
+// tracedTransport carries OCSP and CRL fetches as spans when tracing is on.
+func tracedTransport(in *Instance) http.RoundTripper {
+	if in.Tracing == nil || !in.Tracing.Enabled() {
+		return nil
+	}
+	return in.Tracing.Transport(nil, "revocation check")
 }

@@ -66,6 +66,20 @@ type Config struct {
 	Notifications NotificationsConfig `yaml:"notifications"`
 	// BackchannelLogout is how logouts reach portals' servers.
 	BackchannelLogout BackchannelLogoutConfig `yaml:"backchannel_logout"`
+	// Telemetry exports traces.
+	Telemetry TelemetryConfig `yaml:"telemetry"`
+}
+
+// TelemetryConfig is OpenTelemetry's.
+type TelemetryConfig struct {
+	OTLP OTLPConfig `yaml:"otlp"`
+}
+
+// OTLPConfig is the collector traces go to over OTLP/HTTP.
+type OTLPConfig struct {
+	// Endpoint is http(s)://host:port (the path defaults to /v1/traces);
+	// empty: no tracing.
+	Endpoint string `yaml:"endpoint"`
 }
 
 // BackchannelLogoutConfig is the delivery of back-channel logouts: each
@@ -515,6 +529,7 @@ var envVars = []envVar{
 	{"CITIZENID_METRICS_ADDR", str(func(c *Config) *string { return &c.Server.MetricsAddr })},
 	{"CITIZENID_DATABASE_URL", str(func(c *Config) *string { return &c.Database.URL })},
 	{"CITIZENID_REDIS_URL", str(func(c *Config) *string { return &c.Redis.URL })},
+	{"CITIZENID_OTLP_ENDPOINT", str(func(c *Config) *string { return &c.Telemetry.OTLP.Endpoint })},
 	{"CITIZENID_KEYS_MASTER_KEY", str(func(c *Config) *string { return &c.Keys.MasterKey })},
 	{"CITIZENID_KEYS_MASTER_KEY_FILE", str(func(c *Config) *string { return &c.Keys.MasterKeyFile })},
 	{"CITIZENID_TOKENS_PAIRWISE_SECRET", str(func(c *Config) *string { return &c.Tokens.PairwiseSecret })},
@@ -603,6 +618,11 @@ func (c *Config) Validate() error {
 	if c.Redis.CAFile != "" {
 		if _, err := os.Stat(c.Redis.CAFile); err != nil {
 			add("redis.ca_file: %v", err)
+		}
+	}
+	if e := c.Telemetry.OTLP.Endpoint; e != "" {
+		if u, err := url.Parse(e); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			add("telemetry.otlp.endpoint %q: want http(s)://host:port of an OTLP/HTTP collector", e)
 		}
 	}
 	if c.Redis.Timeout <= 0 || c.Redis.Timeout > 30*time.Second {

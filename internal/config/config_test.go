@@ -310,6 +310,7 @@ func TestEnvVarsSetTheirField(t *testing.T) {
 		"CITIZENID_LOG_LEVEL":                func(c Config) string { return c.Log.Level },
 		"CITIZENID_SMTP":                     func(c Config) string { return c.Notifications.Email.SMTP },
 		"CITIZENID_SMS_TOKEN":                func(c Config) string { return c.Notifications.SMS.Token },
+		"CITIZENID_OTLP_ENDPOINT":            func(c Config) string { return c.Telemetry.OTLP.Endpoint },
 	}
 	values := map[string]string{"CITIZENID_DEV": "true", "CITIZENID_SESSION_IDLE_TIMEOUT": "7m0s", "CITIZENID_SESSION_ABSOLUTE_TIMEOUT": "7h0m0s"}
 	for _, name := range EnvVars() {

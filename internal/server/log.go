@@ -5,6 +5,8 @@ import (
 	"io"
 	"log/slog"
 	"slices"
+
+	"go.opentelemetry.io/otel/trace"
 )
 
 // personalKeys are attribute keys that must never reach a log line.
@@ -21,8 +23,11 @@ func (h excluding) Handle(ctx context.Context, r slog.Record) error {
 	if id := RequestID(ctx); id != "" {
 		nr.AddAttrs(slog.String("request_id", id))
 	}
+	if sc := trace.SpanContextFromContext(ctx); sc.IsValid() {
+		nr.AddAttrs(slog.String("trace_id", sc.TraceID().String()))
+	}
 	r.Attrs(func(a slog.Attr) bool {
-		if !slices.Contains(personalKeys, a.Key) && a.Key != "request_id" {
+		if !slices.Contains(personalKeys, a.Key) && a.Key != "request_id" && a.Key != "trace_id" {
 			nr.AddAttrs(a)
 		}
 		return true

@@ -2,12 +2,15 @@ package server
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"go.opentelemetry.io/otel/trace"
 )
 
 // The request ID a citizen reads on an error page finds the cause in the
@@ -39,5 +42,23 @@ func TestRequestIDInEveryRecord(t *testing.T) {
 		if rec["request_id"] != id {
 			t.Errorf("record %q: got request_id %v, want %s", rec["msg"], rec["request_id"], id)
 		}
+	}
+}
+
+// With tracing on, every record of a request carries its trace id too, so
+// a trace and its log lines find each other.
+func TestTraceIDInEveryRecord(t *testing.T) {
+	var buf bytes.Buffer
+	log := NewLogger(&buf, "json", "info")
+	tid, _ := trace.TraceIDFromHex("4bf92f3577b34da6a3ce929d0e0e4736")
+	sid, _ := trace.SpanIDFromHex("00f067aa0ba902b7")
+	ctx := trace.ContextWithSpanContext(context.Background(), trace.NewSpanContext(trace.SpanContextConfig{TraceID: tid, SpanID: sid}))
+	log.ErrorContext(ctx, "render page", "trace_id", "forged")
+	var rec map[string]any
+	if err := json.Unmarshal(buf.Bytes(), &rec); err != nil {
+		t.Fatal(err)
+	}
+	if rec["trace_id"] != tid.String() {
+		t.Errorf("trace_id: got %v, want %s", rec["trace_id"], tid)
 	}
 }

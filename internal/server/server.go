@@ -38,6 +38,9 @@ type Options struct {
 	Features []Mounter
 	// Metrics, when set, counts every request (served elsewhere, see Metrics).
 	Metrics *Metrics
+	// Trace, when set, wraps the whole handler (internal/telemetry): the
+	// request's span is in every record logged for it.
+	Trace func(http.Handler) http.Handler
 }
 
 // New builds the whole HTTP handler.
@@ -94,7 +97,11 @@ func New(o Options) http.Handler {
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		o.Renderer.Error(w, r, http.StatusNotFound, Locale(r, nil), "err_not_found")
 	})
-	return Common(mux, o.Log, o.Proxies, o.HTTPS, o.Metrics)
+	h := Common(mux, o.Log, o.Proxies, o.HTTPS, o.Metrics)
+	if o.Trace != nil {
+		h = o.Trace(h)
+	}
+	return h
 }
 
 // setLang stores the switcher's choice and returns to the page it came from

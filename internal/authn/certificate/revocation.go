@@ -24,6 +24,9 @@ type Cache = *session.Store
 // RevocationOptions configures revocation checking. Zero durations take
 // the defaults in parentheses.
 type RevocationOptions struct {
+	// Transport, when set, carries the OCSP and CRL requests of the
+	// default client (tracing wraps it).
+	Transport http.RoundTripper
 	// OCSPTimeout bounds all OCSP requests of one check together (3s).
 	OCSPTimeout time.Duration
 	// OCSPMaxAge is how old an answer without nextUpdate may be (1h).
@@ -135,6 +138,7 @@ func NewRevocation(o RevocationOptions, client *http.Client, cache Cache, now fu
 				}
 				return nil
 			},
+			Transport: o.Transport,
 		}
 	}
 	if now == nil {

@@ -34,18 +34,22 @@ const (
 // parameters are accepted and ignored) and checks that it answers. It does
 // not migrate; call Migrate.
 //
-// timeout, when set, bounds every query and transaction (Store.Timeout),
+// PostgresOptions.Timeout, when set, bounds every query and transaction (Store.Timeout),
 // connecting (unless the URL sets connect_timeout) and each statement on
 // the server (unless the URL sets statement_timeout): a hung server never
 // holds a request longer.
-func OpenPostgres(ctx context.Context, url string, timeout ...time.Duration) (*Store, error) {
+func OpenPostgres(ctx context.Context, url string, opts ...PostgresOptions) (*Store, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		return nil, fmt.Errorf("open postgres: parse url: %w", err)
 	}
-	var bound time.Duration
-	if len(timeout) > 0 {
-		bound = timeout[0]
+	var o PostgresOptions
+	if len(opts) > 0 {
+		o = opts[0]
+	}
+	bound := o.Timeout
+	if o.Tracer != nil {
+		cfg.ConnConfig.Tracer = o.Tracer
 	}
 	if bound > 0 {
 		if cfg.ConnConfig.ConnectTimeout == 0 {
@@ -67,6 +71,13 @@ func OpenPostgres(ctx context.Context, url string, timeout ...time.Duration) (*S
 		return nil, fmt.Errorf("open postgres: %w", err)
 	}
 	return &Store{db: db, d: postgres(cfg.ConnConfig), Timeout: bound}, nil
+}
+
+// PostgresOptions are OpenPostgres's options.
+type PostgresOptions struct {
+	Timeout time.Duration
+	// Tracer, when set, sees every query (internal/telemetry).
+	Tracer pgx.QueryTracer
 }
 
 func postgres(conn *pgx.ConnConfig) *dialect {
