@@ -3,9 +3,11 @@ package app_test
 import (
 	"context"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/citizenid/citizenid/internal/app"
 	"github.com/citizenid/citizenid/internal/config"
 	"github.com/citizenid/citizenid/internal/testenv"
 )
@@ -100,5 +102,26 @@ func TestRedisSentinelFailover(t *testing.T) {
 		if !login() {
 			t.Error("a login after the failover failed")
 		}
+	}
+}
+
+// rediss:// with the operator's CA: CitizenID verifies the server's
+// certificate against redis.ca_file (without it, against the system's
+// roots, which do not know the test CA: the start fails).
+func TestRedisTLS(t *testing.T) {
+	url, ca := testenv.StartRedisTLS(t)
+	e := start(t, true, func(c *config.Config) {
+		c.Redis.URL, c.Redis.CAFile = url, ca
+	})
+	e.addCitizen(t, testNumber, testPassword)
+	p := newPortal(t, e, "portal", []string{"openid"}, nil)
+	p.loginThrough(t, newBrowser(t), e, testNumber, testPassword)
+	if pg := newBrowser(t).get(e.URL + "/readyz"); pg.status != http.StatusOK {
+		t.Errorf("/readyz over TLS: got %d", pg.status)
+	}
+	cfg := e.Config
+	cfg.Redis.CAFile = ""
+	if _, err := app.OpenRedis(context.Background(), &cfg, nil); err == nil || !strings.Contains(err.Error(), "certificate") {
+		t.Errorf("rediss:// without the CA: got %v, want a certificate error", err)
 	}
 }
