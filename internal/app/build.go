@@ -458,19 +458,13 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, bo BuildOpt
 	// Messages to citizens are delivered by every node.
 	in.workers.Go(func() { in.Notifier.Run(sweep) })
 	// So are back-channel logouts to portals.
+	deliveryRules := outbox.Rules{Timeout: cfg.BackchannelLogout.Timeout, RetryBase: cfg.BackchannelLogout.RetryBase,
+		MaxWait: cfg.BackchannelLogout.MaxWait, GiveUpAfter: cfg.BackchannelLogout.GiveUpAfter}
 	logouts := outbox.New(outbox.Options{
 		Store: in.Store,
 		Handlers: map[string]outbox.Handler{
-			oidc.KindLogout: provider.LogoutHandler(oidc.BackchannelOptions{
-				Timeout: cfg.BackchannelLogout.Timeout, RetryBase: cfg.BackchannelLogout.RetryBase,
-				MaxWait: cfg.BackchannelLogout.MaxWait, GiveUpAfter: cfg.BackchannelLogout.GiveUpAfter,
-				Client: in.Tracing.Client(bo.HTTPClient, "oidc backchannel logout"),
-			}),
-			saml.KindLogout: samlIdP.LogoutHandler(saml.SOAPOptions{
-				Timeout: cfg.BackchannelLogout.Timeout, RetryBase: cfg.BackchannelLogout.RetryBase,
-				MaxWait: cfg.BackchannelLogout.MaxWait, GiveUpAfter: cfg.BackchannelLogout.GiveUpAfter,
-				Client: in.Tracing.Client(bo.HTTPClient, "saml soap logout"),
-			}),
+			oidc.KindLogout: provider.LogoutHandler(deliveryRules, in.Tracing.Client(bo.HTTPClient, "oidc backchannel logout")),
+			saml.KindLogout: samlIdP.LogoutHandler(deliveryRules, in.Tracing.Client(bo.HTTPClient, "saml soap logout")),
 		},
 		PollInterval: cfg.BackchannelLogout.PollInterval,
 		Owner:        session.RandomToken(8),
@@ -480,7 +474,11 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, bo BuildOpt
 			}
 		},
 		Failed: func(ctx context.Context, m store.OutboxMessage, err error) {
-			in.Audit.Record(ctx, audit.Event{Actor: "system", Action: "backchannel_logout.failed", Target: "client:" + m.Target,
+			target := "client:" + m.Target
+			if m.Kind == saml.KindLogout {
+				target = "sp:" + m.Target
+			}
+			in.Audit.Record(ctx, audit.Event{Actor: "system", Action: "backchannel_logout.failed", Target: target,
 				Outcome: "failure", Details: map[string]string{"kind": m.Kind, "attempts": strconv.Itoa(m.Attempts)}})
 		},
 		Log: log,

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"golang.org/x/oauth2"
 )
 
 // A revoked access token, and the offline_access token of a session that
@@ -58,9 +60,9 @@ func TestRedisKeysDoNotOutliveTheirUse(t *testing.T) {
 	ctx := context.Background()
 	rdb := e.Redis.Client
 	maxTTL := map[string]time.Duration{
-		"cid:codeused:": 10*time.Minute + time.Second,
-		"cid:issued:":   10*time.Minute + time.Second,
-		"cid:sid:":      e.Config.Session.IdleTimeout + 16*time.Minute,
+		"cid:mark:codeused:": 11 * time.Minute,
+		"cid:mark:issued:":   11 * time.Minute,
+		"cid:sid:":           e.Config.Session.IdleTimeout + 16*time.Minute,
 	}
 	seen := map[string]bool{}
 	iter := rdb.Scan(ctx, 0, "cid:*", 1000).Iterator()
@@ -80,5 +82,35 @@ func TestRedisKeysDoNotOutliveTheirUse(t *testing.T) {
 	}
 	if len(seen) != len(maxTTL) {
 		t.Errorf("keys seen: %v, want one of each of %v", seen, maxTTL)
+	}
+}
+
+// A code replayed after Redis restarted empty still revokes what it
+// issued (RFC 6749 §4.1.2): the used-code record is a durable mark for the
+// replay window.
+func TestCodeReplayAfterARedisRestart(t *testing.T) {
+	e := start(t, true, nil)
+	e.addCitizen(t, testNumber, testPassword)
+	secret := e.addClient(t, oidcSpec("portal", cbURL))
+	conf := portalConf(e, "portal", secret, "offline_access")
+	verifier := oauth2.GenerateVerifier()
+	b := stoppingBrowser(t)
+	pg := b.login(e.URL, b.get(conf.AuthCodeURL("st", oauth2.S256ChallengeOption(verifier))), testNumber, testPassword)
+	code := portalRedirect(t, pg).Get("code")
+	tok, err := conf.Exchange(context.Background(), code, oauth2.VerifierOption(verifier))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Redis.Client.FlushDB(context.Background()).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conf.Exchange(context.Background(), code, oauth2.VerifierOption(verifier)); err == nil {
+		t.Fatal("the replayed code was accepted")
+	}
+	if _, err := conf.TokenSource(context.Background(), &oauth2.Token{RefreshToken: tok.RefreshToken}).Token(); err == nil {
+		t.Error("refresh after the replay: accepted, want the family revoked")
+	}
+	if got := userinfoStatus(t, e, tok.AccessToken); got != http.StatusUnauthorized {
+		t.Errorf("the access token after the replay: got %d, want 401", got)
 	}
 }

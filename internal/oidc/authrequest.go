@@ -92,9 +92,7 @@ func (a *authRequest) sessionRef() string { return a.SessionID }
 // Redis buckets of authorization requests and codes.
 var (
 	kindAuthRequest = session.NewBucket[authRequest]("ar")
-	kindCode        = session.NewBucket[string]("code")      // hash of a code → its request
-	kindCodeUsed    = session.NewBucket[codeUse]("codeused") // hash of a used code → what a replay revokes
-	kindIssued      = session.NewBucket[issued]("issued")    // request → what its code issued
+	kindCode        = session.NewBucket[string]("code") // hash of a code → its request
 )
 
 // CreateAuthRequest enforces what the library leaves open, then stores the request.
@@ -205,8 +203,8 @@ func (s *storage) AuthRequestByCode(ctx context.Context, code string) (op.AuthRe
 	var id string
 	err := kindCode.Load(ctx, s.p.o.Sessions, h, &id)
 	if errors.Is(err, session.ErrNotFound) {
-		var use codeUse
-		if err := kindCodeUsed.Load(ctx, s.p.o.Sessions, h, &use); err != nil {
+		use, err := s.p.usedCode(ctx, h)
+		if err != nil {
 			return nil, err // never issued, or long gone
 		}
 		return &authRequest{ID: use.AuthRequestID, ClientID: use.ClientID, RedirectURI: use.RedirectURI,
@@ -228,7 +226,9 @@ func (s *storage) consumeCode(ctx context.Context, a *authRequest) error {
 		if err == nil {
 			use := codeUse{AuthRequestID: a.ID, ClientID: a.ClientID, RedirectURI: a.RedirectURI,
 				CodeChallenge: a.CodeChallenge, CodeChallengeMethod: a.CodeChallengeMethod}
-			kindCodeUsed.Put(ctx, s.p.o.Sessions, a.CodeHash, use, s.p.replayWindow())
+			if err := s.p.keep(ctx, markCodeUsed, a.CodeHash, use); err != nil {
+				s.p.o.Log.ErrorContext(ctx, "remember a used code", "err", err)
+			}
 			return nil
 		} else if !errors.Is(err, session.ErrNotFound) {
 			return err
@@ -239,12 +239,12 @@ func (s *storage) consumeCode(ctx context.Context, a *authRequest) error {
 }
 
 func (s *storage) codeReplayed(ctx context.Context, codeHash string) {
-	var use codeUse
-	if err := kindCodeUsed.Load(ctx, s.p.o.Sessions, codeHash, &use); err != nil {
+	use, err := s.p.usedCode(ctx, codeHash)
+	if err != nil {
 		return // never issued, or long gone
 	}
 	var iss issued
-	if err := kindIssued.Load(ctx, s.p.o.Sessions, use.AuthRequestID, &iss); err == nil {
+	if found, err := s.p.kept(ctx, markIssued, use.AuthRequestID, &iss); err == nil && found {
 		if iss.JTI != "" {
 			s.p.o.Sessions.RevokeToken(ctx, iss.JTI, iss.JTIExpiry)
 		}

@@ -46,18 +46,6 @@ type logoutPayload struct {
 	SID    string `json:"sid"`
 }
 
-// BackchannelOptions are the delivery rules of back-channel logouts.
-type BackchannelOptions struct {
-	// Timeout bounds one attempt (connect, send, answer).
-	Timeout time.Duration
-	// RetryBase is the wait after the first failure, doubling up to
-	// MaxWait; a logout is given up GiveUpAfter after the session ended.
-	RetryBase, MaxWait, GiveUpAfter time.Duration
-	// Client makes the requests; a plain one when nil. Redirects are
-	// never followed.
-	Client *http.Client
-}
-
 // backchannelMessages returns an outbox row for each OIDC participant of
 // the ended session that registered a back-channel logout URI, and their
 // client IDs.
@@ -123,22 +111,11 @@ func (p *Provider) sessionEnded(ctx context.Context, ended *session.Session, how
 	return how.Then
 }
 
-// LogoutHandler delivers the back-channel logouts of the outbox.
-func (p *Provider) LogoutHandler(o BackchannelOptions) outbox.Handler {
-	client := &http.Client{}
-	if o.Client != nil {
-		c := *o.Client
-		client = &c
-	}
-	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	return outbox.Handler{
-		Deliver:     func(ctx context.Context, m store.OutboxMessage) error { return p.deliverLogout(ctx, client, m) },
-		Timeout:     o.Timeout,
-		RetryBase:   o.RetryBase,
-		MaxWait:     o.MaxWait,
-		MaxAttempts: 1000, // bounded by GiveUpAfter
-		GiveUpAfter: o.GiveUpAfter,
-	}
+// LogoutHandler delivers the back-channel logouts of the outbox under
+// rules, with client (a plain one when nil; redirects never followed).
+func (p *Provider) LogoutHandler(rules outbox.Rules, client *http.Client) outbox.Handler {
+	client = outbox.NoRedirects(client)
+	return rules.Handler(func(ctx context.Context, m store.OutboxMessage) error { return p.deliverLogout(ctx, client, m) })
 }
 
 func (p *Provider) deliverLogout(ctx context.Context, client *http.Client, m store.OutboxMessage) error {

@@ -120,7 +120,9 @@ func (s *storage) CreateAccessToken(ctx context.Context, req op.TokenRequest) (s
 		return "", time.Time{}, err
 	}
 	if a, ok := req.(*authRequest); ok {
-		kindIssued.Put(ctx, s.p.o.Sessions, a.ID, issued{JTI: jti, JTIExpiry: exp}, s.p.replayWindow())
+		if err := s.p.keep(ctx, markIssued, a.ID, issued{JTI: jti, JTIExpiry: exp}); err != nil {
+			s.p.o.Log.ErrorContext(ctx, "remember what a code issued", "err", err)
+		}
 	}
 	return jti, exp, nil
 }
@@ -160,7 +162,9 @@ func (s *storage) CreateAccessAndRefreshTokens(ctx context.Context, req op.Token
 		if err := s.p.o.Store.CreateRefreshToken(ctx, next); err != nil {
 			return "", "", time.Time{}, fmt.Errorf("store refresh token: %w", err)
 		}
-		kindIssued.Put(ctx, s.p.o.Sessions, r.ID, issued{JTI: jti, JTIExpiry: exp, FamilyID: next.FamilyID}, s.p.replayWindow())
+		if err := s.p.keep(ctx, markIssued, r.ID, issued{JTI: jti, JTIExpiry: exp, FamilyID: next.FamilyID}); err != nil {
+			s.p.o.Log.ErrorContext(ctx, "remember what a code issued", "err", err)
+		}
 	case *refreshRequest:
 		next.FamilyID = r.rt.FamilyID
 		next.AuthTime, next.ACR, next.AMR = r.rt.AuthTime, r.rt.ACR, r.rt.AMR
@@ -277,6 +281,43 @@ func (s *storage) RevokeToken(ctx context.Context, tokenOrID, _ string, clientID
 		return zoidc.ErrServerError().WithParent(err)
 	}
 	return nil
+}
+
+// Marks of a code exchange (session.Store.Keep): kept durably for the
+// replay window, so a replay revokes what the code issued even after
+// Redis restarted empty.
+const (
+	markCodeUsed = "codeused" // hash of a used code → codeUse
+	markIssued   = "issued"   // authorization request → issued
+)
+
+// keep stores v as mark kind/id for the replay window.
+func (p *Provider) keep(ctx context.Context, kind, id string, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return p.o.Sessions.Keep(ctx, kind, id, b, p.now().Add(p.replayWindow()))
+}
+
+// kept loads mark kind/id into v and reports whether it is there.
+func (p *Provider) kept(ctx context.Context, kind, id string, v any) (bool, error) {
+	b, ok, err := p.o.Sessions.Kept(ctx, kind, id)
+	if err != nil || !ok {
+		return false, err
+	}
+	return true, json.Unmarshal(b, v)
+}
+
+// usedCode is the record of a used code; session.ErrNotFound when there
+// is none.
+func (p *Provider) usedCode(ctx context.Context, codeHash string) (codeUse, error) {
+	var use codeUse
+	found, err := p.kept(ctx, markCodeUsed, codeHash, &use)
+	if err == nil && !found {
+		err = session.ErrNotFound
+	}
+	return use, err
 }
 
 // replayWindow is how long a used code is remembered, so that its replay

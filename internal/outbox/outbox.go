@@ -10,6 +10,7 @@ package outbox
 import (
 	"context"
 	"log/slog"
+	"net/http"
 	"slices"
 	"time"
 
@@ -31,6 +32,33 @@ type Handler struct {
 	// set).
 	MaxAttempts int
 	GiveUpAfter time.Duration
+}
+
+// Rules are the delivery rules of a kind delivered over HTTP to a
+// portal's server (back-channel logouts): each attempt bounded by Timeout,
+// waits doubling from RetryBase up to MaxWait, given up GiveUpAfter after
+// the message was written.
+type Rules struct {
+	Timeout, RetryBase, MaxWait, GiveUpAfter time.Duration
+}
+
+// Handler is the handler delivering with deliver under the rules.
+func (r Rules) Handler(deliver func(ctx context.Context, m store.OutboxMessage) error) Handler {
+	return Handler{Deliver: deliver, Timeout: r.Timeout, RetryBase: r.RetryBase, MaxWait: r.MaxWait,
+		MaxAttempts: 1000, // bounded by GiveUpAfter
+		GiveUpAfter: r.GiveUpAfter}
+}
+
+// NoRedirects returns a copy of c (a plain client when nil) that never
+// follows a redirect: a portal's endpoint answers itself or fails.
+func NoRedirects(c *http.Client) *http.Client {
+	out := &http.Client{}
+	if c != nil {
+		cp := *c
+		out = &cp
+	}
+	out.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	return out
 }
 
 // Options configures a Worker.

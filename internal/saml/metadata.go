@@ -10,7 +10,6 @@ import (
 
 	"github.com/beevik/etree"
 	"github.com/crewjam/saml"
-	dsig "github.com/russellhaering/goxmldsig"
 
 	"github.com/citizenid/citizenid/internal/server"
 )
@@ -43,14 +42,10 @@ func (p *Provider) Metadata(ctx context.Context) ([]byte, error) {
 // signMetadata signs ed with an enveloped signature (saml-metadata §3), as
 // crewjam's SignedMetadata does for the metadata it builds itself.
 func signMetadata(idp *saml.IdentityProvider, ed *saml.EntityDescriptor) ([]byte, error) {
-	sc, err := dsig.NewSigningContext(idp.Signer, [][]byte{idp.Certificate.Raw})
+	sc, err := signingContext(idp)
 	if err != nil {
 		return nil, err
 	}
-	if err := sc.SetSignatureMethod(dsig.RSASHA256SignatureMethod); err != nil {
-		return nil, err
-	}
-	sc.Canonicalizer = dsig.MakeC14N10ExclusiveCanonicalizerWithPrefixList("")
 	var id [20]byte
 	rand.Read(id[:])
 	ed.ID = "_" + hex.EncodeToString(id[:])

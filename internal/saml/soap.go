@@ -10,7 +10,6 @@ import (
 	"io"
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/beevik/etree"
 	"github.com/crewjam/saml"
@@ -83,30 +82,11 @@ func (p *Provider) queueSOAPLogouts(ctx context.Context, parts []participant) (q
 	return queued, unreachable
 }
 
-// SOAPOptions are the delivery rules of SOAP logouts.
-type SOAPOptions struct {
-	Timeout, RetryBase, MaxWait, GiveUpAfter time.Duration
-	// Client makes the requests; a plain one when nil. Redirects are never
-	// followed.
-	Client *http.Client
-}
-
-// LogoutHandler delivers the SOAP logouts of the outbox.
-func (p *Provider) LogoutHandler(o SOAPOptions) outbox.Handler {
-	client := &http.Client{}
-	if o.Client != nil {
-		c := *o.Client
-		client = &c
-	}
-	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	return outbox.Handler{
-		Deliver:     func(ctx context.Context, m store.OutboxMessage) error { return p.deliverSOAPLogout(ctx, client, m) },
-		Timeout:     o.Timeout,
-		RetryBase:   o.RetryBase,
-		MaxWait:     o.MaxWait,
-		MaxAttempts: 1000, // bounded by GiveUpAfter
-		GiveUpAfter: o.GiveUpAfter,
-	}
+// LogoutHandler delivers the SOAP logouts of the outbox under rules, with
+// client (a plain one when nil; redirects never followed).
+func (p *Provider) LogoutHandler(rules outbox.Rules, client *http.Client) outbox.Handler {
+	client = outbox.NoRedirects(client)
+	return rules.Handler(func(ctx context.Context, m store.OutboxMessage) error { return p.deliverSOAPLogout(ctx, client, m) })
 }
 
 func (p *Provider) deliverSOAPLogout(ctx context.Context, client *http.Client, m store.OutboxMessage) error {
@@ -193,9 +173,18 @@ func soapLogoutStatus(answer []byte, requestID string) (string, error) {
 	return strings.TrimSpace(lr.Status.StatusCode.Value), nil
 }
 
-// signElement signs el (enveloped, RSA-SHA256, exclusive c14n) with the
-// IdP's key, as crewjam signs what it sends.
+// signElement signs el (enveloped) with the IdP's key, as crewjam signs
+// what it sends.
 func signElement(idp *saml.IdentityProvider, el *etree.Element) (*etree.Element, error) {
+	sc, err := signingContext(idp)
+	if err != nil {
+		return nil, err
+	}
+	return sc.SignEnveloped(el)
+}
+
+// signingContext signs with the IdP's key: RSA-SHA256, exclusive c14n.
+func signingContext(idp *saml.IdentityProvider) (*dsig.SigningContext, error) {
 	sc, err := dsig.NewSigningContext(idp.Signer, [][]byte{idp.Certificate.Raw})
 	if err != nil {
 		return nil, err
@@ -204,5 +193,5 @@ func signElement(idp *saml.IdentityProvider, el *etree.Element) (*etree.Element,
 		return nil, err
 	}
 	sc.Canonicalizer = dsig.MakeC14N10ExclusiveCanonicalizerWithPrefixList("")
-	return sc.SignEnveloped(el)
+	return sc, nil
 }

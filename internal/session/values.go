@@ -126,39 +126,72 @@ func markKey(kind, id string) string { return prefix + "mark:" + kind + ":" + id
 // ended session). It is written durably first, when the store has a
 // durable backing: a mark that could not be kept is an error.
 func (s *Store) Mark(ctx context.Context, kind, id string, until time.Time) error {
-	ttl := until.Sub(s.now())
-	if ttl <= 0 {
-		return nil
-	}
-	if s.opts.Durable != nil {
-		if err := s.opts.Durable.PutMark(ctx, store.Mark{Kind: kind, ID: id, Until: until}); err != nil {
-			return fmt.Errorf("mark %s: %w", kind, err)
-		}
-	}
-	return s.rdb.Set(ctx, markKey(kind, id), "1", ttl+time.Minute).Err()
+	return s.Keep(ctx, kind, id, nil, until)
 }
 
 // Marked reports whether kind/id is marked. After Redis lost its data, it
 // first copies the durable marks back (once, whichever node sees it
 // first). An error is never a silent "not marked".
 func (s *Store) Marked(ctx context.Context, kind, id string) (bool, error) {
-	var mark, restored *redis.IntCmd
+	_, ok, err := s.Kept(ctx, kind, id)
+	return ok, err
+}
+
+// Keep is Mark carrying data (what a replayed code revokes).
+func (s *Store) Keep(ctx context.Context, kind, id string, data []byte, until time.Time) error {
+	ttl := until.Sub(s.now())
+	if ttl <= 0 {
+		return nil
+	}
+	if s.opts.Durable != nil {
+		if err := s.opts.Durable.PutMark(ctx, store.Mark{Kind: kind, ID: id, Until: until, Data: data}); err != nil {
+			return fmt.Errorf("mark %s: %w", kind, err)
+		}
+	}
+	return s.rdb.Set(ctx, markKey(kind, id), markValue(data), ttl+time.Minute).Err()
+}
+
+// Kept returns the data of mark kind/id and whether it is there, copying
+// the durable marks back first when Redis lost them.
+func (s *Store) Kept(ctx context.Context, kind, id string) ([]byte, bool, error) {
+	var mark *redis.StringCmd
+	var restored *redis.IntCmd
 	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		mark = p.Exists(ctx, markKey(kind, id))
+		mark = p.Get(ctx, markKey(kind, id))
 		restored = p.Exists(ctx, marksRestored)
 		return nil
 	})
-	if err != nil {
-		return false, err
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return nil, false, err
 	}
-	if mark.Val() > 0 || s.opts.Durable == nil || restored.Val() > 0 {
-		return mark.Val() > 0, nil
+	if mark.Err() == nil || s.opts.Durable == nil || restored.Val() > 0 {
+		return markData(mark)
 	}
 	if err := s.RestoreMarks(ctx); err != nil {
-		return false, err
+		return nil, false, err
 	}
-	n, err := s.rdb.Exists(ctx, markKey(kind, id)).Result()
-	return n > 0, err
+	return markData(s.rdb.Get(ctx, markKey(kind, id)))
+}
+
+// markValue is what Redis holds for a mark: its data, or "1".
+func markValue(data []byte) []byte {
+	if len(data) == 0 {
+		return []byte("1")
+	}
+	return data
+}
+
+func markData(cmd *redis.StringCmd) ([]byte, bool, error) {
+	b, err := cmd.Bytes()
+	if errors.Is(err, redis.Nil) {
+		return nil, false, nil
+	} else if err != nil {
+		return nil, false, err
+	}
+	if string(b) == "1" {
+		return nil, true, nil
+	}
+	return b, true, nil
 }
 
 // RestoreMarks copies the durable marks in force into Redis and notes it.
@@ -173,7 +206,7 @@ func (s *Store) RestoreMarks(ctx context.Context) error {
 	}
 	_, err = s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for _, m := range marks {
-			p.Set(ctx, markKey(m.Kind, m.ID), "1", m.Until.Sub(now)+time.Minute)
+			p.Set(ctx, markKey(m.Kind, m.ID), markValue(m.Data), m.Until.Sub(now)+time.Minute)
 		}
 		p.Set(ctx, marksRestored, "1", 0)
 		return nil

@@ -333,6 +333,7 @@ type Audit interface {
 type Mark struct {
 	Kind, ID string
 	Until    time.Time
+	Data     []byte // what the mark carries, if anything (JSON)
 }
 
 // Marks keeps marks durably.

@@ -11,8 +11,12 @@ import (
 
 // PutMark stores m, replacing the Until of an existing mark.
 func (s *Store) PutMark(ctx context.Context, m store.Mark) error {
-	_, err := s.exec(ctx, `INSERT INTO marks (kind, id, until) VALUES (?, ?, ?)
-		ON CONFLICT (kind, id) DO UPDATE SET until = excluded.until`, m.Kind, m.ID, s.time(norm(m.Until)))
+	data := m.Data
+	if data == nil {
+		data = []byte{}
+	}
+	_, err := s.exec(ctx, `INSERT INTO marks (kind, id, until, data) VALUES (?, ?, ?, ?)
+		ON CONFLICT (kind, id) DO UPDATE SET until = excluded.until, data = excluded.data`, m.Kind, m.ID, s.time(norm(m.Until)), data)
 	if err != nil {
 		return s.wrap(err, "put mark %s", m.Kind)
 	}
@@ -23,8 +27,8 @@ func (s *Store) PutMark(ctx context.Context, m store.Mark) error {
 func (s *Store) ListMarks(ctx context.Context, now time.Time) ([]store.Mark, error) {
 	out, err := rows(ctx, s, s.db, func(r scanner) (*store.Mark, error) {
 		var m store.Mark
-		return &m, r.Scan(&m.Kind, &m.ID, scanTime(&m.Until))
-	}, `SELECT kind, id, until FROM marks WHERE until > ? ORDER BY kind, id`, s.time(norm(now)))
+		return &m, r.Scan(&m.Kind, &m.ID, scanTime(&m.Until), &m.Data)
+	}, `SELECT kind, id, until, data FROM marks WHERE until > ? ORDER BY kind, id`, s.time(norm(now)))
 	if err != nil {
 		return nil, s.wrap(err, "list marks")
 	}
