@@ -53,19 +53,12 @@ func newClient(g *globals) *cobra.Command {
 	}
 	f := add.Flags()
 	f.StringVar(&spec.ID, "id", "", "client id (required)")
-	f.StringVar(&spec.Name, "name", "", "portal name shown to citizens (required)")
-	f.StringArrayVar(&spec.RedirectURIs, "redirect-uri", nil, "redirect URI (repeatable)")
-	f.StringArrayVar(&spec.PostLogoutRedirectURIs, "post-logout-redirect-uri", nil, "post-logout redirect URI (repeatable)")
+	specFlags(f, &spec)
 	f.BoolVar(&spec.Public, "public", false, "public client (native or browser app): no secret, PKCE required")
 	f.BoolVar(&secretStdin, "secret-stdin", false, "read the client secret (at least 32 characters) from standard input")
 	f.StringArrayVar(&spec.Scopes, "scope", nil, "extra scope the client may request, e.g. citizen_number (repeatable)")
 	f.StringVar(&spec.SubjectType, "subject-type", "pairwise", "pairwise or public")
 	f.StringVar(&spec.SectorIdentifier, "sector", "", "sector identifier: clients of one agency sharing it get the same pairwise subjects")
-	f.IntVar(&spec.MinLevel, "min-level", 1, "minimum authentication level 1-4")
-	f.DurationVar(&spec.MaxAuthAge, "max-auth-age", 0, "re-authenticate when the last login is older than this (0: no limit)")
-	f.StringVar(&spec.LegalBasis, "legal-basis", "", "law or mandate under which the portal receives personal data: citizens are notified instead of asked (empty: consent)")
-	f.StringVar(&spec.BackchannelLogoutURI, "backchannel-logout-uri", "", "where the portal receives logout tokens when a session it took part in ends (https; http only on loopback)")
-	f.BoolVar(&spec.BackchannelLogoutSessionRequired, "backchannel-logout-session-required", false, "the portal needs the sid claim in logout tokens")
 
 	list := &cobra.Command{
 		Use:   "list",
@@ -133,32 +126,10 @@ func newClientUpdate(g *globals) *cobra.Command {
 			defer e.close()
 			f := cmd.Flags()
 			_, after, err := clients.Update(cmd.Context(), e.store, args[0], func(s *clients.Spec) error {
-				if f.Changed("name") {
-					s.Name = in.Name
-				}
-				if f.Changed("logo-url") {
-					s.LogoURL = in.LogoURL
-				}
-				if f.Changed("redirect-uri") {
-					s.RedirectURIs = in.RedirectURIs
-				}
-				if f.Changed("post-logout-redirect-uri") {
-					s.PostLogoutRedirectURIs = in.PostLogoutRedirectURIs
-				}
-				if f.Changed("min-level") {
-					s.MinLevel = in.MinLevel
-				}
-				if f.Changed("max-auth-age") {
-					s.MaxAuthAge = in.MaxAuthAge
-				}
-				if f.Changed("legal-basis") {
-					s.LegalBasis = in.LegalBasis
-				}
-				if f.Changed("backchannel-logout-uri") {
-					s.BackchannelLogoutURI = in.BackchannelLogoutURI
-				}
-				if f.Changed("backchannel-logout-session-required") {
-					s.BackchannelLogoutSessionRequired = in.BackchannelLogoutSessionRequired
+				for name, copyField := range specCopy {
+					if f.Changed(name) {
+						copyField(s, &in)
+					}
 				}
 				return nil
 			}, nil)
@@ -175,15 +146,34 @@ func newClientUpdate(g *globals) *cobra.Command {
 			return nil
 		},
 	}
-	f := cmd.Flags()
-	f.StringVar(&in.Name, "name", "", "portal name shown to citizens")
-	f.StringVar(&in.LogoURL, "logo-url", "", "https URL of the portal's logo (empty: none)")
-	f.StringArrayVar(&in.RedirectURIs, "redirect-uri", nil, "redirect URI (repeatable; replaces the list)")
-	f.StringArrayVar(&in.PostLogoutRedirectURIs, "post-logout-redirect-uri", nil, "post-logout redirect URI (repeatable; replaces the list)")
-	f.IntVar(&in.MinLevel, "min-level", 1, "minimum authentication level 1-4")
-	f.DurationVar(&in.MaxAuthAge, "max-auth-age", 0, "re-authenticate when the last login is older than this (0: no limit)")
-	f.StringVar(&in.LegalBasis, "legal-basis", "", "law or mandate under which the portal receives personal data (empty: consent)")
-	f.StringVar(&in.BackchannelLogoutURI, "backchannel-logout-uri", "", "where the portal receives logout tokens (empty: none)")
-	f.BoolVar(&in.BackchannelLogoutSessionRequired, "backchannel-logout-session-required", false, "the portal needs the sid claim in logout tokens")
+	specFlags(cmd.Flags(), &in)
 	return cmd
+}
+
+// specFlags defines the flags of a client's settings that both `client
+// add` and `client update` take.
+func specFlags(f *pflag.FlagSet, s *clients.Spec) {
+	f.StringVar(&s.Name, "name", "", "portal name shown to citizens (required to add)")
+	f.StringVar(&s.LogoURL, "logo-url", "", "https URL of the portal's logo (empty: none)")
+	f.StringArrayVar(&s.RedirectURIs, "redirect-uri", nil, "redirect URI (repeatable; update replaces the list)")
+	f.StringArrayVar(&s.PostLogoutRedirectURIs, "post-logout-redirect-uri", nil, "post-logout redirect URI (repeatable; update replaces the list)")
+	f.IntVar(&s.MinLevel, "min-level", 1, "minimum authentication level 1-4")
+	f.DurationVar(&s.MaxAuthAge, "max-auth-age", 0, "re-authenticate when the last login is older than this (0: no limit)")
+	f.StringVar(&s.LegalBasis, "legal-basis", "", "law or mandate under which the portal receives personal data: citizens are notified instead of asked (empty: consent)")
+	f.StringVar(&s.BackchannelLogoutURI, "backchannel-logout-uri", "", "where the portal receives logout tokens when a session it took part in ends (https; http only on loopback; empty: none)")
+	f.BoolVar(&s.BackchannelLogoutSessionRequired, "backchannel-logout-session-required", false, "the portal needs the sid claim in logout tokens")
+}
+
+// specCopy copies one flag's setting (by flag name) from the flags' spec
+// to the stored one, for `client update`.
+var specCopy = map[string]func(dst, src *clients.Spec){
+	"name":                                func(d, s *clients.Spec) { d.Name = s.Name },
+	"logo-url":                            func(d, s *clients.Spec) { d.LogoURL = s.LogoURL },
+	"redirect-uri":                        func(d, s *clients.Spec) { d.RedirectURIs = s.RedirectURIs },
+	"post-logout-redirect-uri":            func(d, s *clients.Spec) { d.PostLogoutRedirectURIs = s.PostLogoutRedirectURIs },
+	"min-level":                           func(d, s *clients.Spec) { d.MinLevel = s.MinLevel },
+	"max-auth-age":                        func(d, s *clients.Spec) { d.MaxAuthAge = s.MaxAuthAge },
+	"legal-basis":                         func(d, s *clients.Spec) { d.LegalBasis = s.LegalBasis },
+	"backchannel-logout-uri":              func(d, s *clients.Spec) { d.BackchannelLogoutURI = s.BackchannelLogoutURI },
+	"backchannel-logout-session-required": func(d, s *clients.Spec) { d.BackchannelLogoutSessionRequired = s.BackchannelLogoutSessionRequired },
 }
