@@ -98,6 +98,20 @@ func (p *Provider) discovery(next http.Handler) http.Handler {
 		doc["acr_values_supported"] = p.o.ACR.Supported()
 		doc["claims_parameter_supported"] = true
 		doc["response_modes_supported"] = responseModes
+		// Only what is served: the library lists the implicit flow, the
+		// device flow and the JWT-bearer grant whatever the storage, and
+		// private_key_jwt algorithms for endpoints that take secrets only.
+		// A portal's library picks from this list, so nothing refused may
+		// be on it (and pairwise, the default, must be).
+		doc["response_types_supported"] = []string{string(zoidc.ResponseTypeCode)}
+		doc["grant_types_supported"] = []string{string(zoidc.GrantTypeCode), string(zoidc.GrantTypeRefreshToken),
+			string(zoidc.GrantTypeClientCredentials)}
+		doc["subject_types_supported"] = []string{"pairwise", "public"}
+		for _, k := range []string{"device_authorization_endpoint", "introspection_endpoint_auth_signing_alg_values_supported",
+			"revocation_endpoint_auth_signing_alg_values_supported", "token_endpoint_auth_signing_alg_values_supported",
+			"request_object_signing_alg_values_supported"} {
+			delete(doc, k)
+		}
 		var buf bytes.Buffer
 		enc := json.NewEncoder(&buf)
 		enc.SetEscapeHTML(false)

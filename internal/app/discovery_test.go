@@ -1,0 +1,64 @@
+package app_test
+
+import (
+	"net/http"
+	"slices"
+	"testing"
+)
+
+// The discovery document tells the truth: a portal's library picks from
+// it, so everything listed is served and nothing refused is listed (the
+// library's own document advertises the implicit flow, the device flow,
+// the JWT-bearer grant and private_key_jwt algorithms, none of which
+// CitizenID serves).
+func TestDiscoveryListsOnlyWhatIsServed(t *testing.T) {
+	e := start(t, false, nil)
+	var d map[string]any
+	getJSON(t, e.URL+"/.well-known/openid-configuration", &d)
+	list := func(k string) []string {
+		var out []string
+		if v, ok := d[k].([]any); ok {
+			for _, x := range v {
+				out = append(out, x.(string))
+			}
+		}
+		return out
+	}
+	want := map[string][]string{
+		"response_types_supported": {"code"},
+		"grant_types_supported":    {"authorization_code", "refresh_token", "client_credentials"},
+		"subject_types_supported":  {"pairwise", "public"},
+	}
+	for k, w := range want {
+		if got := list(k); !slices.Equal(got, w) {
+			t.Errorf("%s: got %v, want %v", k, got, w)
+		}
+	}
+	for _, k := range []string{"device_authorization_endpoint", "introspection_endpoint_auth_signing_alg_values_supported",
+		"revocation_endpoint_auth_signing_alg_values_supported", "token_endpoint_auth_signing_alg_values_supported"} {
+		if _, ok := d[k]; ok {
+			t.Errorf("%s is listed: %v", k, d[k])
+		}
+	}
+	if slices.Contains(list("token_endpoint_auth_methods_supported"), "private_key_jwt") {
+		t.Errorf("token_endpoint_auth_methods_supported lists private_key_jwt: %v", list("token_endpoint_auth_methods_supported"))
+	}
+	// What is not listed is refused.
+	e.addClient(t, oidcSpec("portal", cbURL))
+	for _, rt := range []string{"id_token", "id_token token"} {
+		pg := stoppingBrowser(t).get(authorize(e, map[string]string{"response_type": rt, "nonce": "n"}))
+		q := portalRedirectOrNil(pg)
+		if pg.status == http.StatusOK && q == nil {
+			t.Errorf("response_type %q: got a login page, want a refusal", rt)
+		}
+	}
+}
+
+// portalRedirectOrNil is the portal redirect's query, or nil when pg is
+// not one.
+func portalRedirectOrNil(pg page) map[string][]string {
+	if loc := pg.header.Get("Location"); loc != "" {
+		return map[string][]string{"location": {loc}}
+	}
+	return nil
+}
