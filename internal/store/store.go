@@ -111,7 +111,29 @@ type Client struct {
 	// sid in it (always sent).
 	BackchannelLogoutURI             string
 	BackchannelLogoutSessionRequired bool
+	// JWKS is the client's public keys as a JSON Web Key Set (RFC 7517),
+	// for private_key_jwt and signed request objects; JWKSURI is where the
+	// server fetches them instead. At most one of the two is set.
+	JWKS    string
+	JWKSURI string
+	// RequirePAR: authorization requests only through the pushed
+	// authorization request endpoint (RFC 9126). RequireDPoP: tokens only
+	// bound to a DPoP key (RFC 9449).
+	RequirePAR  bool
+	RequireDPoP bool
+	// Profile is "" or "fapi2" (FAPI 2.0 Security Profile): PAR, PKCE
+	// S256, private_key_jwt and DPoP required, nothing else accepted.
+	Profile string
+	// AccessTokenAudience is the aud of the client's access tokens (RFC
+	// 9068: the resource they are for); empty: the client ID.
+	AccessTokenAudience string
 }
+
+// ProfileFAPI2 is the FAPI 2.0 Security Profile (store.Client.Profile).
+const ProfileFAPI2 = "fapi2"
+
+// FAPI2 reports whether the client follows the FAPI 2.0 profile.
+func (c *Client) FAPI2() bool { return c.Profile == ProfileFAPI2 }
 
 // Signing key states.
 const (
@@ -152,6 +174,12 @@ type RefreshToken struct {
 	ExpiresAt time.Time
 	UsedAt    time.Time // zero until rotated
 	RevokedAt time.Time // zero unless revoked
+	// DPoPJKT is the thumbprint of the DPoP key the token is bound to
+	// (RFC 9449 §5); empty: not bound.
+	DPoPJKT string
+	// Claims are the claims the authorization request asked for by name
+	// (the claims parameter), released again on refresh.
+	Claims []string
 }
 
 // TOTPCredential is a citizen's time-based one-time-password authenticator

@@ -13,13 +13,14 @@ import (
 // Refresh tokens.
 
 const tokenColumns = `id, token_hash, family_id, citizen_id, client_id, subject, session_id, scopes, audience,
-	auth_time, acr, amr, created_at, expires_at, used_at, revoked_at`
+	auth_time, acr, amr, created_at, expires_at, used_at, revoked_at, dpop_jkt, claims`
 
 func (s *Store) scanToken(r scanner) (*store.RefreshToken, error) {
 	var t store.RefreshToken
 	if err := r.Scan(&t.ID, &t.TokenHash, &t.FamilyID, &t.CitizenID, &t.ClientID, &t.Subject, &t.SessionID,
 		s.scanList(&t.Scopes), s.scanList(&t.Audience), scanTime(&t.AuthTime), &t.ACR, s.scanList(&t.AMR),
-		scanTime(&t.CreatedAt), scanTime(&t.ExpiresAt), scanTime(&t.UsedAt), scanTime(&t.RevokedAt)); err != nil {
+		scanTime(&t.CreatedAt), scanTime(&t.ExpiresAt), scanTime(&t.UsedAt), scanTime(&t.RevokedAt), &t.DPoPJKT,
+		s.scanList(&t.Claims)); err != nil {
 		return nil, err
 	}
 	return &t, nil
@@ -41,12 +42,12 @@ func (s *Store) prepareToken(t *store.RefreshToken) error {
 }
 
 const insertToken = `INSERT INTO refresh_tokens (` + tokenColumns + `)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
 func (s *Store) tokenArgs(t *store.RefreshToken) []any {
 	return []any{t.ID, t.TokenHash, t.FamilyID, t.CitizenID, t.ClientID, t.Subject, t.SessionID,
 		s.list(t.Scopes), s.list(t.Audience), s.nullTime(t.AuthTime), t.ACR, s.list(t.AMR),
-		s.time(t.CreatedAt), s.time(t.ExpiresAt), s.nullTime(t.UsedAt), s.nullTime(t.RevokedAt)}
+		s.time(t.CreatedAt), s.time(t.ExpiresAt), s.nullTime(t.UsedAt), s.nullTime(t.RevokedAt), t.DPoPJKT, s.list(t.Claims)}
 }
 
 // CreateRefreshToken inserts t.

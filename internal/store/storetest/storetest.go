@@ -200,12 +200,16 @@ func testTimeRoundTrip(t *testing.T, newStore func(t *testing.T) store.Store) {
 
 			// Optional times: set ones round-trip, zero ones stay zero.
 			tok := &store.RefreshToken{ID: newID("rt"), TokenHash: newID("h"), FamilyID: newID("f"),
-				CitizenID: c.ID, ClientID: "portal", AuthTime: tt.in, CreatedAt: tt.in, ExpiresAt: tt.in}
+				CitizenID: c.ID, ClientID: "portal", AuthTime: tt.in, CreatedAt: tt.in, ExpiresAt: tt.in,
+				DPoPJKT: "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I", Claims: []string{"name", "birthdate"}}
 			must(t, "create refresh token", s.CreateRefreshToken(ctx, tok))
 			gotTok, err := s.RefreshTokenByHash(ctx, tok.TokenHash)
 			must(t, "refresh token by hash", err)
 			if !gotTok.AuthTime.Equal(tt.want) || !gotTok.ExpiresAt.Equal(tt.want) {
 				t.Errorf("token times: got auth %v expires %v, want %v", gotTok.AuthTime, gotTok.ExpiresAt, tt.want)
+			}
+			if gotTok.DPoPJKT != tok.DPoPJKT || !slices.Equal(gotTok.Claims, tok.Claims) {
+				t.Errorf("token binding: got %q %q, want %q %q", gotTok.DPoPJKT, gotTok.Claims, tok.DPoPJKT, tok.Claims)
 			}
 			if !gotTok.UsedAt.IsZero() || !gotTok.RevokedAt.IsZero() {
 				t.Errorf("unset token times: got used %v revoked %v, want zero", gotTok.UsedAt, gotTok.RevokedAt)
@@ -515,6 +519,12 @@ func newClient(id string) *store.Client {
 		RefreshTokenLifetime:   30 * 24 * time.Hour,
 		IDTokenLifetime:        time.Hour,
 		LegalBasis:             "Luật Quản lý thuế 2019, Điều 17",
+		JWKS:                   `{"keys":[]}`,
+		JWKSURI:                "https://portal.example.gov.vn/jwks.json",
+		RequirePAR:             true,
+		RequireDPoP:            true,
+		Profile:                store.ProfileFAPI2,
+		AccessTokenAudience:    "https://api.portal.example.gov.vn",
 		CreatedAt:              base,
 		UpdatedAt:              base,
 	}
