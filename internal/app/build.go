@@ -20,6 +20,7 @@ import (
 	"github.com/citizenid/citizenid/internal/authn/password"
 	"github.com/citizenid/citizenid/internal/authn/totp"
 	"github.com/citizenid/citizenid/internal/authn/webauthn"
+	"github.com/citizenid/citizenid/internal/clientkeys"
 	"github.com/citizenid/citizenid/internal/config"
 	"github.com/citizenid/citizenid/internal/keys"
 	"github.com/citizenid/citizenid/internal/ledger"
@@ -285,7 +286,9 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, bo BuildOpt
 		ClientThrottle: session.ThrottlePolicy{
 			Free: cfg.Login.FreeFailures, Window: cfg.Login.Window, BaseDelay: cfg.Login.BaseDelay, MaxDelay: cfg.Login.MaxDelay,
 		},
-		Ledger: recorder,
+		Ledger:     recorder,
+		ClientKeys: clientkeys.NewFetcher(in.Tracing.Client(bo.HTTPClient, "client jwks"), nil),
+		RequirePAR: cfg.Tokens.RequirePushedAuthorizationRequests,
 	})
 	if err != nil {
 		return nil, err

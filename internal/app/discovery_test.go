@@ -40,8 +40,8 @@ func TestDiscoveryListsOnlyWhatIsServed(t *testing.T) {
 			t.Errorf("%s is listed: %v", k, d[k])
 		}
 	}
-	if slices.Contains(list("token_endpoint_auth_methods_supported"), "private_key_jwt") {
-		t.Errorf("token_endpoint_auth_methods_supported lists private_key_jwt: %v", list("token_endpoint_auth_methods_supported"))
+	if got, w := list("token_endpoint_auth_methods_supported"), []string{"client_secret_basic", "client_secret_post", "private_key_jwt", "none"}; !slices.Equal(got, w) {
+		t.Errorf("token_endpoint_auth_methods_supported: got %v, want %v", got, w)
 	}
 	// What is not listed is refused.
 	e.addClient(t, oidcSpec("portal", cbURL))

@@ -238,6 +238,10 @@ type TokensConfig struct {
 	IDTokenLifetime      time.Duration `yaml:"id_token_lifetime"`
 	RefreshTokenLifetime time.Duration `yaml:"refresh_token_lifetime"`
 	CodeLifetime         time.Duration `yaml:"code_lifetime"`
+	// RequirePushedAuthorizationRequests: every client must send its
+	// authorization requests through the PAR endpoint (RFC 9126), not
+	// only those registered with --require-par or the fapi2 profile.
+	RequirePushedAuthorizationRequests bool `yaml:"require_pushed_authorization_requests"`
 	// PairwiseSecret keys pairwise subject derivation. Generated and kept in
 	// the data dir in embedded mode; must be set in production and never changed.
 	PairwiseSecret string `yaml:"pairwise_secret"`

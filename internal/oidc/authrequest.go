@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
 	"time"
 
@@ -56,6 +57,10 @@ type authRequest struct {
 	ACR       string    `json:"acr,omitempty"`
 	AMR       []string  `json:"amr,omitempty"`
 	CodeHash  string    `json:"code_hash,omitempty"`
+	// DPoPJKT binds the code to a DPoP key (RFC 9449 §10); Claims are the
+	// claims the request asked for by name (the claims parameter).
+	DPoPJKT string   `json:"dpop_jkt,omitempty"`
+	Claims  []string `json:"claims,omitempty"`
 
 	// replayed marks the stand-in for a code already used (AuthRequestByCode).
 	replayed bool
@@ -86,8 +91,9 @@ func (a *authRequest) Done() bool                          { return a.Done_ }
 
 // citizenRef and sessionRef let claims code find the citizen and session
 // behind any token request type.
-func (a *authRequest) citizenRef() string { return a.CitizenID }
-func (a *authRequest) sessionRef() string { return a.SessionID }
+func (a *authRequest) citizenRef() string  { return a.CitizenID }
+func (a *authRequest) sessionRef() string  { return a.SessionID }
+func (a *authRequest) claimsRef() []string { return a.Claims }
 
 // Redis buckets of authorization requests and codes.
 var (
@@ -101,25 +107,8 @@ func (s *storage) CreateAuthRequest(ctx context.Context, req *zoidc.AuthRequest,
 	if err != nil {
 		return nil, err
 	}
-	switch {
-	case !slices.Contains(req.Scopes, zoidc.ScopeOpenID):
-		return nil, zoidc.ErrInvalidScope().WithDescription("the openid scope is required")
-	case req.CodeChallenge == "" && c.c.Public:
-		return nil, zoidc.ErrInvalidRequest().WithDescription("PKCE with code_challenge_method=S256 is required for public clients")
-	case req.CodeChallenge != "" && req.CodeChallengeMethod != zoidc.CodeChallengeMethodS256:
-		return nil, zoidc.ErrInvalidRequest().WithDescription("code_challenge_method must be S256; plain is not supported")
-	case req.CodeChallenge != "" && (len(req.CodeChallenge) != 43):
-		return nil, zoidc.ErrInvalidRequest().WithDescription("code_challenge must be a base64url SHA-256 digest (43 characters)")
-	case req.ResponseType != zoidc.ResponseTypeCode:
-		return nil, &zoidc.Error{ErrorType: "unsupported_response_type", Description: "only response_type=code is supported"}
-	case !slices.Contains(responseModes, string(req.ResponseMode)) && req.ResponseMode != "":
-		// form_post would need the library's page with an inline script,
-		// which the strict CSP blocks.
-		return nil, zoidc.ErrInvalidRequest().WithDescription("response_mode must be query or fragment")
-	case len(req.State) > 2048 || len(req.Nonce) > 2048 || len(req.LoginHint) > 256:
-		return nil, zoidc.ErrInvalidRequest().WithDescription("a parameter is too long")
-	}
-	minLevel, err := s.p.requestedLevel(ctx, req, c)
+	ac, _ := ctx.Value(authCtxKey{}).(authContext)
+	minLevel, err := s.p.checkAuthRequest(ctx, req, c, ac)
 	if err != nil {
 		return nil, err
 	}
@@ -146,14 +135,47 @@ func (s *storage) CreateAuthRequest(ctx context.Context, req *zoidc.AuthRequest,
 		UILocales:           locales,
 		MinLevel:            int(minLevel),
 		CreatedAt:           s.p.now(),
-	}
-	if b, ok := ctx.Value(browserKey{}).(string); ok {
-		a.Browser = b
+		Browser:             ac.browser,
+		DPoPJKT:             ac.dpopJKT,
+		Claims:              ac.claims.allowed(c),
 	}
 	if err := kindAuthRequest.Put(ctx, s.p.o.Sessions, a.ID, *a, s.p.o.AuthRequestTTL); err != nil {
 		return nil, fmt.Errorf("store auth request: %w", err)
 	}
 	return a, nil
+}
+
+// checkAuthRequest enforces what the library leaves open and returns the
+// minimum level the request needs. The PAR endpoint runs it too, so a
+// pushed request is refused at once, to its client.
+func (p *Provider) checkAuthRequest(ctx context.Context, req *zoidc.AuthRequest, c *client, ac authContext) (assurance.Level, error) {
+	switch {
+	case (c.c.RequirePAR || c.c.FAPI2() || p.o.RequirePAR) && !ac.viaPAR:
+		return 0, zoidc.ErrInvalidRequest().WithDescription("this client must push its authorization requests to %s%s", p.o.Issuer, pathPAR)
+	case req.CodeChallenge == "" && c.c.FAPI2():
+		return 0, zoidc.ErrInvalidRequest().WithDescription("PKCE with code_challenge_method=S256 is required for this client")
+	case ac.dpopJKT != "" && !zoidc.ValidDPoPJKT(ac.dpopJKT):
+		return 0, zoidc.ErrInvalidRequest().WithDescription("dpop_jkt must be a base64url SHA-256 JWK thumbprint")
+	}
+	switch {
+	case !slices.Contains(req.Scopes, zoidc.ScopeOpenID):
+		return 0, zoidc.ErrInvalidScope().WithDescription("the openid scope is required")
+	case req.CodeChallenge == "" && c.c.Public:
+		return 0, zoidc.ErrInvalidRequest().WithDescription("PKCE with code_challenge_method=S256 is required for public clients")
+	case req.CodeChallenge != "" && req.CodeChallengeMethod != zoidc.CodeChallengeMethodS256:
+		return 0, zoidc.ErrInvalidRequest().WithDescription("code_challenge_method must be S256; plain is not supported")
+	case req.CodeChallenge != "" && (len(req.CodeChallenge) != 43):
+		return 0, zoidc.ErrInvalidRequest().WithDescription("code_challenge must be a base64url SHA-256 digest (43 characters)")
+	case req.ResponseType != zoidc.ResponseTypeCode:
+		return 0, &zoidc.Error{ErrorType: "unsupported_response_type", Description: "only response_type=code is supported"}
+	case !slices.Contains(responseModes, string(req.ResponseMode)) && req.ResponseMode != "":
+		// form_post would need the library's page with an inline script,
+		// which the strict CSP blocks.
+		return 0, zoidc.ErrInvalidRequest().WithDescription("response_mode must be query or fragment")
+	case len(req.State) > 2048 || len(req.Nonce) > 2048 || len(req.LoginHint) > 256:
+		return 0, zoidc.ErrInvalidRequest().WithDescription("a parameter is too long")
+	}
+	return p.requestedLevel(req, c, ac.claims)
 }
 
 func (s *storage) authRequest(ctx context.Context, id string) (*authRequest, error) {
@@ -284,9 +306,6 @@ func (s *storage) DeleteAuthRequest(ctx context.Context, id string) error {
 	return kindAuthRequest.Delete(ctx, s.p.o.Sessions, id)
 }
 
-// browserKey carries the browser binding from /authorize to CreateAuthRequest.
-type browserKey struct{}
-
 // beginLogin is the client's LoginURL: hand the request to the login
 // engine, from the browser the request is bound to. A request not bound
 // yet (it came by a cross-site POST, where the binding cookie is not
@@ -342,7 +361,7 @@ func (p *Provider) beginLogin(w http.ResponseWriter, r *http.Request) {
 		UILocales:    a.UILocales,
 		Portal:       Portal(c.c.ID),
 		PortalLogo:   c.c.LogoURL,
-		Attributes:   releases(c.c, a.Scopes),
+		Attributes:   releases(c.c, claimScopes(a.Scopes, a.Claims)),
 		LegalBasis:   c.c.LegalBasis,
 		ForceConsent: slices.Contains(a.Prompt, zoidc.PromptConsent),
 	}
@@ -405,7 +424,24 @@ func (p *Provider) Complete(w http.ResponseWriter, r *http.Request, id string, d
 			return
 		}
 	}
-	op.AuthResponse(a, p.op, w, r)
+	code, err := op.BuildAuthRequestCode(a, p.op.Crypto())
+	if err == nil {
+		err = p.st.SaveAuthCode(ctx, a.ID, code)
+	}
+	var to string
+	if err == nil {
+		params := url.Values{"code": {code}}
+		if a.State != "" {
+			params.Set("state", a.State)
+		}
+		to, err = p.authResponseURL(a.RedirectURI, a.ResponseMode, params)
+	}
+	if err != nil {
+		p.o.Log.ErrorContext(ctx, "issue an authorization code", "err", err)
+		p.o.Renderer.Error(w, r, http.StatusServiceUnavailable, server.Locale(r, a.UILocales), "err_generic")
+		return
+	}
+	http.Redirect(w, r, to, http.StatusFound)
 }
 
 var errOtherBrowser = errors.New("authorization request bound to another browser")
@@ -439,7 +475,12 @@ func (p *Provider) Fail(w http.ResponseWriter, r *http.Request, id string, reaso
 		e = zoidc.ErrServerError()
 	}
 	p.st.DeleteAuthRequest(r.Context(), id)
-	op.AuthRequestError(w, r, a, e, p.op)
+	to, err := p.authErrorURL(a.RedirectURI, a.ResponseMode, a.State, e)
+	if err != nil {
+		p.o.Renderer.Error(w, r, http.StatusBadRequest, server.Locale(r, a.UILocales), "err_generic")
+		return
+	}
+	http.Redirect(w, r, to, http.StatusFound)
 }
 
 // client loads an enabled client.

@@ -36,8 +36,11 @@ func (c *client) AuthMethod() zoidc.AuthMethod {
 	if c.c.Public {
 		return zoidc.AuthMethodNone
 	}
-	if c.c.TokenEndpointAuthMethod == string(zoidc.AuthMethodPost) {
+	switch c.c.TokenEndpointAuthMethod {
+	case string(zoidc.AuthMethodPost):
 		return zoidc.AuthMethodPost
+	case AuthPrivateKeyJWT:
+		return zoidc.AuthMethodPrivateKeyJWT
 	}
 	return zoidc.AuthMethodBasic
 }

@@ -1,7 +1,6 @@
 package oidc
 
 import (
-	"context"
 	"errors"
 	"net/http"
 	"net/url"
@@ -49,37 +48,6 @@ func serverUnavailable(w http.ResponseWriter) {
 	w.WriteHeader(http.StatusServiceUnavailable)
 	w.Write([]byte(`{"error":"server_error","error_description":"the service is briefly unavailable; try again later"}` + "\n"))
 }
-
-// A faultNote carries, through a request's context, that a store failed
-// while the library handled it; a faultWriter then answers the library's
-// status as 503 (the library knows only "forbidden").
-type (
-	faultKey    struct{}
-	faultNote   struct{ err error }
-	faultWriter struct {
-		http.ResponseWriter
-		fault *faultNote
-	}
-)
-
-// noteFault records err in the request's fault note when it is a server
-// failure, and returns err.
-func noteFault(ctx context.Context, err error) error {
-	if n, ok := ctx.Value(faultKey{}).(*faultNote); ok && isUnavailable(err) {
-		n.err = err
-	}
-	return err
-}
-
-func (w *faultWriter) WriteHeader(code int) {
-	if w.fault.err != nil && code < 500 {
-		w.Header().Set("Retry-After", "5")
-		code = http.StatusServiceUnavailable
-	}
-	w.ResponseWriter.WriteHeader(code)
-}
-
-func (w *faultWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // unavailable hides a failure of the server's own stores from clients: a
 // standard server_error without its cause (kept as the parent, for the

@@ -16,6 +16,7 @@ import (
 
 	"github.com/citizenid/citizenid/internal/assurance"
 	"github.com/citizenid/citizenid/internal/audit"
+	"github.com/citizenid/citizenid/internal/clientkeys"
 	"github.com/citizenid/citizenid/internal/keys"
 	"github.com/citizenid/citizenid/internal/login"
 	"github.com/citizenid/citizenid/internal/server"
@@ -47,6 +48,12 @@ type Options struct {
 	// Ledger records every release of claims before it leaves
 	// (ledger.go). Required: without it no claim may leave.
 	Ledger Recorder
+	// ClientKeys finds clients' public keys (private_key_jwt, request
+	// objects). Required.
+	ClientKeys *clientkeys.Fetcher
+	// RequirePAR: every client must push its authorization requests
+	// (RFC 9126 require_pushed_authorization_requests).
+	RequirePAR bool
 }
 
 // Lifetimes are the defaults a client may override.
@@ -56,9 +63,14 @@ type Lifetimes struct {
 
 // Provider is the OpenID Provider.
 type Provider struct {
-	o  Options
-	op *op.Provider
-	st *storage
+	o   Options
+	op  *op.Provider
+	st  *storage
+	srv *opServer
+	// discovery is the provider metadata, prepared once (discovery.go).
+	discovery preparedJSON
+	// dpopKey keys the DPoP nonces (dpop.go).
+	dpopKey [32]byte
 }
 
 // Paths of the endpoints (zitadel/oidc defaults, listed once here).
@@ -83,7 +95,11 @@ func New(o Options) (*Provider, error) {
 	if o.Ledger == nil {
 		return nil, errors.New("oidc provider: a data-release ledger is required")
 	}
+	if o.ClientKeys == nil {
+		return nil, errors.New("oidc provider: a client key fetcher is required")
+	}
 	p := &Provider{o: o}
+	p.dpopKey = sha256.Sum256(append([]byte("citizenid dpop nonces\x00"), o.PairwiseSecret...))
 	p.st = &storage{p: p}
 	cfg := &op.Config{
 		CryptoKey:                sha256.Sum256(append([]byte("citizenid opaque tokens\x00"), o.PairwiseSecret...)),
@@ -108,6 +124,7 @@ func New(o Options) (*Provider, error) {
 		return nil, fmt.Errorf("oidc provider: %w", err)
 	}
 	p.op = prov
+	p.srv = &opServer{LegacyServer: op.NewLegacyServer(prov, endpoints()), p: p}
 	// However a session ends (end_session, the account page, an
 	// administrator), the refresh tokens issued in it end with it.
 	o.Login.OnLogout(p.sessionEnded)
@@ -116,10 +133,12 @@ func New(o Options) (*Provider, error) {
 
 // Mount registers the endpoints.
 func (p *Provider) Mount(mux *http.ServeMux) {
-	lib := http.Handler(p.op)
-	mux.Handle("/.well-known/openid-configuration", p.discovery(lib))
+	lib := p.srv.handler()
+	mux.HandleFunc("/.well-known/openid-configuration", p.serveDiscovery)
+	mux.HandleFunc("/.well-known/oauth-authorization-server", p.serveDiscovery)
 	mux.Handle(pathAuthorize, p.precheckAuthorize(lib))
-	mux.Handle(pathToken, noStore(p.clientAuthMethod(lib)))
+	mux.Handle(pathToken, noStore(p.withDPoPNonce(p.clientAuthMethod(lib))))
+	mux.HandleFunc(pathPAR, p.servePAR)
 	mux.Handle(pathIntrospect, noStore(p.clientAuthMethod(lib)))
 	mux.Handle(pathUserinfo, noStore(p.precheckUserinfo(lib)))
 	mux.Handle(pathRevoke, p.clientAuthMethod(lib))

@@ -175,11 +175,15 @@ func (s *storage) SetUserinfoFromRequest(ctx context.Context, info *zoidc.UserIn
 	if !ok {
 		return fmt.Errorf("unsupported token request %T", req)
 	}
-	c, err := s.fillUserinfo(ctx, info, tr.citizenRef(), req.GetClientID(), req.GetSubject(), scopes)
+	var claims []string
+	if cr, ok := req.(interface{ claimsRef() []string }); ok {
+		claims = cr.claimsRef()
+	}
+	c, err := s.fillUserinfo(ctx, info, tr.citizenRef(), req.GetClientID(), req.GetSubject(), scopes, claims)
 	if err != nil {
 		return err
 	}
-	if err := s.certificateClaims(ctx, info, tr.citizenRef(), req.GetClientID(), tr.sessionRef(), scopes); err != nil {
+	if err := s.certificateClaims(ctx, info, tr.citizenRef(), req.GetClientID(), tr.sessionRef(), claimScopes(scopes, claims)); err != nil {
 		return err
 	}
 	if sid := tr.sessionRef(); sid != "" {
@@ -193,9 +197,39 @@ func (s *storage) SetUserinfoFromRequest(ctx context.Context, info *zoidc.UserIn
 	return s.recordRelease(ctx, info, tr.citizenRef(), c, tr.sessionRef(), acr, store.EndpointToken)
 }
 
-// fillUserinfo fills the claims the scopes release and returns the client
+// wantedClaims are the claims the scopes release plus those asked for by
+// name (already limited to what c may receive), each only if c may
+// receive it.
+func wantedClaims(c *client, scopes, claims []string) map[string]bool {
+	want := map[string]bool{}
+	for claim, scope := range claimScope {
+		if slices.Contains(scopes, scope) || slices.Contains(claims, claim) {
+			want[claim] = true
+		}
+	}
+	for claim, scope := range claimScope {
+		if slices.Contains(clientsExtraScopes, scope) && !slices.Contains(c.c.Scopes, scope) {
+			delete(want, claim)
+		}
+	}
+	return want
+}
+
+// claimScopes adds to scopes the scope of each claim asked for by name:
+// what the citizen is asked to approve covers every claim that may leave.
+func claimScopes(scopes, claims []string) []string {
+	out := slices.Clone(scopes)
+	for _, n := range claims {
+		if sc := claimScope[n]; sc != "" && !slices.Contains(out, sc) {
+			out = append(out, sc)
+		}
+	}
+	return out
+}
+
+// fillUserinfo fills the claims the scopes (and the claims parameter) release and returns the client
 // it loaded.
-func (s *storage) fillUserinfo(ctx context.Context, info *zoidc.UserInfo, citizenID, clientID, subject string, scopes []string) (*client, error) {
+func (s *storage) fillUserinfo(ctx context.Context, info *zoidc.UserInfo, citizenID, clientID, subject string, scopes, claims []string) (*client, error) {
 	citizen, err := s.p.o.Store.CitizenByID(ctx, citizenID)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, zoidc.ErrAccessDenied().WithDescription("unknown citizen")
@@ -210,48 +244,48 @@ func (s *storage) fillUserinfo(ctx context.Context, info *zoidc.UserInfo, citize
 		return nil, err
 	}
 	info.Subject = subject
-	for _, sc := range scopes {
-		switch sc {
-		case zoidc.ScopeProfile:
-			info.Name = citizen.Name
-			info.Birthdate = citizen.Birthdate
-			info.AppendClaims(ClaimIdentityLevel, max(citizen.IdentityLevel, 1))
-		case zoidc.ScopeEmail:
-			if citizen.Email != "" {
-				info.Email = citizen.Email
-				info.EmailVerified = zoidc.Bool(citizen.EmailVerified)
-			}
-		case zoidc.ScopePhone:
-			if citizen.Phone != "" {
-				info.PhoneNumber = citizen.Phone
-				info.PhoneNumberVerified = zoidc.Bool(citizen.PhoneVerified)
-			}
-		case ScopeCitizenNumber:
-			if slices.Contains(c.c.Scopes, ScopeCitizenNumber) {
-				info.AppendClaims(ClaimCitizenNumber, citizen.Number)
-			}
-		}
+	want := wantedClaims(c, scopes, claims)
+	if want["name"] {
+		info.Name = citizen.Name
+	}
+	if want["birthdate"] {
+		info.Birthdate = citizen.Birthdate
+	}
+	if want[ClaimIdentityLevel] {
+		info.AppendClaims(ClaimIdentityLevel, max(citizen.IdentityLevel, 1))
+	}
+	if citizen.Email != "" && (want["email"] || want["email_verified"]) {
+		info.Email = citizen.Email
+		info.EmailVerified = zoidc.Bool(citizen.EmailVerified)
+	}
+	if citizen.Phone != "" && (want["phone_number"] || want["phone_number_verified"]) {
+		info.PhoneNumber = citizen.Phone
+		info.PhoneNumberVerified = zoidc.Bool(citizen.PhoneVerified)
+	}
+	if want[ClaimCitizenNumber] {
+		info.AppendClaims(ClaimCitizenNumber, citizen.Number)
 	}
 	return c, nil
 }
 
-func (s *storage) SetUserinfoFromToken(ctx context.Context, info *zoidc.UserInfo, tokenID, subject, _ string) error {
-	t, err := s.p.liveAccessToken(ctx, tokenID)
-	if isUnavailable(err) {
-		return noteFault(ctx, err)
-	} else if err != nil {
-		return zoidc.ErrAccessDenied().WithDescription("access token is not active")
-	}
-	c, err := s.fillUserinfo(ctx, info, t.CitizenID, t.ClientID, subject, t.Scopes)
+// SetUserinfoFromToken is op.Storage's; userinfo is answered by
+// opServer.UserInfo from the token precheckUserinfo verified.
+func (s *storage) SetUserinfoFromToken(context.Context, *zoidc.UserInfo, string, string, string) error {
+	return errors.New("userinfo is answered by opServer.UserInfo")
+}
+
+// userinfo fills the claims live access token t releases, recorded in
+// the ledger before they leave.
+func (s *storage) userinfo(ctx context.Context, info *zoidc.UserInfo, t *accessTokenID, subject string) error {
+	c, err := s.fillUserinfo(ctx, info, t.CitizenID, t.ClientID, subject, t.Scopes, t.Claims)
 	if err != nil {
-		return noteFault(ctx, err)
+		return err
 	}
-	if err := s.certificateClaims(ctx, info, t.CitizenID, t.ClientID, t.SessionID, t.Scopes); err != nil {
-		return noteFault(ctx, unavailable(err))
+	if err := s.certificateClaims(ctx, info, t.CitizenID, t.ClientID, t.SessionID, claimScopes(t.Scopes, t.Claims)); err != nil {
+		return unavailable(err)
 	}
-	// Recorded before the library writes the answer (ledger.go); claims
-	// whose release cannot be recorded do not leave.
-	return noteFault(ctx, unavailable(s.recordRelease(ctx, info, t.CitizenID, c, t.SessionID, t.ACR, store.EndpointUserinfo)))
+	// Claims whose release cannot be recorded do not leave (ledger.go).
+	return unavailable(s.recordRelease(ctx, info, t.CitizenID, c, t.SessionID, t.ACR, store.EndpointUserinfo))
 }
 
 // SetIntrospectionFromToken answers only the client the token was issued
@@ -376,6 +410,20 @@ func (p *Provider) precheckAuthorize(next http.Handler) http.Handler {
 			return
 		}
 		lang := server.Locale(r, strings.Fields(r.Form.Get("ui_locales")))
+		// A pushed request's parameters replace the request's (par.go).
+		viaPAR := r.Form.Has("request_uri")
+		if viaPAR {
+			params, err := p.fromPAR(r.Context(), r.Form)
+			if isUnavailable(err) {
+				p.o.Log.ErrorContext(r.Context(), "authorize: load a pushed request", "err", err)
+				p.o.Renderer.Error(w, r, http.StatusServiceUnavailable, lang, "err_unavailable")
+				return
+			} else if err != nil {
+				p.o.Renderer.Error(w, r, http.StatusBadRequest, lang, "err_request_uri")
+				return
+			}
+			r.Form = params
+		}
 		c, err := p.st.client(r.Context(), r.Form.Get("client_id"))
 		var oe *zoidc.Error
 		if errors.As(err, &oe) && oe.ErrorType == zoidc.ServerError {
@@ -390,19 +438,28 @@ func (p *Provider) precheckAuthorize(next http.Handler) http.Handler {
 			p.o.Renderer.Error(w, r, http.StatusBadRequest, lang, "err_redirect_uri")
 			return
 		}
-		ctx := context.WithValue(r.Context(), claimsKey{}, p.parseClaimsParam(r.Form.Get("claims")))
+		form, ac, err := p.requestParams(r.Context(), r.Form, c, viaPAR)
+		if err != nil {
+			p.redirectError(w, r, form, err)
+			return
+		}
 		// A GET is a top-level navigation that carries the browser's
 		// binding cookie: bind the request here. A cross-site POST does
 		// not; its request is bound at the login URL (beginLogin).
 		if r.Method == http.MethodGet {
-			ctx = context.WithValue(ctx, browserKey{}, p.o.Login.Browser(w, r))
+			ac.browser = p.o.Login.Browser(w, r)
 		}
-		next.ServeHTTP(w, r.WithContext(ctx))
+		r2 := r.Clone(context.WithValue(r.Context(), authCtxKey{}, ac))
+		r2.Form, r2.PostForm = form, url.Values{}
+		next.ServeHTTP(w, r2)
 	})
 }
 
-// precheckUserinfo answers 401 invalid_token (RFC 6750) for a revoked or
-// session-ended access token before the library verifies the signature.
+// precheckUserinfo verifies the access token of a userinfo request
+// before the library sees it, answering 401 with the WWW-Authenticate of
+// RFC 6750 (Bearer) or RFC 9449 (DPoP): a revoked or session-ended
+// token, a DPoP-bound token sent as Bearer, a DPoP proof that fails. The
+// verified token goes on in the context to UserInfo.
 func (p *Provider) precheckUserinfo(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		// A token in the URL ends up in logs and histories (RFC 6750 §2.3):
@@ -412,24 +469,87 @@ func (p *Provider) precheckUserinfo(next http.Handler) http.Handler {
 			http.Error(w, "invalid_request", http.StatusBadRequest)
 			return
 		}
-		auth := r.Header.Get("Authorization")
-		if tok, ok := strings.CutPrefix(auth, "Bearer "); ok {
-			var claims zoidc.AccessTokenClaims
-			if _, err := zoidc.ParseToken(tok, &claims); err == nil && claims.JWTID != "" {
-				if _, err := p.liveAccessToken(r.Context(), claims.JWTID); isUnavailable(err) {
-					p.o.Log.ErrorContext(r.Context(), "userinfo: check the access token", "err", err)
-					serverUnavailable(w)
-					return
-				} else if err != nil {
-					w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token", error_description="the access token is not active"`)
-					http.Error(w, "invalid_token", http.StatusUnauthorized)
-					return
-				}
+		scheme, tok, _ := strings.Cut(r.Header.Get("Authorization"), " ")
+		if r.Header.Get("Authorization") == "" && r.Method == http.MethodPost {
+			r.Body = http.MaxBytesReader(w, r.Body, maxTokenRequest)
+			if err := r.ParseForm(); err == nil {
+				scheme, tok = "Bearer", r.PostForm.Get("access_token")
 			}
 		}
-		// The library answers any failure of SetUserinfoFromToken with
-		// 403; a failure of the server's stores is told apart here.
-		fault := &faultNote{}
-		next.ServeHTTP(&faultWriter{ResponseWriter: w, fault: fault}, r.WithContext(context.WithValue(r.Context(), faultKey{}, fault)))
+		dpop := strings.EqualFold(scheme, "DPoP")
+		if (!dpop && !strings.EqualFold(scheme, "Bearer")) || tok == "" {
+			w.Header().Set("WWW-Authenticate", `Bearer, DPoP algs="ES256 EdDSA PS256"`)
+			http.Error(w, "invalid_request", http.StatusUnauthorized)
+			return
+		}
+		refuse := func(typ, desc string) {
+			name := "Bearer"
+			if dpop || typ != "invalid_token" {
+				name = "DPoP"
+			}
+			w.Header().Set("WWW-Authenticate", fmt.Sprintf(`%s error="%s", error_description="%s"`, name, typ, desc))
+			http.Error(w, typ, http.StatusUnauthorized)
+		}
+		ctx := r.Context()
+		vt, err := p.verifyAccessToken(ctx, tok)
+		switch {
+		case isUnavailable(err):
+			p.o.Log.ErrorContext(ctx, "userinfo: check the access token", "err", err)
+			serverUnavailable(w)
+			return
+		case err != nil:
+			refuse("invalid_token", "the access token is not active")
+			return
+		case !dpop && vt.t.JKT != "":
+			w.Header().Set("WWW-Authenticate", `DPoP error="invalid_token", error_description="the access token is bound to a DPoP key: send it with the DPoP scheme and a proof"`)
+			http.Error(w, "invalid_token", http.StatusUnauthorized)
+			return
+		case dpop && vt.t.JKT == "":
+			refuse("invalid_token", "the access token is not bound to a DPoP key")
+			return
+		}
+		if dpop {
+			c, err := p.st.client(ctx, vt.t.ClientID)
+			if err != nil {
+				refuse("invalid_token", "the access token's client is not active")
+				return
+			}
+			jkt, derr := p.checkDPoP(ctx, r.Header, r.Method, p.o.Issuer+pathUserinfo, tok, c.c.RequireDPoP || c.c.FAPI2())
+			switch {
+			case derr != nil && derr.ErrorType == zoidc.ServerError:
+				serverUnavailable(w)
+				return
+			case derr != nil:
+				if derr.ErrorType == "use_dpop_nonce" {
+					w.Header().Set("DPoP-Nonce", p.DPoPNonce())
+				}
+				refuse(string(derr.ErrorType), derr.Description)
+				return
+			case jkt != vt.t.JKT:
+				refuse("invalid_dpop_proof", "the DPoP proof is not of the key the access token is bound to")
+				return
+			}
+		}
+		r2 := r.Clone(context.WithValue(ctx, verifiedKey{}, vt))
+		r2.Header.Set("Authorization", "Bearer "+tok)
+		next.ServeHTTP(w, r2)
 	})
+}
+
+// verifiedKey carries the access token precheckUserinfo verified.
+type verifiedKey struct{}
+
+// UserInfo answers with the claims the verified access token releases.
+func (s *opServer) UserInfo(ctx context.Context, r *op.Request[zoidc.UserInfoRequest]) (*op.Response, error) {
+	vt, ok := ctx.Value(verifiedKey{}).(*verifiedToken)
+	if !ok {
+		return nil, op.NewStatusError(zoidc.ErrInvalidRequest().WithDescription("access token missing"), http.StatusUnauthorized)
+	}
+	info := new(zoidc.UserInfo)
+	if err := s.p.st.userinfo(ctx, info, vt.t, vt.subject); isUnavailable(err) {
+		return nil, op.NewStatusError(err, http.StatusServiceUnavailable)
+	} else if err != nil {
+		return nil, op.NewStatusError(err, http.StatusForbidden)
+	}
+	return op.NewResponse(info), nil
 }

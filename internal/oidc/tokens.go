@@ -35,6 +35,13 @@ type accessTokenID struct {
 	ACR string `json:"acr,omitempty"`
 	// IssuedAt: a withdrawal of consent makes older tokens inactive.
 	IssuedAt time.Time `json:"iat,omitzero"`
+	// AuthTime is when the citizen authenticated (introspection).
+	AuthTime time.Time `json:"at,omitzero"`
+	// JKT is the thumbprint of the DPoP key the token is bound to.
+	JKT string `json:"jkt,omitempty"`
+	// Claims are the claims the request asked for by name (the claims
+	// parameter), released by userinfo.
+	Claims []string `json:"cm,omitempty"`
 }
 
 const jtiPrefix = "at1."
@@ -81,105 +88,113 @@ type tokenRequest interface {
 	sessionRef() string
 }
 
-// newAccessToken seals a jti for req; it returns the client it loaded.
-func (s *storage) newAccessToken(ctx context.Context, req op.TokenRequest) (string, time.Time, *client, error) {
+// issuance is what one token request issued.
+type issuance struct {
+	jti     string         // the access token's sealed id
+	token   *accessTokenID // what it seals
+	refresh string         // the new refresh token, if any
+}
+
+// issue seals a new access token for req (bound to the DPoP key jkt when
+// not empty) and, when the request calls for one, a refresh token: a new
+// family for a code exchange, the rotation of current for a refresh
+// grant, whose reuse revokes the whole family. A code is consumed here,
+// after the client was authenticated and PKCE checked.
+func (s *storage) issue(ctx context.Context, req op.TokenRequest, c *client, current, jkt string) (*issuance, error) {
 	tr, ok := req.(tokenRequest)
 	if !ok {
-		return "", time.Time{}, nil, fmt.Errorf("unsupported token request %T", req)
+		return nil, fmt.Errorf("unsupported token request %T", req)
 	}
-	c, err := s.client(ctx, tr.GetClientID())
-	if err != nil {
-		return "", time.Time{}, nil, err
+	a, isCode := req.(*authRequest)
+	if isCode {
+		if err := s.consumeCode(ctx, a); err != nil {
+			return nil, err
+		}
 	}
-	exp := s.p.now().Add(c.accessTokenLifetime()).UTC().Truncate(time.Second)
-	var acr string
-	if a, ok := req.(interface{ GetACR() string }); ok {
-		acr = a.GetACR()
-	}
-	jti, err := s.p.sealJTI(accessTokenID{
-		ACR:       acr,
+	now := s.p.now()
+	t := &accessTokenID{
 		Nonce:     session.RandomToken(8),
 		CitizenID: tr.citizenRef(),
 		ClientID:  c.c.ID,
 		SessionID: tr.sessionRef(),
 		Scopes:    req.GetScopes(),
-		Expiry:    exp,
-		IssuedAt:  s.p.now(),
-	})
-	return jti, exp, c, err
-}
-
-func (s *storage) CreateAccessToken(ctx context.Context, req op.TokenRequest) (string, time.Time, error) {
-	if a, ok := req.(*authRequest); ok {
-		if err := s.consumeCode(ctx, a); err != nil {
-			return "", time.Time{}, err
-		}
+		Expiry:    now.Add(c.accessTokenLifetime()).UTC().Truncate(time.Second),
+		IssuedAt:  now,
+		JKT:       jkt,
 	}
-	jti, exp, _, err := s.newAccessToken(ctx, req)
+	if r, ok := req.(interface {
+		GetACR() string
+		GetAuthTime() time.Time
+	}); ok {
+		t.ACR, t.AuthTime = r.GetACR(), r.GetAuthTime()
+	}
+	if cr, ok := req.(interface{ claimsRef() []string }); ok {
+		t.Claims = cr.claimsRef()
+	}
+	jti, err := s.p.sealJTI(*t)
 	if err != nil {
-		return "", time.Time{}, err
+		return nil, err
 	}
-	if a, ok := req.(*authRequest); ok {
-		if err := s.p.keep(ctx, markIssued, a.ID, issued{JTI: jti, JTIExpiry: exp}); err != nil {
-			s.p.o.Log.ErrorContext(ctx, "remember what a code issued", "err", err)
+	out := &issuance{jti: jti, token: t}
+	rr, isRefresh := req.(*refreshRequest)
+	if !isRefresh && !(isCode && slices.Contains(req.GetScopes(), zoidc.ScopeOfflineAccess)) {
+		if isCode {
+			if err := s.p.keep(ctx, markIssued, a.ID, issued{JTI: jti, JTIExpiry: t.Expiry}); err != nil {
+				s.p.o.Log.ErrorContext(ctx, "remember what a code issued", "err", err)
+			}
 		}
+		return out, nil
 	}
-	return jti, exp, nil
-}
-
-// CreateAccessAndRefreshTokens issues a new family (code exchange) or
-// rotates the presented refresh token (refresh grant). Reuse of a rotated
-// token revokes the whole family.
-func (s *storage) CreateAccessAndRefreshTokens(ctx context.Context, req op.TokenRequest, current string) (string, string, time.Time, error) {
-	if a, ok := req.(*authRequest); ok {
-		if err := s.consumeCode(ctx, a); err != nil {
-			return "", "", time.Time{}, err
-		}
-	}
-	jti, exp, c, err := s.newAccessToken(ctx, req)
-	if err != nil {
-		return "", "", time.Time{}, err
-	}
-	tr := req.(tokenRequest)
-	now := s.p.now()
-	token := session.RandomToken(32)
+	out.refresh = session.RandomToken(32)
 	next := &store.RefreshToken{
 		ID:        session.RandomToken(16),
-		TokenHash: session.Hash(token),
+		TokenHash: session.Hash(out.refresh),
 		CitizenID: tr.citizenRef(),
 		ClientID:  c.c.ID,
 		Subject:   req.GetSubject(),
 		SessionID: tr.sessionRef(),
 		Scopes:    req.GetScopes(),
 		Audience:  req.GetAudience(),
+		Claims:    t.Claims,
 		CreatedAt: now,
 		ExpiresAt: now.Add(c.refreshTokenLifetime()),
 	}
-	switch r := req.(type) {
-	case *authRequest:
+	// A public client's refresh token is bound to its DPoP key (RFC 9449
+	// §5); a confidential client's is bound to its authentication.
+	if c.c.Public {
+		next.DPoPJKT = jkt
+	}
+	if isCode {
 		next.FamilyID = session.RandomToken(16)
-		next.AuthTime, next.ACR, next.AMR = r.AuthTime, r.ACR, r.AMR
+		next.AuthTime, next.ACR, next.AMR = a.AuthTime, a.ACR, a.AMR
 		if err := s.p.o.Store.CreateRefreshToken(ctx, next); err != nil {
-			return "", "", time.Time{}, fmt.Errorf("store refresh token: %w", err)
+			return nil, unavailable(fmt.Errorf("store refresh token: %w", err))
 		}
-		if err := s.p.keep(ctx, markIssued, r.ID, issued{JTI: jti, JTIExpiry: exp, FamilyID: next.FamilyID}); err != nil {
+		if err := s.p.keep(ctx, markIssued, a.ID, issued{JTI: jti, JTIExpiry: t.Expiry, FamilyID: next.FamilyID}); err != nil {
 			s.p.o.Log.ErrorContext(ctx, "remember what a code issued", "err", err)
 		}
-	case *refreshRequest:
-		next.FamilyID = r.rt.FamilyID
-		next.AuthTime, next.ACR, next.AMR = r.rt.AuthTime, r.rt.ACR, r.rt.AMR
-		next.Scopes = r.GetScopes()
-		err := s.p.o.Store.RotateRefreshToken(ctx, session.Hash(current), next, now)
-		if errors.Is(err, store.ErrTokenReused) {
-			s.refreshReused(ctx, r.rt)
-			return "", "", time.Time{}, zoidc.ErrInvalidGrant().WithDescription("refresh token already used")
-		} else if err != nil {
-			return "", "", time.Time{}, fmt.Errorf("rotate refresh token: %w", err)
-		}
-	default:
-		return "", "", time.Time{}, fmt.Errorf("unsupported token request %T", req)
+		return out, nil
 	}
-	return jti, token, exp, nil
+	next.FamilyID = rr.rt.FamilyID
+	next.AuthTime, next.ACR, next.AMR = rr.rt.AuthTime, rr.rt.ACR, rr.rt.AMR
+	err = s.p.o.Store.RotateRefreshToken(ctx, session.Hash(current), next, now)
+	if errors.Is(err, store.ErrTokenReused) {
+		s.refreshReused(ctx, rr.rt)
+		return nil, zoidc.ErrInvalidGrant().WithDescription("refresh token already used")
+	} else if err != nil {
+		return nil, unavailable(fmt.Errorf("rotate refresh token: %w", err))
+	}
+	return out, nil
+}
+
+// CreateAccessToken and CreateAccessAndRefreshTokens are op.Storage's;
+// every grant is answered by tokenResponse, which calls issue.
+func (s *storage) CreateAccessToken(ctx context.Context, req op.TokenRequest) (string, time.Time, error) {
+	return "", time.Time{}, errors.New("tokens are issued by tokenResponse")
+}
+
+func (s *storage) CreateAccessAndRefreshTokens(ctx context.Context, req op.TokenRequest, current string) (string, string, time.Time, error) {
+	return "", "", time.Time{}, errors.New("tokens are issued by tokenResponse")
 }
 
 func (s *storage) refreshReused(ctx context.Context, rt *store.RefreshToken) {
@@ -220,6 +235,7 @@ func (r *refreshRequest) GetState() string                       { return "" }
 func (r *refreshRequest) Done() bool                             { return true }
 func (r *refreshRequest) citizenRef() string                     { return r.rt.CitizenID }
 func (r *refreshRequest) sessionRef() string                     { return r.rt.SessionID }
+func (r *refreshRequest) claimsRef() []string                    { return r.rt.Claims }
 
 // TokenRequestByRefreshToken finds a usable refresh token. A token that was
 // already rotated is a theft signal: the whole family is revoked.
