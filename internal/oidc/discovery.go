@@ -48,10 +48,20 @@ func (p *Provider) discoveryDoc() map[string]any {
 		"claims_parameter_supported":                    true,
 		"code_challenge_methods_supported":              []string{string(zoidc.CodeChallengeMethodS256)},
 		"ui_locales_supported":                          []string{"vi", "en"},
-		"request_parameter_supported":                   false,
-		"request_uri_parameter_supported":               false,
-		"backchannel_logout_supported":                  true,
-		"backchannel_logout_session_supported":          true,
+		"request_parameter_supported":                   true,
+		"request_object_signing_alg_values_supported":   algs,
+		// request_uri is accepted only from our PAR endpoint: nothing is
+		// fetched from a URL a request names.
+		"request_uri_parameter_supported":                          false,
+		"pushed_authorization_request_endpoint":                    iss + pathPAR,
+		"require_pushed_authorization_requests":                    p.o.RequirePAR,
+		"token_endpoint_auth_signing_alg_values_supported":         algs,
+		"introspection_endpoint_auth_signing_alg_values_supported": algs,
+		"revocation_endpoint_auth_signing_alg_values_supported":    algs,
+		"dpop_signing_alg_values_supported":                        []string{"ES256", "EdDSA", "PS256"},
+		"authorization_response_iss_parameter_supported":           true,
+		"backchannel_logout_supported":                             true,
+		"backchannel_logout_session_supported":                     true,
 	}
 }
 
