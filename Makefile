@@ -32,6 +32,8 @@ build:
 fuzz:
 	$(GO) test -run=^$$ -fuzz=FuzzRedirectURIAllowed -fuzztime=30s ./internal/oidc
 	$(GO) test -run=^$$ -fuzz=FuzzParseClaimsParam -fuzztime=30s ./internal/oidc
+	$(GO) test -run=^$$ -fuzz=FuzzParseDPoPProof -fuzztime=30s ./internal/oidc
+	$(GO) test -run=^$$ -fuzz=FuzzParseRequestObject -fuzztime=30s ./internal/oidc
 	$(GO) test -run=^$$ -fuzz=FuzzParseForm -fuzztime=30s ./internal/authn/password
 	$(GO) test -run=^$$ -fuzz=FuzzVerify -fuzztime=30s ./internal/authn/password
 	$(GO) test -run=^$$ -fuzz=FuzzParse -fuzztime=30s ./internal/config

@@ -1,7 +1,6 @@
 package app_test
 
 import (
-	"context"
 	"net/http"
 	"net/url"
 	"strings"
@@ -207,6 +206,5 @@ func TestPrivateKeyJWT(t *testing.T) {
 		if st, body, _ := f.post("/oauth/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {"bogus"}, "client_id": {f.id}, "client_secret": {"guess-guess-guess-guess-guess-guess"}}, nil); st != http.StatusUnauthorized || body["error"] != "invalid_client" {
 			t.Errorf("client secret for a private_key_jwt client: got %d %v, want 401 invalid_client", st, body)
 		}
-		_ = context.Background()
 	})
 }
