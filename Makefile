@@ -46,6 +46,7 @@ fuzz:
 	$(GO) test -run=^$$ -fuzz=FuzzThrottleKey -fuzztime=30s ./internal/session
 	$(GO) test -run=^$$ -fuzz=FuzzCursor -fuzztime=30s ./internal/account
 	$(GO) test -run=^$$ -fuzz=FuzzLocalPath -fuzztime=30s ./internal/server
+	$(GO) test -run=^$$ -fuzz=FuzzParse -fuzztime=30s ./internal/clientkeys
 	$(GO) test -run=^$$ -fuzz=FuzzParseRegistration -fuzztime=30s ./internal/citizens
 	$(GO) test -run=^$$ -fuzz=FuzzParseRecoveryStart -fuzztime=30s ./internal/citizens
 	$(GO) test -run=^$$ -fuzz=FuzzParseCode -fuzztime=30s ./internal/citizens

@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"text/tabwriter"
 
@@ -18,12 +19,16 @@ func newClient(g *globals) *cobra.Command {
 	c := &cobra.Command{Use: "client", Short: "OpenID Connect clients (portals)"}
 	var spec clients.Spec
 	var secretStdin bool
+	var f *pflag.FlagSet
 	add := &cobra.Command{
 		Use:   "add",
 		Short: "Register a portal; prints a generated secret once unless --secret-stdin or --public",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if secretStdin {
+				if jwks := f.Lookup("jwks"); jwks != nil && jwks.Value.String() == "-" {
+					return errors.New("--secret-stdin and --jwks - both read standard input")
+				}
 				if spec.Public {
 					return errors.New("--secret-stdin and --public exclude each other")
 				}
@@ -38,22 +43,26 @@ func newClient(g *globals) *cobra.Command {
 				return err
 			}
 			defer e.close()
-			_, secret, err := clients.Create(cmd.Context(), e.store, spec)
+			c, secret, err := clients.Create(cmd.Context(), e.store, spec)
 			if err != nil {
 				return err
 			}
 			e.audit.Record(cmd.Context(), audit.Event{Actor: "cli", Action: "client.create", Target: "client:" + spec.ID, Outcome: "success",
-				Details: map[string]string{"redirect_uris": strings.Join(spec.RedirectURIs, " "), "public": fmt.Sprint(spec.Public)}})
+				Details: map[string]string{"redirect_uris": strings.Join(spec.RedirectURIs, " "), "public": fmt.Sprint(spec.Public),
+					"token_endpoint_auth_method": c.TokenEndpointAuthMethod, "profile": c.Profile}})
 			fmt.Fprintf(g.stdout, "created client %s\n", spec.ID)
-			if secret != "" && !secretStdin {
+			switch {
+			case secret != "" && !secretStdin:
 				fmt.Fprintf(g.stdout, "client secret (shown once, store it now): %s\n", secret)
+			case c.TokenEndpointAuthMethod == clients.AuthPrivateKeyJWT:
+				fmt.Fprintln(g.stdout, "the client authenticates with its keys (private_key_jwt): it has no secret")
 			}
 			return nil
 		},
 	}
-	f := add.Flags()
+	f = add.Flags()
 	f.StringVar(&spec.ID, "id", "", "client id (required)")
-	specFlags(f, &spec)
+	specFlags(f, &spec, g.stdin)
 	f.BoolVar(&spec.Public, "public", false, "public client (native or browser app): no secret, PKCE required")
 	f.BoolVar(&secretStdin, "secret-stdin", false, "read the client secret (at least 32 characters) from standard input")
 	f.StringArrayVar(&spec.Scopes, "scope", nil, "extra scope the client may request, e.g. citizen_number (repeatable)")
@@ -75,13 +84,11 @@ func newClient(g *globals) *cobra.Command {
 				return err
 			}
 			tw := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "ID\tNAME\tTYPE\tSUBJECT\tMIN LEVEL\tREDIRECT URIS")
+			fmt.Fprintln(tw, "ID\tNAME\tTYPE\tAUTH\tPROFILE\tSUBJECT\tMIN LEVEL\tREDIRECT URIS")
 			for _, c := range cs {
-				typ := "confidential"
-				if c.Public {
-					typ = "public"
-				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\n", c.ID, c.Name, typ, c.SubjectType, c.MinLevel, strings.Join(c.RedirectURIs, " "))
+				s := clients.SpecOf(&c)
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\n", c.ID, c.Name, clientType(&c), s.TokenEndpointAuthMethod, orDash(c.Profile),
+					c.SubjectType, c.MinLevel, strings.Join(c.RedirectURIs, " "))
 			}
 			return tw.Flush()
 		},
@@ -106,7 +113,7 @@ func newClient(g *globals) *cobra.Command {
 			return nil
 		},
 	}
-	c.AddCommand(add, newClientUpdate(g), list, remove)
+	c.AddCommand(add, newClientUpdate(g), newClientShow(g), list, remove)
 	return c
 }
 
@@ -131,6 +138,14 @@ func newClientUpdate(g *globals) *cobra.Command {
 						copyField(s, &in)
 					}
 				}
+				// New keys from one source replace those of the other;
+				// both at once are refused by the rules.
+				if in.JWKS != "" && f.Changed("jwks") && !f.Changed("jwks-uri") {
+					s.JWKSURI = ""
+				}
+				if in.JWKSURI != "" && f.Changed("jwks-uri") && !f.Changed("jwks") {
+					s.JWKS = ""
+				}
 				return nil
 			}, nil)
 			if errors.Is(err, store.ErrNotFound) {
@@ -143,16 +158,19 @@ func newClientUpdate(g *globals) *cobra.Command {
 			e.audit.Record(cmd.Context(), audit.Event{Actor: "cli", Action: "client.update", Target: "client:" + after.ID, Outcome: "success",
 				Details: map[string]string{"changed": strings.Join(changed, " ")}})
 			fmt.Fprintf(g.stdout, "updated client %s\n", after.ID)
+			if !after.Public && after.SecretHash == "" && after.TokenEndpointAuthMethod != clients.AuthPrivateKeyJWT {
+				fmt.Fprintln(g.stdout, "the client has no secret yet: give it one with a secret rotation in the console or the admin API")
+			}
 			return nil
 		},
 	}
-	specFlags(cmd.Flags(), &in)
+	specFlags(cmd.Flags(), &in, g.stdin)
 	return cmd
 }
 
 // specFlags defines the flags of a client's settings that both `client
 // add` and `client update` take.
-func specFlags(f *pflag.FlagSet, s *clients.Spec) {
+func specFlags(f *pflag.FlagSet, s *clients.Spec, stdin io.Reader) {
 	f.StringVar(&s.Name, "name", "", "portal name shown to citizens (required to add)")
 	f.StringVar(&s.LogoURL, "logo-url", "", "https URL of the portal's logo (empty: none)")
 	f.StringArrayVar(&s.RedirectURIs, "redirect-uri", nil, "redirect URI (repeatable; update replaces the list)")
@@ -162,6 +180,14 @@ func specFlags(f *pflag.FlagSet, s *clients.Spec) {
 	f.StringVar(&s.LegalBasis, "legal-basis", "", "law or mandate under which the portal receives personal data: citizens are notified instead of asked (empty: consent)")
 	f.StringVar(&s.BackchannelLogoutURI, "backchannel-logout-uri", "", "where the portal receives logout tokens when a session it took part in ends (https; http only on loopback; empty: none)")
 	f.BoolVar(&s.BackchannelLogoutSessionRequired, "backchannel-logout-session-required", false, "the portal needs the sid claim in logout tokens")
+	f.StringVar(&s.TokenEndpointAuthMethod, "token-endpoint-auth-method", "",
+		"client_secret_basic (default for confidential clients), client_secret_post, private_key_jwt (needs --jwks or --jwks-uri; no secret) or none (public clients)")
+	f.Var(&jwksFile{dst: &s.JWKS, stdin: stdin}, "jwks", "file with the portal's public keys as a JSON Web Key Set (- for standard input; empty: none)")
+	f.StringVar(&s.JWKSURI, "jwks-uri", "", "where the portal publishes its JWKS (https; http only on loopback); fetched once now to check it (empty: none)")
+	f.BoolVar(&s.RequirePAR, "require-par", false, "authorization requests only through pushed authorization requests (PAR)")
+	f.BoolVar(&s.RequireDPoP, "require-dpop", false, "tokens only bound to a DPoP key")
+	f.StringVar(&s.Profile, "profile", "", "security profile: fapi2 (private_key_jwt, PAR, PKCE S256, DPoP required) or empty for none")
+	f.StringVar(&s.AccessTokenAudience, "access-token-audience", "", "aud of the client's access tokens: the API they are for, an https URI or a URN (empty: the client id)")
 }
 
 // specCopy copies one flag's setting (by flag name) from the flags' spec
@@ -176,4 +202,11 @@ var specCopy = map[string]func(dst, src *clients.Spec){
 	"legal-basis":                         func(d, s *clients.Spec) { d.LegalBasis = s.LegalBasis },
 	"backchannel-logout-uri":              func(d, s *clients.Spec) { d.BackchannelLogoutURI = s.BackchannelLogoutURI },
 	"backchannel-logout-session-required": func(d, s *clients.Spec) { d.BackchannelLogoutSessionRequired = s.BackchannelLogoutSessionRequired },
+	"token-endpoint-auth-method":          func(d, s *clients.Spec) { d.TokenEndpointAuthMethod = s.TokenEndpointAuthMethod },
+	"jwks":                                func(d, s *clients.Spec) { d.JWKS = s.JWKS },
+	"jwks-uri":                            func(d, s *clients.Spec) { d.JWKSURI = s.JWKSURI },
+	"require-par":                         func(d, s *clients.Spec) { d.RequirePAR = s.RequirePAR },
+	"require-dpop":                        func(d, s *clients.Spec) { d.RequireDPoP = s.RequireDPoP },
+	"profile":                             func(d, s *clients.Spec) { d.Profile = s.Profile },
+	"access-token-audience":               func(d, s *clients.Spec) { d.AccessTokenAudience = s.AccessTokenAudience },
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/citizenid/citizenid/internal/audit"
 	"github.com/citizenid/citizenid/internal/authn/password"
 	"github.com/citizenid/citizenid/internal/authn/totp"
+	"github.com/citizenid/citizenid/internal/clientkeys"
 	"github.com/citizenid/citizenid/internal/keys"
 	"github.com/citizenid/citizenid/internal/login"
 	"github.com/citizenid/citizenid/internal/oidc"
@@ -84,6 +85,10 @@ type Options struct {
 	// TimeZone is where the console shows times (admin.time_zone); nil
 	// means ui.Zone.
 	TimeZone *time.Location
+	// ClientKeys fetches a portal's jwks_uri: once when it is registered
+	// (clients.Registrar) and, cached, for the client page; nil: a
+	// clientkeys.Fetcher with its default timeout.
+	ClientKeys *clientkeys.Fetcher
 }
 
 // Admin serves the console and the API.
@@ -111,6 +116,9 @@ func New(o Options) (*Admin, error) {
 	rd, err := newRenderer(o.Renderer)
 	if err != nil {
 		return nil, err
+	}
+	if o.ClientKeys == nil {
+		o.ClientKeys = clientkeys.NewFetcher(nil, nil)
 	}
 	a := &Admin{o: o, rd: rd}
 	return a, nil

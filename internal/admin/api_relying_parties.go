@@ -35,6 +35,13 @@ type clientBody struct {
 	LegalBasis                  string   `json:"legal_basis"`
 	BackchannelLogoutURI        string   `json:"backchannel_logout_uri"`
 	BackchannelLogoutSession    bool     `json:"backchannel_logout_session_required"`
+	// JWKS is the key set as a JSON object (null: none).
+	JWKS                json.RawMessage `json:"jwks"`
+	JWKSURI             string          `json:"jwks_uri"`
+	RequirePAR          bool            `json:"require_par"`
+	RequireDPoP         bool            `json:"require_dpop"`
+	Profile             string          `json:"profile"`
+	AccessTokenAudience string          `json:"access_token_audience"`
 }
 
 // clientPatch is a JSON merge patch (RFC 7396) of a client: the body's
@@ -59,7 +66,23 @@ func (b clientBody) input() clientInput {
 		SectorIdentifier: b.SectorIdentifier, MinLevel: b.MinLevel, MaxAuthAge: seconds(b.MaxAuthAgeSeconds),
 		AccessTokenLifetime: seconds(b.AccessTokenLifetimeSeconds), RefreshTokenLifetime: seconds(b.RefreshTokenLifetimeSeconds),
 		IDTokenLifetime: seconds(b.IDTokenLifetimeSeconds), LegalBasis: b.LegalBasis,
-		BackchannelLogoutURI: b.BackchannelLogoutURI, BackchannelLogoutSessionRequired: b.BackchannelLogoutSession}
+		BackchannelLogoutURI: b.BackchannelLogoutURI, BackchannelLogoutSessionRequired: b.BackchannelLogoutSession,
+		JWKS: jwksText(b.JWKS), JWKSURI: b.JWKSURI, RequirePAR: b.RequirePAR, RequireDPoP: b.RequireDPoP, Profile: b.Profile,
+		AccessTokenAudience: b.AccessTokenAudience}
+}
+
+// jwksText is the API's jwks as the rules take it: "" for null or
+// absent; a JSON string holding the set is taken too.
+func jwksText(raw json.RawMessage) string {
+	s := strings.TrimSpace(string(raw))
+	var text string
+	switch {
+	case s == "null":
+		return ""
+	case strings.HasPrefix(s, `"`) && json.Unmarshal(raw, &text) == nil:
+		return text
+	}
+	return s
 }
 
 func bodyOf(in clientInput) clientBody {
@@ -68,7 +91,9 @@ func bodyOf(in clientInput) clientBody {
 		SectorIdentifier: in.SectorIdentifier, MinLevel: in.MinLevel, MaxAuthAgeSeconds: int64(in.MaxAuthAge.Seconds()),
 		AccessTokenLifetimeSeconds: int64(in.AccessTokenLifetime.Seconds()), RefreshTokenLifetimeSeconds: int64(in.RefreshTokenLifetime.Seconds()),
 		IDTokenLifetimeSeconds: int64(in.IDTokenLifetime.Seconds()), LegalBasis: in.LegalBasis,
-		BackchannelLogoutURI: in.BackchannelLogoutURI, BackchannelLogoutSession: in.BackchannelLogoutSessionRequired}
+		BackchannelLogoutURI: in.BackchannelLogoutURI, BackchannelLogoutSession: in.BackchannelLogoutSessionRequired,
+		JWKS: rawJSON(in.JWKS), JWKSURI: in.JWKSURI, RequirePAR: in.RequirePAR, RequireDPoP: in.RequireDPoP, Profile: in.Profile,
+		AccessTokenAudience: in.AccessTokenAudience}
 }
 
 func (a *Admin) apiListClients(w http.ResponseWriter, r *http.Request, act *actor) {
@@ -185,6 +210,8 @@ func (a *Admin) apiRotateSecret(w http.ResponseWriter, r *http.Request, act *act
 	switch {
 	case errors.Is(err, errPublic):
 		writeProblem(w, r, problem{Type: problemConflict, Status: http.StatusConflict, Title: "Conflict", Detail: "a public client has no secret"})
+	case errors.Is(err, errKeyed):
+		writeProblem(w, r, problem{Type: problemConflict, Status: http.StatusConflict, Title: "Conflict", Detail: "a private_key_jwt client authenticates with its keys and has no secret"})
 	case errors.Is(err, errNoOverlap):
 		writeProblem(w, r, problem{Type: problemValidation, Status: http.StatusUnprocessableEntity, Title: "Invalid input",
 			Errors: []fieldError{{Field: "overlap_seconds", Detail: fmt.Sprintf("0 to %d", int64(maxOverlap.Seconds()))}}})

@@ -3,12 +3,15 @@ package admin
 import (
 	"cmp"
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"net/url"
 	"slices"
 	"strings"
 	"time"
+
+	jose "github.com/go-jose/go-jose/v4"
 
 	"github.com/citizenid/citizenid/internal/clients"
 	"github.com/citizenid/citizenid/internal/oidc"
@@ -30,30 +33,44 @@ type fieldError = clients.FieldError
 // clientJSON is a client as the API returns it and the audit log records
 // it: never a secret or its hash.
 type clientJSON struct {
-	ID                       string     `json:"id"`
-	Name                     string     `json:"name"`
-	LogoURL                  string     `json:"logo_url"`
-	RedirectURIs             []string   `json:"redirect_uris"`
-	PostLogoutRedirectURIs   []string   `json:"post_logout_redirect_uris"`
-	Public                   bool       `json:"public"`
-	TokenEndpointAuthMethod  string     `json:"token_endpoint_auth_method"`
-	GrantTypes               []string   `json:"grant_types"`
-	Scopes                   []string   `json:"scopes"`
-	SubjectType              string     `json:"subject_type"`
-	SectorIdentifier         string     `json:"sector_identifier"`
-	MinLevel                 int        `json:"min_level"`
-	MaxAuthAgeSeconds        int64      `json:"max_auth_age_seconds"`
-	AccessTokenLifetime      int64      `json:"access_token_lifetime_seconds"`
-	RefreshTokenLifetime     int64      `json:"refresh_token_lifetime_seconds"`
-	IDTokenLifetime          int64      `json:"id_token_lifetime_seconds"`
-	LegalBasis               string     `json:"legal_basis"`
-	BackchannelLogoutURI     string     `json:"backchannel_logout_uri"`
-	BackchannelLogoutSession bool       `json:"backchannel_logout_session_required"`
-	AdminScopes              []string   `json:"admin_scopes"`
-	Disabled                 bool       `json:"disabled"`
-	PreviousSecretValidUntil *time.Time `json:"previous_secret_valid_until,omitempty"`
-	CreatedAt                time.Time  `json:"created_at"`
-	UpdatedAt                time.Time  `json:"updated_at"`
+	ID                       string          `json:"id"`
+	Name                     string          `json:"name"`
+	LogoURL                  string          `json:"logo_url"`
+	RedirectURIs             []string        `json:"redirect_uris"`
+	PostLogoutRedirectURIs   []string        `json:"post_logout_redirect_uris"`
+	Public                   bool            `json:"public"`
+	TokenEndpointAuthMethod  string          `json:"token_endpoint_auth_method"`
+	GrantTypes               []string        `json:"grant_types"`
+	Scopes                   []string        `json:"scopes"`
+	SubjectType              string          `json:"subject_type"`
+	SectorIdentifier         string          `json:"sector_identifier"`
+	MinLevel                 int             `json:"min_level"`
+	MaxAuthAgeSeconds        int64           `json:"max_auth_age_seconds"`
+	AccessTokenLifetime      int64           `json:"access_token_lifetime_seconds"`
+	RefreshTokenLifetime     int64           `json:"refresh_token_lifetime_seconds"`
+	IDTokenLifetime          int64           `json:"id_token_lifetime_seconds"`
+	LegalBasis               string          `json:"legal_basis"`
+	BackchannelLogoutURI     string          `json:"backchannel_logout_uri"`
+	BackchannelLogoutSession bool            `json:"backchannel_logout_session_required"`
+	JWKS                     json.RawMessage `json:"jwks"`
+	JWKSURI                  string          `json:"jwks_uri"`
+	RequirePAR               bool            `json:"require_par"`
+	RequireDPoP              bool            `json:"require_dpop"`
+	Profile                  string          `json:"profile"`
+	AccessTokenAudience      string          `json:"access_token_audience"`
+	AdminScopes              []string        `json:"admin_scopes"`
+	Disabled                 bool            `json:"disabled"`
+	PreviousSecretValidUntil *time.Time      `json:"previous_secret_valid_until,omitempty"`
+	CreatedAt                time.Time       `json:"created_at"`
+	UpdatedAt                time.Time       `json:"updated_at"`
+}
+
+// rawJSON is a stored JSON text as JSON, null when empty.
+func rawJSON(s string) json.RawMessage {
+	if s == "" || !json.Valid([]byte(s)) {
+		return json.RawMessage("null")
+	}
+	return json.RawMessage(s)
 }
 
 func list(l []string) []string {
@@ -71,7 +88,9 @@ func toJSON(c *store.Client, now time.Time) clientJSON {
 		MinLevel: in.MinLevel, MaxAuthAgeSeconds: int64(c.MaxAuthAge.Seconds()), AccessTokenLifetime: int64(c.AccessTokenLifetime.Seconds()),
 		RefreshTokenLifetime: int64(c.RefreshTokenLifetime.Seconds()), IDTokenLifetime: int64(c.IDTokenLifetime.Seconds()),
 		LegalBasis: c.LegalBasis, BackchannelLogoutURI: c.BackchannelLogoutURI,
-		BackchannelLogoutSession: c.BackchannelLogoutSessionRequired, AdminScopes: list(c.AdminScopes), Disabled: c.Disabled, CreatedAt: c.CreatedAt.UTC(), UpdatedAt: c.UpdatedAt.UTC()}
+		BackchannelLogoutSession: c.BackchannelLogoutSessionRequired, JWKS: rawJSON(c.JWKS), JWKSURI: c.JWKSURI, RequirePAR: c.RequirePAR,
+		RequireDPoP: c.RequireDPoP, Profile: c.Profile, AccessTokenAudience: c.AccessTokenAudience,
+		AdminScopes: list(c.AdminScopes), Disabled: c.Disabled, CreatedAt: c.CreatedAt.UTC(), UpdatedAt: c.UpdatedAt.UTC()}
 	if c.PreviousSecretHash != "" && now.Before(c.PreviousSecretUntil) {
 		u := c.PreviousSecretUntil.UTC()
 		j.PreviousSecretValidUntil = &u
@@ -94,7 +113,13 @@ var (
 	errPublic      = errors.New("public clients have no secret")
 	errNoOverlap   = errors.New("overlap out of range")
 	errBadAPIScope = errors.New("unknown admin scope")
+	errKeyed       = errors.New("a private_key_jwt client has no secret")
 )
+
+// registrar registers and edits clients with the console's key fetcher.
+func (a *Admin) registrar() clients.Registrar {
+	return clients.Registrar{Store: a.o.Store, Keys: a.o.ClientKeys}
+}
 
 // validationError carries field errors.
 type validationError struct{ fields []fieldError }
@@ -118,7 +143,7 @@ func (a *Admin) doCreateClient(ctx context.Context, act *actor, in clientInput) 
 		return nil, "", &validationError{errs}
 	}
 	in.Secret = "" // generated, shown once
-	c, secret, err := clients.Create(ctx, a.o.Store, in)
+	c, secret, err := a.registrar().Create(ctx, in)
 	var ferrs clients.Errors
 	if errors.As(err, &ferrs) {
 		return nil, "", &validationError{ferrs}
@@ -133,7 +158,7 @@ func (a *Admin) doCreateClient(ctx context.Context, act *actor, in clientInput) 
 // result, validated, in one transaction.
 // A non-nil disabled is set in the same write.
 func (a *Admin) doUpdateClient(ctx context.Context, act *actor, id string, edit func(in *clientInput) error, disabled *bool) (*store.Client, error) {
-	before, after, err := clients.Update(ctx, a.o.Store, id, edit, func(c *store.Client) error {
+	before, after, err := a.registrar().Update(ctx, id, edit, func(c *store.Client) error {
 		if disabled != nil {
 			c.Disabled = *disabled
 		}
@@ -166,6 +191,9 @@ func (a *Admin) doRotateSecret(ctx context.Context, act *actor, id string, overl
 	err := a.o.Store.UpdateClient(ctx, id, func(c *store.Client) error {
 		if c.Public {
 			return errPublic
+		}
+		if c.TokenEndpointAuthMethod == clients.AuthPrivateKeyJWT {
+			return errKeyed
 		}
 		// A client with admin API scopes authenticates as an administrator:
 		// whoever learns its secret holds its roles. Only an owner (who
@@ -349,6 +377,9 @@ func (a *Admin) createClient(w http.ResponseWriter, r *http.Request, act *actor)
 		c, secret, err := a.doCreateClient(ctx, act, in)
 		var ve *validationError
 		switch {
+		case err == nil && c.TokenEndpointAuthMethod == clients.AuthPrivateKeyJWT:
+			http.Redirect(w, r, "/admin/clients/"+c.ID+"?done=admin_msg_created_keys", http.StatusSeeOther)
+			return
 		case err == nil:
 			a.showSecret(w, r, act, c, secret, time.Time{}, true)
 			return
@@ -363,7 +394,7 @@ func (a *Admin) createClient(w http.ResponseWriter, r *http.Request, act *actor)
 		}
 	}
 	v := clientView{chrome: a.chrome(r, act), New: true, Action: "/admin/clients", Form: form, CanWrite: true}
-	v.Errors = a.clientErrors(act.lang, errs, v.Form)
+	v.Errors = a.clientErrors(act.lang, errs, &v.Form)
 	a.rd.render(w, r, http.StatusUnprocessableEntity, "admin_client", "admin_client_new_title", v)
 }
 
@@ -431,8 +462,44 @@ func (a *Admin) clientPage(r *http.Request, act *actor, c *store.Client, form cl
 			d.Logouts = append(d.Logouts, ld)
 		}
 	}
+	d.Keyed = c.TokenEndpointAuthMethod == clients.AuthPrivateKeyJWT
+	a.portalKeys(r.Context(), c, d)
 	return clientView{chrome: a.chrome(r, act), Action: "/admin/clients/" + c.ID, Form: form, Errors: errs,
 		CanWrite: act.can(permRPWrite), CanAdmins: act.can(permAdmins), Client: d}
+}
+
+// keysPageTimeout bounds fetching a portal's jwks_uri for its page.
+const keysPageTimeout = 3 * time.Second
+
+// portalKeys lists the client's keys on its page: the stored JWKS, or
+// the jwks_uri's through the fetcher's cache.
+func (a *Admin) portalKeys(ctx context.Context, c *store.Client, d *clientDetail) {
+	var infos []clients.KeyInfo
+	var err error
+	switch {
+	case c.JWKS != "":
+		infos, err = clients.StoredKeys(c.JWKS)
+	case c.JWKSURI != "":
+		d.KeysFrom = c.JWKSURI
+		ctx, cancel := context.WithTimeout(ctx, keysPageTimeout)
+		defer cancel()
+		var keys []jose.JSONWebKey
+		if keys, err = a.o.ClientKeys.Keys(ctx, c, ""); err == nil {
+			infos = clients.DescribeKeys(&jose.JSONWebKeySet{Keys: keys})
+		}
+	}
+	if err != nil {
+		a.o.Log.WarnContext(ctx, "portal keys", "client", c.ID, "err", err)
+		d.KeysFailed = true
+		return
+	}
+	for _, k := range infos {
+		row := portalKeyRow{ID: k.ID, Algorithms: strings.Join(k.Algorithms, ", "), Type: k.Type}
+		if !k.NotAfter.IsZero() {
+			row.Expires = a.fmtTime(k.NotAfter)
+		}
+		d.Keys = append(d.Keys, row)
+	}
 }
 
 func (a *Admin) showClient(w http.ResponseWriter, r *http.Request, act *actor) {
@@ -470,7 +537,7 @@ func (a *Admin) updateClient(w http.ResponseWriter, r *http.Request, act *actor)
 		}
 	}
 	v := a.clientPage(r, act, c, form, nil)
-	v.Errors = a.clientErrors(act.lang, errs, v.Form)
+	v.Errors = a.clientErrors(act.lang, errs, &v.Form)
 	a.rd.render(w, r, http.StatusUnprocessableEntity, "admin_client", "admin_client_title", v)
 }
 
@@ -490,6 +557,8 @@ func (a *Admin) rotateSecret(w http.ResponseWriter, r *http.Request, act *actor)
 		a.showSecret(w, r, act, c, secret, until, false)
 	case errors.Is(err, errPublic):
 		http.Redirect(w, r, "/admin/clients/"+c.ID+"?err=admin_err_public_secret", http.StatusSeeOther)
+	case errors.Is(err, errKeyed):
+		http.Redirect(w, r, "/admin/clients/"+c.ID+"?err=admin_err_secret_keys", http.StatusSeeOther)
 	case errors.Is(err, errNoOverlap):
 		http.Redirect(w, r, "/admin/clients/"+c.ID+"?err=admin_err_overlap", http.StatusSeeOther)
 	case errors.Is(err, errProtected):

@@ -27,6 +27,8 @@ type clientForm struct {
 	IDLifetime, LegalBasis                      string
 	BackchannelURI                              string
 	BackchannelSession                          bool
+	JWKS, JWKSURI, Profile, Audience            string
+	RequirePAR, RequireDPoP                     bool
 }
 
 // clientView is the view model of admin_client.html (new, edit and show).
@@ -52,6 +54,18 @@ type clientDetail struct {
 	APIScopes              []choice
 	// Logouts are the latest back-channel logouts sent to the portal.
 	Logouts []logoutDelivery
+	// Keyed: the client authenticates with its keys (no secret).
+	Keyed bool
+	// Keys are the portal's registered keys; KeysFrom is the JWKS URI
+	// they were fetched from, KeysFailed that they could not be.
+	Keys       []portalKeyRow
+	KeysFrom   string
+	KeysFailed bool
+}
+
+// portalKeyRow is a portal's key as the client page lists it.
+type portalKeyRow struct {
+	ID, Algorithms, Type, Expires string
 }
 
 // logoutDelivery is a back-channel logout as the client page lists it.
@@ -72,7 +86,9 @@ func formOf(in clientInput) clientForm {
 		SubjectType: in.SubjectType, Sector: in.SectorIdentifier, MinLevel: strconv.Itoa(max(in.MinLevel, 1)),
 		MaxAuthAge: fmtDur(in.MaxAuthAge), AccessLifetime: fmtDur(in.AccessTokenLifetime),
 		RefreshLifetime: fmtDur(in.RefreshTokenLifetime), IDLifetime: fmtDur(in.IDTokenLifetime), LegalBasis: in.LegalBasis,
-		BackchannelURI: in.BackchannelLogoutURI, BackchannelSession: in.BackchannelLogoutSessionRequired}
+		BackchannelURI: in.BackchannelLogoutURI, BackchannelSession: in.BackchannelLogoutSessionRequired,
+		JWKS: indentJSON(in.JWKS), JWKSURI: in.JWKSURI, Profile: in.Profile, Audience: in.AccessTokenAudience,
+		RequirePAR: in.RequirePAR, RequireDPoP: in.RequireDPoP}
 	for _, s := range clients.ExtraScopes {
 		f.Scopes = append(f.Scopes, choice{Value: s, Label: "admin_scope_" + s, Checked: slices.Contains(in.Scopes, s)})
 	}
@@ -126,6 +142,12 @@ func parseClientForm(r *http.Request, existing *store.Client) (clientInput, clie
 		LegalBasis:                       f.Get("legal_basis"),
 		BackchannelLogoutURI:             f.Get("backchannel_logout_uri"),
 		BackchannelLogoutSessionRequired: f.Get("backchannel_logout_session_required") == "on",
+		JWKS:                             f.Get("jwks"),
+		JWKSURI:                          f.Get("jwks_uri"),
+		RequirePAR:                       f.Get("require_par") == "on",
+		RequireDPoP:                      f.Get("require_dpop") == "on",
+		Profile:                          f.Get("profile"),
+		AccessTokenAudience:              f.Get("access_token_audience"),
 	}
 	in.Scopes = f["scope"]
 	if existing != nil {
@@ -153,6 +175,7 @@ func parseClientForm(r *http.Request, existing *store.Client) (clientInput, clie
 	form.MaxAuthAge, form.AccessLifetime = f.Get("max_auth_age"), f.Get("access_token_lifetime")
 	form.RefreshLifetime, form.IDLifetime = f.Get("refresh_token_lifetime"), f.Get("id_token_lifetime")
 	form.MinLevel = f.Get("min_level")
+	form.JWKS = f.Get("jwks")
 	in.Normalize()
 	return in, form, errs
 }
@@ -175,7 +198,7 @@ func withRuleErrors(parse []fieldError, in clientInput, existing *store.Client) 
 // its fields, in lang. The rules' English details are not shown: each
 // problem's key says what is wrong, and a redirect URI problem names the
 // URIs (data, not prose) that break the rules.
-func (a *Admin) clientErrors(lang string, errs []fieldError, form clientForm) formErrors {
+func (a *Admin) clientErrors(lang string, errs []fieldError, form *clientForm) formErrors {
 	var out formErrors
 	for _, e := range errs {
 		field := e.Field
@@ -184,6 +207,14 @@ func (a *Admin) clientErrors(lang string, errs []fieldError, form clientForm) fo
 		}
 		msg := a.message(lang, clientKey(e))
 		switch e.Key {
+		case "admin_err_jwks_private":
+			// A private key pasted by mistake is not shown back.
+			form.JWKS = ""
+		case "admin_err_jwks", "admin_err_jwks_fetch", "admin_err_jwks_timeout":
+			// What is wrong with the set, or what the URI answered, in
+			// the words of the key parser (never key material).
+			out.addDetail(field, msg, e.Detail)
+			continue
 		case "admin_err_redirect_uri":
 			uris := form.RedirectURIs
 			if field == "post_logout_redirect_uris" {
@@ -201,7 +232,7 @@ func (a *Admin) clientErrors(lang string, errs []fieldError, form clientForm) fo
 // clientFields are the ids of the client form's fields (admin_client.html).
 var clientFields = []string{"id", "name", "logo_url", "redirect_uris", "post_logout_redirect_uris", "token_endpoint_auth_method",
 	"min_level", "subject_type", "sector_identifier", "legal_basis", "backchannel_logout_uri", "scopes", "max_auth_age", "access_token_lifetime",
-	"refresh_token_lifetime", "id_token_lifetime"}
+	"refresh_token_lifetime", "id_token_lifetime", "jwks", "jwks_uri", "profile", "access_token_audience"}
 
 // clientKey is the catalogue key of a client problem: the rules' own key,
 // made precise where the rules share one for several fields.

@@ -38,6 +38,9 @@ const (
 // in place of the public one).
 var ErrPrivateKey = errors.New("the key set contains a private key: register only the public keys")
 
+// ErrTimeout: a jwks_uri did not answer within the fetch timeout.
+var ErrTimeout = errors.New("fetch the JWKS: no answer")
+
 // Parse checks raw as a JSON Web Key Set of public signing keys: RSA of
 // at least 2048 bits, EC P-256 or Ed25519, use "sig" or none, an alg of
 // Algorithms or none, distinct key ids.
@@ -72,6 +75,10 @@ func Parse(raw []byte) (*jose.JSONWebKeySet, error) {
 }
 
 func checkKey(k jose.JSONWebKey) error {
+	if _, ok := k.Key.([]byte); ok {
+		// A shared secret, not a public key: refused without echoing it.
+		return errors.New("symmetric (oct) keys are not accepted: register the public key of an asymmetric pair")
+	}
 	if !k.IsPublic() {
 		return ErrPrivateKey
 	}
@@ -151,8 +158,9 @@ func loopback(host string) bool {
 // Fetcher fetches and caches the key sets of clients that register a
 // jwks_uri. It is safe for concurrent use.
 type Fetcher struct {
-	client *http.Client
-	now    func() time.Time
+	client  *http.Client
+	now     func() time.Time
+	timeout time.Duration
 
 	mu    sync.Mutex
 	cache map[string]*entry
@@ -176,7 +184,8 @@ const (
 )
 
 // NewFetcher returns a fetcher using hc (nil: a client with FetchTimeout)
-// with redirects refused, and now as its clock (nil: time.Now).
+// with redirects refused, and now as its clock (nil: time.Now). A fetch
+// lasts at most FetchTimeout, or hc.Timeout when that is shorter.
 func NewFetcher(hc *http.Client, now func() time.Time) *Fetcher {
 	if hc == nil {
 		hc = &http.Client{Timeout: FetchTimeout}
@@ -186,7 +195,11 @@ func NewFetcher(hc *http.Client, now func() time.Time) *Fetcher {
 	if now == nil {
 		now = time.Now
 	}
-	return &Fetcher{client: &c, now: now, cache: map[string]*entry{}}
+	timeout := FetchTimeout
+	if c.Timeout > 0 && c.Timeout < timeout {
+		timeout = c.Timeout
+	}
+	return &Fetcher{client: &c, now: now, timeout: timeout, cache: map[string]*entry{}}
 }
 
 // Fetch gets and parses the key set at uri now, bypassing the cache (a
@@ -200,7 +213,7 @@ func (f *Fetcher) fetch(ctx context.Context, uri string) (*jose.JSONWebKeySet, t
 	if err := CheckURI(uri); err != nil {
 		return nil, 0, err
 	}
-	ctx, cancel := context.WithTimeout(ctx, FetchTimeout)
+	ctx, cancel := context.WithTimeout(ctx, f.timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, uri, nil)
 	if err != nil {
@@ -210,7 +223,7 @@ func (f *Fetcher) fetch(ctx context.Context, uri string) (*jose.JSONWebKeySet, t
 	resp, err := f.client.Do(req)
 	if err != nil {
 		if errors.Is(err, context.DeadlineExceeded) {
-			return nil, 0, fmt.Errorf("fetch the JWKS: no answer within %s", FetchTimeout)
+			return nil, 0, fmt.Errorf("%w within %s", ErrTimeout, f.timeout)
 		}
 		return nil, 0, fmt.Errorf("fetch the JWKS: %w", err)
 	}
@@ -219,7 +232,9 @@ func (f *Fetcher) fetch(ctx context.Context, uri string) (*jose.JSONWebKeySet, t
 		return nil, 0, fmt.Errorf("fetch the JWKS: HTTP %d", resp.StatusCode)
 	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, MaxSetBytes+1))
-	if err != nil {
+	if errors.Is(err, context.DeadlineExceeded) {
+		return nil, 0, fmt.Errorf("%w within %s", ErrTimeout, f.timeout)
+	} else if err != nil {
 		return nil, 0, fmt.Errorf("fetch the JWKS: %w", err)
 	}
 	set, err := Parse(body)

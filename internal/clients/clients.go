@@ -10,20 +10,45 @@ import (
 	"github.com/citizenid/citizenid/internal/store"
 )
 
-// Create normalizes and validates s and stores the client in one write.
-// It returns the client and the secret to show once: the spec's own, or
-// a generated one (empty for a public client); only its hash is stored.
-// A spec with problems returns Errors; an ID already taken wraps
-// store.ErrConflict.
+// Registrar registers and edits clients in Store; a jwks_uri is checked
+// by one fetch through Keys (nil: a clientkeys.Fetcher with its default
+// timeout) before anything is written.
+type Registrar struct {
+	Store store.Clients
+	Keys  KeyFetcher
+}
+
+// Create is Registrar{Store: st}.Create.
 func Create(ctx context.Context, st store.Clients, s Spec) (*store.Client, string, error) {
+	return Registrar{Store: st}.Create(ctx, s)
+}
+
+// Update is Registrar{Store: st}.Update.
+func Update(ctx context.Context, st store.Clients, id string, edit func(*Spec) error, extra func(*store.Client) error) (before, after store.Client, err error) {
+	return Registrar{Store: st}.Update(ctx, id, edit, extra)
+}
+
+// Create normalizes and validates s, fetches its jwks_uri once, and
+// stores the client in one write. It returns the client and the secret to
+// show once: the spec's own, or a generated one (empty for a public or a
+// private_key_jwt client); only its hash is stored. A spec with problems,
+// or a jwks_uri that does not answer with a valid key set, returns Errors
+// and writes nothing; an ID already taken wraps store.ErrConflict.
+func (r Registrar) Create(ctx context.Context, s Spec) (*store.Client, string, error) {
 	s.Normalize()
 	if errs := s.Validate(nil); len(errs) > 0 {
 		return nil, "", errs
 	}
+	if s.JWKSURI != "" {
+		if errs := checkURIKeys(ctx, r.Keys, s.JWKSURI); len(errs) > 0 {
+			return nil, "", errs
+		}
+	}
+	st := r.Store
 	c := &store.Client{}
 	s.Apply(c, true)
 	secret := ""
-	if !c.Public {
+	if !c.Public && c.TokenEndpointAuthMethod != AuthPrivateKeyJWT {
 		secret = s.Secret
 		if secret == "" {
 			secret = session.RandomToken(32)
@@ -43,8 +68,25 @@ func Create(ctx context.Context, st store.Clients, s Spec) (*store.Client, strin
 // validated, in one transaction; also, when the client passes them, the
 // changes of extra (the caller's own fields, e.g. disabled). It returns the
 // client as it was and as it is. A spec with problems returns Errors.
-func Update(ctx context.Context, st store.Clients, id string, edit func(*Spec) error, extra func(*store.Client) error) (before, after store.Client, err error) {
-	err = st.UpdateClient(ctx, id, func(c *store.Client) error {
+//
+// A jwks_uri the edit sets or changes is fetched once before the
+// transaction (a fetch may take seconds; a transaction should not), so
+// edit may run twice and must only change the spec. Should the client
+// change in between so that the edit yields another jwks_uri, Update
+// returns an error wrapping store.ErrConflict and writes nothing.
+func (r Registrar) Update(ctx context.Context, id string, edit func(*Spec) error, extra func(*store.Client) error) (before, after store.Client, err error) {
+	checked := ""
+	cur, err := r.Store.ClientByID(ctx, id)
+	if err != nil {
+		return before, after, err
+	}
+	if s, ok := edited(cur, edit); ok && s.JWKSURI != "" && s.JWKSURI != cur.JWKSURI {
+		if errs := checkURIKeys(ctx, r.Keys, s.JWKSURI); len(errs) > 0 {
+			return before, after, errs
+		}
+		checked = s.JWKSURI
+	}
+	err = r.Store.UpdateClient(ctx, id, func(c *store.Client) error {
 		before = *c
 		s := SpecOf(c)
 		if err := edit(&s); err != nil {
@@ -53,6 +95,9 @@ func Update(ctx context.Context, st store.Clients, id string, edit func(*Spec) e
 		s.Normalize()
 		if errs := s.Validate(c); len(errs) > 0 {
 			return errs
+		}
+		if s.JWKSURI != "" && s.JWKSURI != c.JWKSURI && s.JWKSURI != checked {
+			return fmt.Errorf("client %q changed while its JWKS URI was checked; try again: %w", id, store.ErrConflict)
 		}
 		s.Apply(c, false)
 		if extra != nil {
@@ -64,4 +109,14 @@ func Update(ctx context.Context, st store.Clients, id string, edit func(*Spec) e
 		return nil
 	})
 	return before, after, err
+}
+
+// edited is the valid spec edit makes of c, if it makes one.
+func edited(c *store.Client, edit func(*Spec) error) (Spec, bool) {
+	s := SpecOf(c)
+	if err := edit(&s); err != nil {
+		return s, false
+	}
+	s.Normalize()
+	return s, len(s.Validate(c)) == 0
 }

@@ -27,7 +27,9 @@ type Spec struct {
 	PostLogoutRedirectURIs []string
 	Public                 bool
 	// TokenEndpointAuthMethod is client_secret_basic (the default for a
-	// confidential client), client_secret_post, or none (public clients).
+	// confidential client), client_secret_post, private_key_jwt (the
+	// client signs assertions with a key of JWKS or JWKSURI, and has no
+	// secret), or none (public clients).
 	TokenEndpointAuthMethod string
 	Scopes                  []string // extra scopes, e.g. citizen_number
 	SubjectType             string   // pairwise (default) or public
@@ -47,6 +49,24 @@ type Spec struct {
 	// sid claim (always sent).
 	BackchannelLogoutURI             string
 	BackchannelLogoutSessionRequired bool
+	// JWKS is the portal's public keys, a JSON Web Key Set (stored
+	// compact); JWKSURI is where they are fetched instead (checked by one
+	// fetch when it is set or changed). At most one; private_key_jwt needs
+	// one. Public clients have none.
+	JWKS    string
+	JWKSURI string
+	// RequirePAR: authorization requests only pushed (RFC 9126).
+	// RequireDPoP: tokens only bound to a DPoP key (RFC 9449).
+	RequirePAR  bool
+	RequireDPoP bool
+	// Profile is "" or ProfileFAPI2. FAPI 2.0 turns RequirePAR and
+	// RequireDPoP on (Normalize) and needs a confidential client with
+	// private_key_jwt (Validate refuses another method rather than
+	// changing it).
+	Profile string
+	// AccessTokenAudience is the aud of the client's access tokens, an
+	// https URI or a URN; empty: the client ID.
+	AccessTokenAudience string
 	// Secret is the administrator's own secret (at least MinSecretLength
 	// characters); empty means generate one. Only at creation, only for
 	// confidential clients.
@@ -55,10 +75,14 @@ type Spec struct {
 
 // Token endpoint authentication methods (RFC 7591 names).
 const (
-	AuthBasic = "client_secret_basic"
-	AuthPost  = "client_secret_post"
-	AuthNone  = "none"
+	AuthBasic         = "client_secret_basic"
+	AuthPost          = "client_secret_post"
+	AuthPrivateKeyJWT = "private_key_jwt"
+	AuthNone          = "none"
 )
+
+// ProfileFAPI2 is the FAPI 2.0 Security Profile (Spec.Profile).
+const ProfileFAPI2 = store.ProfileFAPI2
 
 // Limits of what a client may set.
 const (
@@ -116,6 +140,18 @@ func (s *Spec) Normalize() {
 	s.LegalBasis = strings.TrimSpace(s.LegalBasis)
 	s.BackchannelLogoutURI = strings.TrimSpace(s.BackchannelLogoutURI)
 	s.SubjectType = cmp.Or(s.SubjectType, "pairwise")
+	s.JWKS = compactJSON(s.JWKS)
+	s.JWKSURI = strings.TrimSpace(s.JWKSURI)
+	s.Profile = strings.TrimSpace(s.Profile)
+	s.AccessTokenAudience = strings.TrimSpace(s.AccessTokenAudience)
+	if s.Profile == ProfileFAPI2 {
+		// What FAPI 2.0 only tightens is turned on; a method it forbids is
+		// refused by Validate, never silently changed.
+		s.RequirePAR, s.RequireDPoP = true, true
+		if !s.Public {
+			s.TokenEndpointAuthMethod = cmp.Or(s.TokenEndpointAuthMethod, AuthPrivateKeyJWT)
+		}
+	}
 	if s.Public {
 		s.TokenEndpointAuthMethod = cmp.Or(s.TokenEndpointAuthMethod, AuthNone)
 	} else {
@@ -179,9 +215,10 @@ func (s Spec) Validate(existing *store.Client) Errors {
 	switch {
 	case s.Public && s.TokenEndpointAuthMethod != AuthNone:
 		add("token_endpoint_auth_method", "admin_err_auth_method", "a public client authenticates with none (PKCE)")
-	case !s.Public && s.TokenEndpointAuthMethod != AuthBasic && s.TokenEndpointAuthMethod != AuthPost:
-		add("token_endpoint_auth_method", "admin_err_auth_method", "client_secret_basic or client_secret_post")
+	case !s.Public && !slices.Contains([]string{AuthBasic, AuthPost, AuthPrivateKeyJWT}, s.TokenEndpointAuthMethod):
+		add("token_endpoint_auth_method", "admin_err_auth_method", "client_secret_basic, client_secret_post or private_key_jwt")
 	}
+	errs = append(errs, s.validateKeys()...)
 	for _, sc := range s.Scopes {
 		if !slices.Contains(ExtraScopes, sc) {
 			add("scopes", "admin_err_scope", fmt.Sprintf("scope %q: unknown (known extra scopes: %s)", sc, strings.Join(ExtraScopes, ", ")))
@@ -225,6 +262,8 @@ func (s Spec) Validate(existing *store.Client) Errors {
 	}
 	if s.Secret != "" && (s.Public || existing != nil) {
 		add("secret", "admin_err_client_invalid", "a secret is set only when registering a confidential client")
+	} else if s.Secret != "" && s.TokenEndpointAuthMethod == AuthPrivateKeyJWT {
+		add("secret", "admin_err_secret_keys", "a private_key_jwt client authenticates with its keys and has no secret")
 	} else if s.Secret != "" && len(s.Secret) < MinSecretLength {
 		add("secret", "admin_err_client_invalid", fmt.Sprintf("client secret: at least %d characters", MinSecretLength))
 	}
@@ -257,6 +296,15 @@ func (s Spec) Apply(c *store.Client, isNew bool) {
 	c.LegalBasis = s.LegalBasis
 	c.BackchannelLogoutURI = s.BackchannelLogoutURI
 	c.BackchannelLogoutSessionRequired = s.BackchannelLogoutSessionRequired
+	c.JWKS, c.JWKSURI = s.JWKS, s.JWKSURI
+	c.RequirePAR, c.RequireDPoP = s.RequirePAR, s.RequireDPoP
+	c.Profile = s.Profile
+	c.AccessTokenAudience = s.AccessTokenAudience
+	if s.TokenEndpointAuthMethod == AuthPrivateKeyJWT {
+		// A client that proves itself with its keys keeps no secret that
+		// could still be stolen and used.
+		c.SecretHash, c.PreviousSecretHash, c.PreviousSecretUntil = "", "", time.Time{}
+	}
 }
 
 // SpecOf is the (normalized) spec that would produce c as it is.
@@ -266,7 +314,8 @@ func SpecOf(c *store.Client) Spec {
 		Scopes: c.Scopes, SubjectType: c.SubjectType, SectorIdentifier: c.SectorIdentifier, MinLevel: c.MinLevel,
 		MaxAuthAge: c.MaxAuthAge, AccessTokenLifetime: c.AccessTokenLifetime, RefreshTokenLifetime: c.RefreshTokenLifetime,
 		IDTokenLifetime: c.IDTokenLifetime, LegalBasis: c.LegalBasis, BackchannelLogoutURI: c.BackchannelLogoutURI,
-		BackchannelLogoutSessionRequired: c.BackchannelLogoutSessionRequired}
+		BackchannelLogoutSessionRequired: c.BackchannelLogoutSessionRequired, JWKS: c.JWKS, JWKSURI: c.JWKSURI,
+		RequirePAR: c.RequirePAR, RequireDPoP: c.RequireDPoP, Profile: c.Profile, AccessTokenAudience: c.AccessTokenAudience}
 	s.Normalize()
 	return s
 }
