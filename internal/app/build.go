@@ -264,6 +264,8 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, bo BuildOpt
 		recorder = ledger.Nop{}
 	}
 
+	// One cache of portals' key sets for the token endpoint and the console.
+	clientKeys := clientkeys.NewFetcher(in.Tracing.Client(bo.HTTPClient, "client jwks"), nil)
 	provider, err := oidc.New(oidc.Options{
 		Issuer:         cfg.Server.Issuer,
 		Store:          in.Store,
@@ -287,7 +289,7 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, bo BuildOpt
 			Free: cfg.Login.FreeFailures, Window: cfg.Login.Window, BaseDelay: cfg.Login.BaseDelay, MaxDelay: cfg.Login.MaxDelay,
 		},
 		Ledger:     recorder,
-		ClientKeys: clientkeys.NewFetcher(in.Tracing.Client(bo.HTTPClient, "client jwks"), nil),
+		ClientKeys: clientKeys,
 		RequirePAR: cfg.Tokens.RequirePushedAuthorizationRequests,
 	})
 	if err != nil {
@@ -379,6 +381,7 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, bo BuildOpt
 		},
 	})
 	adm, err := admin.New(admin.Options{
+		ClientKeys:         clientKeys,
 		Store:              in.Store,
 		Outbox:             in.Store,
 		Login:              engine,

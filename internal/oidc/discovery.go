@@ -43,7 +43,7 @@ func (p *Provider) discoveryDoc() map[string]any {
 		"id_token_signing_alg_values_supported":         []string{"RS256"},
 		"token_endpoint_auth_methods_supported":         authMethods,
 		"revocation_endpoint_auth_methods_supported":    authMethods,
-		"introspection_endpoint_auth_methods_supported": authMethods,
+		"introspection_endpoint_auth_methods_supported": authMethods[:3], // a public client has nothing to introspect with
 		"claims_supported":                              supportedClaims,
 		"claims_parameter_supported":                    true,
 		"code_challenge_methods_supported":              []string{string(zoidc.CodeChallengeMethodS256)},
