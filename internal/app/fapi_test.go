@@ -1,6 +1,7 @@
 package app_test
 
 import (
+	"crypto/ecdsa"
 	"net/http"
 	"net/url"
 	"strings"
@@ -207,4 +208,43 @@ func TestPrivateKeyJWT(t *testing.T) {
 			t.Errorf("client secret for a private_key_jwt client: got %d %v, want 401 invalid_client", st, body)
 		}
 	})
+}
+
+// A public client's tokens and refresh token are bound to its DPoP key:
+// the refresh token is refused without a proof, or with a proof of
+// another key.
+func TestDPoPBindsPublicRefreshTokens(t *testing.T) {
+	e := start(t, false, nil)
+	e.addCitizen(t, testNumber, testPassword)
+	e.addClient(t, clientsPublic("app"))
+	f := &fapiClient{t: t, e: e, id: "app", dpop: newKey(t)}
+	verifier, params := pkce()
+	for k, v := range map[string]string{"client_id": "app", "redirect_uri": cbURL, "response_type": "code", "scope": "openid offline_access"} {
+		params.Set(k, v)
+	}
+	b := stoppingBrowser(t)
+	pg := b.get(e.URL + "/authorize?" + params.Encode())
+	q := portalRedirect(t, b.login(e.URL, pg, testNumber, testPassword))
+	proof := func(key *ecdsa.PrivateKey) map[string]string {
+		return map[string]string{"DPoP": f.proof(key, "POST", e.URL+"/oauth/token", "", nil)}
+	}
+	st, tok, _ := f.post("/oauth/token", url.Values{"grant_type": {"authorization_code"}, "client_id": {"app"}, "code": {q.Get("code")},
+		"redirect_uri": {cbURL}, "code_verifier": {verifier}}, proof(f.dpop))
+	if st != http.StatusOK || tok["token_type"] != "DPoP" {
+		t.Fatalf("code exchange with a proof: got %d %v", st, tok)
+	}
+	rt := tok["refresh_token"].(string)
+	refresh := func(h map[string]string) (int, map[string]any) {
+		st, body, _ := f.post("/oauth/token", url.Values{"grant_type": {"refresh_token"}, "client_id": {"app"}, "refresh_token": {rt}}, h)
+		return st, body
+	}
+	if st, body := refresh(nil); st != http.StatusBadRequest || body["error"] != "invalid_dpop_proof" {
+		t.Errorf("bound refresh token without a proof: got %d %v, want invalid_dpop_proof", st, body)
+	}
+	if st, body := refresh(proof(newKey(t))); st != http.StatusBadRequest || body["error"] != "invalid_dpop_proof" {
+		t.Errorf("bound refresh token with another key: got %d %v, want invalid_dpop_proof", st, body)
+	}
+	if st, body := refresh(proof(f.dpop)); st != http.StatusOK || body["token_type"] != "DPoP" {
+		t.Errorf("bound refresh token with its key: got %d %v, want new DPoP tokens", st, body)
+	}
 }
