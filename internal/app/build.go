@@ -288,9 +288,10 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, bo BuildOpt
 		ClientThrottle: session.ThrottlePolicy{
 			Free: cfg.Login.FreeFailures, Window: cfg.Login.Window, BaseDelay: cfg.Login.BaseDelay, MaxDelay: cfg.Login.MaxDelay,
 		},
-		Ledger:     recorder,
-		ClientKeys: clientKeys,
-		RequirePAR: cfg.Tokens.RequirePushedAuthorizationRequests,
+		Ledger:             recorder,
+		ClientKeys:         clientKeys,
+		RequirePAR:         cfg.Tokens.RequirePushedAuthorizationRequests,
+		ClientCacheRefresh: cfg.Tokens.ClientCacheRefresh,
 	})
 	if err != nil {
 		return nil, err

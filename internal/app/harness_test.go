@@ -80,6 +80,9 @@ func startWith(t testing.TB, production bool, tweak func(*config.Config), bo app
 	cfg.Server.Addr = ln.Addr().String()
 	cfg.Password.MemoryKiB, cfg.Password.Time = 8192, 1 // real argon2id, cheaper for tests
 	cfg.Log.Level = "error"
+	// Tests change clients behind the server's back, through the store,
+	// and expect the change at once (TestClientCacheAcrossNodes sets it).
+	cfg.Tokens.ClientCacheRefresh = 0
 	if production {
 		cfg.Database.URL = testenv.PostgresURL(t)
 		cfg.Redis.URL = testenv.RedisURL(t)

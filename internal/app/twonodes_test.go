@@ -11,6 +11,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/citizenid/citizenid/internal/config"
+	"github.com/citizenid/citizenid/internal/store"
 )
 
 // Two nodes behind one issuer, on one PostgreSQL and one Redis: SSO
@@ -95,4 +96,43 @@ func kids(t *testing.T, e *env) []string {
 		out = append(out, k.Kid)
 	}
 	return out
+}
+
+// Clients are cached in each node's memory, and a change on one node (or
+// by the CLI, straight in the database) reaches every node within the
+// cache's refresh time: a client disabled through node A is refused by
+// node B within a second, though B had it cached.
+func TestClientCacheAcrossNodes(t *testing.T) {
+	master := strings.Repeat("5b", 32)
+	a := start(t, true, func(c *config.Config) {
+		c.Keys.MasterKey = master
+		c.Tokens.ClientCacheRefresh = 500 * time.Millisecond
+	})
+	b := start(t, true, func(c *config.Config) {
+		c.Server.Issuer = a.URL
+		c.Database.URL, c.Redis.URL = a.Config.Database.URL, a.Config.Redis.URL
+		c.Keys.MasterKey = master
+		c.Tokens.ClientCacheRefresh = 500 * time.Millisecond
+	})
+	secret := a.addClient(t, oidcSpec("portal", cbURL))
+	authenticates := func(e *env) bool {
+		st, body, _ := tokenPost(t, e.URL+"/oauth/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {"bogus"}}, [2]string{"portal", secret})
+		return st == http.StatusBadRequest && body["error"] == "invalid_grant"
+	}
+	if !authenticates(a) || !authenticates(b) {
+		t.Fatal("the client does not authenticate on both nodes")
+	}
+	if err := a.Store.UpdateClient(context.Background(), "portal", func(c *store.Client) error { c.Disabled = true; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	disabled := time.Now()
+	for authenticates(b) && time.Since(disabled) < 3*time.Second {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if took := time.Since(disabled); authenticates(b) || took > time.Second {
+		t.Errorf("node B refused the disabled client after %s, want within a second", took.Round(time.Millisecond))
+	}
+	if authenticates(a) {
+		t.Error("node A still accepts the disabled client")
+	}
 }

@@ -242,6 +242,11 @@ type TokensConfig struct {
 	// authorization requests through the PAR endpoint (RFC 9126), not
 	// only those registered with --require-par or the fapi2 profile.
 	RequirePushedAuthorizationRequests bool `yaml:"require_pushed_authorization_requests"`
+	// ClientCacheRefresh is how often a node checks whether clients
+	// changed (one small query) before trusting its in-memory copies: a
+	// client changed in the console or the CLI takes effect on every node
+	// within it. 0 checks on every request.
+	ClientCacheRefresh time.Duration `yaml:"client_cache_refresh"`
 	// PairwiseSecret keys pairwise subject derivation. Generated and kept in
 	// the data dir in embedded mode; must be set in production and never changed.
 	PairwiseSecret string `yaml:"pairwise_secret"`
@@ -357,6 +362,7 @@ func Default() Config {
 			IDTokenLifetime:      10 * time.Minute,
 			RefreshTokenLifetime: 8 * time.Hour,
 			CodeLifetime:         time.Minute,
+			ClientCacheRefresh:   500 * time.Millisecond,
 		},
 		Assurance: AssuranceConfig{
 			Low:              LevelConfig{ACR: "urn:citizenid:loa:1"},

@@ -152,6 +152,9 @@ func (c *Config) Validate() error {
 	if c.Login.BaseDelay > c.Login.MaxDelay {
 		add("login.base_delay must not exceed login.max_delay")
 	}
+	if c.Tokens.ClientCacheRefresh < 0 || c.Tokens.ClientCacheRefresh > 10*time.Second {
+		add("tokens.client_cache_refresh: must be between 0 and 10s, got %s", c.Tokens.ClientCacheRefresh)
+	}
 	if c.Tokens.CodeLifetime > 10*time.Minute {
 		add("tokens.code_lifetime: at most 10m (RFC 6749 §4.1.2)")
 	}

@@ -488,7 +488,7 @@ func (s *storage) client(ctx context.Context, id string) (*client, error) {
 	if id == "" || len(id) > 256 {
 		return nil, zoidc.ErrInvalidClient().WithDescription("unknown client")
 	}
-	c, err := s.p.o.Store.ClientByID(ctx, id)
+	c, err := s.p.clients.get(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, zoidc.ErrInvalidClient().WithDescription("unknown client").WithParent(err)
 	} else if err != nil {

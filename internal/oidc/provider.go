@@ -51,6 +51,9 @@ type Options struct {
 	// ClientKeys finds clients' public keys (private_key_jwt, request
 	// objects). Required.
 	ClientKeys *clientkeys.Fetcher
+	// ClientCacheRefresh is how often clients are checked for changes
+	// (clientcache.go).
+	ClientCacheRefresh time.Duration
 	// RequirePAR: every client must push its authorization requests
 	// (RFC 9126 require_pushed_authorization_requests).
 	RequirePAR bool
@@ -71,6 +74,8 @@ type Provider struct {
 	discovery preparedJSON
 	// dpopKey keys the DPoP nonces (dpop.go).
 	dpopKey [32]byte
+	// clients caches clients (clientcache.go).
+	clients *clientCache
 }
 
 // Paths of the endpoints (zitadel/oidc defaults, listed once here).
@@ -99,6 +104,7 @@ func New(o Options) (*Provider, error) {
 		return nil, errors.New("oidc provider: a client key fetcher is required")
 	}
 	p := &Provider{o: o}
+	p.clients = newClientCache(o.Store, o.ClientCacheRefresh)
 	p.dpopKey = sha256.Sum256(append([]byte("citizenid dpop nonces\x00"), o.PairwiseSecret...))
 	p.st = &storage{p: p}
 	cfg := &op.Config{

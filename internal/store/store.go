@@ -255,6 +255,10 @@ type Clients interface {
 	CreateClient(ctx context.Context, c *Client) error
 	// ClientByID returns ErrNotFound when absent.
 	ClientByID(ctx context.Context, id string) (*Client, error)
+	// ClientsVersion is a fingerprint of every client: it changes
+	// whenever a client is created, updated or deleted, by any process
+	// (the CLI too), so a node's cache of clients knows when to drop.
+	ClientsVersion(ctx context.Context) (string, error)
 	// ListClients returns every client ordered by ID.
 	ListClients(ctx context.Context) ([]Client, error)
 	// UpdateClient reads, applies fn and writes in one transaction.

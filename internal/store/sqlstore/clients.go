@@ -84,6 +84,18 @@ func (s *Store) ClientByID(ctx context.Context, id string) (*store.Client, error
 	return c, nil
 }
 
+// ClientsVersion is the number of clients and the latest update: a
+// create, an update (UpdateClient moves updated_at forward) and a delete
+// all change it.
+func (s *Store) ClientsVersion(ctx context.Context) (string, error) {
+	var n int64
+	var latest time.Time
+	if err := s.queryRow(ctx, s.db, `SELECT count(*), max(updated_at) FROM clients`).Scan(&n, scanTime(&latest)); err != nil {
+		return "", s.wrap(err, "clients version")
+	}
+	return fmt.Sprintf("%d/%d", n, latest.UnixNano()), nil
+}
+
 // ListClients returns every client ordered by ID.
 func (s *Store) ListClients(ctx context.Context) ([]store.Client, error) {
 	out, err := rows(ctx, s, s.db, s.scanClient, `SELECT `+clientColumns+` FROM clients ORDER BY id`)

@@ -582,7 +582,13 @@ func testClients(t *testing.T, newStore func(t *testing.T) store.Store) {
 		}
 	})
 
+	version := func() string {
+		v, err := s.ClientsVersion(ctx)
+		must(t, "clients version", err)
+		return v
+	}
 	t.Run("update", func(t *testing.T) {
+		before := version()
 		must(t, "update client", s.UpdateClient(ctx, full.ID, func(c *store.Client) error {
 			check(t, "client passed to fn", normClient(*c), normClient(*full))
 			c.RedirectURIs = append(c.RedirectURIs, "https://portal.example.gov.vn/cb3")
@@ -605,6 +611,9 @@ func testClients(t *testing.T, newStore func(t *testing.T) store.Store) {
 		if got.UpdatedAt.Equal(normTime(full.UpdatedAt)) {
 			t.Errorf("UpdatedAt: got %v unchanged, want the store's clock", got.UpdatedAt)
 		}
+		if after := version(); after == before {
+			t.Errorf("clients version after an update: %q unchanged", after)
+		}
 	})
 
 	t.Run("update fn error writes nothing", func(t *testing.T) {
@@ -621,7 +630,11 @@ func testClients(t *testing.T, newStore func(t *testing.T) store.Store) {
 	})
 
 	t.Run("delete", func(t *testing.T) {
+		before := version()
 		must(t, "delete client", s.DeleteClient(ctx, public.ID))
+		if after := version(); after == before {
+			t.Errorf("clients version after a delete: %q unchanged", after)
+		}
 		_, err := s.ClientByID(ctx, public.ID)
 		wantErr(t, "deleted client", err, store.ErrNotFound)
 		wantErr(t, "delete again", s.DeleteClient(ctx, public.ID), store.ErrNotFound)
