@@ -1,9 +1,12 @@
 package app_test
 
 import (
+	"context"
+	"io"
 	"net/http"
 	"slices"
 	"testing"
+	"time"
 )
 
 // The discovery document tells the truth: a portal's library picks from
@@ -49,5 +52,51 @@ func TestDiscoveryListsOnlyWhatIsServed(t *testing.T) {
 		if isLoginForm(pg) || (pg.status == http.StatusOK && pg.header.Get("Location") == "") {
 			t.Errorf("response_type %q: got %d and a page, want a refusal (an error page or an error redirect)", rt, pg.status)
 		}
+	}
+}
+
+// Discovery and the JWKS are prepared bytes with an ETag: a client that
+// has them gets 304, and a key rotation changes the JWKS's tag.
+func TestDiscoveryAndKeysRevalidate(t *testing.T) {
+	e := start(t, false, nil)
+	get := func(path, etag string) (int, string, string) {
+		req, _ := http.NewRequest(http.MethodGet, e.URL+path, nil)
+		if etag != "" {
+			req.Header.Set("If-None-Match", etag)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, resp.Header.Get("ETag"), string(body)
+	}
+	for _, path := range []string{"/.well-known/openid-configuration", "/keys"} {
+		st, etag, body := get(path, "")
+		if st != http.StatusOK || etag == "" || body == "" {
+			t.Fatalf("%s: got %d etag %q", path, st, etag)
+		}
+		if st, _, body := get(path, etag); st != http.StatusNotModified || body != "" {
+			t.Errorf("%s with If-None-Match: got %d %q, want 304 and no body", path, st, body)
+		}
+		if st, _, _ := get(path, `"stale"`); st != http.StatusOK {
+			t.Errorf("%s with another tag: got %d, want 200", path, st)
+		}
+	}
+	_, before, _ := get("/keys", "")
+	if _, err := e.Keys.Rotate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		st, after, _ := get("/keys", before)
+		if st == http.StatusOK && after != before {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after a rotation: got %d with tag %q, want a new tag", st, after)
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }

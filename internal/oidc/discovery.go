@@ -6,8 +6,10 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
+	"strings"
 	"sync"
 
+	jose "github.com/go-jose/go-jose/v4"
 	zoidc "github.com/zitadel/oidc/v3/pkg/oidc"
 
 	"github.com/citizenid/citizenid/internal/clientkeys"
@@ -112,4 +114,46 @@ func (p *Provider) serveDiscovery(w http.ResponseWriter, r *http.Request) {
 	}
 	p.discovery.prepare(func() any { return p.discoveryDoc() })
 	p.discovery.serve(w, r, "public, max-age=300")
+}
+
+// jwksCache is the JWKS as prepared bytes, rebuilt when the published
+// keys change (tag: their ids, algorithms and states in order).
+type jwksCache struct {
+	mu  sync.Mutex
+	tag string
+	doc *preparedJSON
+}
+
+// serveKeys answers the JWKS endpoint from prepared bytes.
+func (p *Provider) serveKeys(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		w.Header().Set("Allow", "GET, HEAD")
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		return
+	}
+	pub, err := p.o.Keys.Published(r.Context())
+	if err != nil {
+		p.o.Log.ErrorContext(r.Context(), "jwks: load the published keys", "err", err)
+		serverUnavailable(w)
+		return
+	}
+	var tag strings.Builder
+	for _, k := range pub {
+		tag.WriteString(k.ID + "/" + k.Algorithm + "/" + k.State + " ")
+	}
+	p.jwks.mu.Lock()
+	doc := p.jwks.doc
+	if doc == nil || p.jwks.tag != tag.String() {
+		doc = &preparedJSON{}
+		p.jwks.doc, p.jwks.tag = doc, tag.String()
+	}
+	p.jwks.mu.Unlock()
+	doc.prepare(func() any {
+		set := jose.JSONWebKeySet{Keys: make([]jose.JSONWebKey, len(pub))}
+		for i, k := range pub {
+			set.Keys[i] = jose.JSONWebKey{Key: k.Key, KeyID: k.ID, Algorithm: k.Algorithm, Use: "sig"}
+		}
+		return set
+	})
+	doc.serve(w, r, "public, max-age=300")
 }

@@ -76,6 +76,8 @@ type Provider struct {
 	dpopKey [32]byte
 	// clients caches clients (clientcache.go).
 	clients *clientCache
+	// jwks is the key set, prepared once per key change (discovery.go).
+	jwks jwksCache
 }
 
 // Paths of the endpoints (zitadel/oidc defaults, listed once here).
@@ -149,7 +151,7 @@ func (p *Provider) Mount(mux *http.ServeMux) {
 	mux.Handle(pathUserinfo, noStore(p.precheckUserinfo(lib)))
 	mux.Handle(pathRevoke, p.clientAuthMethod(lib))
 	mux.Handle(pathEndSession, p.endSession(lib))
-	mux.Handle(pathKeys, lib)
+	mux.HandleFunc(pathKeys, p.serveKeys)
 	mux.HandleFunc("GET "+pathLogin+"{id}", p.beginLogin)
 	mux.HandleFunc("GET "+pathLoggedOut, p.loggedOut)
 }
