@@ -127,7 +127,19 @@ type Client struct {
 	// AccessTokenAudience is the aud of the client's access tokens (RFC
 	// 9068: the resource they are for); empty: the client ID.
 	AccessTokenAudience string
+	// AccessTokenFormat is "jwt" (RFC 9068, the default when empty) or
+	// "opaque" (a sealed reference, checked by introspection and userinfo).
+	AccessTokenFormat string
+	// IDTokenSignedResponseAlg is the algorithm of the client's ID tokens
+	// (one the server publishes keys for); empty: the server's default.
+	IDTokenSignedResponseAlg string
 }
+
+// Access token formats (store.Client.AccessTokenFormat).
+const (
+	AccessTokenJWT    = "jwt"
+	AccessTokenOpaque = "opaque"
+)
 
 // ProfileFAPI2 is the FAPI 2.0 Security Profile (store.Client.Profile).
 const ProfileFAPI2 = "fapi2"

@@ -17,7 +17,7 @@ const clientColumns = `id, name, secret_hash, public, redirect_uris, post_logout
 	refresh_token_lifetime_ns, id_token_lifetime_ns, disabled, created_at, updated_at,
 	logo_url, token_endpoint_auth_method, previous_secret_hash, previous_secret_until, admin_scopes, legal_basis,
 	backchannel_logout_uri, backchannel_logout_session_required, jwks, jwks_uri, require_par, require_dpop, profile,
-	access_token_audience, subject_scheme`
+	access_token_audience, access_token_format, id_token_signed_response_alg, subject_scheme`
 
 func (s *Store) scanClient(r scanner) (*store.Client, error) {
 	var c store.Client
@@ -27,7 +27,8 @@ func (s *Store) scanClient(r scanner) (*store.Client, error) {
 		&maxAuthAge, &access, &refresh, &idToken, &c.Disabled, scanTime(&c.CreatedAt), scanTime(&c.UpdatedAt),
 		&c.LogoURL, &c.TokenEndpointAuthMethod, &c.PreviousSecretHash, scanTime(&c.PreviousSecretUntil),
 		s.scanList(&c.AdminScopes), &c.LegalBasis, &c.BackchannelLogoutURI, &c.BackchannelLogoutSessionRequired,
-		&c.JWKS, &c.JWKSURI, &c.RequirePAR, &c.RequireDPoP, &c.Profile, &c.AccessTokenAudience, &c.SubjectScheme); err != nil {
+		&c.JWKS, &c.JWKSURI, &c.RequirePAR, &c.RequireDPoP, &c.Profile, &c.AccessTokenAudience,
+		&c.AccessTokenFormat, &c.IDTokenSignedResponseAlg, &c.SubjectScheme); err != nil {
 		return nil, err
 	}
 	c.MaxAuthAge = time.Duration(maxAuthAge)
@@ -45,7 +46,8 @@ func (s *Store) clientArgs(c *store.Client) []any {
 		int64(c.AccessTokenLifetime), int64(c.RefreshTokenLifetime), int64(c.IDTokenLifetime), c.Disabled,
 		s.time(c.CreatedAt), s.time(c.UpdatedAt), c.LogoURL, c.TokenEndpointAuthMethod, c.PreviousSecretHash,
 		s.nullTime(c.PreviousSecretUntil), s.list(c.AdminScopes), c.LegalBasis, c.BackchannelLogoutURI,
-		c.BackchannelLogoutSessionRequired, c.JWKS, c.JWKSURI, c.RequirePAR, c.RequireDPoP, c.Profile, c.AccessTokenAudience}
+		c.BackchannelLogoutSessionRequired, c.JWKS, c.JWKSURI, c.RequirePAR, c.RequireDPoP, c.Profile, c.AccessTokenAudience,
+		c.AccessTokenFormat, c.IDTokenSignedResponseAlg}
 }
 
 func normClient(c *store.Client) {
@@ -67,7 +69,7 @@ func (s *Store) CreateClient(ctx context.Context, c *store.Client) error {
 	}
 	normClient(c)
 	_, err := s.exec(ctx, `INSERT INTO clients (`+clientColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		append(s.clientArgs(c), c.SubjectScheme)...)
 	if err != nil {
 		return s.wrap(err, "create client %s", c.ID)
@@ -122,7 +124,8 @@ func (s *Store) UpdateClient(ctx context.Context, id string, fn func(c *store.Cl
 				id_token_lifetime_ns = ?, disabled = ?, created_at = ?, updated_at = ?, logo_url = ?,
 				token_endpoint_auth_method = ?, previous_secret_hash = ?, previous_secret_until = ?, admin_scopes = ?,
 				legal_basis = ?, backchannel_logout_uri = ?, backchannel_logout_session_required = ?, jwks = ?,
-				jwks_uri = ?, require_par = ?, require_dpop = ?, profile = ?, access_token_audience = ?
+				jwks_uri = ?, require_par = ?, require_dpop = ?, profile = ?, access_token_audience = ?,
+				access_token_format = ?, id_token_signed_response_alg = ?
 				WHERE id = ?`, append(s.clientArgs(c)[1:], id)...)
 			return err
 		})
