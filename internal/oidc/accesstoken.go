@@ -13,6 +13,8 @@ import (
 	jose "github.com/go-jose/go-jose/v4"
 	zoidc "github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
+
+	"github.com/citizenid/citizenid/internal/store"
 )
 
 // Token responses are CitizenID's own: access tokens follow RFC 9068
@@ -91,9 +93,14 @@ func (p *Provider) tokenResponse(ctx context.Context, req op.TokenRequest, c *cl
 	if err != nil {
 		return nil, err
 	}
-	access, err := p.signAccessToken(ctx, c, req.GetSubject(), iss.jti, iss.token)
-	if err != nil {
-		return nil, err
+	// An opaque access token is the sealed reference itself: no
+	// signature, and nothing a portal can read.
+	access := iss.jti
+	if c.c.AccessTokenFormat != store.AccessTokenOpaque {
+		access, err = p.signAccessToken(ctx, c, req.GetSubject(), iss.jti, iss.token)
+		if err != nil {
+			return nil, err
+		}
 	}
 	resp := &zoidc.AccessTokenResponse{
 		AccessToken:  access,
@@ -197,11 +204,19 @@ type verifiedToken struct {
 	subject string
 }
 
-// verifyAccessToken checks a JWT access token: signed by a published key,
-// our issuer, not expired, and live (liveAccessToken).
+// verifyAccessToken checks an access token: an opaque one opens under
+// the master key; a JWT must be signed by a published key, from our
+// issuer, not expired; either must be live (liveAccessToken).
 func (p *Provider) verifyAccessToken(ctx context.Context, raw string) (*verifiedToken, error) {
 	if raw == "" || len(raw) > 8192 {
 		return nil, errors.New("no access token")
+	}
+	if strings.HasPrefix(raw, jtiPrefix) {
+		t, err := p.liveAccessToken(ctx, raw)
+		if err != nil {
+			return nil, err
+		}
+		return &verifiedToken{t: t, jti: raw, subject: t.Subject}, nil
 	}
 	v := op.NewAccessTokenVerifier(p.o.Issuer, &op.OpenIDKeySet{Storage: p.st})
 	claims, err := op.VerifyAccessToken[*zoidc.AccessTokenClaims](ctx, raw, v)

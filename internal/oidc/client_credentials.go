@@ -109,16 +109,14 @@ func (p *Provider) VerifyClientToken(ctx context.Context, raw string) (*ClientTo
 	if raw == "" || len(raw) > 8192 {
 		return nil, ErrNotClientToken
 	}
-	v := op.NewAccessTokenVerifier(p.o.Issuer, &op.OpenIDKeySet{Storage: p.st})
-	claims, err := op.VerifyAccessToken[*zoidc.AccessTokenClaims](ctx, raw, v)
-	if err != nil {
+	vt, err := p.verifyAccessToken(ctx, raw)
+	if isUnavailable(err) {
+		return nil, err
+	} else if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrNotClientToken, err)
 	}
-	t, err := p.liveAccessToken(ctx, claims.JWTID)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrNotClientToken, err)
-	}
-	if t.CitizenID != "" || t.SessionID != "" || t.ClientID != claims.Subject {
+	t := vt.t
+	if t.CitizenID != "" || t.SessionID != "" || t.ClientID != vt.subject {
 		return nil, fmt.Errorf("%w: issued for a citizen", ErrNotClientToken)
 	}
 	if _, err := p.st.client(ctx, t.ClientID); err != nil {

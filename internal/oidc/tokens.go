@@ -37,6 +37,8 @@ type accessTokenID struct {
 	IssuedAt time.Time `json:"iat,omitzero"`
 	// AuthTime is when the citizen authenticated (introspection).
 	AuthTime time.Time `json:"at,omitzero"`
+	// Subject is the token's sub (an opaque token carries no claims).
+	Subject string `json:"su,omitempty"`
 	// JKT is the thumbprint of the DPoP key the token is bound to.
 	JKT string `json:"jkt,omitempty"`
 	// Claims are the claims the request asked for by name (the claims
@@ -121,6 +123,7 @@ func (s *storage) issue(ctx context.Context, req op.TokenRequest, c *client, cur
 		Expiry:    now.Add(c.accessTokenLifetime()).UTC().Truncate(time.Second),
 		IssuedAt:  now,
 		JKT:       jkt,
+		Subject:   req.GetSubject(),
 	}
 	if r, ok := req.(interface {
 		GetACR() string
