@@ -16,7 +16,13 @@ import (
 
 func dpopProofFor(t testing.TB, alg jose.SignatureAlgorithm, key any, typ string, claims map[string]any) string {
 	t.Helper()
-	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: alg, Key: key}, (&jose.SignerOptions{EmbedJWK: true}).WithType(jose.ContentType(typ)))
+	return signedJWT(t, alg, key, (&jose.SignerOptions{EmbedJWK: true}).WithType(jose.ContentType(typ)), claims)
+}
+
+// signedJWT signs claims with key (a jose.JSONWebKey names its kid).
+func signedJWT(t testing.TB, alg jose.SignatureAlgorithm, key any, opts *jose.SignerOptions, claims any) string {
+	t.Helper()
+	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: alg, Key: key}, opts)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
-	"github.com/go-jose/go-jose/v4/jwt"
 )
 
 const (
@@ -20,15 +19,7 @@ const (
 
 func requestObjectFor(t testing.TB, key *ecdsa.PrivateKey, kid string, claims map[string]any) string {
 	t.Helper()
-	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: jose.JSONWebKey{Key: key, KeyID: kid}}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := jwt.Signed(signer).Claims(claims).Serialize()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
+	return signedJWT(t, jose.ES256, jose.JSONWebKey{Key: key, KeyID: kid}, nil, claims)
 }
 
 func TestParseRequestObject(t *testing.T) {

@@ -425,8 +425,7 @@ func (p *Provider) precheckAuthorize(next http.Handler) http.Handler {
 			r.Form = params
 		}
 		c, err := p.st.client(r.Context(), r.Form.Get("client_id"))
-		var oe *zoidc.Error
-		if errors.As(err, &oe) && oe.ErrorType == zoidc.ServerError {
+		if isUnavailable(err) {
 			p.o.Log.ErrorContext(r.Context(), "authorize: load client", "err", err)
 			p.o.Renderer.Error(w, r, http.StatusServiceUnavailable, lang, "err_unavailable")
 			return
