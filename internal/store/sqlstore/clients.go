@@ -90,6 +90,8 @@ func (s *Store) ClientByID(ctx context.Context, id string) (*store.Client, error
 // create, an update (UpdateClient moves updated_at forward) and a delete
 // all change it.
 func (s *Store) ClientsVersion(ctx context.Context) (string, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	var n int64
 	var latest time.Time
 	if err := s.queryRow(ctx, s.db, `SELECT count(*), max(updated_at) FROM clients`).Scan(&n, scanTime(&latest)); err != nil {
