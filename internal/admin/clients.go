@@ -131,7 +131,7 @@ func (e *validationError) Unwrap() error { return errInvalid }
 // returns the secret to show once (empty for a public client).
 func (a *Admin) doCreateClient(ctx context.Context, act *actor, in clientInput) (*store.Client, string, error) {
 	in.Normalize()
-	errs := in.Validate(nil)
+	errs := a.registrar().Validate(in, nil)
 	// Sectors are owned: clients in one sector receive the same subjects,
 	// so only an owner puts a client in one (an rp-manager could otherwise
 	// join another agency's sector and correlate its citizens).
@@ -372,7 +372,7 @@ func (a *Admin) newClient(w http.ResponseWriter, r *http.Request, act *actor) {
 func (a *Admin) createClient(w http.ResponseWriter, r *http.Request, act *actor) {
 	ctx := r.Context()
 	in, form, errs := parseClientForm(r, nil)
-	errs = withRuleErrors(errs, in, nil)
+	errs = a.withRuleErrors(errs, in, nil)
 	if len(errs) == 0 {
 		c, secret, err := a.doCreateClient(ctx, act, in)
 		var ve *validationError
@@ -517,7 +517,7 @@ func (a *Admin) updateClient(w http.ResponseWriter, r *http.Request, act *actor)
 		return
 	}
 	in, form, errs := parseClientForm(r, c)
-	errs = withRuleErrors(errs, in, c)
+	errs = a.withRuleErrors(errs, in, c)
 	if len(errs) == 0 {
 		_, err := a.doUpdateClient(ctx, act, c.ID, func(cur *clientInput) error { *cur = in; return nil }, nil)
 		var ve *validationError

@@ -182,11 +182,11 @@ func parseClientForm(r *http.Request, existing *store.Client) (clientInput, clie
 
 // withRuleErrors adds, to a form's parse errors, the rules' problems with
 // the other fields, so one submission shows every problem at once.
-func withRuleErrors(parse []fieldError, in clientInput, existing *store.Client) []fieldError {
+func (a *Admin) withRuleErrors(parse []fieldError, in clientInput, existing *store.Client) []fieldError {
 	if len(parse) == 0 {
 		return nil // the operation checks the rules itself
 	}
-	for _, e := range in.Validate(existing) {
+	for _, e := range a.registrar().Validate(in, existing) {
 		if !slices.ContainsFunc(parse, func(p fieldError) bool { return p.Field == e.Field }) {
 			parse = append(parse, e)
 		}
