@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -54,6 +55,8 @@ func showClient(ctx context.Context, w io.Writer, c *store.Client, keys *clientk
 	line("require PAR", fmt.Sprint(c.RequirePAR))
 	line("require DPoP", fmt.Sprint(c.RequireDPoP))
 	line("access token audience", orDash(c.AccessTokenAudience))
+	line("access token format", s.AccessTokenFormat)
+	line("ID token signing algorithm", cmp.Or(s.IDTokenSignedResponseAlg, "server default"))
 	line("redirect URIs", strings.Join(c.RedirectURIs, " "))
 	line("post-logout redirect URIs", orDash(strings.Join(c.PostLogoutRedirectURIs, " ")))
 	line("subject type", s.SubjectType)

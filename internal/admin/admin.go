@@ -89,6 +89,10 @@ type Options struct {
 	// (clients.Registrar) and, cached, for the client page; nil: a
 	// clientkeys.Fetcher with its default timeout.
 	ClientKeys *clientkeys.Fetcher
+	// SigningAlgorithms are the ID token signing algorithms the server
+	// publishes keys for, which a client may choose among
+	// (clients.Registrar.Algorithms); empty: RS256 alone.
+	SigningAlgorithms []string
 }
 
 // Admin serves the console and the API.

@@ -42,6 +42,11 @@ type clientBody struct {
 	RequireDPoP         bool            `json:"require_dpop"`
 	Profile             string          `json:"profile"`
 	AccessTokenAudience string          `json:"access_token_audience"`
+	// AccessTokenFormat is jwt or opaque (empty: jwt);
+	// IDTokenSignedResponseAlg one of the published algorithms (empty:
+	// the server's default), as RFC 7591 names it.
+	AccessTokenFormat        string `json:"access_token_format"`
+	IDTokenSignedResponseAlg string `json:"id_token_signed_response_alg"`
 }
 
 // clientPatch is a JSON merge patch (RFC 7396) of a client: the body's
@@ -68,7 +73,7 @@ func (b clientBody) input() clientInput {
 		IDTokenLifetime: seconds(b.IDTokenLifetimeSeconds), LegalBasis: b.LegalBasis,
 		BackchannelLogoutURI: b.BackchannelLogoutURI, BackchannelLogoutSessionRequired: b.BackchannelLogoutSession,
 		JWKS: jwksText(b.JWKS), JWKSURI: b.JWKSURI, RequirePAR: b.RequirePAR, RequireDPoP: b.RequireDPoP, Profile: b.Profile,
-		AccessTokenAudience: b.AccessTokenAudience}
+		AccessTokenAudience: b.AccessTokenAudience, AccessTokenFormat: b.AccessTokenFormat, IDTokenSignedResponseAlg: b.IDTokenSignedResponseAlg}
 }
 
 // jwksText is the API's jwks as the rules take it: "" for null or
@@ -93,7 +98,7 @@ func bodyOf(in clientInput) clientBody {
 		IDTokenLifetimeSeconds: int64(in.IDTokenLifetime.Seconds()), LegalBasis: in.LegalBasis,
 		BackchannelLogoutURI: in.BackchannelLogoutURI, BackchannelLogoutSession: in.BackchannelLogoutSessionRequired,
 		JWKS: rawJSON(in.JWKS), JWKSURI: in.JWKSURI, RequirePAR: in.RequirePAR, RequireDPoP: in.RequireDPoP, Profile: in.Profile,
-		AccessTokenAudience: in.AccessTokenAudience}
+		AccessTokenAudience: in.AccessTokenAudience, AccessTokenFormat: in.AccessTokenFormat, IDTokenSignedResponseAlg: in.IDTokenSignedResponseAlg}
 }
 
 func (a *Admin) apiListClients(w http.ResponseWriter, r *http.Request, act *actor) {

@@ -58,6 +58,8 @@ type clientJSON struct {
 	RequireDPoP              bool            `json:"require_dpop"`
 	Profile                  string          `json:"profile"`
 	AccessTokenAudience      string          `json:"access_token_audience"`
+	AccessTokenFormat        string          `json:"access_token_format"`
+	IDTokenSignedResponseAlg string          `json:"id_token_signed_response_alg"`
 	AdminScopes              []string        `json:"admin_scopes"`
 	Disabled                 bool            `json:"disabled"`
 	PreviousSecretValidUntil *time.Time      `json:"previous_secret_valid_until,omitempty"`
@@ -90,6 +92,7 @@ func toJSON(c *store.Client, now time.Time) clientJSON {
 		LegalBasis: c.LegalBasis, BackchannelLogoutURI: c.BackchannelLogoutURI,
 		BackchannelLogoutSession: c.BackchannelLogoutSessionRequired, JWKS: rawJSON(c.JWKS), JWKSURI: c.JWKSURI, RequirePAR: c.RequirePAR,
 		RequireDPoP: c.RequireDPoP, Profile: c.Profile, AccessTokenAudience: c.AccessTokenAudience,
+		AccessTokenFormat: in.AccessTokenFormat, IDTokenSignedResponseAlg: in.IDTokenSignedResponseAlg,
 		AdminScopes: list(c.AdminScopes), Disabled: c.Disabled, CreatedAt: c.CreatedAt.UTC(), UpdatedAt: c.UpdatedAt.UTC()}
 	if c.PreviousSecretHash != "" && now.Before(c.PreviousSecretUntil) {
 		u := c.PreviousSecretUntil.UTC()
@@ -116,9 +119,10 @@ var (
 	errKeyed       = errors.New("a private_key_jwt client has no secret")
 )
 
-// registrar registers and edits clients with the console's key fetcher.
+// registrar registers and edits clients with the console's key fetcher
+// and the algorithms the server publishes keys for.
 func (a *Admin) registrar() clients.Registrar {
-	return clients.Registrar{Store: a.o.Store, Keys: a.o.ClientKeys}
+	return clients.Registrar{Store: a.o.Store, Keys: a.o.ClientKeys, Algorithms: a.o.SigningAlgorithms}
 }
 
 // validationError carries field errors.
@@ -131,7 +135,7 @@ func (e *validationError) Unwrap() error { return errInvalid }
 // returns the secret to show once (empty for a public client).
 func (a *Admin) doCreateClient(ctx context.Context, act *actor, in clientInput) (*store.Client, string, error) {
 	in.Normalize()
-	errs := in.Validate(nil)
+	errs := a.registrar().Validate(in, nil)
 	// Sectors are owned: clients in one sector receive the same subjects,
 	// so only an owner puts a client in one (an rp-manager could otherwise
 	// join another agency's sector and correlate its citizens).
@@ -366,13 +370,13 @@ func (a *Admin) newClient(w http.ResponseWriter, r *http.Request, act *actor) {
 	in := clientInput{}
 	in.Normalize()
 	a.rd.render(w, r, http.StatusOK, "admin_client", "admin_client_new_title", clientView{chrome: a.chrome(r, act), New: true,
-		Action: "/admin/clients", Form: formOf(in), CanWrite: true})
+		Action: "/admin/clients", Form: formOf(in), CanWrite: true, Algorithms: clients.Algorithms(a.o.SigningAlgorithms)})
 }
 
 func (a *Admin) createClient(w http.ResponseWriter, r *http.Request, act *actor) {
 	ctx := r.Context()
 	in, form, errs := parseClientForm(r, nil)
-	errs = withRuleErrors(errs, in, nil)
+	errs = a.withRuleErrors(errs, in, nil)
 	if len(errs) == 0 {
 		c, secret, err := a.doCreateClient(ctx, act, in)
 		var ve *validationError
@@ -393,7 +397,8 @@ func (a *Admin) createClient(w http.ResponseWriter, r *http.Request, act *actor)
 			return
 		}
 	}
-	v := clientView{chrome: a.chrome(r, act), New: true, Action: "/admin/clients", Form: form, CanWrite: true}
+	v := clientView{chrome: a.chrome(r, act), New: true, Action: "/admin/clients", Form: form, CanWrite: true,
+		Algorithms: clients.Algorithms(a.o.SigningAlgorithms)}
 	v.Errors = a.clientErrors(act.lang, errs, &v.Form)
 	a.rd.render(w, r, http.StatusUnprocessableEntity, "admin_client", "admin_client_new_title", v)
 }
@@ -431,7 +436,8 @@ func (a *Admin) clientPage(r *http.Request, act *actor, c *store.Client, form cl
 	lang := act.lang
 	row := a.clientRow(lang, c)
 	d := &clientDetail{ID: c.ID, Name: c.Name, Type: row.Type, Status: row.Status, Disabled: c.Disabled, Public: c.Public,
-		GrantTypes: strings.Join(grantTypes(c), ", "), CreatedAt: a.fmtTime(c.CreatedAt), UpdatedAt: a.fmtTime(c.UpdatedAt)}
+		GrantTypes: strings.Join(grantTypes(c), ", "), CreatedAt: a.fmtTime(c.CreatedAt), UpdatedAt: a.fmtTime(c.UpdatedAt),
+		AccessTokenFormat: cmp.Or(c.AccessTokenFormat, clients.AccessTokenJWT), IDTokenAlg: c.IDTokenSignedResponseAlg}
 	if c.PreviousSecretHash != "" && a.now().Before(c.PreviousSecretUntil) {
 		d.PreviousUntil = a.fmtTime(c.PreviousSecretUntil)
 	}
@@ -465,7 +471,7 @@ func (a *Admin) clientPage(r *http.Request, act *actor, c *store.Client, form cl
 	d.Keyed = c.TokenEndpointAuthMethod == clients.AuthPrivateKeyJWT
 	a.portalKeys(r.Context(), c, d)
 	return clientView{chrome: a.chrome(r, act), Action: "/admin/clients/" + c.ID, Form: form, Errors: errs,
-		CanWrite: act.can(permRPWrite), CanAdmins: act.can(permAdmins), Client: d}
+		CanWrite: act.can(permRPWrite), CanAdmins: act.can(permAdmins), Client: d, Algorithms: clients.Algorithms(a.o.SigningAlgorithms)}
 }
 
 // keysPageTimeout bounds fetching a portal's jwks_uri for its page.
@@ -517,7 +523,7 @@ func (a *Admin) updateClient(w http.ResponseWriter, r *http.Request, act *actor)
 		return
 	}
 	in, form, errs := parseClientForm(r, c)
-	errs = withRuleErrors(errs, in, c)
+	errs = a.withRuleErrors(errs, in, c)
 	if len(errs) == 0 {
 		_, err := a.doUpdateClient(ctx, act, c.ID, func(cur *clientInput) error { *cur = in; return nil }, nil)
 		var ve *validationError

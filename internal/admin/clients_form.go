@@ -29,6 +29,7 @@ type clientForm struct {
 	BackchannelSession                          bool
 	JWKS, JWKSURI, Profile, Audience            string
 	RequirePAR, RequireDPoP                     bool
+	AccessTokenFormat, IDTokenAlg               string
 }
 
 // clientView is the view model of admin_client.html (new, edit and show).
@@ -41,6 +42,30 @@ type clientView struct {
 	CanWrite  bool
 	CanAdmins bool
 	Client    *clientDetail
+	// Algorithms are the ID token signing algorithms the server
+	// publishes keys for (Options.SigningAlgorithms).
+	Algorithms []string
+}
+
+// algChoice is an option of the ID token algorithm's select.
+type algChoice struct {
+	Value       string
+	Selected    bool
+	Unpublished bool // the client's own, no longer published: saving it is refused
+}
+
+// AlgChoices are the published algorithms, and the form's own when the
+// server no longer publishes it: shown as it is, never silently replaced
+// by another on saving.
+func (v clientView) AlgChoices() []algChoice {
+	var out []algChoice
+	for _, alg := range v.Algorithms {
+		out = append(out, algChoice{Value: alg, Selected: alg == v.Form.IDTokenAlg})
+	}
+	if alg := v.Form.IDTokenAlg; alg != "" && !slices.Contains(v.Algorithms, alg) {
+		out = append(out, algChoice{Value: alg, Selected: true, Unpublished: true})
+	}
+	return out
 }
 
 // clientDetail is what the page shows of a stored client beyond the form.
@@ -48,10 +73,13 @@ type clientDetail struct {
 	ID, Name, Type, Status string
 	Disabled, Public       bool
 	GrantTypes             string
-	PreviousUntil          string
-	CreatedAt, UpdatedAt   string
-	Overlaps               []choice
-	APIScopes              []choice
+	// AccessTokenFormat and IDTokenAlg are the stored token settings
+	// (IDTokenAlg empty: the server's default).
+	AccessTokenFormat, IDTokenAlg string
+	PreviousUntil                 string
+	CreatedAt, UpdatedAt          string
+	Overlaps                      []choice
+	APIScopes                     []choice
 	// Logouts are the latest back-channel logouts sent to the portal.
 	Logouts []logoutDelivery
 	// Keyed: the client authenticates with its keys (no secret).
@@ -88,7 +116,8 @@ func formOf(in clientInput) clientForm {
 		RefreshLifetime: fmtDur(in.RefreshTokenLifetime), IDLifetime: fmtDur(in.IDTokenLifetime), LegalBasis: in.LegalBasis,
 		BackchannelURI: in.BackchannelLogoutURI, BackchannelSession: in.BackchannelLogoutSessionRequired,
 		JWKS: indentJSON(in.JWKS), JWKSURI: in.JWKSURI, Profile: in.Profile, Audience: in.AccessTokenAudience,
-		RequirePAR: in.RequirePAR, RequireDPoP: in.RequireDPoP}
+		RequirePAR: in.RequirePAR, RequireDPoP: in.RequireDPoP, AccessTokenFormat: in.AccessTokenFormat,
+		IDTokenAlg: in.IDTokenSignedResponseAlg}
 	for _, s := range clients.ExtraScopes {
 		f.Scopes = append(f.Scopes, choice{Value: s, Label: "admin_scope_" + s, Checked: slices.Contains(in.Scopes, s)})
 	}
@@ -148,6 +177,8 @@ func parseClientForm(r *http.Request, existing *store.Client) (clientInput, clie
 		RequireDPoP:                      f.Get("require_dpop") == "on",
 		Profile:                          f.Get("profile"),
 		AccessTokenAudience:              f.Get("access_token_audience"),
+		AccessTokenFormat:                f.Get("access_token_format"),
+		IDTokenSignedResponseAlg:         f.Get("id_token_signed_response_alg"),
 	}
 	in.Scopes = f["scope"]
 	if existing != nil {
@@ -182,11 +213,11 @@ func parseClientForm(r *http.Request, existing *store.Client) (clientInput, clie
 
 // withRuleErrors adds, to a form's parse errors, the rules' problems with
 // the other fields, so one submission shows every problem at once.
-func withRuleErrors(parse []fieldError, in clientInput, existing *store.Client) []fieldError {
+func (a *Admin) withRuleErrors(parse []fieldError, in clientInput, existing *store.Client) []fieldError {
 	if len(parse) == 0 {
 		return nil // the operation checks the rules itself
 	}
-	for _, e := range in.Validate(existing) {
+	for _, e := range a.registrar().Validate(in, existing) {
 		if !slices.ContainsFunc(parse, func(p fieldError) bool { return p.Field == e.Field }) {
 			parse = append(parse, e)
 		}
@@ -215,6 +246,9 @@ func (a *Admin) clientErrors(lang string, errs []fieldError, form *clientForm) f
 			// the words of the key parser (never key material).
 			out.addDetail(field, msg, e.Detail)
 			continue
+		case "admin_err_id_token_alg":
+			// What the server publishes, which the message lists.
+			msg = fmt.Sprintf(msg, strings.Join(clients.Algorithms(a.o.SigningAlgorithms), ", "))
 		case "admin_err_redirect_uri":
 			uris := form.RedirectURIs
 			if field == "post_logout_redirect_uris" {
@@ -232,7 +266,8 @@ func (a *Admin) clientErrors(lang string, errs []fieldError, form *clientForm) f
 // clientFields are the ids of the client form's fields (admin_client.html).
 var clientFields = []string{"id", "name", "logo_url", "redirect_uris", "post_logout_redirect_uris", "token_endpoint_auth_method",
 	"min_level", "subject_type", "sector_identifier", "legal_basis", "backchannel_logout_uri", "scopes", "max_auth_age", "access_token_lifetime",
-	"refresh_token_lifetime", "id_token_lifetime", "jwks", "jwks_uri", "profile", "access_token_audience"}
+	"refresh_token_lifetime", "id_token_lifetime", "jwks", "jwks_uri", "profile", "access_token_audience", "access_token_format",
+	"id_token_signed_response_alg"}
 
 // clientKey is the catalogue key of a client problem: the rules' own key,
 // made precise where the rules share one for several fields.

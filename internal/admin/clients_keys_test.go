@@ -1,7 +1,6 @@
 package admin
 
 import (
-	"bytes"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -296,21 +295,7 @@ func TestConsoleClientKeys(t *testing.T) {
 // answers with it; a private key is a field error.
 func TestAPIClientKeys(t *testing.T) {
 	c := newKeysConsole(t)
-	call := func(h pageFunc, method, path string, body any) (int, map[string]any) {
-		b, _ := json.Marshal(body)
-		r := httptest.NewRequest(method, path, bytes.NewReader(b))
-		r.Header.Set("Content-Type", "application/json")
-		if id, ok := strings.CutPrefix(path, apiPrefix+"/clients/"); ok {
-			r.SetPathValue("id", id)
-		}
-		w := httptest.NewRecorder()
-		api := *c.act
-		api.via = "api"
-		h(w, r, &api)
-		var out map[string]any
-		json.Unmarshal(w.Body.Bytes(), &out)
-		return w.Code, out
-	}
+	call := c.api
 	body := map[string]any{"id": "thue", "name": "Thuế", "redirect_uris": []string{"https://thue.example.gov.vn/cb"},
 		"token_endpoint_auth_method": "private_key_jwt", "jwks": json.RawMessage(c.jwks(t, true)), "profile": "fapi2"}
 	code, out := call(c.a.apiCreateClient, http.MethodPost, apiPrefix+"/clients", body)

@@ -12,10 +12,18 @@ import (
 
 // Registrar registers and edits clients in Store; a jwks_uri is checked
 // by one fetch through Keys (nil: a clientkeys.Fetcher with its default
-// timeout) before anything is written.
+// timeout) before anything is written. Algorithms are the ID token
+// signing algorithms the server publishes keys for, which a client may
+// choose among (nil: DefaultAlgorithm alone).
 type Registrar struct {
-	Store store.Clients
-	Keys  KeyFetcher
+	Store      store.Clients
+	Keys       KeyFetcher
+	Algorithms []string
+}
+
+// Validate is s.Validate with the registrar's algorithms.
+func (r Registrar) Validate(s Spec, existing *store.Client) Errors {
+	return s.Validate(existing, r.Algorithms)
 }
 
 // Create is Registrar{Store: st}.Create.
@@ -36,7 +44,7 @@ func Update(ctx context.Context, st store.Clients, id string, edit func(*Spec) e
 // and writes nothing; an ID already taken wraps store.ErrConflict.
 func (r Registrar) Create(ctx context.Context, s Spec) (*store.Client, string, error) {
 	s.Normalize()
-	if errs := s.Validate(nil); len(errs) > 0 {
+	if errs := r.Validate(s, nil); len(errs) > 0 {
 		return nil, "", errs
 	}
 	if s.JWKSURI != "" {
@@ -80,7 +88,7 @@ func (r Registrar) Update(ctx context.Context, id string, edit func(*Spec) error
 	if err != nil {
 		return before, after, err
 	}
-	if s, ok := edited(cur, edit); ok && s.JWKSURI != "" && s.JWKSURI != cur.JWKSURI {
+	if s, ok := r.edited(cur, edit); ok && s.JWKSURI != "" && s.JWKSURI != cur.JWKSURI {
 		if errs := checkURIKeys(ctx, r.Keys, s.JWKSURI); len(errs) > 0 {
 			return before, after, errs
 		}
@@ -93,7 +101,7 @@ func (r Registrar) Update(ctx context.Context, id string, edit func(*Spec) error
 			return err
 		}
 		s.Normalize()
-		if errs := s.Validate(c); len(errs) > 0 {
+		if errs := r.Validate(s, c); len(errs) > 0 {
 			return errs
 		}
 		if s.JWKSURI != "" && s.JWKSURI != c.JWKSURI && s.JWKSURI != checked {
@@ -112,11 +120,11 @@ func (r Registrar) Update(ctx context.Context, id string, edit func(*Spec) error
 }
 
 // edited is the valid spec edit makes of c, if it makes one.
-func edited(c *store.Client, edit func(*Spec) error) (Spec, bool) {
+func (r Registrar) edited(c *store.Client, edit func(*Spec) error) (Spec, bool) {
 	s := SpecOf(c)
 	if err := edit(&s); err != nil {
 		return s, false
 	}
 	s.Normalize()
-	return s, len(s.Validate(c)) == 0
+	return s, len(r.Validate(s, c)) == 0
 }

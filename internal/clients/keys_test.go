@@ -103,7 +103,7 @@ func TestSpecKeysAndProfile(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			in := validInput()
 			tt.change(&in)
-			errs := in.Validate(nil)
+			errs := in.Validate(nil, nil)
 			var got []string
 			for _, e := range errs {
 				if !slices.Contains(got, e.Field) {
@@ -136,7 +136,7 @@ func TestNormalizeKeys(t *testing.T) {
 	if in.JWKSURI != "" || in.AccessTokenAudience != "urn:gov:vn:thue" {
 		t.Errorf("trimmed: got %q, %q", in.JWKSURI, in.AccessTokenAudience)
 	}
-	if errs := in.Validate(nil); len(errs) > 0 {
+	if errs := in.Validate(nil, nil); len(errs) > 0 {
 		t.Errorf("normalized fapi2 spec: got %v, want valid", errs)
 	}
 	// What SpecOf reads back is what was applied.

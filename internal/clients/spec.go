@@ -67,6 +67,13 @@ type Spec struct {
 	// AccessTokenAudience is the aud of the client's access tokens, an
 	// https URI or a URN; empty: the client ID.
 	AccessTokenAudience string
+	// AccessTokenFormat is AccessTokenJWT (RFC 9068, the default) or
+	// AccessTokenOpaque (a sealed reference a portal's API introspects).
+	AccessTokenFormat string
+	// IDTokenSignedResponseAlg is the algorithm of the client's ID tokens
+	// (RFC 7591 id_token_signed_response_alg): one the server publishes
+	// keys for (Registrar.Algorithms); empty: the server's default.
+	IDTokenSignedResponseAlg string
 	// Secret is the administrator's own secret (at least MinSecretLength
 	// characters); empty means generate one. Only at creation, only for
 	// confidential clients.
@@ -144,6 +151,8 @@ func (s *Spec) Normalize() {
 	s.JWKSURI = strings.TrimSpace(s.JWKSURI)
 	s.Profile = strings.TrimSpace(s.Profile)
 	s.AccessTokenAudience = strings.TrimSpace(s.AccessTokenAudience)
+	s.AccessTokenFormat = cmp.Or(strings.TrimSpace(s.AccessTokenFormat), AccessTokenJWT)
+	s.IDTokenSignedResponseAlg = strings.TrimSpace(s.IDTokenSignedResponseAlg)
 	if s.Profile == ProfileFAPI2 {
 		// What FAPI 2.0 only tightens is turned on; a method it forbids is
 		// refused by Validate, never silently changed.
@@ -175,8 +184,10 @@ func cleanList(l []string) []string {
 // Validate reports every problem of a normalized spec at once. existing
 // is the stored client when editing: its ID, type, subject type and
 // sector cannot change (the subjects portals know citizens by would
-// change with them), and no secret is set by an edit.
-func (s Spec) Validate(existing *store.Client) Errors {
+// change with them), and no secret is set by an edit. algorithms are the
+// ID token signing algorithms the server publishes keys for (Algorithms:
+// DefaultAlgorithm alone when empty).
+func (s Spec) Validate(existing *store.Client, algorithms []string) Errors {
 	var errs Errors
 	add := func(field, key, detail string) {
 		errs = append(errs, FieldError{Field: field, Key: key, Detail: detail})
@@ -219,6 +230,7 @@ func (s Spec) Validate(existing *store.Client) Errors {
 		add("token_endpoint_auth_method", "admin_err_auth_method", "client_secret_basic, client_secret_post or private_key_jwt")
 	}
 	errs = append(errs, s.validateKeys()...)
+	errs = append(errs, s.validateTokens(algorithms)...)
 	for _, sc := range s.Scopes {
 		if !slices.Contains(ExtraScopes, sc) {
 			add("scopes", "admin_err_scope", fmt.Sprintf("scope %q: unknown (known extra scopes: %s)", sc, strings.Join(ExtraScopes, ", ")))
@@ -300,6 +312,7 @@ func (s Spec) Apply(c *store.Client, isNew bool) {
 	c.RequirePAR, c.RequireDPoP = s.RequirePAR, s.RequireDPoP
 	c.Profile = s.Profile
 	c.AccessTokenAudience = s.AccessTokenAudience
+	c.AccessTokenFormat, c.IDTokenSignedResponseAlg = s.AccessTokenFormat, s.IDTokenSignedResponseAlg
 	if s.TokenEndpointAuthMethod == AuthPrivateKeyJWT {
 		// A client that proves itself with its keys keeps no secret that
 		// could still be stolen and used.
@@ -315,7 +328,8 @@ func SpecOf(c *store.Client) Spec {
 		MaxAuthAge: c.MaxAuthAge, AccessTokenLifetime: c.AccessTokenLifetime, RefreshTokenLifetime: c.RefreshTokenLifetime,
 		IDTokenLifetime: c.IDTokenLifetime, LegalBasis: c.LegalBasis, BackchannelLogoutURI: c.BackchannelLogoutURI,
 		BackchannelLogoutSessionRequired: c.BackchannelLogoutSessionRequired, JWKS: c.JWKS, JWKSURI: c.JWKSURI,
-		RequirePAR: c.RequirePAR, RequireDPoP: c.RequireDPoP, Profile: c.Profile, AccessTokenAudience: c.AccessTokenAudience}
+		RequirePAR: c.RequirePAR, RequireDPoP: c.RequireDPoP, Profile: c.Profile, AccessTokenAudience: c.AccessTokenAudience,
+		AccessTokenFormat: c.AccessTokenFormat, IDTokenSignedResponseAlg: c.IDTokenSignedResponseAlg}
 	s.Normalize()
 	return s
 }

@@ -86,7 +86,7 @@ func TestSpecValidate(t *testing.T) {
 			in := validInput()
 			tt.change(&in)
 			var got []string
-			for _, e := range in.Validate(tt.existing) {
+			for _, e := range in.Validate(tt.existing, nil) {
 				if !slices.Contains(got, e.Field) {
 					got = append(got, e.Field)
 				}
