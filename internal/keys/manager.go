@@ -149,6 +149,9 @@ func NewManager(st store.SigningKeys, sealer *Sealer, opts Options) *Manager {
 		}
 	}
 	m.optErr = errors.Join(errs...)
+	if CheckAlgorithm(m.defAlg) != nil {
+		m.defAlg = RS256 // and optErr says why
+	}
 	for _, alg := range supported {
 		if slices.Contains(want, alg) {
 			m.algs = append(m.algs, alg)
