@@ -60,6 +60,7 @@ func TestOptionsAlgorithms(t *testing.T) {
 		{"default algorithm added", Options{DefaultAlgorithm: ES256}, []string{RS256, ES256}, ES256, false},
 		{"RS256 always kept, canonical order, once", Options{Algorithms: []string{EdDSA, PS256, EdDSA}}, []string{RS256, PS256, EdDSA}, RS256, false},
 		{"all four", Options{Algorithms: allAlgorithms, DefaultAlgorithm: EdDSA}, allAlgorithms, EdDSA, false},
+		{"empty names ignored", Options{Algorithms: []string{"", ES256}}, []string{RS256, ES256}, RS256, false},
 		{"unknown algorithm", Options{Algorithms: []string{"HS256"}}, []string{RS256}, RS256, true},
 		{"unknown default", Options{DefaultAlgorithm: "ES384"}, []string{RS256}, RS256, true},
 	}

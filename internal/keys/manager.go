@@ -58,8 +58,8 @@ type Options struct {
 	// Algorithms are the algorithms to keep a key lifecycle for, among
 	// SupportedAlgorithms. RS256 is always kept (SAML signs with it, and
 	// every OIDC client can verify it), as is DefaultAlgorithm. Default
-	// [RS256]. An unsupported name makes Ensure, Rotate and SigningFor
-	// fail.
+	// [RS256]. Empty names are ignored; an unsupported one makes Ensure,
+	// Rotate and SigningFor fail.
 	Algorithms []string
 	// DefaultAlgorithm signs OIDC tokens unless a client asks for another
 	// (internal/oidc decides; the Manager only reports it). Default RS256.
@@ -141,7 +141,12 @@ func NewManager(st store.SigningKeys, sealer *Sealer, opts Options) *Manager {
 	if m.cacheTTL == 0 {
 		m.cacheTTL = DefaultCacheTTL
 	}
-	want := append([]string{RS256, m.defAlg}, opts.Algorithms...)
+	want := []string{RS256, m.defAlg}
+	for _, alg := range opts.Algorithms {
+		if alg != "" {
+			want = append(want, alg)
+		}
+	}
 	var errs []error
 	for _, alg := range want {
 		if err := CheckAlgorithm(alg); err != nil {
