@@ -34,10 +34,14 @@ func newKeys(g *globals) *cobra.Command {
 			return tw.Flush()
 		},
 	})
-	c.AddCommand(&cobra.Command{
+	var algs []string
+	rotate := &cobra.Command{
 		Use:   "rotate",
-		Short: "Promote the pre-published next key; the old key keeps verifying until its tokens expire",
-		Args:  cobra.NoArgs,
+		Short: "Promote each algorithm's pre-published next key; the old keys keep verifying until their tokens expire",
+		Long: `Rotate the signing keys of every configured algorithm (RS256 and keys.algorithm),
+or only those named with --algorithm. A full rotation also retires the keys of
+an algorithm no longer configured.`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			e, err := g.open(cmd.Context())
 			if err != nil {
@@ -47,15 +51,24 @@ func newKeys(g *globals) *cobra.Command {
 			if err := e.keys.Ensure(cmd.Context()); err != nil {
 				return err
 			}
-			kid, err := e.keys.Rotate(cmd.Context())
+			kids, err := e.keys.RotateFor(cmd.Context(), algs...)
 			if err != nil {
 				return err
 			}
-			e.audit.Record(cmd.Context(), audit.Event{Actor: "cli", Action: "keys.rotate", Target: "key:" + kid, Outcome: "success"})
-			fmt.Fprintf(g.stdout, "active signing key is now %s (nodes pick it up within the key cache TTL)\n", kid)
+			for _, alg := range e.keys.Algorithms() {
+				kid, ok := kids[alg]
+				if !ok {
+					continue
+				}
+				e.audit.Record(cmd.Context(), audit.Event{Actor: "cli", Action: "keys.rotate", Target: "key:" + kid, Outcome: "success", Details: map[string]string{"algorithm": alg}})
+				fmt.Fprintf(g.stdout, "active signing key is now %s (%s)\n", kid, alg)
+			}
+			fmt.Fprintln(g.stdout, "nodes pick the new keys up within the key cache TTL")
 			return nil
 		},
-	})
+	}
+	rotate.Flags().StringSliceVar(&algs, "algorithm", nil, "rotate only these algorithms (RS256, PS256, ES256, EdDSA; comma-separated or repeated)")
+	c.AddCommand(rotate)
 	return c
 }
 

@@ -187,7 +187,8 @@ func (r RedisConfig) External() bool {
 	return r.URL != "" || len(r.Sentinel.Addrs) > 0 || len(r.Cluster.Addrs) > 0
 }
 
-// KeysConfig holds the master key that encrypts secrets at rest.
+// KeysConfig holds the master key that encrypts secrets at rest and the
+// signing keys' settings.
 type KeysConfig struct {
 	// MasterKey is base64 or hex of 32 bytes. Prefer MasterKeyFile or the
 	// CITIZENID_KEYS_MASTER_KEY environment variable.
@@ -195,6 +196,10 @@ type KeysConfig struct {
 	MasterKeyFile string        `yaml:"master_key_file"`
 	RSABits       int           `yaml:"rsa_bits"`
 	CacheTTL      time.Duration `yaml:"cache_ttl"`
+	// Algorithm signs OIDC tokens by default: RS256, PS256, ES256 or
+	// EdDSA. RS256 keys are kept whatever it says (SAML, and clients that
+	// ask for RS256); another value adds a key lifecycle of its own.
+	Algorithm string `yaml:"algorithm"`
 }
 
 // PasswordConfig holds argon2id parameters.
@@ -340,7 +345,7 @@ func Default() Config {
 			Issuer:          "http://localhost:8080",
 			ShutdownTimeout: 30 * time.Second,
 		},
-		Keys:     KeysConfig{RSABits: 2048, CacheTTL: 10 * time.Second},
+		Keys:     KeysConfig{RSABits: 2048, CacheTTL: 10 * time.Second, Algorithm: "RS256"},
 		Password: PasswordConfig{MinLength: 8, MemoryKiB: 19456, Time: 2, Threads: 1},
 		Session: SessionConfig{
 			IdleTimeout:     30 * time.Minute,

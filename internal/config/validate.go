@@ -115,6 +115,9 @@ func (c *Config) Validate() error {
 	if c.Keys.RSABits < 2048 || c.Keys.RSABits > 8192 {
 		add("keys.rsa_bits %d: from 2048 to 8192", c.Keys.RSABits)
 	}
+	if err := keys.CheckAlgorithm(c.Keys.Algorithm); err != nil {
+		add("keys.algorithm: %v", err)
+	}
 	if c.Password.MinLength < 8 || c.Password.MinLength > 64 {
 		add("password.min_length %d: from 8 to 64", c.Password.MinLength)
 	}

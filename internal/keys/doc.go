@@ -18,7 +18,12 @@
 //
 // # Signing keys
 //
-// A [Manager] keeps signing keys in store.SigningKeys, each in one state:
+// A [Manager] keeps signing keys in store.SigningKeys, one lifecycle per
+// algorithm it is configured for (Options.Algorithms): RS256 always (SAML
+// signs with it, and every OIDC client can verify it), and any of PS256,
+// ES256 (P-256) and EdDSA (Ed25519). A key signs under one algorithm only;
+// RS256 and PS256 have RSA keys of their own. Within an algorithm each key
+// is in one state:
 //
 //	          Ensure/Rotate            Rotate                  Rotate
 //	(new) ───────────────► next ─────────────► active ─────────────► retired ──► (deleted)
@@ -38,12 +43,21 @@
 // verifying that a decrypted private key belongs to its row is one
 // comparison.
 //
+// Every algorithm has exactly one active key and at least one next key;
+// Ensure creates what is missing, Rotate rotates every algorithm at once
+// (RotateFor some of them), and a full rotation retires the keys of an
+// algorithm no longer configured. [Manager.Published] lists the keys of
+// every algorithm in an order that depends on the store only, so
+// [KeySetTag] names the same set identically on every node.
+//
 // Several server nodes and the CLI share the store; every change goes
 // through the store's serialised UpdateSigningKeys, and each Manager caches
 // what it read only for a short time (Options.CacheTTL).
 //
 // This package does not build JWTs, JWKS documents or SAML metadata
-// (internal/oidc, internal/saml do, from [Manager.Signing] and
-// [Manager.Published]), and does not schedule rotations: an operator or a
+// (internal/oidc, internal/saml do, from [Manager.Signing],
+// [Manager.SigningFor] and [Manager.Published]), does not choose which
+// algorithm a token is signed with (it reports the configured default,
+// [Manager.DefaultAlgorithm]), and does not schedule rotations: an operator or a
 // timer calls Rotate.
 package keys

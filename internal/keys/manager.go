@@ -1,25 +1,21 @@
 package keys
 
 import (
+	"cmp"
 	"context"
 	"crypto"
 	"crypto/rand"
-	"crypto/rsa"
-	"crypto/sha256"
 	"crypto/x509"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/citizenid/citizenid/internal/store"
 )
-
-// RS256 is the only signing algorithm the Manager creates keys for.
-const RS256 = "RS256"
 
 // Defaults for zero Options fields.
 const (
@@ -30,12 +26,13 @@ const (
 
 // Errors the Manager returns (wrapped); callers branch with errors.Is.
 var (
-	// ErrNoActiveKey: the store holds no active key; call Ensure.
+	// ErrNoActiveKey: the store holds no active key (of the algorithm
+	// asked for); call Ensure.
 	ErrNoActiveKey = errors.New("keys: no active signing key")
 	// ErrActiveKey: the active key cannot be retired directly; Rotate.
 	ErrActiveKey = errors.New("keys: the active signing key cannot be retired, rotate instead")
-	// ErrLastNextKey: retiring the only next key would leave Rotate nothing
-	// published to promote.
+	// ErrLastNextKey: retiring the only next key of an algorithm would
+	// leave Rotate nothing published to promote.
 	ErrLastNextKey = errors.New("keys: the only next signing key cannot be retired")
 )
 
@@ -48,36 +45,45 @@ type Options struct {
 	// this long plus CacheTTL (other nodes may sign with it until their
 	// cache expires). Default 24h.
 	MaxTokenLifetime time.Duration
-	// RSABits is the size of new RSA keys; default 2048, and less than
-	// 2048 makes key creation fail.
+	// RSABits is the size of new RSA keys (RS256, PS256); default 2048,
+	// and less than 2048 makes key creation fail.
 	RSABits int
 	// CacheTTL is how long keys read from the store are trusted before
 	// being read again; default 10s. Negative disables caching.
 	CacheTTL time.Duration
-	// Rand is passed to RSA key generation; default crypto/rand. Since
-	// Go 1.26 the standard library ignores it there unless
+	// Rand is passed to key generation; default crypto/rand. Since Go 1.26
+	// the standard library ignores it there unless
 	// GODEBUG=cryptocustomrand=1.
 	Rand io.Reader
+	// Algorithms are the algorithms to keep a key lifecycle for, among
+	// SupportedAlgorithms. RS256 is always kept (SAML signs with it, and
+	// every OIDC client can verify it), as is DefaultAlgorithm. Default
+	// [RS256]. Empty names are ignored; an unsupported one makes Ensure,
+	// Rotate and SigningFor fail.
+	Algorithms []string
+	// DefaultAlgorithm signs OIDC tokens unless a client asks for another
+	// (internal/oidc decides; the Manager only reports it). Default RS256.
+	DefaultAlgorithm string
 }
 
-// SigningKey is the active key, decrypted, ready to sign.
+// SigningKey is an active key, decrypted, ready to sign.
 type SigningKey struct {
 	ID        string
-	Algorithm string        // "RS256"
-	Signer    crypto.Signer // *rsa.PrivateKey
+	Algorithm string        // RS256, PS256, ES256 or EdDSA
+	Signer    crypto.Signer // *rsa.PrivateKey, *ecdsa.PrivateKey or ed25519.PrivateKey
 	Public    crypto.PublicKey
 }
 
 // PublicKey is a key relying parties should accept signatures from.
 type PublicKey struct {
 	ID, Algorithm, State string
-	Key                  crypto.PublicKey
+	Key                  crypto.PublicKey // *rsa.PublicKey, *ecdsa.PublicKey or ed25519.PublicKey
 	CreatedAt            time.Time
 }
 
-// Manager creates, rotates and serves signing keys kept in the store.
-// It is safe for concurrent use, and several Managers (nodes, the CLI) may
-// share one store.
+// Manager creates, rotates and serves signing keys kept in the store, one
+// lifecycle per configured algorithm. It is safe for concurrent use, and
+// several Managers (nodes, the CLI) may share one store.
 type Manager struct {
 	st       store.SigningKeys
 	sealer   *Sealer
@@ -86,6 +92,9 @@ type Manager struct {
 	maxLife  time.Duration
 	rsaBits  int
 	cacheTTL time.Duration
+	algs     []string // canonical order, RS256 first
+	defAlg   string
+	optErr   error // an unsupported algorithm in Options
 
 	mu   sync.Mutex
 	snap *snapshot // nil when invalidated
@@ -94,10 +103,10 @@ type Manager struct {
 
 // snapshot is what one ListSigningKeys said, parsed.
 type snapshot struct {
-	loadedAt   time.Time
-	published  []published // every key in publication order
-	signing    *SigningKey // nil if signingErr != nil
-	signingErr error
+	loadedAt  time.Time
+	published []published            // every key in publication order
+	signing   map[string]*SigningKey // by algorithm; absent if signingErr has it
+	signErr   map[string]error
 }
 
 type published struct {
@@ -115,6 +124,7 @@ func NewManager(st store.SigningKeys, sealer *Sealer, opts Options) *Manager {
 		maxLife:  opts.MaxTokenLifetime,
 		rsaBits:  opts.RSABits,
 		cacheTTL: opts.CacheTTL,
+		defAlg:   cmp.Or(opts.DefaultAlgorithm, RS256),
 	}
 	if m.now == nil {
 		m.now = time.Now
@@ -131,69 +141,124 @@ func NewManager(st store.SigningKeys, sealer *Sealer, opts Options) *Manager {
 	if m.cacheTTL == 0 {
 		m.cacheTTL = DefaultCacheTTL
 	}
+	want := []string{RS256, m.defAlg}
+	for _, alg := range opts.Algorithms {
+		if alg != "" {
+			want = append(want, alg)
+		}
+	}
+	var errs []error
+	for _, alg := range want {
+		if err := CheckAlgorithm(alg); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	m.optErr = errors.Join(errs...)
+	if CheckAlgorithm(m.defAlg) != nil {
+		m.defAlg = RS256 // and optErr says why
+	}
+	for _, alg := range supported {
+		if slices.Contains(want, alg) {
+			m.algs = append(m.algs, alg)
+		}
+	}
 	return m
 }
 
-// Ensure makes sure there is an active key and a next key. On first start
-// it creates both (the first active key is necessarily not pre-published).
-// If there is a next key but no active one, the oldest next key is
-// promoted. Ensure is idempotent and safe to run from several processes at
-// once: the decision is taken again inside the store's serialised update.
+// Algorithms returns the algorithms this Manager keeps keys for, in the
+// order RS256, PS256, ES256, EdDSA.
+func (m *Manager) Algorithms() []string { return slices.Clone(m.algs) }
+
+// DefaultAlgorithm returns the algorithm OIDC tokens are signed with unless
+// a client asks for another; always one of Algorithms.
+func (m *Manager) DefaultAlgorithm() string { return m.defAlg }
+
+func (m *Manager) keeps(alg string) bool { return slices.Contains(m.algs, alg) }
+
+// checkAlgorithms returns an error wrapping ErrAlgorithm for the first alg
+// this Manager does not keep keys for.
+func (m *Manager) checkAlgorithms(algs []string) error {
+	if m.optErr != nil {
+		return m.optErr
+	}
+	for _, alg := range algs {
+		if !m.keeps(alg) {
+			return fmt.Errorf("%w: %q (keys are kept for %s)", ErrAlgorithm, alg, strings.Join(m.algs, ", "))
+		}
+	}
+	return nil
+}
+
+// Ensure makes sure every configured algorithm has an active key and a
+// next key. On first start it creates both (the first active key is
+// necessarily not pre-published). If an algorithm has a next key but no
+// active one, its oldest next key is promoted. Keys of algorithms no
+// longer configured are left alone (Rotate retires them). Ensure is
+// idempotent and safe to run from several processes at once: the decision
+// is taken again inside the store's serialised update.
 func (m *Manager) Ensure(ctx context.Context) error {
+	if err := m.checkAlgorithms(nil); err != nil {
+		return fmt.Errorf("ensure signing keys: %w", err)
+	}
 	keys, err := m.st.ListSigningKeys(ctx)
 	if err != nil {
 		return fmt.Errorf("ensure signing keys: %w", err)
-	}
-	need := missing(keys)
-	if need == 0 {
-		return nil
 	}
 	now := m.now()
 	// Generate outside the serialised update so it is not held for the
 	// seconds RSA generation can take; generate again inside only if
 	// another process changed the set in between.
-	pre := make([]store.SigningKey, 0, need)
-	for range need {
-		k, err := m.newKey(now)
-		if err != nil {
-			return fmt.Errorf("ensure signing keys: %w", err)
+	pre := map[string][]store.SigningKey{}
+	need := false
+	for _, alg := range m.algs {
+		for range missing(keys, alg) {
+			k, err := m.newKeyFor(alg, now)
+			if err != nil {
+				return fmt.Errorf("ensure signing keys: %w", err)
+			}
+			pre[alg] = append(pre[alg], k)
+			need = true
 		}
-		pre = append(pre, k)
+	}
+	if !need {
+		return nil
 	}
 	err = m.st.UpdateSigningKeys(ctx, func(keys []store.SigningKey) ([]store.SigningKey, error) {
 		if err := m.canOpen(keys); err != nil {
 			return nil, err
 		}
-		pool := pre
-		take := func() (store.SigningKey, error) {
-			if len(pool) > 0 {
-				k := pool[0]
-				pool = pool[1:]
-				return k, nil
-			}
-			return m.newKey(now)
-		}
 		out := slices.Clone(keys)
-		if active(out) < 0 {
-			if i := oldestNext(out); i >= 0 {
-				out[i].State = store.KeyActive
-				out[i].ActivatedAt = now
-			} else {
+		for _, alg := range m.algs {
+			pool := pre[alg]
+			take := func() (store.SigningKey, error) {
+				if len(pool) > 0 {
+					k := pool[0]
+					pool = pool[1:]
+					return k, nil
+				}
+				return m.newKeyFor(alg, now)
+			}
+			if active(out, alg) < 0 {
+				if i := oldestNext(out, alg); i >= 0 {
+					out[i].State = store.KeyActive
+					out[i].ActivatedAt = now
+				} else {
+					k, err := take()
+					if err != nil {
+						return nil, err
+					}
+					k.State = store.KeyActive
+					k.ActivatedAt = now
+					out = append(out, k)
+				}
+			}
+			if oldestNext(out, alg) < 0 {
 				k, err := take()
 				if err != nil {
 					return nil, err
 				}
-				k.State = store.KeyActive
-				k.ActivatedAt = now
 				out = append(out, k)
 			}
-		}
-		if oldestNext(out) < 0 {
-			k, err := take()
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, k)
 		}
 		return out, nil
 	})
@@ -222,58 +287,106 @@ func (m *Manager) canOpen(keys []store.SigningKey) error {
 	return nil
 }
 
-// Rotate promotes the oldest next key to active, retires the active key
-// (published until now + MaxTokenLifetime + CacheTTL), creates a new next
-// key, and deletes retired keys whose VerifyUntil has passed. It returns
-// the new active key's ID.
+// Rotate rotates every configured algorithm (see RotateFor) and returns
+// the new active RS256 key's ID.
 func (m *Manager) Rotate(ctx context.Context) (newActiveKID string, err error) {
-	now := m.now()
-	next, err := m.newKey(now)
+	kids, err := m.RotateFor(ctx)
 	if err != nil {
-		return "", fmt.Errorf("rotate signing keys: %w", err)
+		return "", err
 	}
+	return kids[RS256], nil
+}
+
+// RotateFor rotates the given algorithms, or every configured one when
+// none is given, in one serialised update. For each: the oldest next key
+// becomes active, the active key is retired (published until now +
+// MaxTokenLifetime + CacheTTL), and a new next key is created. Retired keys
+// whose VerifyUntil has passed are deleted, whatever their algorithm.
+//
+// Rotating every algorithm also retires the keys of algorithms no longer
+// configured: an active one stays published as long as any retired key,
+// a next one (which never signed) stops being published at once.
+//
+// It returns the new active key's ID by algorithm, and an error wrapping
+// ErrAlgorithm for an algorithm not configured.
+func (m *Manager) RotateFor(ctx context.Context, algs ...string) (newActive map[string]string, err error) {
+	if err := m.checkAlgorithms(algs); err != nil {
+		return nil, fmt.Errorf("rotate signing keys: %w", err)
+	}
+	all := len(algs) == 0
+	if !all {
+		// Canonical order, each once.
+		algs = slices.DeleteFunc(slices.Clone(m.algs), func(a string) bool { return !slices.Contains(algs, a) })
+	} else {
+		algs = m.algs
+	}
+	now := m.now()
+	next := map[string]store.SigningKey{}
+	for _, alg := range algs {
+		if next[alg], err = m.newKeyFor(alg, now); err != nil {
+			return nil, fmt.Errorf("rotate signing keys: %w", err)
+		}
+	}
+	newActive = map[string]string{}
 	err = m.st.UpdateSigningKeys(ctx, func(keys []store.SigningKey) ([]store.SigningKey, error) {
+		clear(newActive)
 		if err := m.canOpen(keys); err != nil {
 			return nil, err
 		}
-		promote := oldestNext(keys)
-		out := make([]store.SigningKey, 0, len(keys)+2)
+		promote := map[int]bool{}
+		for _, alg := range algs {
+			if i := oldestNext(keys, alg); i >= 0 {
+				promote[i] = true
+			}
+		}
+		dropped := func(k store.SigningKey) bool { return all && !m.keeps(k.Algorithm) }
+		out := make([]store.SigningKey, 0, len(keys)+2*len(algs))
 		for i, k := range keys {
 			switch {
-			case i == promote:
+			case promote[i]:
 				k.State = store.KeyActive
 				k.ActivatedAt = now
-				newActiveKID = k.ID
-			case k.State == store.KeyActive:
+				newActive[k.Algorithm] = k.ID
+			case k.State == store.KeyActive && (slices.Contains(algs, k.Algorithm) || dropped(k)):
 				k.State = store.KeyRetired
 				k.RetiredAt = now
 				k.VerifyUntil = now.Add(m.retention())
+			case k.State == store.KeyNext && dropped(k):
+				k.State = store.KeyRetired
+				k.RetiredAt = now
+				k.VerifyUntil = now
 			case k.State == store.KeyRetired && !k.VerifyUntil.After(now):
 				continue // expired: delete
 			}
 			out = append(out, k)
 		}
-		if promote < 0 {
+		for _, alg := range algs {
+			if newActive[alg] != "" {
+				continue
+			}
 			// There was no next key (Ensure never ran, or someone removed
 			// it by hand). This key signs without having been published
 			// first: relying parties that cached the JWKS will not know
 			// it until they fetch it again.
-			k, err := m.newKey(now)
+			k, err := m.newKeyFor(alg, now)
 			if err != nil {
 				return nil, err
 			}
 			k.State = store.KeyActive
 			k.ActivatedAt = now
-			newActiveKID = k.ID
+			newActive[alg] = k.ID
 			out = append(out, k)
 		}
-		return append(out, next), nil
+		for _, alg := range algs {
+			out = append(out, next[alg])
+		}
+		return out, nil
 	})
 	m.invalidate()
 	if err != nil {
-		return "", fmt.Errorf("rotate signing keys: %w", err)
+		return nil, fmt.Errorf("rotate signing keys: %w", err)
 	}
-	return newActiveKID, nil
+	return newActive, nil
 }
 
 // Retire stops publishing key kid now: it becomes retired with
@@ -282,9 +395,9 @@ func (m *Manager) Rotate(ctx context.Context) (newActiveKID string, err error) {
 // Retiring an already retired key ends its verification window early; one
 // already past VerifyUntil is left as it is.
 //
-// It returns ErrActiveKey for the active key (Rotate first),
-// ErrLastNextKey for the only next key, and store.ErrNotFound for an
-// unknown kid, all wrapped.
+// It returns ErrActiveKey for an active key (Rotate first),
+// ErrLastNextKey for the only next key of its algorithm, and
+// store.ErrNotFound for an unknown kid, all wrapped.
 func (m *Manager) Retire(ctx context.Context, kid string) error {
 	now := m.now()
 	err := m.st.UpdateSigningKeys(ctx, func(keys []store.SigningKey) ([]store.SigningKey, error) {
@@ -300,7 +413,7 @@ func (m *Manager) Retire(ctx context.Context, kid string) error {
 		case store.KeyNext:
 			nexts := 0
 			for _, o := range keys {
-				if o.State == store.KeyNext {
+				if o.State == store.KeyNext && o.Algorithm == k.Algorithm {
 					nexts++
 				}
 			}
@@ -326,38 +439,29 @@ func (m *Manager) Retire(ctx context.Context, kid string) error {
 	return nil
 }
 
-// Signing returns the active key, decrypted. With several active keys
-// (which only a hand-edited store can hold) the most recently activated
-// one signs. It returns ErrNoActiveKey when there is none, and an error
-// wrapping ErrUnseal when the master key does not open it.
+// Signing returns the active RS256 key, decrypted: SigningFor(ctx, RS256).
 func (m *Manager) Signing(ctx context.Context) (*SigningKey, error) {
-	s, err := m.current(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if s.signingErr != nil {
-		return nil, fmt.Errorf("signing key: %w", s.signingErr)
-	}
-	return s.signing, nil
+	return m.SigningFor(ctx, RS256)
 }
 
-// Published returns the keys relying parties should accept: the active
-// key first, then next keys, then retired keys whose VerifyUntil is still
-// in the future, each group oldest first.
-func (m *Manager) Published(ctx context.Context) ([]PublicKey, error) {
+// SigningFor returns the active key of algorithm alg, decrypted. With
+// several active keys of one algorithm (which only a hand-edited store can
+// hold) the most recently activated one signs. It returns an error
+// wrapping ErrAlgorithm when alg is not configured, ErrNoActiveKey when
+// there is no active key of alg, and ErrUnseal when the master key does not
+// open it.
+func (m *Manager) SigningFor(ctx context.Context, alg string) (*SigningKey, error) {
+	if err := m.checkAlgorithms([]string{alg}); err != nil {
+		return nil, fmt.Errorf("signing key: %w", err)
+	}
 	s, err := m.current(ctx)
 	if err != nil {
 		return nil, err
 	}
-	now := m.now()
-	out := make([]PublicKey, 0, len(s.published))
-	for _, p := range s.published {
-		if p.State == store.KeyRetired && !p.verifyUntil.After(now) {
-			continue
-		}
-		out = append(out, p.PublicKey)
+	if err := s.signErr[alg]; err != nil {
+		return nil, fmt.Errorf("signing key %s: %w", alg, err)
 	}
-	return out, nil
+	return s.signing[alg], nil
 }
 
 // List returns every key as stored (private keys still sealed), oldest
@@ -410,123 +514,59 @@ func (m *Manager) current(ctx context.Context) (*snapshot, error) {
 	return ns, nil
 }
 
-// build parses rows into a snapshot, reusing prev's decrypted key when the
-// active key has not changed.
+var stateRank = map[string]int{store.KeyActive: 0, store.KeyNext: 1, store.KeyRetired: 2}
+
+// build parses rows into a snapshot, reusing prev's decrypted keys when an
+// algorithm's active key has not changed.
 func (m *Manager) build(rows []store.SigningKey, prev *snapshot, now time.Time) (*snapshot, error) {
-	s := &snapshot{loadedAt: now}
-	order := []string{store.KeyActive, store.KeyNext, store.KeyRetired}
-	for _, state := range order {
-		for _, r := range rows {
-			if r.State != state {
-				continue
-			}
-			pub, err := x509.ParsePKIXPublicKey(r.PublicKey)
-			if err != nil {
-				return nil, fmt.Errorf("key %s: parse public key: %w", r.ID, err)
-			}
-			s.published = append(s.published, published{
-				PublicKey: PublicKey{
-					ID: r.ID, Algorithm: r.Algorithm, State: r.State, Key: pub, CreatedAt: r.CreatedAt,
-				},
-				verifyUntil: r.VerifyUntil,
-			})
+	s := &snapshot{loadedAt: now, signing: map[string]*SigningKey{}, signErr: map[string]error{}}
+	for _, r := range rows {
+		if _, ok := stateRank[r.State]; !ok {
+			continue
 		}
+		pub, err := x509.ParsePKIXPublicKey(r.PublicKey)
+		if err != nil {
+			return nil, fmt.Errorf("key %s: parse public key: %w", r.ID, err)
+		}
+		s.published = append(s.published, published{
+			PublicKey: PublicKey{
+				ID: r.ID, Algorithm: r.Algorithm, State: r.State, Key: pub, CreatedAt: r.CreatedAt,
+			},
+			verifyUntil: r.VerifyUntil,
+		})
 	}
-	a := active(rows)
-	switch {
-	case a < 0:
-		s.signingErr = ErrNoActiveKey
-	case prev != nil && prev.signing != nil && prev.signing.ID == rows[a].ID:
-		s.signing = prev.signing
-	default:
-		s.signing, s.signingErr = m.open(rows[a])
+	slices.SortFunc(s.published, func(a, b published) int {
+		return cmp.Or(
+			cmp.Compare(stateRank[a.State], stateRank[b.State]),
+			cmp.Compare(rank(a.Algorithm), rank(b.Algorithm)),
+			cmp.Compare(a.Algorithm, b.Algorithm),
+			a.CreatedAt.Compare(b.CreatedAt),
+			cmp.Compare(a.ID, b.ID),
+		)
+	})
+	for _, alg := range m.algs {
+		a := active(rows, alg)
+		switch {
+		case a < 0:
+			s.signErr[alg] = ErrNoActiveKey
+		case prev != nil && prev.signing[alg] != nil && prev.signing[alg].ID == rows[a].ID:
+			s.signing[alg] = prev.signing[alg]
+		default:
+			k, err := m.open(rows[a])
+			if err != nil {
+				s.signErr[alg] = err
+			} else {
+				s.signing[alg] = k
+			}
+		}
 	}
 	return s, nil
 }
 
-// open decrypts a stored key and checks it belongs to its row.
-func (m *Manager) open(r store.SigningKey) (*SigningKey, error) {
-	der, err := m.sealer.Open(r.PrivateKey, []byte(r.ID))
-	if err != nil {
-		return nil, fmt.Errorf("open signing key %s: %w", r.ID, err)
-	}
-	defer clear(der)
-	priv, err := x509.ParsePKCS8PrivateKey(der)
-	if err != nil {
-		return nil, fmt.Errorf("open signing key %s: parse: %w", r.ID, err)
-	}
-	rk, ok := priv.(*rsa.PrivateKey)
-	if !ok || r.Algorithm != RS256 {
-		return nil, fmt.Errorf("open signing key %s: algorithm %s with %T is not supported", r.ID, r.Algorithm, priv)
-	}
-	pub, err := x509.ParsePKIXPublicKey(r.PublicKey)
-	if err != nil {
-		return nil, fmt.Errorf("open signing key %s: parse public key: %w", r.ID, err)
-	}
-	if !rk.PublicKey.Equal(pub) || thumbprint(&rk.PublicKey) != r.ID {
-		return nil, fmt.Errorf("open signing key %s: private key does not match the row's public key or kid", r.ID)
-	}
-	return &SigningKey{ID: r.ID, Algorithm: RS256, Signer: rk, Public: &rk.PublicKey}, nil
-}
-
-// newKey generates an RSA key in state next, sealed with its kid as
-// associated data.
-func (m *Manager) newKey(now time.Time) (store.SigningKey, error) {
-	if m.rsaBits < 2048 {
-		return store.SigningKey{}, fmt.Errorf("new signing key: %d-bit RSA is below the 2048-bit minimum", m.rsaBits)
-	}
-	priv, err := rsa.GenerateKey(m.rand, m.rsaBits)
-	if err != nil {
-		return store.SigningKey{}, fmt.Errorf("new signing key: %w", err)
-	}
-	der, err := x509.MarshalPKCS8PrivateKey(priv)
-	if err != nil {
-		return store.SigningKey{}, fmt.Errorf("new signing key: %w", err)
-	}
-	defer clear(der)
-	pub, err := x509.MarshalPKIXPublicKey(&priv.PublicKey)
-	if err != nil {
-		return store.SigningKey{}, fmt.Errorf("new signing key: %w", err)
-	}
-	kid := thumbprint(&priv.PublicKey)
-	sealed, err := m.sealer.Seal(der, []byte(kid))
-	if err != nil {
-		return store.SigningKey{}, fmt.Errorf("new signing key: %w", err)
-	}
-	return store.SigningKey{
-		ID:         kid,
-		Algorithm:  RS256,
-		State:      store.KeyNext,
-		PublicKey:  pub,
-		PrivateKey: sealed,
-		CreatedAt:  now,
-	}, nil
-}
-
-// thumbprint is the RFC 7638 JWK thumbprint of an RSA public key: SHA-256
-// of {"e":…,"kty":"RSA","n":…} (members in that order, no white space,
-// unsigned big-endian integers in unpadded base64url), in unpadded
-// base64url.
-func thumbprint(pub *rsa.PublicKey) string {
-	b64 := base64.RawURLEncoding
-	e := minimalBytes(uint64(pub.E))
-	j := `{"e":"` + b64.EncodeToString(e) + `","kty":"RSA","n":"` + b64.EncodeToString(pub.N.Bytes()) + `"}`
-	sum := sha256.Sum256([]byte(j))
-	return b64.EncodeToString(sum[:])
-}
-
-// minimalBytes returns v as big-endian bytes without leading zeros.
-func minimalBytes(v uint64) []byte {
-	var b []byte
-	for ; v > 0; v >>= 8 {
-		b = append([]byte{byte(v)}, b...)
-	}
-	return b
-}
-
-// missing counts the keys Ensure must create when nothing can be promoted.
-func missing(keys []store.SigningKey) int {
-	hasActive, hasNext := active(keys) >= 0, oldestNext(keys) >= 0
+// missing counts the keys of alg Ensure must create when nothing can be
+// promoted.
+func missing(keys []store.SigningKey, alg string) int {
+	hasActive, hasNext := active(keys, alg) >= 0, oldestNext(keys, alg) >= 0
 	switch {
 	case !hasActive && !hasNext:
 		return 2
@@ -537,22 +577,23 @@ func missing(keys []store.SigningKey) int {
 	return 0
 }
 
-// active returns the index of the most recently activated active key, or -1.
-func active(keys []store.SigningKey) int {
+// active returns the index of the most recently activated active key of
+// alg, or -1.
+func active(keys []store.SigningKey, alg string) int {
 	best := -1
 	for i, k := range keys {
-		if k.State == store.KeyActive && (best < 0 || !k.ActivatedAt.Before(keys[best].ActivatedAt)) {
+		if k.State == store.KeyActive && k.Algorithm == alg && (best < 0 || !k.ActivatedAt.Before(keys[best].ActivatedAt)) {
 			best = i
 		}
 	}
 	return best
 }
 
-// oldestNext returns the index of the next key created first, or -1.
-func oldestNext(keys []store.SigningKey) int {
+// oldestNext returns the index of the next key of alg created first, or -1.
+func oldestNext(keys []store.SigningKey, alg string) int {
 	best := -1
 	for i, k := range keys {
-		if k.State == store.KeyNext && (best < 0 || k.CreatedAt.Before(keys[best].CreatedAt)) {
+		if k.State == store.KeyNext && k.Algorithm == alg && (best < 0 || k.CreatedAt.Before(keys[best].CreatedAt)) {
 			best = i
 		}
 	}
