@@ -203,11 +203,9 @@ func (e *cliEnv) registrar() clients.Registrar {
 }
 
 // signingAlgorithms are the ID token signing algorithms the server
-// publishes keys for, which a client may choose among: RS256 always, and
-// keys.algorithm once the configuration has it (it does not yet, so
-// cfg is unused). The one place the CLI learns them.
+// publishes keys for, which a client may choose among.
 func signingAlgorithms(cfg *config.Config) []string {
-	return []string{clients.DefaultAlgorithm}
+	return cfg.Keys.SigningAlgorithms()
 }
 
 // specCopy copies one flag's setting (by flag name) from the flags' spec

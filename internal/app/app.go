@@ -142,7 +142,7 @@ func Keys(cfg *config.Config, st store.SigningKeys, master []byte) (*keys.Sealer
 		MaxTokenLifetime: maxLife,
 		RSABits:          cfg.Keys.RSABits,
 		CacheTTL:         cfg.Keys.CacheTTL,
-		Algorithms:       []string{keys.RS256, cfg.Keys.Algorithm},
+		Algorithms:       cfg.Keys.SigningAlgorithms(),
 		DefaultAlgorithm: cfg.Keys.Algorithm,
 	})
 	return sealer, m, nil

@@ -383,6 +383,7 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, bo BuildOpt
 	})
 	adm, err := admin.New(admin.Options{
 		ClientKeys:         clientKeys,
+		SigningAlgorithms:  cfg.Keys.SigningAlgorithms(),
 		Store:              in.Store,
 		Outbox:             in.Store,
 		Login:              engine,

@@ -41,7 +41,7 @@ func newPortal(t *testing.T, e *env, id string, scopes []string, configure func(
 	p.secret = secret
 	key := []byte("0123456789abcdef0123456789abcdef")
 	cookies := httphelper.NewCookieHandler(key, key, httphelper.WithUnsecure())
-	party, err := rp.NewRelyingPartyOIDC(context.Background(), e.URL, id, secret, p.srv.URL+"/callback", scopes, rp.WithPKCE(cookies),
+	party, err := rp.NewRelyingPartyOIDC(context.Background(), e.URL, id, secret, p.srv.URL+"/callback", scopes, rp.WithPKCE(cookies), rp.WithSigningAlgsFromDiscovery(),
 		rp.WithAuthStyle(oauth2.AuthStyleInHeader)) // as registered: client_secret_basic
 	if err != nil {
 		t.Fatal(err)

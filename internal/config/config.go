@@ -587,3 +587,13 @@ func IsLoopbackHost(host string) bool {
 func sortedKeys(m map[string]time.Duration) []string {
 	return slices.Sorted(maps.Keys(m))
 }
+
+// SigningAlgorithms are the algorithms the server keeps signing keys for
+// and publishes: RS256 always (SAML, and portals that need it), and
+// keys.algorithm.
+func (k KeysConfig) SigningAlgorithms() []string {
+	if k.Algorithm == "" || k.Algorithm == "RS256" {
+		return []string{"RS256"}
+	}
+	return []string{"RS256", k.Algorithm}
+}

@@ -54,7 +54,7 @@ func (c *client) accessAudience() []string {
 
 // signAccessToken signs the JWT access token of a sealed jti.
 func (p *Provider) signAccessToken(ctx context.Context, c *client, subject, jti string, t *accessTokenID) (string, error) {
-	k, err := p.o.Keys.Signing(ctx)
+	k, err := p.o.Keys.SigningFor(ctx, p.o.Keys.DefaultAlgorithm())
 	if err != nil {
 		return "", unavailable(err)
 	}
@@ -113,6 +113,9 @@ func (p *Provider) tokenResponse(ctx context.Context, req op.TokenRequest, c *cl
 		resp.TokenType = "DPoP"
 	}
 	if idReq, ok := req.(op.IDTokenRequest); ok && slices.Contains(req.GetScopes(), zoidc.ScopeOpenID) {
+		// The library asks storage.SigningKey for the key, with no word of
+		// the client: the client's algorithm rides along in the context.
+		ctx := context.WithValue(ctx, idTokenAlgKey{}, p.idTokenAlg(c))
 		resp.IDToken, err = op.CreateIDToken(ctx, p.o.Issuer, idReq, c.IDTokenLifetime(), access, code, p.st, c)
 		if err != nil {
 			return nil, err
@@ -218,7 +221,7 @@ func (p *Provider) verifyAccessToken(ctx context.Context, raw string) (*verified
 		}
 		return &verifiedToken{t: t, jti: raw, subject: t.Subject}, nil
 	}
-	v := op.NewAccessTokenVerifier(p.o.Issuer, &op.OpenIDKeySet{Storage: p.st})
+	v := op.NewAccessTokenVerifier(p.o.Issuer, &op.OpenIDKeySet{Storage: p.st}, op.WithSupportedAccessTokenSigningAlgorithms(p.o.Keys.Algorithms()...))
 	claims, err := op.VerifyAccessToken[*zoidc.AccessTokenClaims](ctx, raw, v)
 	if err != nil {
 		return nil, err
@@ -262,4 +265,17 @@ func (s *opServer) Introspect(ctx context.Context, r *op.Request[op.Introspectio
 		resp.Claims["cnf"] = cnf{JKT: vt.t.JKT}
 	}
 	return op.NewResponse(resp), nil
+}
+
+// idTokenAlgKey carries the algorithm of the ID token being signed to
+// storage.SigningKey.
+type idTokenAlgKey struct{}
+
+// idTokenAlg is the algorithm of c's ID tokens (and logout tokens): its
+// registered id_token_signed_response_alg, else the server's default.
+func (p *Provider) idTokenAlg(c *client) string {
+	if c.c.IDTokenSignedResponseAlg != "" {
+		return c.c.IDTokenSignedResponseAlg
+	}
+	return p.o.Keys.DefaultAlgorithm()
 }

@@ -146,7 +146,11 @@ func (p *Provider) deliverLogout(ctx context.Context, client *http.Client, m sto
 
 // logoutToken signs a logout token for one delivery attempt.
 func (p *Provider) logoutToken(ctx context.Context, lp logoutPayload) (string, error) {
-	k, err := p.o.Keys.Signing(ctx)
+	alg := p.o.Keys.DefaultAlgorithm()
+	if c, err := p.st.client(ctx, lp.Client); err == nil {
+		alg = p.idTokenAlg(c) // verified like the client's ID tokens
+	}
+	k, err := p.o.Keys.SigningFor(ctx, alg)
 	if err != nil {
 		return "", err
 	}

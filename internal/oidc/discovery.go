@@ -6,13 +6,13 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
-	"strings"
 	"sync"
 
 	jose "github.com/go-jose/go-jose/v4"
 	zoidc "github.com/zitadel/oidc/v3/pkg/oidc"
 
 	"github.com/citizenid/citizenid/internal/clientkeys"
+	"github.com/citizenid/citizenid/internal/keys"
 )
 
 // Discovery (OpenID Connect Discovery 1.0, RFC 8414) lists exactly what
@@ -42,7 +42,7 @@ func (p *Provider) discoveryDoc() map[string]any {
 		"grant_types_supported":                         []string{string(zoidc.GrantTypeCode), string(zoidc.GrantTypeRefreshToken), string(zoidc.GrantTypeClientCredentials)},
 		"acr_values_supported":                          p.o.ACR.Supported(),
 		"subject_types_supported":                       []string{"pairwise", "public"},
-		"id_token_signing_alg_values_supported":         []string{"RS256"},
+		"id_token_signing_alg_values_supported":         p.o.Keys.Algorithms(),
 		"token_endpoint_auth_methods_supported":         authMethods,
 		"revocation_endpoint_auth_methods_supported":    authMethods,
 		"introspection_endpoint_auth_methods_supported": authMethods[:3], // a public client has nothing to introspect with
@@ -137,15 +137,12 @@ func (p *Provider) serveKeys(w http.ResponseWriter, r *http.Request) {
 		serverUnavailable(w)
 		return
 	}
-	var tag strings.Builder
-	for _, k := range pub {
-		tag.WriteString(k.ID + "/" + k.Algorithm + "/" + k.State + " ")
-	}
+	tag := keys.KeySetTag(pub)
 	p.jwks.mu.Lock()
 	doc := p.jwks.doc
-	if doc == nil || p.jwks.tag != tag.String() {
+	if doc == nil || p.jwks.tag != tag {
 		doc = &preparedJSON{}
-		p.jwks.doc, p.jwks.tag = doc, tag.String()
+		p.jwks.doc, p.jwks.tag = doc, tag
 	}
 	p.jwks.mu.Unlock()
 	doc.prepare(func() any {

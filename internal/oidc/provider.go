@@ -126,7 +126,9 @@ func New(o Options) (*Provider, error) {
 	if strings.HasPrefix(o.Issuer, "http://") {
 		opts = append(opts, op.WithAllowInsecure())
 	}
-	opts = append(opts, op.WithLogger(o.Log))
+	opts = append(opts, op.WithLogger(o.Log),
+		op.WithIDTokenHintVerifierOpts(op.WithSupportedIDTokenHintSigningAlgorithms(o.Keys.Algorithms()...)),
+		op.WithAccessTokenVerifierOpts(op.WithSupportedAccessTokenSigningAlgorithms(o.Keys.Algorithms()...)))
 	prov, err := op.NewProvider(cfg, p.st, op.StaticIssuer(o.Issuer), opts...)
 	if err != nil {
 		return nil, fmt.Errorf("oidc provider: %w", err)

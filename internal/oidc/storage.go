@@ -369,15 +369,24 @@ func (k signingKey) Key() any   { return k.k.Signer }
 func (k signingKey) ID() string { return k.k.ID }
 
 func (s *storage) SigningKey(ctx context.Context) (op.SigningKey, error) {
-	k, err := s.p.o.Keys.Signing(ctx)
+	alg, ok := ctx.Value(idTokenAlgKey{}).(string)
+	if !ok {
+		alg = s.p.o.Keys.DefaultAlgorithm()
+	}
+	k, err := s.p.o.Keys.SigningFor(ctx, alg)
 	if err != nil {
-		return nil, err
+		return nil, unavailable(err)
 	}
 	return signingKey{k}, nil
 }
 
 func (s *storage) SignatureAlgorithms(context.Context) ([]jose.SignatureAlgorithm, error) {
-	return []jose.SignatureAlgorithm{jose.RS256}, nil
+	algs := s.p.o.Keys.Algorithms()
+	out := make([]jose.SignatureAlgorithm, len(algs))
+	for i, a := range algs {
+		out[i] = jose.SignatureAlgorithm(a)
+	}
+	return out, nil
 }
 
 // publicKey adapts keys.PublicKey to op.Key.

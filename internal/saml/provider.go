@@ -174,7 +174,8 @@ func (p *Provider) idp(ctx context.Context) (*saml.IdentityProvider, error) {
 	if err != nil {
 		return nil, err
 	}
-	published, err := p.o.Keys.Published(ctx)
+	// SAML signs with RSA; keys of other algorithms are for OIDC.
+	published, err := p.o.Keys.PublishedFor(ctx, keys.RS256)
 	if err != nil {
 		return nil, err
 	}
