@@ -2,7 +2,7 @@
 GO          ?= go
 STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: test deps lint test-go test-web run build fuzz bench
+.PHONY: test deps lint test-go test-web run build fuzz bench perf perf-smoke
 
 ## test: install what is missing, check formatting and lint, run every test
 test: deps lint test-web test-go
@@ -54,3 +54,22 @@ fuzz:
 ## bench: benchmarks (numbers, never assertions)
 bench:
 	$(GO) test -run=^$$ -bench=. -benchmem ./...
+
+## perf: every flow against the bound of its cryptography (README, "Performance"):
+## the embedded default, then PostgreSQL + Redis when the tests' helper finds them.
+## The server runs on CPU 0 (GOMAXPROCS=1), the driver on CPU 1. PERF_SMOKE=1: a short pass.
+PERF_DIR   ?= $(or $(TMPDIR),/tmp)/citizenid-perf
+PERF_FLAGS ?=
+PIN1       := $(shell command -v taskset >/dev/null 2>&1 && echo taskset -c 1)
+perf:
+	@mkdir -p $(PERF_DIR)
+	$(GO) build -o $(PERF_DIR)/citizenid ./cmd/citizenid
+	$(GO) build -o $(PERF_DIR)/citizenid-load ./cmd/citizenid-load
+	$(GO) test -c -o $(PERF_DIR)/perf.test ./cmd/citizenid-load
+	$(PIN1) $(PERF_DIR)/citizenid-load -perf $(if $(PERF_SMOKE),-smoke) $(PERF_FLAGS) -server $(PERF_DIR)/citizenid -json $(PERF_DIR)/embedded.json
+	CITIZENID_PERF_SERVER=$(PERF_DIR)/citizenid CITIZENID_PERF_SMOKE=$(PERF_SMOKE) CITIZENID_PERF_JSON=$(PERF_DIR)/postgres.json \
+		$(PIN1) $(PERF_DIR)/perf.test -test.run '^TestPerfServices$$' -test.v -test.timeout 60m
+
+## perf-smoke: make perf's short pass (a second per scenario, 20 sessions); checks that it runs
+perf-smoke:
+	$(MAKE) perf PERF_SMOKE=1

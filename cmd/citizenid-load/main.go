@@ -38,7 +38,32 @@ func main() {
 	flag.IntVar(&o.workers, "concurrency", 4, "parallel browsers (1-64)")
 	flag.IntVar(&o.iterations, "requests", 200, "total authorization flows (1-100000)")
 	flag.DurationVar(&o.duration, "duration", 30*time.Second, "stop after this long (at most 10m)")
+	var po perfOptions
+	perf := flag.Bool("perf", false, "perf mode: start the citizenid binary of -server pinned to CPU 0, measure every scenario against the bound of its cryptography, print the table (README, \"Performance\")")
+	flag.StringVar(&po.server, "server", "./citizenid", "perf: the citizenid binary to start")
+	flag.StringVar(&po.databaseURL, "database-url", "", "perf: PostgreSQL URL (with -redis-url) instead of the embedded default")
+	flag.StringVar(&po.redisURL, "redis-url", "", "perf: Redis URL (with -database-url)")
+	flag.BoolVar(&po.smoke, "smoke", false, "perf: a short pass (about a second per scenario, few sessions): checks that everything runs, measures nothing")
+	flag.StringVar(&po.jsonPath, "json", "", "perf: also write the report as JSON to this file")
+	flag.DurationVar(&po.scenario, "scenario-time", 0, "perf: time per scenario (default 10s, smoke 1s)")
+	flag.IntVar(&po.sessions, "sessions", 0, "perf: live SSO sessions before reading the server's RSS (default 10000, smoke 20)")
+	flag.StringVar(&po.pprofDir, "pprof", "", "perf: write a CPU profile of the server per scenario into this directory")
 	flag.Parse()
+	if *perf {
+		po.workers = 8
+		flag.Visit(func(f *flag.Flag) {
+			if f.Name == "concurrency" {
+				po.workers = o.workers
+			}
+		})
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+		defer stop()
+		if err := perfBinary(ctx, po); err != nil {
+			fmt.Fprintln(os.Stderr, "error:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if o.clientSecret == "" {
 		o.clientSecret = os.Getenv("CITIZENID_LOAD_CLIENT_SECRET")
 	}

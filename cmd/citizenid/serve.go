@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 
 	"github.com/spf13/cobra"
@@ -17,7 +18,7 @@ import (
 )
 
 func newServe(g *globals) *cobra.Command {
-	var addr, issuer string
+	var addr, issuer, pprofAddr string
 	var dev, withDemo bool
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -91,6 +92,24 @@ func newServe(g *globals) *cobra.Command {
 				}()
 				log.Info("certificate listener", "addr", cln.Addr().String(), "url", cfg.Certificate.TLS.URL, "tls", t.TLSConfig != nil)
 			}
+			if pprofAddr != "" {
+				// Profiling is for measuring (make perf), never for the
+				// public: loopback only, and off unless asked for.
+				host, _, err := net.SplitHostPort(pprofAddr)
+				if err != nil || !config.IsLoopbackHost(host) {
+					return fmt.Errorf("--pprof-addr %q: want a loopback HOST:PORT", pprofAddr)
+				}
+				pln, err := net.Listen("tcp", pprofAddr)
+				if err != nil {
+					ln.Close()
+					return fmt.Errorf("pprof listener: %w", err)
+				}
+				mux := http.NewServeMux()
+				mux.HandleFunc("GET /debug/pprof/", pprof.Index)
+				mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
+				go server.Serve(ctx, pln, mux, cfg.Server.ShutdownTimeout, log)
+				log.Warn("pprof listening: CPU and heap profiles of this process", "addr", pln.Addr().String())
+			}
 			if cfg.Server.MetricsAddr != "" {
 				mln, err := net.Listen("tcp", cfg.Server.MetricsAddr)
 				if err != nil {
@@ -109,6 +128,7 @@ func newServe(g *globals) *cobra.Command {
 	f.StringVar(&addr, "addr", "", "listen address HOST:PORT (env CITIZENID_ADDR; default 127.0.0.1:8080)")
 	f.StringVar(&issuer, "issuer", "", "issuer URL (env CITIZENID_ISSUER; default http://localhost:8080)")
 	f.BoolVar(&dev, "dev", false, "relax production checks (env CITIZENID_DEV)")
+	f.StringVar(&pprofAddr, "pprof-addr", "", "serve Go's profiles (net/http/pprof) on this loopback HOST:PORT; off by default")
 	f.BoolVar(&withDemo, "demo", false, "create a demo citizen and portal and print how to log in")
 	return cmd
 }

@@ -1,0 +1,283 @@
+package main
+
+import (
+	"context"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha256"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"golang.org/x/crypto/argon2"
+
+	"github.com/citizenid/citizenid/internal/config"
+	"github.com/citizenid/citizenid/internal/session"
+)
+
+// bounds are the seconds one core spends on each cryptographic operation
+// the scenarios need, measured in this process on one goroutine.
+type bounds struct {
+	Argon2Params string  `json:"argon2id_params"`
+	Argon2       float64 `json:"argon2id_seconds"`
+	RSAName      string  `json:"rsa"`
+	RSASign      float64 `json:"rsa_sign_seconds"`
+	RSAVerify    float64 `json:"rsa_verify_seconds"`
+	ES256Verify  float64 `json:"es256_verify_seconds"`
+}
+
+// measure runs fn on this goroutine for at least d and 3 runs, and
+// returns the seconds per run.
+func measure(d time.Duration, fn func()) float64 {
+	start := time.Now()
+	n := 0
+	for n < 3 || time.Since(start) < d {
+		fn()
+		n++
+	}
+	return time.Since(start).Seconds() / float64(n)
+}
+
+// measureBounds measures argon2id with the server's configured parameters,
+// the RSA (RS256) signature and verification of the configured key size,
+// and the ES256 verification of a WebAuthn assertion.
+func measureBounds(cfg config.Config, smoke bool) bounds {
+	d := time.Second
+	if smoke {
+		d = 100 * time.Millisecond
+	}
+	p := cfg.Password
+	b := bounds{Argon2Params: fmt.Sprintf("m=%d KiB, t=%d, p=%d", p.MemoryKiB, p.Time, p.Threads)}
+	pw, salt := []byte(perfPassword), make([]byte, 16)
+	b.Argon2 = measure(2*d, func() { argon2.IDKey(pw, salt, p.Time, p.MemoryKiB, p.Threads, 32) })
+
+	bits := cfg.Keys.RSABits
+	b.RSAName = fmt.Sprintf("RS256(%d)", bits)
+	rk, err := rsa.GenerateKey(rand.Reader, bits)
+	if err != nil {
+		panic(err)
+	}
+	// A JWT's signing input: header.claims, about what an ID token holds.
+	sum := sha256.Sum256([]byte(strings.Repeat("eyJhbGciOiJSUzI1NiJ9", 30)))
+	var sig []byte
+	b.RSASign = measure(d, func() { sig, _ = rsa.SignPKCS1v15(nil, rk, crypto.SHA256, sum[:]) })
+	b.RSAVerify = measure(d/2, func() { rsa.VerifyPKCS1v15(&rk.PublicKey, crypto.SHA256, sum[:], sig) })
+
+	ek, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		panic(err)
+	}
+	esig, _ := ecdsa.SignASN1(rand.Reader, ek, sum[:])
+	b.ES256Verify = measure(d/2, func() { ecdsa.VerifyASN1(&ek.PublicKey, sum[:], esig) })
+	return b
+}
+
+// cpuSeconds is the user+system CPU time of process pid, from
+// /proc/PID/stat (in clock ticks of 1/100 s, Linux's USER_HZ).
+func cpuSeconds(pid int) float64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	s := string(b)
+	fs := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+	if len(fs) < 13 {
+		return 0
+	}
+	u, _ := strconv.ParseInt(fs[11], 10, 64)
+	k, _ := strconv.ParseInt(fs[12], 10, 64)
+	return float64(u+k) / 100
+}
+
+// procStatus returns a field of /proc/PID/status.
+func procStatus(pid int, field string) string {
+	b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	for l := range strings.SplitSeq(string(b), "\n") {
+		if v, ok := strings.CutPrefix(l, field+":"); ok {
+			return strings.TrimSpace(v)
+		}
+	}
+	return ""
+}
+
+func rssBytes(pid int) int64 {
+	kb, _ := strconv.ParseInt(strings.TrimSuffix(procStatus(pid, "VmRSS"), " kB"), 10, 64)
+	return kb * 1024
+}
+
+func cpuModel() string {
+	b, _ := os.ReadFile("/proc/cpuinfo")
+	for l := range strings.SplitSeq(string(b), "\n") {
+		if k, v, ok := strings.Cut(l, ":"); ok && strings.TrimSpace(k) == "model name" {
+			return strings.TrimSpace(v)
+		}
+	}
+	return "unknown"
+}
+
+func pinning(server int) string {
+	return fmt.Sprintf("server on CPUs %s, driver on CPUs %s", procStatus(server, "Cpus_allowed_list"), procStatus(os.Getpid(), "Cpus_allowed_list"))
+}
+
+// sessionPhase tops the live SSO sessions up to o.sessions with password
+// logins (no token exchange: a login makes the session), then reads the
+// server's RSS and the Redis bytes of a sample of sessions.
+func (r *perfReport) sessionPhase(ctx context.Context, o perfOptions, t target, ws []*pw) {
+	count := func() int {
+		n := 0
+		for _, w := range ws {
+			n += w.sessions
+		}
+		return n
+	}
+	ctx, cancel := context.WithTimeout(ctx, 20*time.Minute)
+	defer cancel()
+	var mu sync.Mutex
+	left := o.sessions - count()
+	var wg sync.WaitGroup
+	for _, w := range ws {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for ctx.Err() == nil {
+				mu.Lock()
+				left--
+				go_ := left >= 0
+				mu.Unlock()
+				if !go_ {
+					return
+				}
+				if _, _, err := w.passwordLogin(ctx); err != nil && r.SessionPhaseError == "" {
+					mu.Lock()
+					r.SessionPhaseError = err.Error()
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	r.LiveSessions = count()
+	r.RSSBytes = rssBytes(t.pid)
+	var cookies []string
+	for _, w := range ws {
+		if w.lastCookie != "" {
+			cookies = append(cookies, w.lastCookie)
+		}
+	}
+	r.RedisPerSession, r.RedisMethod = redisBytes(ctx, t, cookies)
+}
+
+// redisBytes is the memory one SSO session takes in Redis, averaged over
+// the sessions of the cookies: its record and sid keys, and its share of
+// the citizen's session index and of the live and end sets (key layout:
+// internal/session/session.go). Against real Redis: MEMORY USAGE; against
+// the embedded miniredis, which has no MEMORY USAGE: the summed byte
+// lengths of keys, values and members.
+func redisBytes(ctx context.Context, t target, cookies []string) (float64, string) {
+	var rdb *redis.Client
+	switch {
+	case t.redisURL != "":
+		opt, err := redis.ParseURL(t.redisURL)
+		if err != nil {
+			return 0, "unavailable: " + err.Error()
+		}
+		rdb = redis.NewClient(opt)
+	case t.redisAddr != "":
+		rdb = redis.NewClient(&redis.Options{Addr: t.redisAddr, DisableIdentity: true})
+	default:
+		return 0, "unavailable: Redis address unknown"
+	}
+	defer rdb.Close()
+	if len(cookies) == 0 {
+		return 0, "unavailable: no session"
+	}
+	const live, ends = "cid:live", "cid:ends"
+	total := 0.0
+	for _, c := range cookies {
+		key := "cid:s:" + session.Hash(c)
+		val, err := rdb.Get(ctx, key).Result()
+		if err != nil {
+			return 0, "unavailable: session record: " + err.Error()
+		}
+		var rec struct {
+			SID       string `json:"sid"`
+			CitizenID string `json:"citizen_id"`
+		}
+		if err := json.Unmarshal([]byte(val), &rec); err != nil {
+			return 0, "unavailable: session record: " + err.Error()
+		}
+		sid, index := "cid:sid:"+rec.SID, "cid:cs:"+rec.CitizenID
+		if t.embedded {
+			// strings: key + value; set and sorted-set members: the
+			// member (the session key), plus the 8-byte score.
+			total += float64(len(key) + len(val) + len(sid) + len(key) + len(key) + 2*(len(key)+8))
+			continue
+		}
+		usage := func(k string) float64 { n, _ := rdb.MemoryUsage(ctx, k).Result(); return float64(n) }
+		share := func(k string, card func() (int64, error)) float64 {
+			n, err := card()
+			if err != nil || n == 0 {
+				return 0
+			}
+			return usage(k) / float64(n)
+		}
+		total += usage(key) + usage(sid) +
+			share(index, rdb.SCard(ctx, index).Result) +
+			share(live, rdb.ZCard(ctx, live).Result) +
+			share(ends, rdb.ZCard(ctx, ends).Result)
+	}
+	method := "MEMORY USAGE of record and sid keys + per-member share of the citizen index, live and end sets"
+	if t.embedded {
+		method = "embedded miniredis has no MEMORY USAGE: summed byte lengths of keys, values and set members (no Redis overhead)"
+	}
+	return total / float64(len(cookies)), fmt.Sprintf("%s, mean of %d sessions", method, len(cookies))
+}
+
+func (r *perfReport) print(w io.Writer) {
+	fmt.Fprintf(w, "CitizenID perf — %s\nCPU: %s\n%s; server GOMAXPROCS=1; %d driver workers", r.Backend, r.CPU, r.Pinned, r.Workers)
+	if r.Smoke {
+		fmt.Fprint(w, "; SMOKE run: seconds per scenario, numbers are not measurements")
+	}
+	b := r.Bounds
+	fmt.Fprintf(w, "\nbounds (this process, one goroutine): argon2id %s %.1f/s; %s sign %.0f/s, verify %.0f/s; ES256 verify %.0f/s\n\n",
+		b.Argon2Params, 1/b.Argon2, b.RSAName, 1/b.RSASign, 1/b.RSAVerify, 1/b.ES256Verify)
+	fmt.Fprintf(w, "%-20s %14s %12s %6s %9s %9s %7s  %s\n", "scenario", "ops/s per core", "bound", "ratio", "p50", "p99", "errors", "cryptography")
+	for _, x := range r.Results {
+		bound, ratio := "-", "-"
+		if x.Bound > 0 {
+			bound, ratio = fmt.Sprintf("%.1f", x.Bound), fmt.Sprintf("%.2f", x.Ratio)
+		}
+		fmt.Fprintf(w, "%-20s %14.1f %12s %6s %7.2fms %7.2fms %7d  %s\n", x.Scenario, x.PerCore, bound, ratio, x.P50ms, x.P99ms, x.Errors, x.Crypto)
+	}
+	fmt.Fprintf(w, "\nlive SSO sessions: %d; server RSS: %.1f MB\n", r.LiveSessions, float64(r.RSSBytes)/(1<<20))
+	fmt.Fprintf(w, "Redis per SSO session: %.0f bytes (%s)\n", r.RedisPerSession, r.RedisMethod)
+	for _, x := range r.Results {
+		if x.FirstError != "" {
+			fmt.Fprintf(w, "first error of %s: %s\n", x.Scenario, x.FirstError)
+		}
+	}
+	if r.SessionPhaseError != "" {
+		fmt.Fprintf(w, "first error of the session phase: %s\n", r.SessionPhaseError)
+	}
+}
+
+// errorCount is the errors of every scenario.
+func (r *perfReport) errorCount() int {
+	n := 0
+	for _, x := range r.Results {
+		n += x.Errors
+	}
+	if r.SessionPhaseError != "" {
+		n++
+	}
+	return n
+}

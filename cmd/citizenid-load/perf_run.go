@@ -1,0 +1,342 @@
+package main
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/crewjam/saml/samlsp"
+
+	"github.com/citizenid/citizenid/internal/authn/webauthn/webauthntest"
+	"github.com/citizenid/citizenid/internal/config"
+)
+
+// scenario is one measured flow. op runs it once and returns how many
+// signatures the server made for it (read from what it answered).
+type scenario struct {
+	name    string
+	crypto  func(b bounds, sigs int) (string, float64) // description, seconds of crypto per op (0: none)
+	prepare func(ctx context.Context, w *pw) error     // per worker, untimed
+	op      func(ctx context.Context, w *pw) (int, error)
+}
+
+func signatures(b bounds, n int) (string, float64) {
+	if n == 0 {
+		return "none", 0
+	}
+	return fmt.Sprintf("%d×%s sign", n, b.RSAName), float64(n) * b.RSASign
+}
+
+func withSigs(what string, cost float64) func(b bounds, n int) (string, float64) {
+	return func(b bounds, n int) (string, float64) {
+		d, c := signatures(b, n)
+		if n == 0 {
+			return what, cost
+		}
+		return what + " + " + d, cost + c
+	}
+}
+
+func scenarios(b bounds) []scenario {
+	tokens := func(ctx context.Context, w *pw) error { return w.ensureTokens(ctx) }
+	get := func(u func(w *pw) string) func(ctx context.Context, w *pw) (int, error) {
+		return func(ctx context.Context, w *pw) (int, error) {
+			a, err := w.send(ctx, w.api(), http.MethodGet, u(w), nil, nil)
+			if err == nil && a.status != http.StatusOK {
+				err = fmt.Errorf("status %d", a.status)
+			}
+			return 0, err
+		}
+	}
+	none := func(bounds, int) (string, float64) { return "none", 0 }
+	return []scenario{
+		{name: "password login", crypto: withSigs("argon2id", b.Argon2),
+			op: func(ctx context.Context, w *pw) (int, error) {
+				code, v, err := w.passwordLogin(ctx)
+				if err != nil {
+					return 0, err
+				}
+				return w.exchange(ctx, code, v)
+			}},
+		{name: "passkey login", crypto: withSigs("ES256 verify", b.ES256Verify),
+			op: func(ctx context.Context, w *pw) (int, error) {
+				code, v, err := w.passkeyLogin(ctx)
+				if err != nil {
+					return 0, err
+				}
+				return w.exchange(ctx, code, v)
+			}},
+		{name: "refresh grant", crypto: signatures, prepare: tokens,
+			op: func(ctx context.Context, w *pw) (int, error) {
+				t, err := w.token(ctx, perfClient, w.fx.secret, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {w.refresh}})
+				return t.signed(), err
+			}},
+		{name: "client credentials", crypto: signatures,
+			op: func(ctx context.Context, w *pw) (int, error) {
+				t, err := w.token(ctx, perfAdmin, w.fx.adminSecret, url.Values{"grant_type": {"client_credentials"}})
+				return t.signed(), err
+			}},
+		{name: "userinfo", crypto: func(b bounds, _ int) (string, float64) { return b.RSAName + " verify", b.RSAVerify }, prepare: tokens,
+			op: func(ctx context.Context, w *pw) (int, error) {
+				a, err := w.send(ctx, w.api(), http.MethodGet, w.disc.Userinfo, nil, map[string]string{"Authorization": "Bearer " + w.access})
+				if err == nil && a.status != http.StatusOK {
+					err = fmt.Errorf("userinfo: status %d", a.status)
+				}
+				return 0, err
+			}},
+		{name: "introspection", crypto: func(b bounds, _ int) (string, float64) { return b.RSAName + " verify", b.RSAVerify }, prepare: tokens,
+			op: func(ctx context.Context, w *pw) (int, error) {
+				t, err := w.token2(ctx, w.disc.Introspection, url.Values{"token": {w.access}})
+				if err == nil && (t.Active == nil || !*t.Active) {
+					err = fmt.Errorf("introspection: token not active")
+				}
+				return 0, err
+			}},
+		{name: "discovery", crypto: none, op: get(func(w *pw) string { return w.t.base + "/.well-known/openid-configuration" })},
+		{name: "JWKS", crypto: none, op: get(func(w *pw) string { return w.disc.JWKS })},
+		{name: "SAML SSO (session)", crypto: signatures,
+			prepare: func(ctx context.Context, w *pw) error { _, _, err := w.passwordLogin(ctx); return err },
+			op:      func(ctx context.Context, w *pw) (int, error) { return w.samlSSO(ctx) }},
+	}
+}
+
+// token2 posts form to an endpoint authenticated as the portal and
+// decodes the JSON answer.
+func (w *pw) token2(ctx context.Context, endpoint string, form url.Values) (tokenAnswer, error) {
+	a, err := w.send(ctx, w.api(), http.MethodPost, endpoint, form, map[string]string{"Authorization": basic(perfClient, w.fx.secret)})
+	if err != nil {
+		return tokenAnswer{}, err
+	}
+	var t tokenAnswer
+	if a.status != http.StatusOK || json.Unmarshal([]byte(a.body), &t) != nil {
+		return t, fmt.Errorf("status %d: %.200s", a.status, a.body)
+	}
+	return t, nil
+}
+
+// result is one scenario's row.
+type result struct {
+	Scenario   string  `json:"scenario"`
+	Ops        int     `json:"ops"`
+	Errors     int     `json:"errors"`
+	FirstError string  `json:"first_error,omitempty"`
+	WallSecs   float64 `json:"wall_seconds"`
+	CPUSecs    float64 `json:"server_cpu_seconds"`
+	PerCore    float64 `json:"ops_per_server_core_second"`
+	Crypto     string  `json:"crypto"`
+	Bound      float64 `json:"bound_ops_per_second,omitempty"` // 0: no cryptography
+	Ratio      float64 `json:"ratio,omitempty"`
+	P50ms      float64 `json:"p50_ms"`
+	P99ms      float64 `json:"p99_ms"`
+}
+
+// run runs sc on every worker for d (at most 10^6 ops).
+func (sc scenario) run(ctx context.Context, t target, ws []*pw, b bounds, d time.Duration, profile func(string, time.Duration) func()) result {
+	r := result{Scenario: sc.name}
+	var mu sync.Mutex
+	var lat []time.Duration
+	var sigs atomic.Int64
+	if sc.prepare != nil {
+		for _, w := range ws {
+			if err := sc.prepare(ctx, w); err != nil {
+				r.Errors++
+				r.FirstError = "prepare: " + err.Error()
+				return r
+			}
+		}
+	}
+	var left atomic.Int64
+	left.Store(1_000_000)
+	stopProfile := profile(sc.name, d)
+	cpu0 := cpuSeconds(t.pid)
+	start := time.Now()
+	ctx, cancel := context.WithDeadline(ctx, start.Add(d))
+	defer cancel()
+	var wg sync.WaitGroup
+	for _, w := range ws {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var mine []time.Duration
+			for ctx.Err() == nil && left.Add(-1) >= 0 {
+				t0 := time.Now()
+				n, err := sc.op(ctx, w)
+				el := time.Since(t0)
+				if ctx.Err() != nil {
+					break // cut off by the deadline: neither done nor failed
+				}
+				if err != nil {
+					mu.Lock()
+					if r.Errors == 0 {
+						r.FirstError = err.Error()
+					}
+					r.Errors++
+					mu.Unlock()
+					continue
+				}
+				if int64(n) > sigs.Load() {
+					sigs.Store(int64(n))
+				}
+				mine = append(mine, el)
+			}
+			mu.Lock()
+			lat = append(lat, mine...)
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	r.WallSecs = time.Since(start).Seconds()
+	r.CPUSecs = cpuSeconds(t.pid) - cpu0
+	stopProfile()
+	r.Ops = len(lat)
+	if r.CPUSecs > 0 {
+		r.PerCore = float64(r.Ops) / r.CPUSecs
+	}
+	var cost float64
+	r.Crypto, cost = sc.crypto(b, int(sigs.Load()))
+	if cost > 0 {
+		r.Bound = 1 / cost
+		r.Ratio = r.PerCore / r.Bound
+	}
+	slices.Sort(lat)
+	pct := func(q float64) float64 {
+		if len(lat) == 0 {
+			return 0
+		}
+		return float64(lat[min(len(lat)-1, int(q*float64(len(lat))))]) / float64(time.Millisecond)
+	}
+	r.P50ms, r.P99ms = pct(.5), pct(.99)
+	return r
+}
+
+// perfReport is what a perf run prints and writes as JSON.
+type perfReport struct {
+	CPU               string   `json:"cpu"`
+	Backend           string   `json:"backend"`
+	Smoke             bool     `json:"smoke"`
+	Workers           int      `json:"workers"`
+	Pinned            string   `json:"pinned"`
+	Bounds            bounds   `json:"bounds"`
+	Results           []result `json:"scenarios"`
+	LiveSessions      int      `json:"live_sessions"`
+	RSSBytes          int64    `json:"server_rss_bytes"`
+	RedisPerSession   float64  `json:"redis_bytes_per_session"`
+	RedisMethod       string   `json:"redis_method"`
+	SessionPhaseError string   `json:"session_phase_error,omitempty"`
+}
+
+// runPerf seeds what needs the running server, runs every scenario and
+// prints the report.
+func runPerf(ctx context.Context, o perfOptions, cfg config.Config, t target, fx *fixtures) error {
+	rep := &perfReport{CPU: cpuModel(), Backend: t.backend, Smoke: o.smoke, Workers: o.workers, Pinned: pinning(t.pid)}
+	rep.Bounds = measureBounds(cfg, o.smoke)
+	tr := &http.Transport{MaxIdleConns: 4 * o.workers, MaxIdleConnsPerHost: 4 * o.workers, IdleConnTimeout: time.Minute}
+	defer tr.CloseIdleConnections()
+	var d discovery
+	if err := getJSON(ctx, t.base+"/.well-known/openid-configuration", &d); err != nil {
+		return fmt.Errorf("discovery: %w", err)
+	}
+	md, err := fetch(ctx, t.base+"/saml/metadata")
+	if err != nil {
+		return err
+	}
+	if fx.sp.IDPMetadata, err = samlsp.ParseMetadata(md); err != nil {
+		return fmt.Errorf("saml metadata: %w", err)
+	}
+	var n atomic.Int64
+	next := func() string { return fx.numbers[int(n.Add(1))%len(fx.numbers)] }
+	ws := make([]*pw, o.workers)
+	for i := range ws {
+		ws[i] = newPW(t, fx, d, tr, next)
+	}
+	fx.dev = &webauthntest.Authenticator{Origin: t.base, UserVerified: true}
+	for i, w := range ws {
+		if w.cred, err = w.enrolPasskey(ctx, fx.passkeyNumbers[i]); err != nil {
+			return fmt.Errorf("passkey of worker %d: %w", i, err)
+		}
+	}
+	profile := func(string, time.Duration) func() { return func() {} }
+	if t.pprof != "" && o.pprofDir != "" {
+		profile = func(name string, d time.Duration) func() { return startProfile(ctx, t.pprof, o.pprofDir, name, d) }
+	}
+	for _, sc := range scenarios(rep.Bounds) {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		rep.Results = append(rep.Results, sc.run(ctx, t, ws, rep.Bounds, o.scenario, profile))
+	}
+	rep.sessionPhase(ctx, o, t, ws)
+	rep.print(o.out)
+	if o.jsonPath != "" {
+		b, _ := json.MarshalIndent(rep, "", "  ")
+		if err := os.WriteFile(o.jsonPath, append(b, '\n'), 0o644); err != nil {
+			return err
+		}
+	}
+	if n := rep.errorCount(); n > 0 {
+		return fmt.Errorf("%d errors", n)
+	}
+	return nil
+}
+
+func getJSON(ctx context.Context, u string, v any) error {
+	b, err := fetch(ctx, u)
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(b, v)
+}
+
+func fetch(ctx context.Context, u string) ([]byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if err == nil && resp.StatusCode != http.StatusOK {
+		err = fmt.Errorf("%s: status %d", u, resp.StatusCode)
+	}
+	return b, err
+}
+
+// startProfile takes a CPU profile of the server over d into dir.
+func startProfile(ctx context.Context, pprof, dir, name string, d time.Duration) func() {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		secs := max(1, int(d.Seconds()))
+		b, err := fetch(ctx, fmt.Sprintf("%s/debug/pprof/profile?seconds=%d", pprof, secs))
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "profile %s: %v\n", name, err)
+			return
+		}
+		file := strings.NewReplacer(" ", "-", "(", "", ")", "").Replace(strings.ToLower(name)) + ".pprof"
+		os.WriteFile(filepath.Join(dir, file), b, 0o644)
+	}()
+	return func() {
+		select {
+		case <-done:
+		case <-time.After(d + 10*time.Second):
+		}
+	}
+}
+
+func basic(id, secret string) string {
+	return "Basic " + base64.StdEncoding.EncodeToString([]byte(url.QueryEscape(id)+":"+url.QueryEscape(secret)))
+}

@@ -1,0 +1,93 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/citizenid/citizenid/internal/app"
+	"github.com/citizenid/citizenid/internal/config"
+	"github.com/citizenid/citizenid/internal/server"
+	"github.com/citizenid/citizenid/internal/testenv"
+)
+
+func TestMain(m *testing.M) { testenv.Main(m) }
+
+// The perf driver's smoke pass against an in-process server, on the
+// embedded default and on PostgreSQL + Redis: every scenario runs and the
+// table prints with no errors. Numbers are not checked (and, with driver
+// and server in one process, mean nothing): a benchmark, not a test.
+func TestPerfSmoke(t *testing.T) {
+	for _, services := range []bool{false, true} {
+		t.Run(map[bool]string{false: "embedded", true: "postgres+redis"}[services], func(t *testing.T) {
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			cfg := config.Default()
+			cfg.DataDir = t.TempDir()
+			// localhost, not 127.0.0.1: a passkey's RP ID is a host name.
+			cfg.Server.Issuer = "http://localhost:" + strings.Split(ln.Addr().String(), ":")[1]
+			cfg.Password.MemoryKiB, cfg.Password.Time = 8192, 1
+			if services {
+				cfg.Dev = true
+				cfg.Database.URL, cfg.Redis.URL = testenv.PostgresURL(t), testenv.RedisURL(t)
+			}
+			ctx := context.Background()
+			in, err := app.Build(ctx, cfg, server.NewLogger(io.Discard, "text", "error"), app.BuildOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			srv := httptest.NewUnstartedServer(in.Handler)
+			srv.Listener.Close()
+			srv.Listener = ln
+			srv.Start()
+			t.Cleanup(func() { srv.Close(); in.Close() })
+			o := perfOptions{smoke: true, scenario: 300 * time.Millisecond, sessions: 10, workers: 2}
+			var out bytes.Buffer
+			o.out = &out
+			if err := o.defaults(); err != nil {
+				t.Fatal(err)
+			}
+			fx, err := seed(ctx, in, cfg, o.sessions, o.workers)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tg := target{base: cfg.Server.Issuer, pid: os.Getpid(), backend: "in-process test", embedded: !services, redisURL: cfg.Redis.URL}
+			if !services {
+				tg.redisAddr = in.Redis.Embedded.Addr()
+			}
+			if err := runPerf(ctx, o, cfg, tg, fx); err != nil {
+				t.Fatalf("perf: got %v, want no error:\n%s", err, out.String())
+			}
+			for _, want := range []string{"CPU: ", "password login", "passkey login", "refresh grant", "client credentials", "userinfo",
+				"introspection", "discovery", "JWKS", "SAML SSO", "server RSS", "Redis per SSO session"} {
+				if !strings.Contains(out.String(), want) {
+					t.Errorf("report lacks %q:\n%s", want, out.String())
+				}
+			}
+			t.Log("\n" + out.String())
+		})
+	}
+}
+
+// TestPerfServices is make perf's run on PostgreSQL + Redis, which it gets
+// the way the tests do (internal/testenv). It runs only when make perf
+// names the server binary.
+func TestPerfServices(t *testing.T) {
+	bin := os.Getenv("CITIZENID_PERF_SERVER")
+	if bin == "" {
+		t.Skip("CITIZENID_PERF_SERVER not set: make perf runs this")
+	}
+	o := perfOptions{server: bin, databaseURL: testenv.PostgresURL(t), redisURL: testenv.RedisURL(t), workers: 8,
+		smoke: os.Getenv("CITIZENID_PERF_SMOKE") != "", jsonPath: os.Getenv("CITIZENID_PERF_JSON"), pprofDir: os.Getenv("CITIZENID_PERF_PPROF")}
+	if err := perfBinary(t.Context(), o); err != nil {
+		t.Fatal(err)
+	}
+}
