@@ -5,7 +5,7 @@ STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 .PHONY: test deps lint test-go test-web run build fuzz bench perf perf-smoke
 
 ## test: install what is missing, check formatting and lint, run every test
-test: deps lint test-web test-go
+test: deps lint test-web test-go perf-smoke
 
 deps:
 	@./scripts/install-deps.sh
@@ -60,15 +60,21 @@ bench:
 ## The server runs on CPU 0 (GOMAXPROCS=1), the driver on CPU 1. PERF_SMOKE=1: a short pass.
 PERF_DIR   ?= $(or $(TMPDIR),/tmp)/citizenid-perf
 PERF_FLAGS ?=
+## Each run is made once per keys.algorithm listed (what tokens are signed with).
+PERF_ALGORITHMS ?= RS256 ES256
 PIN1       := $(shell command -v taskset >/dev/null 2>&1 && echo taskset -c 1)
 perf:
 	@mkdir -p $(PERF_DIR)
 	$(GO) build -o $(PERF_DIR)/citizenid ./cmd/citizenid
 	$(GO) build -o $(PERF_DIR)/citizenid-load ./cmd/citizenid-load
 	$(GO) test -c -o $(PERF_DIR)/perf.test ./cmd/citizenid-load
-	$(PIN1) $(PERF_DIR)/citizenid-load -perf $(if $(PERF_SMOKE),-smoke) $(PERF_FLAGS) -server $(PERF_DIR)/citizenid -json $(PERF_DIR)/embedded.json
-	CITIZENID_PERF_SERVER=$(PERF_DIR)/citizenid CITIZENID_PERF_SMOKE=$(PERF_SMOKE) CITIZENID_PERF_JSON=$(PERF_DIR)/postgres.json \
-		$(PIN1) $(PERF_DIR)/perf.test -test.run '^TestPerfServices$$' -test.v -test.timeout 60m
+	for alg in $(PERF_ALGORITHMS); do \
+		$(PIN1) $(PERF_DIR)/citizenid-load -perf $(if $(PERF_SMOKE),-smoke) $(PERF_FLAGS) -algorithm $$alg -server $(PERF_DIR)/citizenid -json $(PERF_DIR)/embedded-$$alg.json || exit 1; \
+	done
+	for alg in $(PERF_ALGORITHMS); do \
+		CITIZENID_PERF_SERVER=$(PERF_DIR)/citizenid CITIZENID_PERF_SMOKE=$(PERF_SMOKE) CITIZENID_PERF_JSON=$(PERF_DIR)/postgres-$$alg.json CITIZENID_PERF_ALGORITHM=$$alg \
+			$(PIN1) $(PERF_DIR)/perf.test -test.run '^TestPerfServices$$' -test.v -test.timeout 60m || exit 1; \
+	done
 
 ## perf-smoke: make perf's short pass (a second per scenario, 20 sessions); checks that it runs
 perf-smoke:

@@ -47,6 +47,7 @@ func main() {
 	flag.StringVar(&po.jsonPath, "json", "", "perf: also write the report as JSON to this file")
 	flag.DurationVar(&po.scenario, "scenario-time", 0, "perf: time per scenario (default 10s, smoke 1s)")
 	flag.IntVar(&po.sessions, "sessions", 0, "perf: live SSO sessions before reading the server's RSS (default 10000, smoke 20)")
+	flag.StringVar(&po.algorithm, "algorithm", "", "perf: the server's keys.algorithm (RS256, PS256, ES256, EdDSA): what its tokens are signed with")
 	flag.StringVar(&po.pprofDir, "pprof", "", "perf: write a CPU profile of the server per scenario into this directory")
 	flag.Parse()
 	if *perf {

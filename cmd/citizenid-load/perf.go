@@ -41,6 +41,7 @@ type perfOptions struct {
 	sessions    int           // live sessions to create before reading RSS
 	workers     int
 	pprofDir    string // when set: a CPU profile of the server per scenario
+	algorithm   string // keys.algorithm of the server: what its tokens are signed with
 	out         io.Writer
 }
 
@@ -144,6 +145,9 @@ func perfBinary(ctx context.Context, o perfOptions) error {
 func writeConfig(dir string, port int, o perfOptions) (string, config.Config, error) {
 	var b strings.Builder
 	fmt.Fprintf(&b, "data_dir: %s\nserver:\n  addr: 127.0.0.1:%d\n  issuer: http://localhost:%d\nlog: {level: warn}\n", filepath.Join(dir, "data"), port, port)
+	if o.algorithm != "" {
+		fmt.Fprintf(&b, "keys: {algorithm: %s}\n", o.algorithm)
+	}
 	if o.databaseURL != "" {
 		fmt.Fprintf(&b, "dev: true\ndatabase: {url: %q}\nredis: {url: %q}\n", o.databaseURL, o.redisURL)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto"
 	"crypto/ecdsa"
+	"crypto/ed25519"
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
@@ -33,6 +34,10 @@ type bounds struct {
 	RSASign      float64 `json:"rsa_sign_seconds"`
 	RSAVerify    float64 `json:"rsa_verify_seconds"`
 	ES256Verify  float64 `json:"es256_verify_seconds"`
+	// JWTName and JWTSign are the algorithm tokens are signed with
+	// (keys.algorithm) and the seconds of one such signature.
+	JWTName string  `json:"jwt"`
+	JWTSign float64 `json:"jwt_sign_seconds"`
 }
 
 // measure runs fn on this goroutine for at least d and 3 runs, and
@@ -78,6 +83,21 @@ func measureBounds(cfg config.Config, smoke bool) bounds {
 	}
 	esig, _ := ecdsa.SignASN1(rand.Reader, ek, sum[:])
 	b.ES256Verify = measure(d/2, func() { ecdsa.VerifyASN1(&ek.PublicKey, sum[:], esig) })
+
+	b.JWTName, b.JWTSign = b.RSAName, b.RSASign
+	switch alg := cfg.Keys.Algorithm; alg {
+	case "PS256":
+		b.JWTName = fmt.Sprintf("PS256(%d)", bits)
+		b.JWTSign = measure(d, func() { rsa.SignPSS(rand.Reader, rk, crypto.SHA256, sum[:], nil) })
+	case "ES256":
+		b.JWTName = alg
+		b.JWTSign = measure(d/2, func() { ecdsa.SignASN1(rand.Reader, ek, sum[:]) })
+	case "EdDSA":
+		_, edk, _ := ed25519.GenerateKey(rand.Reader)
+		msg := []byte(strings.Repeat("eyJhbGciOiJFZERTQSJ9", 30))
+		b.JWTName = alg
+		b.JWTSign = measure(d/2, func() { ed25519.Sign(edk, msg) })
+	}
 	return b
 }
 
@@ -248,8 +268,8 @@ func (r *perfReport) print(w io.Writer) {
 		fmt.Fprint(w, "; SMOKE run: seconds per scenario, numbers are not measurements")
 	}
 	b := r.Bounds
-	fmt.Fprintf(w, "\nbounds (this process, one goroutine): argon2id %s %.1f/s; %s sign %.0f/s, verify %.0f/s; ES256 verify %.0f/s\n\n",
-		b.Argon2Params, 1/b.Argon2, b.RSAName, 1/b.RSASign, 1/b.RSAVerify, 1/b.ES256Verify)
+	fmt.Fprintf(w, "\nbounds (this process, one goroutine): argon2id %s %.1f/s; %s sign %.0f/s, verify %.0f/s; ES256 verify %.0f/s; tokens: %s sign %.0f/s\n\n",
+		b.Argon2Params, 1/b.Argon2, b.RSAName, 1/b.RSASign, 1/b.RSAVerify, 1/b.ES256Verify, b.JWTName, 1/b.JWTSign)
 	fmt.Fprintf(w, "%-20s %14s %12s %6s %9s %9s %7s  %s\n", "scenario", "ops/s per core", "bound", "ratio", "p50", "p99", "errors", "cryptography")
 	for _, x := range r.Results {
 		bound, ratio := "-", "-"

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -31,7 +32,16 @@ type scenario struct {
 	op      func(ctx context.Context, w *pw) (int, error)
 }
 
+// signatures is the cost of n token signatures (keys.algorithm).
 func signatures(b bounds, n int) (string, float64) {
+	if n == 0 {
+		return "none", 0
+	}
+	return fmt.Sprintf("%d×%s sign", n, b.JWTName), float64(n) * b.JWTSign
+}
+
+// rsaSignatures is the cost of n RSA signatures (SAML signs with RSA).
+func rsaSignatures(b bounds, n int) (string, float64) {
 	if n == 0 {
 		return "none", 0
 	}
@@ -105,7 +115,7 @@ func scenarios(b bounds) []scenario {
 			}},
 		{name: "discovery", crypto: none, op: get(func(w *pw) string { return w.t.base + "/.well-known/openid-configuration" })},
 		{name: "JWKS", crypto: none, op: get(func(w *pw) string { return w.disc.JWKS })},
-		{name: "SAML SSO (session)", crypto: signatures,
+		{name: "SAML SSO (session)", crypto: rsaSignatures,
 			prepare: func(ctx context.Context, w *pw) error { _, _, err := w.passwordLogin(ctx); return err },
 			op:      func(ctx context.Context, w *pw) (int, error) { return w.samlSSO(ctx) }},
 	}
@@ -239,7 +249,7 @@ type perfReport struct {
 // runPerf seeds what needs the running server, runs every scenario and
 // prints the report.
 func runPerf(ctx context.Context, o perfOptions, cfg config.Config, t target, fx *fixtures) error {
-	rep := &perfReport{CPU: cpuModel(), Backend: t.backend, Smoke: o.smoke, Workers: o.workers, Pinned: pinning(t.pid)}
+	rep := &perfReport{CPU: cpuModel(), Backend: t.backend + ", tokens signed with " + cmp.Or(cfg.Keys.Algorithm, "RS256"), Smoke: o.smoke, Workers: o.workers, Pinned: pinning(t.pid)}
 	rep.Bounds = measureBounds(cfg, o.smoke)
 	tr := &http.Transport{MaxIdleConns: 4 * o.workers, MaxIdleConnsPerHost: 4 * o.workers, IdleConnTimeout: time.Minute}
 	defer tr.CloseIdleConnections()

@@ -86,7 +86,8 @@ func TestPerfServices(t *testing.T) {
 		t.Skip("CITIZENID_PERF_SERVER not set: make perf runs this")
 	}
 	o := perfOptions{server: bin, databaseURL: testenv.PostgresURL(t), redisURL: testenv.RedisURL(t), workers: 8,
-		smoke: os.Getenv("CITIZENID_PERF_SMOKE") != "", jsonPath: os.Getenv("CITIZENID_PERF_JSON"), pprofDir: os.Getenv("CITIZENID_PERF_PPROF")}
+		smoke: os.Getenv("CITIZENID_PERF_SMOKE") != "", jsonPath: os.Getenv("CITIZENID_PERF_JSON"), pprofDir: os.Getenv("CITIZENID_PERF_PPROF"),
+		algorithm: os.Getenv("CITIZENID_PERF_ALGORITHM")}
 	if err := perfBinary(t.Context(), o); err != nil {
 		t.Fatal(err)
 	}
