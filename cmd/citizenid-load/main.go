@@ -48,6 +48,8 @@ func main() {
 	flag.DurationVar(&po.scenario, "scenario-time", 0, "perf: time per scenario (default 10s, smoke 1s)")
 	flag.IntVar(&po.sessions, "sessions", 0, "perf: live SSO sessions before reading the server's RSS (default 10000, smoke 20)")
 	flag.StringVar(&po.algorithm, "algorithm", "", "perf: the server's keys.algorithm (RS256, PS256, ES256, EdDSA): what its tokens are signed with")
+	flag.StringVar(&po.only, "only", "", "perf: run only the scenarios whose names contain one of these comma-separated words (e.g. \"refresh,password\")")
+	flag.StringVar(&po.serverEnv, "server-env", "", "perf: NAME=VALUE settings, space-separated, for the server process only (e.g. \"GOGC=off GOMEMLIMIT=200MiB\")")
 	flag.StringVar(&po.pprofDir, "pprof", "", "perf: write a CPU profile of the server per scenario into this directory")
 	flag.Parse()
 	if *perf {

@@ -42,6 +42,8 @@ type perfOptions struct {
 	workers     int
 	pprofDir    string // when set: a CPU profile of the server per scenario
 	algorithm   string // keys.algorithm of the server: what its tokens are signed with
+	only        string // comma-separated parts of scenario names to run (empty: all)
+	serverEnv   string // space-separated NAME=VALUE for the server only (e.g. GOGC=off GOMEMLIMIT=200MiB)
 	out         io.Writer
 }
 
@@ -121,7 +123,7 @@ func perfBinary(ctx context.Context, o perfOptions) error {
 	if err != nil {
 		return fmt.Errorf("seed: %w", err)
 	}
-	srv, err := startServer(ctx, o.server, cfgPath, dir, pport)
+	srv, err := startServer(ctx, o.server, cfgPath, dir, pport, o.serverEnv)
 	if err != nil {
 		return err
 	}
@@ -170,7 +172,7 @@ type serverProc struct {
 
 // startServer starts `citizenid serve`, pinned to CPU 0 with GOMAXPROCS=1
 // (taskset when present), and waits until /readyz answers.
-func startServer(ctx context.Context, bin, cfgPath, dir string, pprofPort int) (*serverProc, error) {
+func startServer(ctx context.Context, bin, cfgPath, dir string, pprofPort int, serverEnv string) (*serverProc, error) {
 	args := []string{bin, "--config", cfgPath, "serve", "--pprof-addr", fmt.Sprintf("127.0.0.1:%d", pprofPort)}
 	if ts, err := exec.LookPath("taskset"); err == nil {
 		args = append([]string{ts, "-c", "0"}, args...)
@@ -182,7 +184,7 @@ func startServer(ctx context.Context, bin, cfgPath, dir string, pprofPort int) (
 			env = append(env, kv)
 		}
 	}
-	cmd.Env = env
+	cmd.Env = append(env, strings.Fields(serverEnv)...)
 	logPath := filepath.Join(dir, "server.log")
 	lf, err := os.Create(logPath)
 	if err != nil {

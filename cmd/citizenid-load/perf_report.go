@@ -270,13 +270,17 @@ func (r *perfReport) print(w io.Writer) {
 	b := r.Bounds
 	fmt.Fprintf(w, "\nbounds (this process, one goroutine): argon2id %s %.1f/s; %s sign %.0f/s, verify %.0f/s; ES256 verify %.0f/s; tokens: %s sign %.0f/s\n\n",
 		b.Argon2Params, 1/b.Argon2, b.RSAName, 1/b.RSASign, 1/b.RSAVerify, 1/b.ES256Verify, b.JWTName, 1/b.JWTSign)
-	fmt.Fprintf(w, "%-20s %14s %12s %6s %9s %9s %7s  %s\n", "scenario", "ops/s per core", "bound", "ratio", "p50", "p99", "errors", "cryptography")
+	fmt.Fprintf(w, "%-20s %14s %12s %6s %9s %9s %11s %7s  %s\n", "scenario", "ops/s per core", "bound", "ratio", "p50", "p99", "p99/p50@70%", "errors", "cryptography")
 	for _, x := range r.Results {
 		bound, ratio := "-", "-"
 		if x.Bound > 0 {
 			bound, ratio = fmt.Sprintf("%.1f", x.Bound), fmt.Sprintf("%.2f", x.Ratio)
 		}
-		fmt.Fprintf(w, "%-20s %14.1f %12s %6s %7.2fms %7.2fms %7d  %s\n", x.Scenario, x.PerCore, bound, ratio, x.P50ms, x.P99ms, x.Errors, x.Crypto)
+		paced := "-"
+		if x.Paced70P50ms > 0 {
+			paced = fmt.Sprintf("%.1f", x.Paced70P99ms/x.Paced70P50ms)
+		}
+		fmt.Fprintf(w, "%-20s %14.1f %12s %6s %7.2fms %7.2fms %11s %7d  %s\n", x.Scenario, x.PerCore, bound, ratio, x.P50ms, x.P99ms, paced, x.Errors, x.Crypto)
 	}
 	fmt.Fprintf(w, "\nlive SSO sessions: %d; server RSS: %.1f MB\n", r.LiveSessions, float64(r.RSSBytes)/(1<<20))
 	fmt.Fprintf(w, "Redis per SSO session: %.0f bytes (%s)\n", r.RedisPerSession, r.RedisMethod)
