@@ -419,27 +419,29 @@ func (p *Provider) precheckAuthorize(next http.Handler) http.Handler {
 			return
 		}
 		lang := server.Locale(r, strings.Fields(r.Form.Get("ui_locales")))
+		// refused answers err with a page: 503 when a store failed (logged
+		// as what), else 400 with the message key.
+		refused := func(what string, err error, key string) bool {
+			switch {
+			case isUnavailable(err):
+				p.o.Log.ErrorContext(r.Context(), "authorize: "+what, "err", err)
+				p.o.Renderer.Error(w, r, http.StatusServiceUnavailable, lang, "err_unavailable")
+			case err != nil:
+				p.o.Renderer.Error(w, r, http.StatusBadRequest, lang, key)
+			}
+			return err != nil
+		}
 		// A pushed request's parameters replace the request's (par.go).
 		viaPAR := r.Form.Has("request_uri")
 		if viaPAR {
 			params, err := p.fromPAR(r.Context(), r.Form)
-			if isUnavailable(err) {
-				p.o.Log.ErrorContext(r.Context(), "authorize: load a pushed request", "err", err)
-				p.o.Renderer.Error(w, r, http.StatusServiceUnavailable, lang, "err_unavailable")
-				return
-			} else if err != nil {
-				p.o.Renderer.Error(w, r, http.StatusBadRequest, lang, "err_request_uri")
+			if refused("load a pushed request", err, "err_request_uri") {
 				return
 			}
 			r.Form = params
 		}
 		c, err := p.st.client(r.Context(), r.Form.Get("client_id"))
-		if isUnavailable(err) {
-			p.o.Log.ErrorContext(r.Context(), "authorize: load client", "err", err)
-			p.o.Renderer.Error(w, r, http.StatusServiceUnavailable, lang, "err_unavailable")
-			return
-		} else if err != nil {
-			p.o.Renderer.Error(w, r, http.StatusBadRequest, lang, "err_unknown_client")
+		if refused("load client", err, "err_unknown_client") {
 			return
 		}
 		if len(r.Form["redirect_uri"]) != 1 || !RedirectURIAllowed(c.c, r.Form.Get("redirect_uri")) {
