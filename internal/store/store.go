@@ -157,7 +157,7 @@ const (
 // SigningKey is an asymmetric key used to sign tokens and assertions.
 type SigningKey struct {
 	ID          string // kid
-	Algorithm   string // RS256
+	Algorithm   string // RS256, PS256, ES256 or EdDSA: one key lifecycle per algorithm
 	State       string
 	PublicKey   []byte // PKIX DER
 	PrivateKey  []byte // PKCS#8 DER sealed with the master key (keys.Sealer)
