@@ -44,6 +44,7 @@ type perfOptions struct {
 	algorithm   string // keys.algorithm of the server: what its tokens are signed with
 	only        string // comma-separated parts of scenario names to run (empty: all)
 	serverEnv   string // space-separated NAME=VALUE for the server only (e.g. GOGC=off GOMEMLIMIT=200MiB)
+	tokenFormat string // the perf portal's access token format: jwt (default) or opaque
 	out         io.Writer
 }
 
@@ -118,7 +119,7 @@ func perfBinary(ctx context.Context, o perfOptions) error {
 	if err != nil {
 		return fmt.Errorf("seed: %w", err)
 	}
-	fx, err := seed(ctx, in, cfg, o.sessions, o.workers)
+	fx, err := seed(ctx, in, cfg, o.sessions, o.workers, o.tokenFormat)
 	in.Close()
 	if err != nil {
 		return fmt.Errorf("seed: %w", err)

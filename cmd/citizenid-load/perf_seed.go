@@ -49,7 +49,7 @@ type fixtures struct {
 // passkey citizen, an OIDC portal, an API client with admin scopes and a
 // SAML service provider. Citizens share one hash made with the server's
 // parameters: one argon2id run instead of n.
-func seed(ctx context.Context, in *app.Instance, cfg config.Config, n, workers int) (*fixtures, error) {
+func seed(ctx context.Context, in *app.Instance, cfg config.Config, n, workers int, accessTokenFormat string) (*fixtures, error) {
 	issuer := cfg.Server.Issuer
 	fx := &fixtures{redirect: issuer + "/perf/callback"}
 	hash, err := in.Hasher.Hash(perfPassword)
@@ -69,7 +69,8 @@ func seed(ctx context.Context, in *app.Instance, cfg config.Config, n, workers i
 			return nil, fmt.Errorf("citizen %s: %w", number, err)
 		}
 	}
-	if _, fx.secret, err = clients.Create(ctx, in.Store, clients.Spec{ID: perfClient, Name: "Perf portal", RedirectURIs: []string{fx.redirect}}); err != nil {
+	portal := clients.Spec{ID: perfClient, Name: "Perf portal", RedirectURIs: []string{fx.redirect}, AccessTokenFormat: accessTokenFormat}
+	if _, fx.secret, err = clients.Create(ctx, in.Store, portal); err != nil {
 		return nil, err
 	}
 	if _, fx.adminSecret, err = clients.Create(ctx, in.Store, clients.Spec{ID: perfAdmin, Name: "Perf API", RedirectURIs: []string{fx.redirect}}); err != nil {

@@ -55,7 +55,7 @@ func TestPerfSmoke(t *testing.T) {
 			if err := o.defaults(); err != nil {
 				t.Fatal(err)
 			}
-			fx, err := seed(ctx, in, cfg, o.sessions, o.workers)
+			fx, err := seed(ctx, in, cfg, o.sessions, o.workers, o.tokenFormat)
 			if err != nil {
 				t.Fatal(err)
 			}
