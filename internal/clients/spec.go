@@ -107,7 +107,7 @@ var (
 	sectorPattern = regexp.MustCompile(`^[\x21-\x7e]{1,255}$`)
 	// ExtraScopes are the scopes beyond the standard ones a client may be
 	// allowed.
-	ExtraScopes = []string{oidc.ScopeCitizenNumber, oidc.ScopeCertificate}
+	ExtraScopes = oidc.ExtraScopes
 )
 
 // FieldError is one problem with a spec: the field (as the API and the

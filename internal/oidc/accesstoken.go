@@ -221,8 +221,7 @@ func (p *Provider) verifyAccessToken(ctx context.Context, raw string) (*verified
 		}
 		return &verifiedToken{t: t, jti: raw, subject: t.Subject}, nil
 	}
-	v := op.NewAccessTokenVerifier(p.o.Issuer, &op.OpenIDKeySet{Storage: p.st}, op.WithSupportedAccessTokenSigningAlgorithms(p.o.Keys.Algorithms()...))
-	claims, err := op.VerifyAccessToken[*zoidc.AccessTokenClaims](ctx, raw, v)
+	claims, err := op.VerifyAccessToken[*zoidc.AccessTokenClaims](ctx, raw, p.atVerifier)
 	if err != nil {
 		return nil, err
 	}
@@ -234,8 +233,11 @@ func (p *Provider) verifyAccessToken(ctx context.Context, raw string) (*verified
 }
 
 // Introspect answers token introspection (RFC 7662) for an authenticated
-// client, about its own access tokens only; with acr, auth_time and the
-// DPoP binding, so a portal's API can check them itself.
+// client, about its own access tokens only: for any other caller a token
+// is inactive, so a portal learns nothing of another portal's tokens (nor
+// its pairwise subjects). It adds acr, auth_time and the DPoP binding, so
+// a portal's API can check them itself, and carries no claims about the
+// citizen, so it writes no ledger entry (ledger.go).
 func (s *opServer) Introspect(ctx context.Context, r *op.Request[op.IntrospectionRequest]) (*op.Response, error) {
 	c, err := s.p.authenticateClient(ctx, r.Data.ClientCredentials, pathIntrospect, "")
 	if err != nil {

@@ -21,7 +21,7 @@ type claimsParam struct {
 func (cp claimsParam) allowed(c *client) []string {
 	var out []string
 	for _, n := range cp.names {
-		if scope, ok := claimScope[n]; ok && (scope == "" || !slices.Contains(clientsExtraScopes, scope) || slices.Contains(c.c.Scopes, scope)) {
+		if scope, ok := claimScope[n]; ok && (scope == "" || !slices.Contains(ExtraScopes, scope) || slices.Contains(c.c.Scopes, scope)) {
 			out = append(out, n)
 		}
 	}
@@ -38,8 +38,9 @@ var claimScope = map[string]string{
 	ClaimCertThumbprint: ScopeCertificate, ClaimCertSerial: ScopeCertificate,
 }
 
-// clientsExtraScopes are the scopes a client must be allowed to receive.
-var clientsExtraScopes = []string{ScopeCitizenNumber, ScopeCertificate}
+// ExtraScopes are the scopes beyond the standard ones: a client must be
+// allowed each (store.Client.Scopes) to receive its claims.
+var ExtraScopes = []string{ScopeCitizenNumber, ScopeCertificate}
 
 // claimRequest is one entry of the claims parameter (OIDC Core §5.5.1).
 type claimRequest struct {

@@ -60,7 +60,7 @@ func (p *Provider) discoveryDoc() map[string]any {
 		"token_endpoint_auth_signing_alg_values_supported":         algs,
 		"introspection_endpoint_auth_signing_alg_values_supported": algs,
 		"revocation_endpoint_auth_signing_alg_values_supported":    algs,
-		"dpop_signing_alg_values_supported":                        []string{"ES256", "EdDSA", "PS256"},
+		"dpop_signing_alg_values_supported":                        dpopAlgNames(),
 		"authorization_response_iss_parameter_supported":           true,
 		"backchannel_logout_supported":                             true,
 		"backchannel_logout_session_supported":                     true,

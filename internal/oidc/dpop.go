@@ -29,6 +29,14 @@ import (
 // dpopAlgs are the proof algorithms accepted (discovery lists them).
 var dpopAlgs = []jose.SignatureAlgorithm{jose.ES256, jose.EdDSA, jose.PS256}
 
+func dpopAlgNames() []string {
+	out := make([]string, len(dpopAlgs))
+	for i, a := range dpopAlgs {
+		out[i] = string(a)
+	}
+	return out
+}
+
 // Bounds of a proof's iat: how old, and how far ahead of our clock.
 const (
 	dpopMaxAge    = 60 * time.Second

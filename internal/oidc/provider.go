@@ -78,6 +78,8 @@ type Provider struct {
 	clients *clientCache
 	// jwks is the key set, prepared once per key change (discovery.go).
 	jwks jwksCache
+	// atVerifier checks JWT access tokens (accesstoken.go), built once.
+	atVerifier *op.AccessTokenVerifier
 }
 
 // Paths of the endpoints (zitadel/oidc defaults, listed once here).
@@ -109,6 +111,8 @@ func New(o Options) (*Provider, error) {
 	p.clients = newClientCache(o.Store, o.ClientCacheRefresh)
 	p.dpopKey = sha256.Sum256(append([]byte("citizenid dpop nonces\x00"), o.PairwiseSecret...))
 	p.st = &storage{p: p}
+	p.atVerifier = op.NewAccessTokenVerifier(o.Issuer, &op.OpenIDKeySet{Storage: p.st},
+		op.WithSupportedAccessTokenSigningAlgorithms(o.Keys.Algorithms()...))
 	cfg := &op.Config{
 		CryptoKey:                sha256.Sum256(append([]byte("citizenid opaque tokens\x00"), o.PairwiseSecret...)),
 		DefaultLogoutRedirectURI: pathLoggedOut,
@@ -148,7 +152,7 @@ func (p *Provider) Mount(mux *http.ServeMux) {
 	mux.HandleFunc("/.well-known/oauth-authorization-server", p.serveDiscovery)
 	mux.Handle(pathAuthorize, p.precheckAuthorize(lib))
 	mux.Handle(pathToken, noStore(p.withDPoPNonce(p.clientAuthMethod(lib))))
-	mux.HandleFunc(pathPAR, p.servePAR)
+	mux.Handle(pathPAR, p.clientAuthMethod(http.HandlerFunc(p.servePAR)))
 	mux.Handle(pathIntrospect, noStore(p.clientAuthMethod(lib)))
 	mux.Handle(pathUserinfo, noStore(p.precheckUserinfo(lib)))
 	mux.Handle(pathRevoke, p.clientAuthMethod(lib))

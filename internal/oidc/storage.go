@@ -208,7 +208,7 @@ func wantedClaims(c *client, scopes, claims []string) map[string]bool {
 		}
 	}
 	for claim, scope := range claimScope {
-		if slices.Contains(clientsExtraScopes, scope) && !slices.Contains(c.c.Scopes, scope) {
+		if slices.Contains(ExtraScopes, scope) && !slices.Contains(c.c.Scopes, scope) {
 			delete(want, claim)
 		}
 	}
@@ -288,27 +288,10 @@ func (s *storage) userinfo(ctx context.Context, info *zoidc.UserInfo, t *accessT
 	return unavailable(s.recordRelease(ctx, info, t.CitizenID, c, t.SessionID, t.ACR, store.EndpointUserinfo))
 }
 
-// SetIntrospectionFromToken answers only the client the token was issued
-// to: for any other caller every token is inactive, so a portal learns
-// nothing of another portal's tokens (nor its pairwise subjects). It
-// carries no claims about the citizen, so it writes no ledger entry
-// (ledger.go).
-func (s *storage) SetIntrospectionFromToken(ctx context.Context, resp *zoidc.IntrospectionResponse, tokenID, subject, clientID string) error {
-	t, err := s.p.liveAccessToken(ctx, tokenID)
-	if err != nil {
-		return err
-	}
-	if t.ClientID != clientID {
-		return errors.New("token of another client")
-	}
-	resp.Subject = subject
-	resp.ClientID = t.ClientID
-	resp.Scope = t.Scopes
-	resp.Audience = []string{t.ClientID}
-	resp.Expiration = zoidc.FromTime(t.Expiry)
-	resp.TokenType = zoidc.BearerToken
-	resp.Issuer = s.p.o.Issuer
-	return nil
+// SetIntrospectionFromToken is op.Storage's; introspection is answered by
+// opServer.Introspect.
+func (s *storage) SetIntrospectionFromToken(context.Context, *zoidc.IntrospectionResponse, string, string, string) error {
+	return errors.New("introspection is answered by opServer.Introspect")
 }
 
 func (s *storage) GetPrivateClaimsFromScopes(context.Context, string, string, []string) (map[string]any, error) {
