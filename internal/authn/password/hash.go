@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -69,9 +70,18 @@ func (p Params) Validate() error {
 
 // Hasher hashes and verifies passwords with fixed parameters. It is safe
 // for concurrent use.
+//
+// At most GOMAXPROCS argon2id runs are in flight at once; the others wait
+// their turn. Interleaving more runs than there are cores finishes none of
+// them sooner: it holds one memory-hard buffer (19 MiB by default) per
+// waiting login, evicts each run's blocks from the cache for the others,
+// and makes the garbage collector chase them. A spike of logins then costs
+// a queue, not memory: the heap holds GOMAXPROCS buffers however many
+// citizens press "log in" at once.
 type Hasher struct {
 	params Params
 	rand   io.Reader
+	slots  chan struct{}
 
 	dummyOnce sync.Once
 	dummy     string
@@ -81,7 +91,14 @@ type Hasher struct {
 // (crypto/rand when nil). Parameters outside the accepted bounds make Hash
 // fail; check them early with [Params.Validate].
 func NewHasher(p Params, rand io.Reader) *Hasher {
-	return &Hasher{params: p, rand: rand}
+	return &Hasher{params: p, rand: rand, slots: make(chan struct{}, runtime.GOMAXPROCS(0))}
+}
+
+// key runs argon2id in one of h's slots.
+func (h *Hasher) key(password string, salt []byte, p Params) []byte {
+	h.slots <- struct{}{}
+	defer func() { <-h.slots }()
+	return argon2.IDKey(normalize(password), salt, p.Time, p.Memory, p.Threads, p.KeyLen)
 }
 
 // Params returns the parameters used for new hashes.
@@ -100,8 +117,7 @@ func (h *Hasher) Hash(password string) (string, error) {
 	if _, err := io.ReadFull(r, salt); err != nil {
 		return "", fmt.Errorf("hash password: read salt: %w", err)
 	}
-	key := argon2.IDKey(normalize(password), salt, h.params.Time, h.params.Memory, h.params.Threads, h.params.KeyLen)
-	return encode(h.params, salt, key), nil
+	return encode(h.params, salt, h.key(password, salt, h.params)), nil
 }
 
 // Verify reports whether password matches the PHC string phc, in constant
@@ -118,7 +134,7 @@ func (h *Hasher) Verify(password, phc string) (ok bool, needsRehash bool, err er
 	if err != nil {
 		return false, false, err
 	}
-	got := argon2.IDKey(normalize(password), salt, p.Time, p.Memory, p.Threads, p.KeyLen)
+	got := h.key(password, salt, p)
 	ok = subtle.ConstantTimeCompare(got, key) == 1
 	return ok, p != h.params, nil
 }
