@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"errors"
 	"regexp"
+	"runtime"
 	"strings"
 	"testing"
+	"time"
 )
 
 // fast are cheap parameters for tests that are not about cost.
@@ -400,5 +402,34 @@ func BenchmarkVerify(b *testing.B) {
 		if ok, _, err := h.Verify("correct horse battery staple", phc); !ok || err != nil {
 			b.Fatalf("got ok=%v err=%v", ok, err)
 		}
+	}
+}
+
+// No argon2id run starts while GOMAXPROCS others are in flight: a hash
+// waits for a slot, and runs as soon as one is free.
+func TestHashWaitsForASlot(t *testing.T) {
+	h := NewHasher(fast, nil)
+	if cap(h.slots) != runtime.GOMAXPROCS(0) {
+		t.Fatalf("got %d slots, want GOMAXPROCS (%d)", cap(h.slots), runtime.GOMAXPROCS(0))
+	}
+	for range cap(h.slots) {
+		h.slots <- struct{}{} // every slot busy
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := h.Hash("a password")
+		done <- err
+	}()
+	select {
+	case <-done:
+		t.Fatal("a hash ran while every slot was taken")
+	case <-time.After(100 * time.Millisecond):
+	}
+	<-h.slots // one run ends
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if len(h.slots) != cap(h.slots)-1 {
+		t.Fatalf("got %d slots taken after the hash, want %d: a run gives its slot back", len(h.slots), cap(h.slots)-1)
 	}
 }
