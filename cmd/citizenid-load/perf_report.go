@@ -198,7 +198,7 @@ func (r *perfReport) sessionPhase(ctx context.Context, o perfOptions, t target, 
 
 // redisBytes is the memory one SSO session takes in Redis, averaged over
 // the sessions of the cookies: its record and sid keys, and its share of
-// the citizen's session index and of the live and end sets (key layout:
+// the citizen's session index and of the set of ends (key layout:
 // internal/session/session.go). Against real Redis: MEMORY USAGE; against
 // the embedded miniredis, which has no MEMORY USAGE: the summed byte
 // lengths of keys, values and members.
@@ -220,17 +220,17 @@ func redisBytes(ctx context.Context, t target, cookies []string) (float64, strin
 	if len(cookies) == 0 {
 		return 0, "unavailable: no session"
 	}
-	const live, ends = "cid:live", "cid:ends"
+	const ends = "cid:ends"
 	total := 0.0
 	for _, c := range cookies {
-		key := "cid:s:" + session.Hash(c)
+		key := session.KeyOf(c)
 		val, err := rdb.Get(ctx, key).Result()
 		if err != nil {
 			return 0, "unavailable: session record: " + err.Error()
 		}
 		var rec struct {
-			SID       string `json:"sid"`
-			CitizenID string `json:"citizen_id"`
+			SID       string `json:"s"`
+			CitizenID string `json:"c"`
 		}
 		if err := json.Unmarshal([]byte(val), &rec); err != nil {
 			return 0, "unavailable: session record: " + err.Error()
@@ -239,7 +239,7 @@ func redisBytes(ctx context.Context, t target, cookies []string) (float64, strin
 		if t.embedded {
 			// strings: key + value; set and sorted-set members: the
 			// member (the session key), plus the 8-byte score.
-			total += float64(len(key) + len(val) + len(sid) + len(key) + len(key) + 2*(len(key)+8))
+			total += float64(len(key) + len(val) + len(sid) + len(key) + len(key) + len(key) + 8)
 			continue
 		}
 		usage := func(k string) float64 { n, _ := rdb.MemoryUsage(ctx, k).Result(); return float64(n) }
@@ -252,10 +252,9 @@ func redisBytes(ctx context.Context, t target, cookies []string) (float64, strin
 		}
 		total += usage(key) + usage(sid) +
 			share(index, rdb.SCard(ctx, index).Result) +
-			share(live, rdb.ZCard(ctx, live).Result) +
 			share(ends, rdb.ZCard(ctx, ends).Result)
 	}
-	method := "MEMORY USAGE of record and sid keys + per-member share of the citizen index, live and end sets"
+	method := "MEMORY USAGE of record and sid keys + per-member share of the citizen index and the set of ends"
 	if t.embedded {
 		method = "embedded miniredis has no MEMORY USAGE: summed byte lengths of keys, values and set members (no Redis overhead)"
 	}

@@ -62,7 +62,7 @@ func (a *Account) sessions(w http.ResponseWriter, r *http.Request) {
 			Started: ui.Clock(s.CreatedAt), LastActive: ui.Clock(s.LastSeen),
 			Level: int(a.o.Login.Evaluate(s, login.Request{MinLevel: assurance.Low}).Level),
 		}
-		v.Browser, v.OS = describeDevice(s.Device.UserAgent)
+		v.Browser, v.OS = s.Device.Browser, s.Device.OS
 		for _, p := range s.Participants {
 			v.Portals = append(v.Portals, a.portalName(ctx, p))
 		}

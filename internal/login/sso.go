@@ -170,7 +170,7 @@ func (s *SSO) record(ctx context.Context, w http.ResponseWriter, r *http.Request
 	if sess != nil {
 		s.sessions.Delete(ctx, sess)
 	}
-	dev := session.Device{UserAgent: r.UserAgent(), IP: server.ClientIP(ctx)}
+	dev := session.DeviceOf(r.UserAgent(), server.ClientIP(ctx))
 	cookie, created, err := s.sessions.Create(ctx, citizenID, events, dev)
 	if err != nil {
 		return nil, err

@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -37,7 +36,8 @@ type AuthEvent struct {
 	CertSerial     string `json:"cert_serial,omitempty"`
 }
 
-// Session is an SSO session.
+// Session is an SSO session. Its JSON names are the layout of records
+// written before the compact one (record.go), which decode still reads.
 type Session struct {
 	SID       string      `json:"sid"` // public identifier (ID token sid claim)
 	CitizenID string      `json:"citizen_id"`
@@ -59,13 +59,6 @@ type Session struct {
 	PrevSeen time.Time `json:"-"`
 
 	key string // Redis key, derived from the cookie
-}
-
-// Device describes the browser a session was started in. It is what the
-// citizen reads on their list of sessions; it proves nothing.
-type Device struct {
-	UserAgent string `json:"ua,omitempty"` // as sent, at most 512 bytes
-	IP        string `json:"ip,omitempty"` // the client address
 }
 
 // Options configures Store.
@@ -117,23 +110,33 @@ func RandomToken(n int) string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-// liveKey is a sorted set of every session key, scored by the time (Unix
-// milliseconds, on the store's clock) the session dies unless used again:
-// counting live sessions prunes the dead and takes the cardinality,
-// without scanning the keyspace.
-const liveKey = prefix + "live"
-
-// endsKey is a sorted set of every session key scored like liveKey, that
-// only ClaimExpired and Delete remove from: the sessions whose end has not
-// been processed yet. A session's record outlives its death by
-// expiryGrace (reads treat it as gone), so the sweep can still say whose
-// it was and which portals took part.
+// endsKey is a sorted set of every session key, scored by the time (Unix
+// milliseconds, on the store's clock) the session dies unless used again,
+// that only ClaimExpired and Delete remove from: the sessions whose end
+// has not been processed yet. Those scored after now are the live ones
+// (CountLive). A session's record outlives its death by expiryGrace
+// (reads treat it as gone), so the sweep can still say whose it was and
+// which portals took part.
 const endsKey = prefix + "ends"
 
 // expiryGrace is how long a dead session's record waits for the sweep.
 const expiryGrace = 15 * time.Minute
 
-func sessionKey(hash string) string     { return prefix + "s:" + hash }
+// KeyOf is the Redis key of the session of cookie: the SHA-256 of the
+// cookie value, base64url (43 bytes, a third shorter than hex, for a key
+// that is also the member of the citizen's index and the set of ends and
+// the value of the sid key). Measuring tools read it; nothing else
+// should.
+func KeyOf(cookie string) string {
+	h := sha256.Sum256([]byte(cookie))
+	return prefix + "s:" + base64.RawURLEncoding.EncodeToString(h[:])
+}
+
+// keysOf are the keys the session of cookie may have: KeyOf, then the
+// hex digest that sessions created before it have (they live on until
+// they end).
+func keysOf(cookie string) [2]string { return [2]string{KeyOf(cookie), prefix + "s:" + Hash(cookie)} }
+
 func citizenIndexKey(cid string) string { return prefix + "cs:" + cid }
 func sidKey(sid string) string          { return prefix + "sid:" + sid }
 func validCookie(cookie string) bool    { return len(cookie) == 43 } // 32 bytes base64url
@@ -149,9 +152,6 @@ func (s *Store) ttl(sess *Session) time.Duration {
 // number of live sessions.
 func (s *Store) track(ctx context.Context, p redis.Pipeliner, sess *Session, ttl time.Duration) {
 	p.Expire(ctx, sidKey(sess.SID), ttl+expiryGrace)
-	p.ZAdd(ctx, liveKey, redis.Z{Score: float64(sess.LastSeen.Add(ttl).UnixMilli()), Member: sess.key})
-	p.ZRemRangeByScore(ctx, liveKey, "-inf", strconv.FormatInt(s.now().UnixMilli(), 10))
-	p.Expire(ctx, liveKey, s.opts.AbsoluteTimeout) // no session outlives it
 	p.ZAdd(ctx, endsKey, redis.Z{Score: float64(sess.LastSeen.Add(ttl).UnixMilli()), Member: sess.key})
 	p.Expire(ctx, endsKey, s.opts.AbsoluteTimeout+expiryGrace)
 }
@@ -162,9 +162,6 @@ func (s *Store) track(ctx context.Context, p redis.Pipeliner, sess *Session, ttl
 func (s *Store) Create(ctx context.Context, citizenID string, events []AuthEvent, dev Device) (string, *Session, error) {
 	cookie := RandomToken(32)
 	now := s.now()
-	if len(dev.UserAgent) > 512 {
-		dev.UserAgent = dev.UserAgent[:512]
-	}
 	sess := &Session{
 		SID:       RandomToken(16),
 		CitizenID: citizenID,
@@ -172,9 +169,9 @@ func (s *Store) Create(ctx context.Context, citizenID string, events []AuthEvent
 		CreatedAt: now,
 		LastSeen:  now,
 		Device:    dev,
-		key:       sessionKey(Hash(cookie)),
+		key:       KeyOf(cookie),
 	}
-	b, err := json.Marshal(sess)
+	b, err := encodeRecord(sess)
 	if err != nil {
 		return "", nil, err
 	}
@@ -209,13 +206,18 @@ func (s *Store) Get(ctx context.Context, cookie string) (*Session, error) {
 	if !validCookie(cookie) {
 		return nil, ErrNotFound
 	}
-	var out *Session
-	err := s.update(ctx, sessionKey(Hash(cookie)), func(sess *Session) error {
-		sess.LastSeen = s.now()
-		out = sess
-		return nil
-	})
-	return out, err
+	for _, key := range keysOf(cookie) {
+		var out *Session
+		err := s.update(ctx, key, func(sess *Session) error {
+			sess.LastSeen = s.now()
+			out = sess
+			return nil
+		})
+		if !errors.Is(err, ErrNotFound) {
+			return out, err
+		}
+	}
+	return nil, ErrNotFound
 }
 
 // Peek returns the session without recording activity.
@@ -223,7 +225,13 @@ func (s *Store) Peek(ctx context.Context, cookie string) (*Session, error) {
 	if !validCookie(cookie) {
 		return nil, ErrNotFound
 	}
-	return s.load(ctx, s.rdb, sessionKey(Hash(cookie)))
+	for _, key := range keysOf(cookie) {
+		sess, err := s.load(ctx, s.rdb, key)
+		if !errors.Is(err, ErrNotFound) {
+			return sess, err
+		}
+	}
+	return nil, ErrNotFound
 }
 
 // BySID returns the session with the public identifier sid.
@@ -244,18 +252,12 @@ func (s *Store) load(ctx context.Context, c redis.Cmdable, key string) (*Session
 	} else if err != nil {
 		return nil, fmt.Errorf("load session: %w", err)
 	}
-	sess := new(Session)
-	if err := json.Unmarshal(b, sess); err != nil {
-		return nil, fmt.Errorf("decode session: %w", err)
+	sess, err := decodeRecord(b)
+	if err != nil {
+		return nil, err
 	}
 	sess.key = key
 	sess.PrevSeen = sess.LastSeen
-	for _, c := range sess.LegacyClients {
-		if !strings.HasPrefix(c, "saml:") {
-			sess.Participants = append(sess.Participants, Participant{Protocol: "oidc", ID: c})
-		}
-	}
-	sess.LegacyClients = nil
 	now := s.now()
 	if now.Sub(sess.LastSeen) >= s.opts.IdleTimeout || now.Sub(sess.CreatedAt) >= s.opts.AbsoluteTimeout {
 		return nil, ErrNotFound
@@ -287,7 +289,7 @@ func (s *Store) update(ctx context.Context, key string, fn func(*Session) error)
 			if err := fn(sess); err != nil {
 				return err
 			}
-			b, err := json.Marshal(sess)
+			b, err := encodeRecord(sess)
 			if err != nil {
 				return err
 			}
@@ -351,7 +353,6 @@ func (s *Store) Delete(ctx context.Context, sess *Session) error {
 	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		p.Del(ctx, sidKey(sess.SID))
 		p.SRem(ctx, citizenIndexKey(sess.CitizenID), sess.key)
-		p.ZRem(ctx, liveKey, sess.key)
 		p.ZRem(ctx, endsKey, sess.key)
 		return nil
 	})
@@ -385,8 +386,8 @@ func (s *Store) ClaimExpired(ctx context.Context, limit int) ([]*Session, error)
 		} else if err != nil {
 			return out, fmt.Errorf("load expired session: %w", err)
 		}
-		sess := new(Session)
-		if err := json.Unmarshal(b, sess); err != nil {
+		sess, err := decodeRecord(b)
+		if err != nil {
 			continue
 		}
 		sess.key = k
@@ -400,19 +401,15 @@ func (s *Store) ClaimExpired(ctx context.Context, limit int) ([]*Session, error)
 }
 
 // CountLive returns the number of live SSO sessions, of every citizen:
-// those neither ended nor past their idle or absolute timeout. It costs
-// two Redis commands whatever the number (the dead are pruned first).
+// those neither ended nor past their idle or absolute timeout. It is one
+// Redis command whatever the number: the sessions of the set of ends
+// that die after now.
 func (s *Store) CountLive(ctx context.Context) (int64, error) {
-	var card *redis.IntCmd
-	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		p.ZRemRangeByScore(ctx, liveKey, "-inf", strconv.FormatInt(s.now().UnixMilli(), 10))
-		card = p.ZCard(ctx, liveKey)
-		return nil
-	})
+	n, err := s.rdb.ZCount(ctx, endsKey, "("+strconv.FormatInt(s.now().UnixMilli(), 10), "+inf").Result()
 	if err != nil {
 		return 0, fmt.Errorf("count live sessions: %w", err)
 	}
-	return card.Val(), nil
+	return n, nil
 }
 
 // ListForCitizen returns the citizen's live sessions, pruning dead index entries.

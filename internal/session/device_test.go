@@ -1,8 +1,8 @@
-package account
+package session
 
 import "testing"
 
-func TestDescribeDevice(t *testing.T) {
+func TestDescribeUserAgent(t *testing.T) {
 	tests := []struct{ ua, browser, os string }{
 		{"Mozilla/5.0 (Linux; Android 14; SM-A546E) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Mobile Safari/537.36", "Chrome", "Android"},
 		{"Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1", "Safari", "iOS"},
@@ -15,7 +15,7 @@ func TestDescribeDevice(t *testing.T) {
 		{"", "", ""},
 	}
 	for _, tt := range tests {
-		b, o := describeDevice(tt.ua)
+		b, o := describeUserAgent(tt.ua)
 		if b != tt.browser || o != tt.os {
 			t.Errorf("%q: got %q %q, want %q %q", tt.ua, b, o, tt.browser, tt.os)
 		}

@@ -1,4 +1,4 @@
-package account
+package session
 
 import "strings"
 
@@ -9,7 +9,7 @@ import "strings"
 // browser on iOS says "Safari"); anything else is "" and the page says
 // "unknown browser". It decides nothing: a User-Agent is the browser's
 // own claim.
-func describeDevice(ua string) (browser, os string) {
+func describeUserAgent(ua string) (browser, os string) {
 	has := func(s string) bool { return strings.Contains(ua, s) }
 	switch {
 	case has("Edg/") || has("EdgA/") || has("EdgiOS/"):
