@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/citizenid/citizenid/internal/assurance"
@@ -126,11 +127,18 @@ func (e *Engine) traits(ctx context.Context, m Method) Offer {
 }
 
 // offers asks every method what it can do for the citizen (the
-// identifying methods only, when citizenID is empty).
-func (e *Engine) offers(ctx context.Context, citizenID string) (map[string]Offer, error) {
+// identifying methods only, when citizenID is empty) of txn, except one
+// that UseProves and that the citizen used in txn: its offer is its
+// traits.
+func (e *Engine) offers(ctx context.Context, txn *Txn) (map[string]Offer, error) {
+	citizenID := txn.CitizenID
 	out := make(map[string]Offer, len(e.methods))
 	for _, m := range e.methods {
-		o, err := m.Offer(ctx, citizenID)
+		who := citizenID
+		if _, ok := m.(UseProves); ok && slices.Contains(txn.Proven, State(m.Name())) {
+			who = ""
+		}
+		o, err := m.Offer(ctx, who)
 		if err != nil {
 			return nil, fmt.Errorf("%s offer: %w", m.Name(), err)
 		}
@@ -257,7 +265,7 @@ func (e *Engine) facts(ctx context.Context, txn *Txn, sess *session.Session, cit
 		events, prev = append(events, sess.Events...), sess.PrevSeen
 	}
 	f.Result = e.evaluate(append(events, txn.Events...), prev, txn.Request)
-	offers, err := e.offers(ctx, txn.CitizenID)
+	offers, err := e.offers(ctx, txn)
 	if err != nil {
 		return f, nil, err
 	}

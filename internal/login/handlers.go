@@ -3,6 +3,7 @@ package login
 import (
 	"errors"
 	"net/http"
+	"slices"
 
 	"github.com/citizenid/citizenid/internal/audit"
 	"github.com/citizenid/citizenid/internal/server"
@@ -94,7 +95,7 @@ func (e *Engine) submit(w http.ResponseWriter, r *http.Request) {
 	// before anyone is identified).
 	if use := State(r.PostForm.Get("use")); use != "" {
 		if use != txn.State {
-			offers, err := e.offers(ctx, txn.CitizenID)
+			offers, err := e.offers(ctx, txn)
 			if err != nil {
 				e.o.Log.ErrorContext(ctx, "login flow", "err", err)
 				e.o.Renderer.Error(w, r, http.StatusServiceUnavailable, lang, "err_generic")
@@ -226,8 +227,11 @@ func (e *Engine) submitMethod(w http.ResponseWriter, r *http.Request, txn *Txn, 
 	e.o.Audit.Record(ctx, ev)
 
 	if txn.CitizenID != citizenID {
-		txn.Events = nil // another citizen's earlier steps do not count
+		txn.Events, txn.Proven = nil, nil // another citizen's earlier steps do not count
 		txn.CitizenID = citizenID
+	}
+	if !slices.Contains(txn.Proven, State(m.Name())) {
+		txn.Proven = append(txn.Proven, State(m.Name()))
 	}
 	txn.Number = citizen.Number
 	txn.FreshLogin = txn.FreshLogin || traits.firstFactor()

@@ -37,6 +37,17 @@ type Method interface {
 	Verify(ctx context.Context, r *http.Request, txn *Txn) (citizenID string, ev session.AuthEvent, err error)
 }
 
+// UseProves is a Method whose offer to a citizen who used it with success
+// in the transaction is its offer to nobody (Offer with no citizen):
+// using it proved it enrolled, and nothing else in its offer depends on
+// who the citizen is. The engine then does not ask it again for the rest
+// of the transaction: the password is looked up once per login, by the
+// Verify that checks it.
+type UseProves interface {
+	Method
+	UseProvesOffer()
+}
+
 // Offer is what a method can do for a citizen.
 type Offer struct {
 	Available    bool            // enrolled and usable

@@ -169,7 +169,7 @@ func (e *Engine) otherWays(ctx context.Context, txn *Txn, cur Method) []Alternat
 	if txn.CitizenID == "" {
 		return nil
 	}
-	offers, err := e.offers(ctx, txn.CitizenID)
+	offers, err := e.offers(ctx, txn)
 	if err != nil {
 		e.o.Log.ErrorContext(ctx, "login alternatives", "err", err)
 		return nil

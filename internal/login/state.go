@@ -114,6 +114,9 @@ type Txn struct {
 	Consented bool `json:"consented,omitempty"`
 	// Chosen is a method the citizen picked among the alternatives.
 	Chosen State `json:"chosen,omitempty"`
+	// Proven are the methods the citizen used with success in this
+	// transaction (what UseProves is about).
+	Proven []State `json:"proven,omitempty"`
 	// Browser binds the transaction to the browser that started it
 	// (browser.go): its pages answer no other.
 	Browser   string    `json:"browser"`

@@ -37,8 +37,9 @@ type Method struct {
 }
 
 var (
-	_ login.Claimant = (*Method)(nil)
-	_ login.Paged    = (*Method)(nil)
+	_ login.Claimant  = (*Method)(nil)
+	_ login.Paged     = (*Method)(nil)
+	_ login.UseProves = (*Method)(nil)
 )
 
 func (m *Method) Name() string { return Name }
@@ -60,6 +61,10 @@ func (m *Method) Offer(ctx context.Context, citizenID string) (login.Offer, erro
 	}
 	return o, err
 }
+
+// UseProvesOffer: a citizen who just logged in with their password has
+// one, and the password's offer says nothing else about them.
+func (m *Method) UseProvesOffer() {}
 
 func (m *Method) Prepare(context.Context, *http.Request, *login.Txn) (any, error) { return nil, nil }
 
