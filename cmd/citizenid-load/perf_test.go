@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http/httptest"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -87,7 +88,22 @@ func TestPerfServices(t *testing.T) {
 	}
 	o := perfOptions{server: bin, databaseURL: testenv.PostgresURL(t), redisURL: testenv.RedisURL(t), workers: 8,
 		smoke: os.Getenv("CITIZENID_PERF_SMOKE") != "", jsonPath: os.Getenv("CITIZENID_PERF_JSON"), pprofDir: os.Getenv("CITIZENID_PERF_PPROF"),
-		algorithm: os.Getenv("CITIZENID_PERF_ALGORITHM")}
+		algorithm: os.Getenv("CITIZENID_PERF_ALGORITHM"), only: os.Getenv("CITIZENID_PERF_ONLY")}
+	// What -scenario-time and -sessions set for the embedded run.
+	if v := os.Getenv("CITIZENID_PERF_SCENARIO_TIME"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			t.Fatalf("CITIZENID_PERF_SCENARIO_TIME: %v", err)
+		}
+		o.scenario = d
+	}
+	if v := os.Getenv("CITIZENID_PERF_SESSIONS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			t.Fatalf("CITIZENID_PERF_SESSIONS: %v", err)
+		}
+		o.sessions = n
+	}
 	if err := perfBinary(t.Context(), o); err != nil {
 		t.Fatal(err)
 	}

@@ -179,7 +179,11 @@ func (s *storage) SetUserinfoFromRequest(ctx context.Context, info *zoidc.UserIn
 	if cr, ok := req.(interface{ claimsRef() []string }); ok {
 		claims = cr.claimsRef()
 	}
-	c, err := s.fillUserinfo(ctx, info, tr.citizenRef(), req.GetClientID(), req.GetSubject(), scopes, claims)
+	var citizen *store.Citizen
+	if l, ok := req.(interface{ loadedCitizen() *store.Citizen }); ok {
+		citizen = l.loadedCitizen()
+	}
+	c, err := s.fillUserinfo(ctx, info, citizen, tr.citizenRef(), req.GetClientID(), req.GetSubject(), scopes, claims)
 	if err != nil {
 		return err
 	}
@@ -227,14 +231,19 @@ func claimScopes(scopes, claims []string) []string {
 	return out
 }
 
-// fillUserinfo fills the claims the scopes (and the claims parameter) release and returns the client
-// it loaded.
-func (s *storage) fillUserinfo(ctx context.Context, info *zoidc.UserInfo, citizenID, clientID, subject string, scopes, claims []string) (*client, error) {
-	citizen, err := s.p.o.Store.CitizenByID(ctx, citizenID)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, zoidc.ErrAccessDenied().WithDescription("unknown citizen")
-	} else if err != nil {
-		return nil, unavailable(fmt.Errorf("load citizen: %w", err))
+// fillUserinfo fills the claims the scopes (and the claims parameter)
+// release and returns the client it loaded. citizen, when not nil, is the
+// citizen as the request already loaded them in this request (a refresh
+// grant's check), not loaded again.
+func (s *storage) fillUserinfo(ctx context.Context, info *zoidc.UserInfo, citizen *store.Citizen, citizenID, clientID, subject string, scopes, claims []string) (*client, error) {
+	if citizen == nil || citizen.ID != citizenID {
+		var err error
+		citizen, err = s.p.o.Store.CitizenByID(ctx, citizenID)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, zoidc.ErrAccessDenied().WithDescription("unknown citizen")
+		} else if err != nil {
+			return nil, unavailable(fmt.Errorf("load citizen: %w", err))
+		}
 	}
 	if citizen.Disabled {
 		return nil, zoidc.ErrAccessDenied().WithDescription("account disabled")
@@ -277,7 +286,7 @@ func (s *storage) SetUserinfoFromToken(context.Context, *zoidc.UserInfo, string,
 // userinfo fills the claims live access token t releases, recorded in
 // the ledger before they leave.
 func (s *storage) userinfo(ctx context.Context, info *zoidc.UserInfo, t *accessTokenID, subject string) error {
-	c, err := s.fillUserinfo(ctx, info, t.CitizenID, t.ClientID, subject, t.Scopes, t.Claims)
+	c, err := s.fillUserinfo(ctx, info, nil, t.CitizenID, t.ClientID, subject, t.Scopes, t.Claims)
 	if err != nil {
 		return err
 	}

@@ -213,7 +213,12 @@ func (s *storage) refreshReused(ctx context.Context, rt *store.RefreshToken) {
 type refreshRequest struct {
 	rt     *store.RefreshToken
 	scopes []string
+	// citizen is the token's citizen as this grant loaded it, to check
+	// they may still log in; the ID token's claims are filled from it.
+	citizen *store.Citizen
 }
+
+func (r *refreshRequest) loadedCitizen() *store.Citizen { return r.citizen }
 
 var (
 	_ op.RefreshTokenRequest = (*refreshRequest)(nil)
@@ -269,7 +274,7 @@ func (s *storage) TokenRequestByRefreshToken(ctx context.Context, token string) 
 	if !slices.Contains(rt.Scopes, zoidc.ScopeOfflineAccess) {
 		return nil, errors.New("refresh token lacks offline_access")
 	}
-	return &refreshRequest{rt: rt, scopes: rt.Scopes}, nil
+	return &refreshRequest{rt: rt, scopes: rt.Scopes, citizen: c}, nil
 }
 
 const refreshIDPrefix = "rt:"
