@@ -359,7 +359,8 @@ func startProfile(ctx context.Context, pprof, dir, name string, d time.Duration)
 			return
 		}
 		file := strings.NewReplacer(" ", "-", "(", "", ")", "").Replace(strings.ToLower(name)) + ".pprof"
-		if err := os.MkdirAll(dir, 0o755); err == nil {
+		err = os.MkdirAll(dir, 0o755)
+		if err == nil {
 			err = os.WriteFile(filepath.Join(dir, file), b, 0o644)
 		}
 		if err != nil {

@@ -1,8 +1,11 @@
 package session
 
 import (
+	"context"
 	"encoding/json"
+	"fmt"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 )
@@ -68,5 +71,44 @@ func TestRecordLegacyLayout(t *testing.T) {
 		if _, err := decodeRecord([]byte(bad)); err == nil {
 			t.Errorf("decodeRecord(%s): no error, want one", bad)
 		}
+	}
+}
+
+// A session created before the compact record (under the hex digest of its
+// cookie, in the old layout) is still found by its cookie, and the next
+// write keeps it where it is, in the compact layout.
+func TestSessionUnderLegacyKey(t *testing.T) {
+	e, err := StartEmbedded()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	rdb := e.Client()
+	defer rdb.Close()
+	ctx := context.Background()
+	s := New(rdb, Options{IdleTimeout: time.Hour, AbsoluteTimeout: 2 * time.Hour})
+	cookie := RandomToken(32)
+	at := time.Now().Add(-time.Minute).UTC().Format(time.RFC3339Nano)
+	old := fmt.Sprintf(`{"sid":"sid-1","citizen_id":"c-1","events":[{"method":"pwd","level":1,"time":%q}],"created_at":%q,"last_seen":%q}`, at, at, at)
+	legacyKey := prefix + "s:" + Hash(cookie)
+	if err := rdb.Set(ctx, legacyKey, old, time.Hour).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if sess, err := s.Peek(ctx, cookie); err != nil || sess.CitizenID != "c-1" {
+		t.Fatalf("Peek: got %+v, %v; want the session of c-1", sess, err)
+	}
+	sess, err := s.Get(ctx, cookie)
+	if err != nil || sess.CitizenID != "c-1" || len(sess.Events) != 1 {
+		t.Fatalf("Get: got %+v, %v; want the session of c-1 with its event", sess, err)
+	}
+	stored, err := rdb.Get(ctx, legacyKey).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(stored, `"c":"c-1"`) {
+		t.Fatalf("record after Get: %s, want the compact layout under the same key", stored)
+	}
+	if n, _ := rdb.Exists(ctx, KeyOf(cookie)).Result(); n != 0 {
+		t.Fatal("Get created a second record under the new key")
 	}
 }

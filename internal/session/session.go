@@ -37,7 +37,8 @@ type AuthEvent struct {
 }
 
 // Session is an SSO session. Its JSON names are the layout of records
-// written before the compact one (record.go), which decode still reads.
+// written before the compact one (record.go), which decodeRecord still
+// reads.
 type Session struct {
 	SID       string      `json:"sid"` // public identifier (ID token sid claim)
 	CitizenID string      `json:"citizen_id"`
