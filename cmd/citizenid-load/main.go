@@ -51,7 +51,7 @@ func main() {
 	flag.StringVar(&po.only, "only", "", "perf: run only the scenarios whose names contain one of these comma-separated words (e.g. \"refresh,password\")")
 	flag.StringVar(&po.serverEnv, "server-env", "", "perf: NAME=VALUE settings, space-separated, for the server process only (e.g. \"GOGC=off GOMEMLIMIT=200MiB\")")
 	flag.StringVar(&po.tokenFormat, "access-token-format", "", "perf: the perf portal's access token format, jwt (default) or opaque")
-	flag.StringVar(&po.pprofDir, "pprof", "", "perf: write a CPU profile of the server per scenario into this directory")
+	flag.StringVar(&po.pprofDir, "pprof", "", "perf: write a CPU profile of the server per scenario, and its heap after the session phase, into this directory")
 	flag.Parse()
 	if *perf {
 		po.workers = 8

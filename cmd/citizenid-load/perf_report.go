@@ -129,8 +129,12 @@ func procStatus(pid int, field string) string {
 	return ""
 }
 
-func rssBytes(pid int) int64 {
-	kb, _ := strconv.ParseInt(strings.TrimSuffix(procStatus(pid, "VmRSS"), " kB"), 10, 64)
+// rssBytes reads a resident-set field of /proc/PID/status: VmRSS, or
+// its parts RssAnon (heap, stacks: what the server allocated) and
+// RssFile (pages of the executable and other mapped files, shared and
+// reclaimable).
+func rssBytes(pid int, field string) int64 {
+	kb, _ := strconv.ParseInt(strings.TrimSuffix(procStatus(pid, field), " kB"), 10, 64)
 	return kb * 1024
 }
 
@@ -186,7 +190,9 @@ func (r *perfReport) sessionPhase(ctx context.Context, o perfOptions, t target, 
 	}
 	wg.Wait()
 	r.LiveSessions = count()
-	r.RSSBytes = rssBytes(t.pid)
+	r.RSSBytes = rssBytes(t.pid, "VmRSS")
+	r.RSSAnonBytes = rssBytes(t.pid, "RssAnon")
+	r.RSSFileBytes = rssBytes(t.pid, "RssFile")
 	var cookies []string
 	for _, w := range ws {
 		if w.lastCookie != "" {
@@ -281,7 +287,8 @@ func (r *perfReport) print(w io.Writer) {
 		}
 		fmt.Fprintf(w, "%-20s %14.1f %12s %6s %7.2fms %7.2fms %11s %7d  %s\n", x.Scenario, x.PerCore, bound, ratio, x.P50ms, x.P99ms, paced, x.Errors, x.Crypto)
 	}
-	fmt.Fprintf(w, "\nlive SSO sessions: %d; server RSS: %.1f MB\n", r.LiveSessions, float64(r.RSSBytes)/(1<<20))
+	fmt.Fprintf(w, "\nlive SSO sessions: %d; server RSS: %.1f MB (anonymous %.1f MB, file-backed %.1f MB)\n", r.LiveSessions,
+		float64(r.RSSBytes)/(1<<20), float64(r.RSSAnonBytes)/(1<<20), float64(r.RSSFileBytes)/(1<<20))
 	fmt.Fprintf(w, "Redis per SSO session: %.0f bytes (%s)\n", r.RedisPerSession, r.RedisMethod)
 	for _, x := range r.Results {
 		if x.FirstError != "" {

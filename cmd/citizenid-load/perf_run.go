@@ -244,6 +244,8 @@ type perfReport struct {
 	Results           []result `json:"scenarios"`
 	LiveSessions      int      `json:"live_sessions"`
 	RSSBytes          int64    `json:"server_rss_bytes"`
+	RSSAnonBytes      int64    `json:"server_rss_anon_bytes"`
+	RSSFileBytes      int64    `json:"server_rss_file_bytes"`
 	RedisPerSession   float64  `json:"redis_bytes_per_session"`
 	RedisMethod       string   `json:"redis_method"`
 	SessionPhaseError string   `json:"session_phase_error,omitempty"`
@@ -309,6 +311,9 @@ func runPerf(ctx context.Context, o perfOptions, cfg config.Config, t target, fx
 		rep.Results = append(rep.Results, r)
 	}
 	rep.sessionPhase(ctx, o, t, ws)
+	if t.pprof != "" && o.pprofDir != "" {
+		saveHeap(ctx, t.pprof, o.pprofDir)
+	}
 	rep.print(o.out)
 	if o.jsonPath != "" {
 		b, _ := json.MarshalIndent(rep, "", "  ")
@@ -372,6 +377,20 @@ func startProfile(ctx context.Context, pprof, dir, name string, d time.Duration)
 		case <-done:
 		case <-time.After(d + 10*time.Second):
 		}
+	}
+}
+
+// saveHeap writes the server's heap profile, taken after the session
+// phase, into dir: what the RSS reported next to it is made of.
+func saveHeap(ctx context.Context, pprof, dir string) {
+	b, err := fetch(ctx, pprof+"/debug/pprof/heap?gc=1")
+	if err == nil {
+		if err = os.MkdirAll(dir, 0o755); err == nil {
+			err = os.WriteFile(filepath.Join(dir, "heap-after-sessions.pprof"), b, 0o644)
+		}
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "heap profile: %v\n", err)
 	}
 }
 
