@@ -33,6 +33,9 @@ type dialect struct {
 	// writeMu, when set, serialises every write of this store in one
 	// transaction: the database has one writer and no row locks.
 	writeMu *sync.Mutex
+	// modifyingWith: a WITH clause may hold an UPDATE whose returned rows
+	// the statement after it uses, all in one statement (PostgreSQL).
+	modifyingWith bool
 	// xactLock takes a transaction-scoped lock on a key (the audit chain,
 	// the signing-key set), or is "" when writeMu serialises writers.
 	xactLock string

@@ -88,10 +88,11 @@ func postgres(conn *pgx.ConnConfig) *dialect {
 			"instr(", "strpos(",
 			"COLLATE BINARY", `COLLATE "C"`,
 		),
-		xactLock: `SELECT pg_advisory_xact_lock($1)`,
-		encList:  func(l []string) any { return nonNilList(l) },
-		scanList: func(l *[]string) sql.Scanner { return (*textArray)(l) },
-		encTime:  func(t time.Time) any { return t },
+		xactLock:      `SELECT pg_advisory_xact_lock($1)`,
+		modifyingWith: true,
+		encList:       func(l []string) any { return nonNilList(l) },
+		scanList:      func(l *[]string) sql.Scanner { return (*textArray)(l) },
+		encTime:       func(t time.Time) any { return t },
 		errKind: func(err error) error {
 			var pe *pgconn.PgError
 			if errors.As(err, &pe) {
