@@ -152,6 +152,26 @@ func pinning(server int) string {
 	return fmt.Sprintf("server on CPUs %s, driver on CPUs %s", procStatus(server, "Cpus_allowed_list"), procStatus(os.Getpid(), "Cpus_allowed_list"))
 }
 
+// settle waits, at most max, for the server's anonymous memory to stop
+// falling for 4 s: a login burst leaves argon2id's 19 MiB buffers freed but
+// still mapped, and the Go runtime's scavenger returns them to the
+// system in the background. It returns how long that took.
+func settle(ctx context.Context, pid int, max time.Duration) time.Duration {
+	start := time.Now()
+	last, still := rssBytes(pid, "RssAnon"), 0
+	for time.Since(start) < max && still < 8 && ctx.Err() == nil {
+		time.Sleep(500 * time.Millisecond)
+		now := rssBytes(pid, "RssAnon")
+		if now < last-last/100 {
+			still = 0
+		} else {
+			still++
+		}
+		last = min(last, now)
+	}
+	return time.Since(start)
+}
+
 // sessionPhase tops the live SSO sessions up to o.sessions with password
 // logins (no token exchange: a login makes the session), then reads the
 // server's RSS and the Redis bytes of a sample of sessions.
@@ -190,6 +210,9 @@ func (r *perfReport) sessionPhase(ctx context.Context, o perfOptions, t target, 
 	}
 	wg.Wait()
 	r.LiveSessions = count()
+	r.RSSAfterLoginsBytes = rssBytes(t.pid, "VmRSS")
+	r.RSSPeakBytes = rssBytes(t.pid, "VmHWM")
+	r.RSSSettleSecs = settle(ctx, t.pid, 15*time.Second).Seconds()
 	r.RSSBytes = rssBytes(t.pid, "VmRSS")
 	r.RSSAnonBytes = rssBytes(t.pid, "RssAnon")
 	r.RSSFileBytes = rssBytes(t.pid, "RssFile")
@@ -287,8 +310,9 @@ func (r *perfReport) print(w io.Writer) {
 		}
 		fmt.Fprintf(w, "%-20s %14.1f %12s %6s %7.2fms %7.2fms %11s %7d  %s\n", x.Scenario, x.PerCore, bound, ratio, x.P50ms, x.P99ms, paced, x.Errors, x.Crypto)
 	}
-	fmt.Fprintf(w, "\nlive SSO sessions: %d; server RSS: %.1f MB (anonymous %.1f MB, file-backed %.1f MB)\n", r.LiveSessions,
-		float64(r.RSSBytes)/(1<<20), float64(r.RSSAnonBytes)/(1<<20), float64(r.RSSFileBytes)/(1<<20))
+	mb := func(b int64) float64 { return float64(b) / (1 << 20) }
+	fmt.Fprintf(w, "\nlive SSO sessions: %d; server RSS: %.1f MB (anonymous %.1f MB, file-backed %.1f MB), settled %.1f s after the logins that made them; right after them %.1f MB; peak %.1f MB\n",
+		r.LiveSessions, mb(r.RSSBytes), mb(r.RSSAnonBytes), mb(r.RSSFileBytes), r.RSSSettleSecs, mb(r.RSSAfterLoginsBytes), mb(r.RSSPeakBytes))
 	fmt.Fprintf(w, "Redis per SSO session: %.0f bytes (%s)\n", r.RedisPerSession, r.RedisMethod)
 	for _, x := range r.Results {
 		if x.FirstError != "" {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"encoding/base64"
@@ -235,20 +236,26 @@ func (sc scenario) run(ctx context.Context, t target, ws []*pw, b bounds, d time
 
 // perfReport is what a perf run prints and writes as JSON.
 type perfReport struct {
-	CPU               string   `json:"cpu"`
-	Backend           string   `json:"backend"`
-	Smoke             bool     `json:"smoke"`
-	Workers           int      `json:"workers"`
-	Pinned            string   `json:"pinned"`
-	Bounds            bounds   `json:"bounds"`
-	Results           []result `json:"scenarios"`
-	LiveSessions      int      `json:"live_sessions"`
-	RSSBytes          int64    `json:"server_rss_bytes"`
-	RSSAnonBytes      int64    `json:"server_rss_anon_bytes"`
-	RSSFileBytes      int64    `json:"server_rss_file_bytes"`
-	RedisPerSession   float64  `json:"redis_bytes_per_session"`
-	RedisMethod       string   `json:"redis_method"`
-	SessionPhaseError string   `json:"session_phase_error,omitempty"`
+	CPU          string   `json:"cpu"`
+	Backend      string   `json:"backend"`
+	Smoke        bool     `json:"smoke"`
+	Workers      int      `json:"workers"`
+	Pinned       string   `json:"pinned"`
+	Bounds       bounds   `json:"bounds"`
+	Results      []result `json:"scenarios"`
+	LiveSessions int      `json:"live_sessions"`
+	RSSBytes     int64    `json:"server_rss_bytes"`
+	RSSAnonBytes int64    `json:"server_rss_anon_bytes"`
+	RSSFileBytes int64    `json:"server_rss_file_bytes"`
+	// RSS* above are read once the anonymous memory stops falling after
+	// the session phase's logins (RSSSettleSecs); these two are right
+	// after the logins and the peak of the whole run (VmHWM).
+	RSSSettleSecs       float64 `json:"server_rss_settle_seconds"`
+	RSSAfterLoginsBytes int64   `json:"server_rss_after_logins_bytes"`
+	RSSPeakBytes        int64   `json:"server_rss_peak_bytes"`
+	RedisPerSession     float64 `json:"redis_bytes_per_session"`
+	RedisMethod         string  `json:"redis_method"`
+	SessionPhaseError   string  `json:"session_phase_error,omitempty"`
 }
 
 // runPerf seeds what needs the running server, runs every scenario and
@@ -391,6 +398,24 @@ func saveHeap(ctx context.Context, pprof, dir string) {
 	}
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "heap profile: %v\n", err)
+	}
+	// The text form ends with the runtime's MemStats: heap in use, idle
+	// and released to the system, stacks: how the RSS splits.
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, pprof+"/debug/pprof/heap?debug=1", nil)
+	if err != nil {
+		return
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "heap MemStats: %v\n", err)
+		return
+	}
+	defer resp.Body.Close()
+	text, _ := io.ReadAll(io.LimitReader(resp.Body, 256<<20))
+	if _, stats, ok := bytes.Cut(text, []byte("\n# runtime.MemStats\n")); ok {
+		if err := os.WriteFile(filepath.Join(dir, "memstats-after-sessions.txt"), stats, 0o644); err != nil {
+			fmt.Fprintf(os.Stderr, "heap MemStats: %v\n", err)
+		}
 	}
 }
 

@@ -10,9 +10,11 @@ import (
 	"fmt"
 	"io"
 	"runtime"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"golang.org/x/crypto/argon2"
 )
@@ -78,10 +80,19 @@ func (p Params) Validate() error {
 // and makes the garbage collector chase them. A spike of logins then costs
 // a queue, not memory: the heap holds GOMAXPROCS buffers however many
 // citizens press "log in" at once.
+//
+// When no run has ended for idleReturn, the buffers of the last ones go
+// back to the system (returnMemory). The Go runtime hands freed memory
+// back only after a later collection, and a server gone quiet after a
+// spike collects every two minutes: without this its RSS stays at the
+// spike's for that long.
 type Hasher struct {
 	params Params
 	rand   io.Reader
 	slots  chan struct{}
+
+	idle         *time.Timer // runs returnMemory idleReturn after the last run
+	returnMemory func()      // debug.FreeOSMemory; tests count calls
 
 	dummyOnce sync.Once
 	dummy     string
@@ -91,14 +102,31 @@ type Hasher struct {
 // (crypto/rand when nil). Parameters outside the accepted bounds make Hash
 // fail; check them early with [Params.Validate].
 func NewHasher(p Params, rand io.Reader) *Hasher {
-	return &Hasher{params: p, rand: rand, slots: make(chan struct{}, runtime.GOMAXPROCS(0))}
+	h := &Hasher{params: p, rand: rand, slots: make(chan struct{}, runtime.GOMAXPROCS(0)), returnMemory: debug.FreeOSMemory}
+	h.idle = time.AfterFunc(time.Hour, h.whenIdle)
+	h.idle.Stop()
+	return h
 }
+
+// idleReturn is how long after the last argon2id run the buffers go back
+// to the system: long enough that a steady stream of logins never pays
+// for it (one collection and the page faults of the next buffer).
+const idleReturn = 2 * time.Second
 
 // key runs argon2id in one of h's slots.
 func (h *Hasher) key(password string, salt []byte, p Params) []byte {
 	h.slots <- struct{}{}
-	defer func() { <-h.slots }()
+	defer func() {
+		<-h.slots
+		h.idle.Reset(idleReturn)
+	}()
 	return argon2.IDKey(normalize(password), salt, p.Time, p.Memory, p.Threads, p.KeyLen)
+}
+
+func (h *Hasher) whenIdle() {
+	if len(h.slots) == 0 {
+		h.returnMemory()
+	}
 }
 
 // Params returns the parameters used for new hashes.

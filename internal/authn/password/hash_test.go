@@ -433,3 +433,40 @@ func TestHashWaitsForASlot(t *testing.T) {
 		t.Fatalf("got %d slots taken after the hash, want %d: a run gives its slot back", len(h.slots), cap(h.slots)-1)
 	}
 }
+
+func TestHashReturnsMemoryWhenIdle(t *testing.T) {
+	h := NewHasher(fast, nil)
+	returned := make(chan struct{}, 10)
+	h.returnMemory = func() { returned <- struct{}{} }
+
+	// A burst: runs closer together than idleReturn return nothing.
+	start := time.Now()
+	for range 3 {
+		if _, err := h.Hash("a password"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	select {
+	case <-returned:
+		if time.Since(start) < idleReturn {
+			t.Fatal("memory returned before the hasher had been idle for idleReturn")
+		}
+	case <-time.After(idleReturn + 5*time.Second):
+		t.Fatal("memory not returned after the hasher went idle")
+	}
+	select {
+	case <-returned:
+		t.Fatal("memory returned twice for one idle spell")
+	case <-time.After(idleReturn + 500*time.Millisecond):
+	}
+
+	// A run still in flight when the timer fires keeps its buffer.
+	h.slots <- struct{}{}
+	h.idle.Reset(time.Millisecond)
+	select {
+	case <-returned:
+		t.Fatal("memory returned while a run was in flight")
+	case <-time.After(200 * time.Millisecond):
+	}
+	<-h.slots
+}
