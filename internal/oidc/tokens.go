@@ -248,7 +248,14 @@ func (r *refreshRequest) claimsRef() []string                    { return r.rt.C
 // TokenRequestByRefreshToken finds a usable refresh token. A token that was
 // already rotated is a theft signal: the whole family is revoked.
 func (s *storage) TokenRequestByRefreshToken(ctx context.Context, token string) (op.RefreshTokenRequest, error) {
-	rt, err := s.p.o.Store.RefreshTokenByHash(ctx, session.Hash(token))
+	hash := session.Hash(token)
+	rt, c, err := s.p.o.Store.RefreshTokenWithCitizen(ctx, hash)
+	if errors.Is(err, store.ErrNotFound) {
+		// No such token, or its citizen is gone: the token alone tells
+		// which, and a reused one must still revoke its family.
+		c = nil
+		rt, err = s.p.o.Store.RefreshTokenByHash(ctx, hash)
+	}
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, op.ErrInvalidRefreshToken
 	} else if err != nil {
@@ -264,11 +271,7 @@ func (s *storage) TokenRequestByRefreshToken(ctx context.Context, token string) 
 	case !now.Before(rt.ExpiresAt):
 		return nil, errors.New("refresh token expired")
 	}
-	c, err := s.p.o.Store.CitizenByID(ctx, rt.CitizenID)
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		return nil, unavailable(err)
-	}
-	if err != nil || c.Disabled {
+	if c == nil || c.Disabled {
 		return nil, errors.New("citizen unavailable")
 	}
 	if !slices.Contains(rt.Scopes, zoidc.ScopeOfflineAccess) {

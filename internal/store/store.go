@@ -297,6 +297,9 @@ type RefreshTokens interface {
 	// RefreshTokenByHash returns the token whatever its state (used,
 	// revoked, expired); ErrNotFound when absent.
 	RefreshTokenByHash(ctx context.Context, hash string) (*RefreshToken, error)
+	// RefreshTokenWithCitizen is RefreshTokenByHash with the token's
+	// citizen, read together; ErrNotFound when either is absent.
+	RefreshTokenWithCitizen(ctx context.Context, hash string) (*RefreshToken, *Citizen, error)
 	// RotateRefreshToken marks the token with oldHash used at now and
 	// inserts next, atomically. If the old token is already used or revoked
 	// it returns ErrTokenReused and inserts nothing; of two concurrent

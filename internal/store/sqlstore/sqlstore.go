@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"strings"
 	"time"
 
 	"github.com/pressly/goose/v3"
@@ -93,6 +94,20 @@ type querier interface {
 }
 
 type scanner interface{ Scan(dest ...any) error }
+
+// scanFunc is a scanner made of a function.
+type scanFunc func(dest ...any) error
+
+func (f scanFunc) Scan(dest ...any) error { return f(dest...) }
+
+// qualify prefixes each of a comma-separated list of columns with table.
+func qualify(table, columns string) string {
+	cols := strings.Split(columns, ",")
+	for i, c := range cols {
+		cols[i] = table + "." + strings.TrimSpace(c)
+	}
+	return strings.Join(cols, ", ")
+}
 
 // query, queryRow and execOn run a query on q, the database or a
 // transaction, translated for the dialect and, where the dialect says so,

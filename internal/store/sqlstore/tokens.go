@@ -70,6 +70,28 @@ func (s *Store) RefreshTokenByHash(ctx context.Context, hash string) (*store.Ref
 	return t, nil
 }
 
+// tokenWithCitizen reads a token and its citizen in one round trip: the
+// refresh grant needs both, and a second query costs it more than the join.
+var tokenWithCitizen = `SELECT ` + qualify("t", tokenColumns) + `, ` + qualify("c", citizenColumns) + `
+	FROM refresh_tokens t JOIN citizens c ON c.id = t.citizen_id WHERE t.token_hash = ?`
+
+// RefreshTokenWithCitizen returns the token whatever its state, with its citizen.
+func (s *Store) RefreshTokenWithCitizen(ctx context.Context, hash string) (*store.RefreshToken, *store.Citizen, error) {
+	var c *store.Citizen
+	t, err := row(ctx, s, s.db, func(r scanner) (*store.RefreshToken, error) {
+		// Each scan function hands its destinations to one Scan of the row.
+		var dest []any
+		collect := scanFunc(func(d ...any) error { dest = append(dest, d...); return nil })
+		t, _ := s.scanToken(collect)
+		c, _ = scanCitizen(collect)
+		return t, r.Scan(dest...)
+	}, tokenWithCitizen, hash)
+	if err != nil {
+		return nil, nil, s.wrap(err, "refresh token with citizen")
+	}
+	return t, c, nil
+}
+
 // rotateToken marks the old token used and inserts the next in one
 // statement, one round trip instead of four (modifyingWith). Of two
 // concurrent rotations, the second UPDATE waits for the first's row lock,

@@ -163,6 +163,31 @@ func testRefreshTokens(t *testing.T, newStore func(t *testing.T) store.Store) {
 		absent(t, s, "no-such-hash")
 	})
 
+	t.Run("with citizen", func(t *testing.T) {
+		s := newStore(t)
+		c := newCitizen("001090000301")
+		c.Disabled = true // read as it is: deciding is the caller's
+		must(t, "create citizen", s.CreateCitizen(ctx, c, ""))
+		other := newCitizen("001090000302")
+		must(t, "create other citizen", s.CreateCitizen(ctx, other, ""))
+		tok := newToken(newID("fam"), "sid")
+		tok.CitizenID = c.ID
+		tok.UsedAt = now
+		must(t, "create", s.CreateRefreshToken(ctx, tok))
+
+		gotTok, gotCitizen, err := s.RefreshTokenWithCitizen(ctx, tok.TokenHash)
+		must(t, "refresh token with citizen", err)
+		check(t, "refresh token", normToken(*gotTok), normToken(*tok))
+		check(t, "its citizen", normCitizen(*gotCitizen), normCitizen(*c))
+
+		orphan := newToken(newID("fam"), "sid") // CitizenID names nobody
+		must(t, "create orphan", s.CreateRefreshToken(ctx, orphan))
+		_, _, err = s.RefreshTokenWithCitizen(ctx, orphan.TokenHash)
+		wantErr(t, "token whose citizen is absent", err, store.ErrNotFound)
+		_, _, err = s.RefreshTokenWithCitizen(ctx, "no-such-hash")
+		wantErr(t, "unknown token", err, store.ErrNotFound)
+	})
+
 	t.Run("rotate", func(t *testing.T) {
 		s := newStore(t)
 		fam := newID("fam")
