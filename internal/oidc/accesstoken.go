@@ -21,7 +21,7 @@ import (
 // (typ at+jwt, aud the resource, client_id, scope, acr, auth_time) so a
 // portal's API can demand a level itself (RFC 9470), and they may be
 // bound to a DPoP key (RFC 9449: cnf.jkt, token_type DPoP). ID tokens
-// are the library's (op.CreateIDToken).
+// carry the library's claims (createIDToken).
 
 // accessTokenClaims are the claims of a JWT access token (RFC 9068 §2.2).
 type accessTokenClaims struct {
@@ -116,7 +116,7 @@ func (p *Provider) tokenResponse(ctx context.Context, req op.TokenRequest, c *cl
 		// The library asks storage.SigningKey for the key, with no word of
 		// the client: the client's algorithm rides along in the context.
 		ctx := context.WithValue(ctx, idTokenAlgKey{}, p.idTokenAlg(c))
-		resp.IDToken, err = op.CreateIDToken(ctx, p.o.Issuer, idReq, c.IDTokenLifetime(), access, code, p.st, c)
+		resp.IDToken, err = p.createIDToken(ctx, idReq, c, access, code)
 		if err != nil {
 			return nil, err
 		}
