@@ -311,7 +311,7 @@ func (r *perfReport) print(w io.Writer) {
 		fmt.Fprintf(w, "%-20s %14.1f %12s %6s %7.2fms %7.2fms %11s %7d  %s\n", x.Scenario, x.PerCore, bound, ratio, x.P50ms, x.P99ms, paced, x.Errors, x.Crypto)
 	}
 	mb := func(b int64) float64 { return float64(b) / (1 << 20) }
-	fmt.Fprintf(w, "\nlive SSO sessions: %d; server RSS: %.1f MB (anonymous %.1f MB, file-backed %.1f MB), settled %.1f s after the logins that made them; right after them %.1f MB; peak %.1f MB\n",
+	fmt.Fprintf(w, "\nlive SSO sessions: %d; server RSS: %.1f MiB (anonymous %.1f MiB, file-backed %.1f MiB), settled %.1f s after the logins that made them; right after them %.1f MiB; peak %.1f MiB\n",
 		r.LiveSessions, mb(r.RSSBytes), mb(r.RSSAnonBytes), mb(r.RSSFileBytes), r.RSSSettleSecs, mb(r.RSSAfterLoginsBytes), mb(r.RSSPeakBytes))
 	fmt.Fprintf(w, "Redis per SSO session: %.0f bytes (%s)\n", r.RedisPerSession, r.RedisMethod)
 	for _, x := range r.Results {
