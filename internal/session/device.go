@@ -2,7 +2,7 @@ package session
 
 import "strings"
 
-// describeDevice names the browser and the operating system of a
+// describeUserAgent names the browser and the operating system of a
 // User-Agent in the few words a citizen recognises on their list of
 // sessions ("Chrome", "Android"). It guesses from well-known tokens, in
 // the order that tells them apart (Edge and Opera say "Chrome" too, every
