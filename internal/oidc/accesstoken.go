@@ -113,9 +113,6 @@ func (p *Provider) tokenResponse(ctx context.Context, req op.TokenRequest, c *cl
 		resp.TokenType = "DPoP"
 	}
 	if idReq, ok := req.(op.IDTokenRequest); ok && slices.Contains(req.GetScopes(), zoidc.ScopeOpenID) {
-		// The library asks storage.SigningKey for the key, with no word of
-		// the client: the client's algorithm rides along in the context.
-		ctx := context.WithValue(ctx, idTokenAlgKey{}, p.idTokenAlg(c))
 		resp.IDToken, err = p.createIDToken(ctx, idReq, c, access, code)
 		if err != nil {
 			return nil, err
@@ -268,10 +265,6 @@ func (s *opServer) Introspect(ctx context.Context, r *op.Request[op.Introspectio
 	}
 	return op.NewResponse(resp), nil
 }
-
-// idTokenAlgKey carries the algorithm of the ID token being signed to
-// storage.SigningKey.
-type idTokenAlgKey struct{}
 
 // idTokenAlg is the algorithm of c's ID tokens (and logout tokens): its
 // registered id_token_signed_response_alg, else the server's default.

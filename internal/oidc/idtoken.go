@@ -13,10 +13,11 @@ import (
 )
 
 // createIDToken is op.CreateIDToken (zitadel/oidc v3.52) with the same
-// claims from the same storage calls, serialised once: the library's
-// IDTokenClaims.MarshalJSON encodes the registered claims, decodes them
-// into a map, adds the others and encodes the map again, which cost a
-// refresh grant as much CPU as its ES256 signature.
+// claims from the same storage calls, signed with the client's algorithm
+// (idTokenAlg) and serialised once: the library's IDTokenClaims.MarshalJSON
+// encodes the registered claims, decodes them into a map, adds the others
+// and encodes the map again, which cost a refresh grant as much CPU as its
+// ES256 signature.
 func (p *Provider) createIDToken(ctx context.Context, req op.IDTokenRequest, c *client, accessToken, code string) (string, error) {
 	exp := time.Now().UTC().Add(c.ClockSkew()).Add(c.IDTokenLifetime())
 	var acr, nonce string
@@ -25,7 +26,7 @@ func (p *Provider) createIDToken(ctx context.Context, req op.IDTokenRequest, c *
 	}
 	claims := zoidc.NewIDTokenClaims(p.o.Issuer, req.GetSubject(), req.GetAudience(), exp, req.GetAuthTime(), nonce, acr, req.GetAMR(), req.GetClientID(), c.ClockSkew())
 	scopes := c.RestrictAdditionalIdTokenScopes()(req.GetScopes())
-	key, err := p.st.SigningKey(ctx)
+	key, err := p.signingKey(ctx, p.idTokenAlg(c))
 	if err != nil {
 		return "", err
 	}

@@ -360,12 +360,14 @@ func (k signingKey) SignatureAlgorithm() jose.SignatureAlgorithm {
 func (k signingKey) Key() any   { return k.k.Signer }
 func (k signingKey) ID() string { return k.k.ID }
 
+// SigningKey is the default algorithm's key, for whatever the library
+// signs itself; ID tokens take their client's (createIDToken).
 func (s *storage) SigningKey(ctx context.Context) (op.SigningKey, error) {
-	alg, ok := ctx.Value(idTokenAlgKey{}).(string)
-	if !ok {
-		alg = s.p.o.Keys.DefaultAlgorithm()
-	}
-	k, err := s.p.o.Keys.SigningFor(ctx, alg)
+	return s.p.signingKey(ctx, s.p.o.Keys.DefaultAlgorithm())
+}
+
+func (p *Provider) signingKey(ctx context.Context, alg string) (op.SigningKey, error) {
+	k, err := p.o.Keys.SigningFor(ctx, alg)
 	if err != nil {
 		return nil, unavailable(err)
 	}

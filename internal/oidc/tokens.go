@@ -253,7 +253,6 @@ func (s *storage) TokenRequestByRefreshToken(ctx context.Context, token string) 
 	if errors.Is(err, store.ErrNotFound) {
 		// No such token, or its citizen is gone: the token alone tells
 		// which, and a reused one must still revoke its family.
-		c = nil
 		rt, err = s.p.o.Store.RefreshTokenByHash(ctx, hash)
 	}
 	if errors.Is(err, store.ErrNotFound) {
