@@ -381,6 +381,10 @@ func TestThrottle(t *testing.T) {
 			s.Release(ctx, "k")
 		}
 		s.Release(ctx, "k") // never below zero
+		// A counter given back to zero is gone, not kept until its window ends.
+		if n, err := rdb.Exists(ctx, "cid:th:k").Result(); err != nil || n != 0 {
+			t.Fatalf("after every attempt was given back: %d keys (err %v), want none", n, err)
+		}
 		for i := 1; i <= 3; i++ {
 			if wait, _ := s.Reserve(ctx, "k", p); wait != 0 {
 				t.Fatalf("after releases, attempt %d: got wait %v, want 0", i, wait)

@@ -16,7 +16,10 @@ import (
 // ThrottlePolicy says how failures turn into waiting time. Every counter
 // expires Window after the last attempt, so nobody is locked out for ever.
 type ThrottlePolicy struct {
-	Free      int           // failures allowed before any delay
+	// Free failures are allowed before any delay; at least 1 (config
+	// validation and the fixed policies see to it). So a counter at zero
+	// imposes nothing and is the same as none, and Release deletes it.
+	Free      int
 	Window    time.Duration // counter lifetime after the last attempt
 	BaseDelay time.Duration // delay after the first failure past Free; doubles after each
 	MaxDelay  time.Duration
@@ -73,10 +76,12 @@ redis.call('PEXPIRE', KEYS[1], ARGV[5])
 return {1, 0, n}
 `)
 
-// releaseScript gives back one attempt, never below zero.
+// releaseScript gives back one attempt, never below zero; a counter back
+// at zero is deleted (see ThrottlePolicy.Free), so a successful login
+// leaves no counter behind until the window ends.
 var releaseScript = redis.NewScript(`
 local n = tonumber(redis.call('HGET', KEYS[1], 'n') or '0')
-if n > 0 then redis.call('HINCRBY', KEYS[1], 'n', -1) end
+if n > 1 then redis.call('HINCRBY', KEYS[1], 'n', -1) else redis.call('DEL', KEYS[1]) end
 return 0
 `)
 
