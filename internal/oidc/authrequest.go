@@ -383,10 +383,20 @@ var errDone = errors.New("authorization request already answered")
 func (p *Provider) Complete(w http.ResponseWriter, r *http.Request, id string, done login.Completion) {
 	ctx := r.Context()
 	sess, res := done.Session, done.Result
+	// The code is bound to the request in the same update that completes
+	// it (SaveAuthCode's rule: one code per request, on a completed one);
+	// it becomes exchangeable below, once the session records the portal.
+	code, err := op.BuildAuthRequestCode(&authRequest{ID: id}, p.op.Crypto())
+	if err != nil {
+		p.o.Log.ErrorContext(ctx, "issue an authorization code", "err", err)
+		p.o.Renderer.Error(w, r, http.StatusServiceUnavailable, server.Locale(r, nil), "err_generic")
+		return
+	}
+	codeHash := session.Hash(code)
 	a := new(authRequest)
 	var cl *client
-	err := kindAuthRequest.Update(ctx, p.o.Sessions, id, a, func() error {
-		if a.Done_ {
+	err = kindAuthRequest.Update(ctx, p.o.Sessions, id, a, func() error {
+		if a.Done_ || a.CodeHash != "" {
 			return errDone
 		}
 		if !p.o.Login.SameBrowser(r, a.Browser) {
@@ -404,6 +414,7 @@ func (p *Provider) Complete(w http.ResponseWriter, r *http.Request, id string, d
 		a.AuthTime = res.AuthTime
 		a.ACR = p.o.ACR.ACR(res.Level) // the level actually reached, never an echo
 		a.AMR = res.AMR
+		a.CodeHash = codeHash
 		return nil
 	})
 	if errors.Is(err, errOtherBrowser) {
@@ -424,10 +435,7 @@ func (p *Provider) Complete(w http.ResponseWriter, r *http.Request, id string, d
 			return
 		}
 	}
-	code, err := op.BuildAuthRequestCode(a, p.op.Crypto())
-	if err == nil {
-		err = p.st.SaveAuthCode(ctx, a.ID, code)
-	}
+	err = kindCode.PutNew(ctx, p.o.Sessions, codeHash, a.ID, p.o.Lifetimes.Code)
 	var to string
 	if err == nil {
 		params := url.Values{"code": {code}}
