@@ -48,7 +48,8 @@ func newServe(g *globals) *cobra.Command {
 			slog.SetDefault(log)
 			if cfg.Embedded() {
 				log.Warn("EMBEDDED MODE: SQLite in " + cfg.DataDir + " and an in-process Redis-protocol server. " +
-					"Single node only, sessions are lost on restart. NOT FOR PRODUCTION: set database.url and redis.url.")
+					"Single node only, sessions are lost on restart, memory grows with every key ever stored. " +
+					"NOT FOR PRODUCTION: set database.url and redis.url.")
 			} else if cfg.Dev {
 				log.Warn("DEV MODE: production checks (HTTPS issuer, master key) are relaxed")
 			}
