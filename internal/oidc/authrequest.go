@@ -278,26 +278,15 @@ func (s *storage) codeReplayed(ctx context.Context, codeHash string) {
 		ClientIP: server.ClientIP(ctx), Details: map[string]string{"revoked": "tokens issued by the code"}})
 }
 
-// SaveAuthCode binds a code to the request, once: a second code for the
-// same request (a replayed callback) is refused.
-func (s *storage) SaveAuthCode(ctx context.Context, id, code string) error {
-	h := session.Hash(code)
-	a := new(authRequest)
-	err := kindAuthRequest.Update(ctx, s.p.o.Sessions, id, a, func() error {
-		if a.CodeHash != "" {
-			return errors.New("authorization request already has a code")
-		}
-		if !a.Done_ {
-			return errors.New("authorization request is not complete")
-		}
-		a.CodeHash = h
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	return kindCode.PutNew(ctx, s.p.o.Sessions, h, id, s.p.o.Lifetimes.Code)
+// SaveAuthCode is the library's way to bind a code, from its
+// /authorize/callback, which is not served (server.go): Provider.Complete
+// binds the code in the update that completes the request. Anything else
+// asking is refused.
+func (s *storage) SaveAuthCode(context.Context, string, string) error {
+	return errCodeOnCompletion
 }
+
+var errCodeOnCompletion = errors.New("authorization codes are bound when the request is completed")
 
 func (s *storage) DeleteAuthRequest(ctx context.Context, id string) error {
 	if id == "" {
@@ -384,8 +373,8 @@ func (p *Provider) Complete(w http.ResponseWriter, r *http.Request, id string, d
 	ctx := r.Context()
 	sess, res := done.Session, done.Result
 	// The code is bound to the request in the same update that completes
-	// it (SaveAuthCode's rule: one code per request, on a completed one);
-	// it becomes exchangeable below, once the session records the portal.
+	// it, so a request has one code, and only once completed; the code
+	// becomes exchangeable below, once the session records the portal.
 	code, err := op.BuildAuthRequestCode(&authRequest{ID: id}, p.op.Crypto())
 	if err != nil {
 		p.o.Log.ErrorContext(ctx, "issue an authorization code", "err", err)
