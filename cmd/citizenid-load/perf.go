@@ -84,7 +84,6 @@ type target struct {
 	backend   string // "embedded" or "postgres+redis"
 	redisAddr string // host:port of the Redis it uses, "" when unknown
 	redisURL  string // external Redis, or ""
-	embedded  bool   // miniredis: no MEMORY USAGE
 	pprof     string // http://HOST:PORT of its pprof listener, or ""
 }
 
@@ -129,12 +128,12 @@ func perfBinary(ctx context.Context, o perfOptions) error {
 		return err
 	}
 	defer srv.stop()
-	t := target{base: cfg.Server.Issuer, pid: srv.cmd.Process.Pid, backend: "embedded (SQLite + in-process Redis)", embedded: true}
+	t := target{base: cfg.Server.Issuer, pid: srv.cmd.Process.Pid, backend: "embedded (SQLite + in-process Redis)"}
 	if o.pprofDir != "" {
 		t.pprof = fmt.Sprintf("http://127.0.0.1:%d", pport)
 	}
 	if o.databaseURL != "" {
-		t.backend, t.embedded, t.redisURL = "PostgreSQL + Redis", false, o.redisURL
+		t.backend, t.redisURL = "PostgreSQL + Redis", o.redisURL
 	} else if addr, err := embeddedRedisAddr(t.pid, port, pport); err == nil {
 		t.redisAddr = addr
 	} else {

@@ -228,9 +228,8 @@ func (r *perfReport) sessionPhase(ctx context.Context, o perfOptions, t target, 
 // redisBytes is the memory one SSO session takes in Redis, averaged over
 // the sessions of the cookies: its record and sid keys, and its share of
 // the citizen's session index and of the set of ends (key layout:
-// internal/session/session.go). Against real Redis: MEMORY USAGE; against
-// the embedded miniredis, which has no MEMORY USAGE: the summed byte
-// lengths of keys, values and members.
+// internal/session/session.go), by MEMORY USAGE: Redis's own estimate,
+// or the embedded server's of its Go maps.
 func redisBytes(ctx context.Context, t target, cookies []string) (float64, string) {
 	var rdb *redis.Client
 	switch {
@@ -265,12 +264,6 @@ func redisBytes(ctx context.Context, t target, cookies []string) (float64, strin
 			return 0, "unavailable: session record: " + err.Error()
 		}
 		sid, index := "cid:sid:"+rec.SID, "cid:cs:"+rec.CitizenID
-		if t.embedded {
-			// strings: key + value; set and sorted-set members: the
-			// member (the session key), plus the 8-byte score.
-			total += float64(len(key) + len(val) + len(sid) + len(key) + len(key) + len(key) + 8)
-			continue
-		}
 		usage := func(k string) float64 { n, _ := rdb.MemoryUsage(ctx, k).Result(); return float64(n) }
 		share := func(k string, card func() (int64, error)) float64 {
 			n, err := card()
@@ -284,9 +277,6 @@ func redisBytes(ctx context.Context, t target, cookies []string) (float64, strin
 			share(ends, rdb.ZCard(ctx, ends).Result)
 	}
 	method := "MEMORY USAGE of record and sid keys + per-member share of the citizen index and the set of ends"
-	if t.embedded {
-		method = "embedded miniredis has no MEMORY USAGE: summed byte lengths of keys, values and set members (no Redis overhead)"
-	}
 	return total / float64(len(cookies)), fmt.Sprintf("%s, mean of %d sessions", method, len(cookies))
 }
 

@@ -60,7 +60,7 @@ func TestPerfSmoke(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			tg := target{base: cfg.Server.Issuer, pid: os.Getpid(), backend: "in-process test", embedded: !services, redisURL: cfg.Redis.URL}
+			tg := target{base: cfg.Server.Issuer, pid: os.Getpid(), backend: "in-process test", redisURL: cfg.Redis.URL}
 			if !services {
 				tg.redisAddr = in.Redis.Embedded.Addr()
 			}

@@ -48,7 +48,7 @@ func newServe(g *globals) *cobra.Command {
 			slog.SetDefault(log)
 			if cfg.Embedded() {
 				log.Warn("EMBEDDED MODE: SQLite in " + cfg.DataDir + " and an in-process Redis-protocol server. " +
-					"Single node only, sessions are lost on restart, memory grows with every key ever stored. " +
+					"Single node only, sessions are lost on restart, every session is held in this process's memory. " +
 					"NOT FOR PRODUCTION: set database.url and redis.url.")
 			} else if cfg.Dev {
 				log.Warn("DEV MODE: production checks (HTTPS issuer, master key) are relaxed")

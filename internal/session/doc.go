@@ -5,7 +5,8 @@
 // (authorization codes, challenges) taken with GETDEL, throttling counters
 // and the access-token revocation list.
 //
-// Production uses a Redis server; the embedded default runs miniredis in
-// process (see Embedded) and drives it through the same go-redis code.
+// Production uses a Redis server; the embedded default runs memredis, a
+// small Redis-protocol server, in process (see Embedded) and drives it
+// through the same go-redis code.
 // Durable data is not here: see internal/store.
 package session

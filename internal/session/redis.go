@@ -8,11 +8,11 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"sync"
 	"time"
 
-	"github.com/alicebob/miniredis/v2"
 	"github.com/redis/go-redis/v9"
+
+	"github.com/citizenid/citizenid/internal/session/memredis"
 )
 
 // DialOptions says which Redis to use and how long a command may take.
@@ -80,62 +80,30 @@ func Dial(ctx context.Context, o DialOptions) (redis.UniversalClient, error) {
 	return rdb, nil
 }
 
-// Embedded is an in-process Redis-protocol server (miniredis) listening on
-// 127.0.0.1, for the embedded default and tests. It is single-node and
+// Embedded is the in-process Redis-protocol server (memredis) listening
+// on 127.0.0.1, for the embedded default and tests. It is single-node and
 // forgets everything when the process ends.
 type Embedded struct {
-	mr   *miniredis.Miniredis
-	stop chan struct{}
-	done sync.WaitGroup
+	srv *memredis.Server
 }
 
-// StartEmbedded starts the server and a ticker that advances miniredis's
-// TTL clock in wall time: miniredis does not expire keys by itself.
-//
-// Each tick walks every key with a TTL, so it costs in proportion to the
-// live sessions: at 100 ms it took 7 % of a core with 3,000 sessions. At
-// half a second it costs a fifth of that, and a key may expire up to half
-// a second early (a tick takes off the time since the last one, including
-// what passed before the key was set); no TTL here is shorter than seconds.
+// StartEmbedded starts the server.
 func StartEmbedded() (*Embedded, error) {
-	mr := miniredis.NewMiniRedis()
-	if err := mr.StartAddr("127.0.0.1:0"); err != nil {
+	srv, err := memredis.Start("127.0.0.1:0")
+	if err != nil {
 		return nil, fmt.Errorf("start embedded redis: %w", err)
 	}
-	e := &Embedded{mr: mr, stop: make(chan struct{})}
-	e.done.Add(1)
-	go e.tick(500 * time.Millisecond)
-	return e, nil
-}
-
-func (e *Embedded) tick(every time.Duration) {
-	defer e.done.Done()
-	t := time.NewTicker(every)
-	defer t.Stop()
-	last := time.Now()
-	for {
-		select {
-		case <-e.stop:
-			return
-		case now := <-t.C:
-			e.mr.SetTime(now)
-			e.mr.FastForward(now.Sub(last))
-			last = now
-		}
-	}
+	return &Embedded{srv: srv}, nil
 }
 
 // Addr is the host:port the server listens on.
-func (e *Embedded) Addr() string { return e.mr.Addr() }
+func (e *Embedded) Addr() string { return e.srv.Addr() }
 
-// Client returns a go-redis client for the server.
+// Client returns a go-redis client for the server: RESP2 (it answers
+// HELLO with NOPROTO), no client identity.
 func (e *Embedded) Client() *redis.Client {
-	return redis.NewClient(&redis.Options{Addr: e.mr.Addr(), DisableIdentity: true})
+	return redis.NewClient(&redis.Options{Addr: e.srv.Addr(), Protocol: 2, DisableIdentity: true})
 }
 
-// Close stops the ticker and the server.
-func (e *Embedded) Close() {
-	close(e.stop)
-	e.done.Wait()
-	e.mr.Close()
-}
+// Close stops the server.
+func (e *Embedded) Close() { e.srv.Close() }
