@@ -51,18 +51,26 @@ func TestRevocationsSurviveARedisRestart(t *testing.T) {
 // Redis sizing: what a login and its code exchange leave behind lives no
 // longer than it is useful: the used-code record for the replay window
 // (minutes, not a refresh token's 8 h), the session's sid as long as the
-// session.
+// session, and a completed authorization request whose code nobody
+// exchanged as long as its code (not the login's 15 minutes).
 func TestRedisKeysDoNotOutliveTheirUse(t *testing.T) {
 	e := start(t, true, nil)
 	e.addCitizen(t, testNumber, testPassword)
 	secret := e.addClient(t, oidcSpec("portal", cbURL))
-	loginFor(t, e, portalConf(e, "portal", secret, "offline_access"), stoppingBrowser(t))
+	conf := portalConf(e, "portal", secret, "offline_access")
+	loginFor(t, e, conf, stoppingBrowser(t))
+	b := stoppingBrowser(t)
+	pg := b.login(e.URL, b.get(conf.AuthCodeURL("st", oauth2.S256ChallengeOption(oauth2.GenerateVerifier()))), testNumber, testPassword)
+	if portalRedirect(t, pg).Get("code") == "" {
+		t.Fatal("no code")
+	}
 	ctx := context.Background()
 	rdb := e.Redis.Client
 	maxTTL := map[string]time.Duration{
 		"cid:mark:codeused:": 11 * time.Minute,
 		"cid:mark:issued:":   11 * time.Minute,
 		"cid:sid:":           e.Config.Session.IdleTimeout + 16*time.Minute,
+		"cid:ar:":            e.Config.Tokens.CodeLifetime + 10*time.Second,
 	}
 	seen := map[string]bool{}
 	iter := rdb.Scan(ctx, 0, "cid:*", 1000).Iterator()

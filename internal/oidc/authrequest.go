@@ -362,6 +362,11 @@ func (p *Provider) beginLogin(w http.ResponseWriter, r *http.Request) {
 	p.o.Login.Begin(w, r, req)
 }
 
+// codeGrace is how much longer than its code a completed request lives:
+// the code is stored after the request's update, and an exchange at the
+// last moment of the code must still find the request.
+const codeGrace = 10 * time.Second
+
 // errDone: the authorization request was already answered.
 var errDone = errors.New("authorization request already answered")
 
@@ -375,6 +380,9 @@ func (p *Provider) Complete(w http.ResponseWriter, r *http.Request, id string, d
 	// The code is bound to the request in the same update that completes
 	// it, so a request has one code, and only once completed; the code
 	// becomes exchangeable below, once the session records the portal.
+	// From then on the request is only the code's: it lives as long as
+	// the code (and a little more, as the code is stored after it), not
+	// the rest of the login's time, holding the citizen's identifiers.
 	code, err := op.BuildAuthRequestCode(&authRequest{ID: id}, p.op.Crypto())
 	if err != nil {
 		p.o.Log.ErrorContext(ctx, "issue an authorization code", "err", err)
@@ -384,7 +392,7 @@ func (p *Provider) Complete(w http.ResponseWriter, r *http.Request, id string, d
 	codeHash := session.Hash(code)
 	a := new(authRequest)
 	var cl *client
-	err = kindAuthRequest.Update(ctx, p.o.Sessions, id, a, func() error {
+	err = kindAuthRequest.UpdateFor(ctx, p.o.Sessions, id, a, p.o.Lifetimes.Code+codeGrace, func() error {
 		if a.Done_ || a.CodeHash != "" {
 			return errDone
 		}

@@ -56,8 +56,9 @@ func (s *Store) take(ctx context.Context, kind, id string, v any) error {
 	return decode(kind, b, err, v)
 }
 
-// updateValue applies fn to kind/id atomically, keeping its TTL.
-func (s *Store) updateValue(ctx context.Context, kind, id string, v any, fn func() error) error {
+// updateValue applies fn to kind/id atomically, keeping its TTL when ttl
+// is 0, else giving it ttl from now.
+func (s *Store) updateValue(ctx context.Context, kind, id string, v any, ttl time.Duration, fn func() error) error {
 	key := prefix + kind + ":" + id
 	for range 10 {
 		err := s.rdb.Watch(ctx, func(tx *redis.Tx) error {
@@ -73,7 +74,11 @@ func (s *Store) updateValue(ctx context.Context, kind, id string, v any, fn func
 				return err
 			}
 			_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
-				p.SetArgs(ctx, key, nb, redis.SetArgs{KeepTTL: true})
+				if ttl == 0 {
+					p.SetArgs(ctx, key, nb, redis.SetArgs{KeepTTL: true})
+				} else {
+					p.Set(ctx, key, nb, ttl)
+				}
 				return nil
 			})
 			return err
