@@ -71,19 +71,19 @@ func init() {
 		"HGET":    {3, cmdHGet},
 		"HMGET":   {-3, cmdHMGet},
 		"HGETALL": {2, cmdHGetAll},
-		"HDEL":    {-3, cmdHDel},
-		"HLEN":    {2, cmdHLen},
+		"HDEL":    {-3, func(s *Server, _ *client, a [][]byte) any { return removeElems(s, a, kindHash, hashOf) }},
+		"HLEN":    {2, func(s *Server, _ *client, a [][]byte) any { return cardinality(s, a, kindHash, hashOf) }},
 		"HINCRBY": {4, cmdHIncrBy},
 
 		"SADD":      {-3, cmdSAdd},
-		"SREM":      {-3, cmdSRem},
+		"SREM":      {-3, func(s *Server, _ *client, a [][]byte) any { return removeElems(s, a, kindSet, setOf) }},
 		"SMEMBERS":  {2, cmdSMembers},
-		"SCARD":     {2, cmdSCard},
+		"SCARD":     {2, func(s *Server, _ *client, a [][]byte) any { return cardinality(s, a, kindSet, setOf) }},
 		"SISMEMBER": {3, cmdSIsMember},
 
 		"ZADD":   {-4, cmdZAdd},
-		"ZREM":   {-3, cmdZRem},
-		"ZCARD":  {2, cmdZCard},
+		"ZREM":   {-3, func(s *Server, _ *client, a [][]byte) any { return removeElems(s, a, kindZSet, zsetOf) }},
+		"ZCARD":  {2, func(s *Server, _ *client, a [][]byte) any { return cardinality(s, a, kindZSet, zsetOf) }},
 		"ZSCORE": {3, cmdZScore},
 		"ZCOUNT": {4, cmdZCount},
 		"ZRANGE": {-4, cmdZRange},
@@ -155,6 +155,49 @@ func (s *Server) dropIfEmpty(key string, v *value) {
 	if len(v.hash)+len(v.set)+len(v.zset) == 0 && v.kind != kindString {
 		s.remove(key)
 	}
+}
+
+func hashOf(v *value) map[string]string  { return v.hash }
+func setOf(v *value) map[string]struct{} { return v.set }
+func zsetOf(v *value) map[string]float64 { return v.zset }
+
+// removeElems is HDEL, SREM and ZREM: it deletes the named fields or
+// members of key's collection (elems picks it out of the value), and the
+// key once the collection is empty.
+func removeElems[V any](s *Server, a [][]byte, kind byte, elems func(*value) map[string]V) any {
+	key := string(a[1])
+	v, e := s.getKind(key, kind)
+	if e != nil {
+		return e
+	}
+	if v == nil {
+		return int64(0)
+	}
+	m := elems(v)
+	var n int64
+	for _, f := range a[2:] {
+		if _, had := m[string(f)]; had {
+			delete(m, string(f))
+			n++
+		}
+	}
+	if n > 0 {
+		s.touched(key)
+		s.dropIfEmpty(key, v)
+	}
+	return n
+}
+
+// cardinality is HLEN, SCARD and ZCARD.
+func cardinality[V any](s *Server, a [][]byte, kind byte, elems func(*value) map[string]V) any {
+	v, e := s.getKind(string(a[1]), kind)
+	if e != nil {
+		return e
+	}
+	if v == nil {
+		return int64(0)
+	}
+	return int64(len(elems(v)))
 }
 
 func cmdPing(_ *Server, _ *client, a [][]byte) any {
@@ -454,37 +497,6 @@ func cmdHGetAll(s *Server, _ *client, a [][]byte) any {
 	return out
 }
 
-func cmdHDel(s *Server, _ *client, a [][]byte) any {
-	key := string(a[1])
-	v, e := s.getKind(key, kindHash)
-	if e != nil || v == nil {
-		return cmp.Or[any](e, int64(0))
-	}
-	var n int64
-	for _, f := range a[2:] {
-		if _, had := v.hash[string(f)]; had {
-			delete(v.hash, string(f))
-			n++
-		}
-	}
-	if n > 0 {
-		s.touched(key)
-		s.dropIfEmpty(key, v)
-	}
-	return n
-}
-
-func cmdHLen(s *Server, _ *client, a [][]byte) any {
-	v, e := s.getKind(string(a[1]), kindHash)
-	if e != nil {
-		return e
-	}
-	if v == nil {
-		return int64(0)
-	}
-	return int64(len(v.hash))
-}
-
 func cmdHIncrBy(s *Server, _ *client, a [][]byte) any {
 	key, f := string(a[1]), string(a[2])
 	by, err := strconv.ParseInt(string(a[3]), 10, 64)
@@ -527,26 +539,6 @@ func cmdSAdd(s *Server, _ *client, a [][]byte) any {
 	return n
 }
 
-func cmdSRem(s *Server, _ *client, a [][]byte) any {
-	key := string(a[1])
-	v, e := s.getKind(key, kindSet)
-	if e != nil || v == nil {
-		return cmp.Or[any](e, int64(0))
-	}
-	var n int64
-	for _, m := range a[2:] {
-		if _, had := v.set[string(m)]; had {
-			delete(v.set, string(m))
-			n++
-		}
-	}
-	if n > 0 {
-		s.touched(key)
-		s.dropIfEmpty(key, v)
-	}
-	return n
-}
-
 func cmdSMembers(s *Server, _ *client, a [][]byte) any {
 	v, e := s.getKind(string(a[1]), kindSet)
 	if e != nil {
@@ -557,17 +549,6 @@ func cmdSMembers(s *Server, _ *client, a [][]byte) any {
 		out = slices.Sorted(maps.Keys(v.set))
 	}
 	return out
-}
-
-func cmdSCard(s *Server, _ *client, a [][]byte) any {
-	v, e := s.getKind(string(a[1]), kindSet)
-	if e != nil {
-		return e
-	}
-	if v == nil {
-		return int64(0)
-	}
-	return int64(len(v.set))
 }
 
 func cmdSIsMember(s *Server, _ *client, a [][]byte) any {
@@ -620,37 +601,6 @@ func parseScore(b []byte) (float64, error) {
 		err = strconv.ErrSyntax
 	}
 	return f, err
-}
-
-func cmdZRem(s *Server, _ *client, a [][]byte) any {
-	key := string(a[1])
-	v, e := s.getKind(key, kindZSet)
-	if e != nil || v == nil {
-		return cmp.Or[any](e, int64(0))
-	}
-	var n int64
-	for _, m := range a[2:] {
-		if _, had := v.zset[string(m)]; had {
-			delete(v.zset, string(m))
-			n++
-		}
-	}
-	if n > 0 {
-		s.touched(key)
-		s.dropIfEmpty(key, v)
-	}
-	return n
-}
-
-func cmdZCard(s *Server, _ *client, a [][]byte) any {
-	v, e := s.getKind(string(a[1]), kindZSet)
-	if e != nil {
-		return e
-	}
-	if v == nil {
-		return int64(0)
-	}
-	return int64(len(v.zset))
 }
 
 func cmdZScore(s *Server, _ *client, a [][]byte) any {
@@ -710,13 +660,15 @@ func cmdZCount(s *Server, _ *client, a [][]byte) any {
 		return e
 	}
 	v, e := s.getKind(string(a[1]), kindZSet)
-	if e != nil || v == nil {
-		return cmp.Or[any](e, int64(0))
+	if e != nil {
+		return e
 	}
 	var n int64
-	for _, f := range v.zset {
-		if r.has(f) {
-			n++
+	if v != nil {
+		for _, f := range v.zset {
+			if r.has(f) {
+				n++
+			}
 		}
 	}
 	return n

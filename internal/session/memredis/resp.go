@@ -165,22 +165,21 @@ func writeReply(w *bufio.Writer, v any) {
 		w.Write(v)
 		w.WriteString("\r\n")
 	case []any:
-		w.WriteByte('*')
-		w.Write(strconv.AppendInt(w.AvailableBuffer(), int64(len(v)), 10))
-		w.WriteString("\r\n")
-		for _, e := range v {
-			writeReply(w, e)
-		}
+		writeArray(w, v)
 	case []string:
-		w.WriteByte('*')
-		w.Write(strconv.AppendInt(w.AvailableBuffer(), int64(len(v)), 10))
-		w.WriteString("\r\n")
-		for _, e := range v {
-			writeReply(w, e)
-		}
+		writeArray(w, v)
 	case nilArray:
 		w.WriteString("*-1\r\n")
 	default:
 		panic(fmt.Sprintf("memredis: reply of type %T", v))
+	}
+}
+
+func writeArray[T any](w *bufio.Writer, v []T) {
+	w.WriteByte('*')
+	w.Write(strconv.AppendInt(w.AvailableBuffer(), int64(len(v)), 10))
+	w.WriteString("\r\n")
+	for _, e := range v {
+		writeReply(w, e)
 	}
 }
