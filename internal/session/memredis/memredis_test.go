@@ -262,8 +262,10 @@ func TestExpiry(t *testing.T) {
 		left, peak := len(s.db), s.peak
 		s.mu.Unlock()
 		if left == 1 {
-			if peak != 1 {
-				t.Fatalf("after expiry the map was not rebuilt: peak %d, want 1", peak)
+			// Rebuilt at least once since the 10,001 keys (the background
+			// expiry may have rebuilt it on the way down, below 4,096).
+			if peak >= n/4 {
+				t.Fatalf("after expiry the map was not rebuilt: peak %d, want under %d", peak, n/4)
 			}
 			if v, _ := rdb.Get(ctx, "forever").Result(); v != "v" {
 				t.Fatalf("a key without TTL: %q, want v", v)
