@@ -111,8 +111,10 @@ func cmdScript(s *Server, _ *client, a [][]byte) any {
 	case "EXISTS":
 		out := make([]any, len(a)-2)
 		for i, sha := range a[2:] {
-			_, ok := s.lua.scripts[strings.ToLower(string(sha))]
-			out[i] = map[bool]int64{false: 0, true: 1}[ok]
+			out[i] = int64(0)
+			if _, ok := s.lua.scripts[strings.ToLower(string(sha))]; ok {
+				out[i] = int64(1)
+			}
 		}
 		return out
 	case "FLUSH":

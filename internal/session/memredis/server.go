@@ -89,10 +89,15 @@ func (s *Server) accept() {
 type client struct {
 	conn    net.Conn
 	multi   bool // between MULTI and EXEC/DISCARD
-	queue   [][][]byte
+	queue   []queuedCommand
 	txError bool     // a command queued in MULTI was refused: EXEC aborts
 	watched []string // keys this connection WATCHes
 	dirty   bool     // a watched key changed: EXEC aborts
+}
+
+type queuedCommand struct {
+	cmd  command
+	args [][]byte
 }
 
 func (s *Server) serve(c *client) {
@@ -194,7 +199,7 @@ func (s *Server) dispatch(c *client, args [][]byte, w *bufio.Writer) (quit bool)
 		c.txError = c.txError || c.multi
 		return false
 	case c.multi:
-		c.queue = append(c.queue, args) // args are this command's own: readCommand allocates them
+		c.queue = append(c.queue, queuedCommand{cmd, args}) // args are this command's own: readCommand allocates them
 		writeReply(w, queued)
 		return false
 	}
@@ -229,8 +234,8 @@ func (s *Server) exec(c *client) any {
 		return nilArray{}
 	}
 	out := make([]any, len(queue))
-	for i, args := range queue {
-		out[i] = commands[string(bytes.ToUpper(args[0]))].run(s, c, args)
+	for i, q := range queue {
+		out[i] = q.cmd.run(s, c, q.args)
 	}
 	return out
 }
