@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/citizenid/citizenid/internal/config"
 	"golang.org/x/oauth2"
 )
 
@@ -120,5 +121,47 @@ func TestCodeReplayAfterARedisRestart(t *testing.T) {
 	}
 	if got := userinfoStatus(t, e, tok.AccessToken); got != http.StatusUnauthorized {
 		t.Errorf("the access token after the replay: got %d, want 401", got)
+	}
+}
+
+// A finished login leaves neither its transaction nor the passkey
+// challenge its password page offered for autofill (a password login
+// used to leave the challenge for the ceremony's 5 minutes).
+func TestFinishedLoginLeavesNoChallenge(t *testing.T) {
+	e := start(t, false, func(c *config.Config) {
+		c.Server.Issuer = strings.Replace(c.Server.Issuer, "127.0.0.1", "localhost", 1)
+	})
+	if e.WebAuthn == nil {
+		t.Fatal("passkeys are off on a localhost issuer")
+	}
+	base := strings.Replace(e.URL, "127.0.0.1", "localhost", 1)
+	e.addCitizen(t, testNumber, testPassword)
+	secret := e.addClient(t, oidcSpec("portal", cbURL))
+	conf := portalConf(e, "portal", secret)
+	conf.Endpoint.AuthURL = base + "/authorize"
+	ctx := context.Background()
+	count := func(pattern string) int {
+		t.Helper()
+		keys, err := e.Redis.Client.Keys(ctx, pattern).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(keys)
+	}
+	b := stoppingBrowser(t)
+	pg := b.get(conf.AuthCodeURL("st", oauth2.S256ChallengeOption(oauth2.GenerateVerifier())))
+	if !strings.Contains(pg.body, `id="webauthn-options"`) {
+		t.Fatalf("the password page offers no passkey: %.300s", pg.body)
+	}
+	if n := count("cid:wal:*"); n != 1 {
+		t.Fatalf("passkey challenges while the page is shown: %d, want 1", n)
+	}
+	if portalRedirect(t, b.login(base, pg, testNumber, testPassword)).Get("code") == "" {
+		t.Fatal("no code")
+	}
+	for _, p := range []string{"cid:wal:*", "cid:lt:*"} {
+		if n := count(p); n != 0 {
+			t.Errorf("%s: %d keys left after the login finished", p, n)
+		}
 	}
 }

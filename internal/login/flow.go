@@ -290,6 +290,7 @@ func (e *Engine) finish(w http.ResponseWriter, r *http.Request, txn *Txn, sess *
 			e.o.Renderer.Error(w, r, http.StatusConflict, lang, "err_txn_expired")
 			return
 		}
+		e.discard(ctx, txn.ID)
 	}
 	p, ok := e.protocols[txn.Request.Protocol]
 	if !ok {
@@ -319,6 +320,17 @@ func (e *Engine) finish(w http.ResponseWriter, r *http.Request, txn *Txn, sess *
 }
 
 var txnKind = session.NewBucket[Txn]("lt")
+
+// discard has every Discarder drop what it kept for the ended transaction.
+func (e *Engine) discard(ctx context.Context, txnID string) {
+	for _, m := range e.methods {
+		if d, ok := m.(Discarder); ok {
+			if err := d.Discard(ctx, txnID); err != nil {
+				e.o.Log.WarnContext(ctx, "discard login step state", "method", m.Name(), "err", err)
+			}
+		}
+	}
+}
 
 // save stores the transaction (bound to this browser) and shows its step.
 func (e *Engine) save(w http.ResponseWriter, r *http.Request, txn *Txn) {

@@ -113,3 +113,13 @@ type Paged interface {
 	Method
 	Page() (template, title string)
 }
+
+// Discarder is an optional capability of a Method whose Prepare keeps
+// state of its own for the transaction (a WebAuthn challenge, a nonce to
+// sign): the engine calls Discard with the transaction's ID once the
+// transaction has ended, however it ended, so that state does not wait
+// for its TTL. A failure is logged; the TTL still bounds the state.
+type Discarder interface {
+	Method
+	Discard(ctx context.Context, txnID string) error
+}

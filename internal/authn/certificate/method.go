@@ -54,7 +54,7 @@ func (a *Authenticator) Method() login.Method { return method{a} }
 
 type method struct{ a *Authenticator }
 
-var _ login.Method = method{}
+var _ login.Discarder = method{}
 
 func (m method) Name() string { return MethodName }
 
@@ -84,6 +84,13 @@ func (m method) Prepare(ctx context.Context, r *http.Request, txn *login.Txn) (a
 		p.TLSHandle = h
 	}
 	return p, nil
+}
+
+// Discard drops the transaction's nonce. Its tickets stay until their
+// TTL: they are keyed by themselves, and lead only to the ended
+// transaction.
+func (m method) Discard(ctx context.Context, txnID string) error {
+	return kindChallenge.Delete(ctx, m.a.o.Sessions, txnID)
 }
 
 // validHandle: RandomToken(24) is 32 base64url characters.

@@ -77,7 +77,10 @@ type StepData struct {
 
 type method struct{ a *Authenticator }
 
-var _ login.InPlace = method{}
+var (
+	_ login.InPlace   = method{}
+	_ login.Discarder = method{}
+)
 
 // InPlace: a passkey answers on the password page too (autofill).
 func (m method) InPlace() bool { return true }
@@ -103,6 +106,12 @@ func (m method) Prepare(ctx context.Context, _ *http.Request, txn *login.Txn) (a
 		return nil, err
 	}
 	return &StepData{Options: template.JS(as.Options), BackToPassword: txn.Chosen == Name}, nil
+}
+
+// Discard drops the login's challenge: a login finished with the
+// password leaves the one its page offered for autofill.
+func (m method) Discard(ctx context.Context, txnID string) error {
+	return kindLogin.Delete(ctx, m.a.o.Sessions, txnID)
 }
 
 func (m method) Verify(ctx context.Context, r *http.Request, txn *login.Txn) (string, session.AuthEvent, error) {
