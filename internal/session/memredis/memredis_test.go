@@ -91,6 +91,12 @@ var differential = map[string][]step{
 		cmd("ZCOUNT", "z", "(2", "+inf"), cmd("ZCOUNT", "z", "-inf", "(3"), cmd("ZCOUNT", "z", "x", "3"), cmd("ZADD", "z", "x", "m"),
 		cmd("ZREM", "z", "a", "zz"), cmd("ZRANGE", "z", "0", "-1"), cmd("ZREM", "z", "b", "bb", "c"), cmd("EXISTS", "z"),
 		cmd("ZADD", "z", "1.5", "m"), cmd("ZSCORE", "z", "m"), cmd("ZRANGE", "none", "0", "-1"),
+		cmd("ZADD", "z", "-inf", "lo", "+inf", "hi", "2", "two"), cmd("ZRANGE", "z", "-2", "-1", "WITHSCORES"),
+		cmd("ZRANGE", "z", "5", "1"), cmd("ZRANGE", "z", "-100", "100"), cmd("ZRANGE", "z", "-inf", "+inf", "BYSCORE", "WITHSCORES"),
+		cmd("ZRANGE", "z", "-inf", "+inf", "BYSCORE", "LIMIT", "-1", "2"), cmd("ZRANGE", "z", "-inf", "+inf", "BYSCORE", "LIMIT", "1", "-1"),
+		// A malformed range is reported before the key's type.
+		cmd("SET", "str", "x"), cmd("ZRANGE", "str", "x", "1"), cmd("ZRANGE", "str", "x", "1", "BYSCORE"),
+		cmd("ZRANGE", "str", "0", "1"), cmd("ZRANGE", "str", "0", "1", "BYSCORE"),
 	},
 	"scripts": {
 		cmd("EVAL", counterLua, "1", "t", "1796507175056", "60000"),

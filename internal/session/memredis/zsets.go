@@ -160,24 +160,37 @@ func cmdZRange(s *Server, _ *client, a [][]byte) any {
 	if limit && !byScoreOpt {
 		return errReply("ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX")
 	}
-	var members []member
+	// Both forms parse their range before the key is looked up: Redis
+	// reports a malformed range ahead of WRONGTYPE.
+	r := scoreRange{min: math.Inf(-1), max: math.Inf(1)}
+	var start, stop int64
 	if byScoreOpt {
-		r, e := parseRange(a[2], a[3])
-		if e != nil {
+		var e any
+		if r, e = parseRange(a[2], a[3]); e != nil {
 			return e
 		}
-		v, e := s.getKind(string(a[1]), kindZSet)
-		if e != nil {
-			return e
+	} else {
+		var err1, err2 error
+		start, err1 = strconv.ParseInt(string(a[2]), 10, 64)
+		stop, err2 = strconv.ParseInt(string(a[3]), 10, 64)
+		if err1 != nil || err2 != nil {
+			return errNotInt
 		}
-		if v != nil {
-			for m, f := range v.zset {
-				if r.has(f) {
-					members = append(members, member{m, f})
-				}
+	}
+	v, e := s.getKind(string(a[1]), kindZSet)
+	if e != nil {
+		return e
+	}
+	var members []member
+	if v != nil {
+		for m, f := range v.zset {
+			if r.has(f) {
+				members = append(members, member{m, f})
 			}
 		}
-		slices.SortFunc(members, byScore)
+	}
+	slices.SortFunc(members, byScore)
+	if byScoreOpt {
 		if offset < 0 {
 			members = nil
 		} else {
@@ -187,21 +200,6 @@ func cmdZRange(s *Server, _ *client, a [][]byte) any {
 			members = members[:count]
 		}
 	} else {
-		start, err1 := strconv.ParseInt(string(a[2]), 10, 64)
-		stop, err2 := strconv.ParseInt(string(a[3]), 10, 64)
-		if err1 != nil || err2 != nil {
-			return errNotInt
-		}
-		v, e := s.getKind(string(a[1]), kindZSet)
-		if e != nil {
-			return e
-		}
-		if v != nil {
-			for m, f := range v.zset {
-				members = append(members, member{m, f})
-			}
-		}
-		slices.SortFunc(members, byScore)
 		n := int64(len(members))
 		if start < 0 {
 			start = max(n+start, 0)
