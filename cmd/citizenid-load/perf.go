@@ -104,9 +104,13 @@ func perfBinary(ctx context.Context, o perfOptions) error {
 	if err != nil {
 		return err
 	}
-	pport, err := freePort()
-	if err != nil {
-		return err
+	// The server gets a pprof listener only when profiles are asked for:
+	// without one it runs as in production (and keeps no heap profile).
+	var pport int
+	if o.pprofDir != "" {
+		if pport, err = freePort(); err != nil {
+			return err
+		}
 	}
 	cfgPath, cfg, err := writeConfig(dir, port, o)
 	if err != nil {
@@ -171,9 +175,13 @@ type serverProc struct {
 }
 
 // startServer starts `citizenid serve`, pinned to CPU 0 with GOMAXPROCS=1
-// (taskset when present), and waits until /readyz answers.
+// (taskset when present), with its pprof listener on pprofPort unless that
+// is 0, and waits until /readyz answers.
 func startServer(ctx context.Context, bin, cfgPath, dir string, pprofPort int, serverEnv string) (*serverProc, error) {
-	args := []string{bin, "--config", cfgPath, "serve", "--pprof-addr", fmt.Sprintf("127.0.0.1:%d", pprofPort)}
+	args := []string{bin, "--config", cfgPath, "serve"}
+	if pprofPort != 0 {
+		args = append(args, "--pprof-addr", fmt.Sprintf("127.0.0.1:%d", pprofPort))
+	}
 	if ts, err := exec.LookPath("taskset"); err == nil {
 		args = append([]string{ts, "-c", "0"}, args...)
 	}

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/pprof"
 	"os"
+	"runtime"
 
 	"github.com/spf13/cobra"
 
@@ -25,6 +26,12 @@ func newServe(g *globals) *cobra.Command {
 		Short: "Run the server (embedded default when no database/redis URL is configured)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if pprofAddr == "" {
+				// Without the pprof listener nobody can read the heap
+				// profile: don't keep one (its records of sampled
+				// allocation stacks are a few MiB of a server's memory).
+				runtime.MemProfileRate = 0
+			}
 			cfg, err := g.load(func(c *config.Config) {
 				if addr != "" {
 					c.Server.Addr = addr

@@ -70,6 +70,8 @@ func Dial(ctx context.Context, o DialOptions) (redis.UniversalClient, error) {
 	u.DialTimeout, u.ReadTimeout, u.WriteTimeout, u.PoolTimeout = timeout, timeout, timeout, timeout
 	u.ContextTimeoutEnabled = true
 	u.MaxRetries = 1
+	u.ReadBufferSize, u.WriteBufferSize = connBuffer, connBuffer
+	u.PipelineReadBufferSize, u.PipelineWriteBufferSize = pipelineBuffer, pipelineBuffer
 	rdb := redis.NewUniversalClient(u)
 	pctx, cancel := context.WithTimeout(ctx, 2*timeout)
 	defer cancel()
@@ -79,6 +81,18 @@ func Dial(ctx context.Context, o DialOptions) (redis.UniversalClient, error) {
 	}
 	return rdb, nil
 }
+
+// The buffers of each pooled connection. What the server keeps in Redis
+// is small (a session record is a few hundred bytes, a pipeline a handful
+// of commands), while go-redis's defaults are sized for bulk values: 32
+// KiB each way per connection, 128 KiB each way on its pipeline pool —
+// about 3 MiB for a one-core pool at rest, in every process. A reply or
+// command longer than the buffer is still read and written whole, in
+// more system calls.
+const (
+	connBuffer     = 4 << 10
+	pipelineBuffer = 16 << 10
+)
 
 // Embedded is the in-process Redis-protocol server (memredis) listening
 // on 127.0.0.1, for the embedded default and tests. It is single-node and
@@ -102,7 +116,9 @@ func (e *Embedded) Addr() string { return e.srv.Addr() }
 // Client returns a go-redis client for the server: RESP2 (it answers
 // HELLO with NOPROTO), no client identity.
 func (e *Embedded) Client() *redis.Client {
-	return redis.NewClient(&redis.Options{Addr: e.srv.Addr(), Protocol: 2, DisableIdentity: true})
+	return redis.NewClient(&redis.Options{Addr: e.srv.Addr(), Protocol: 2, DisableIdentity: true,
+		ReadBufferSize: connBuffer, WriteBufferSize: connBuffer,
+		PipelineReadBufferSize: pipelineBuffer, PipelineWriteBufferSize: pipelineBuffer})
 }
 
 // Close stops the server.

@@ -554,3 +554,32 @@ func BenchmarkSessionBytes(b *testing.B) {
 	}
 	b.ReportMetric(per, "B/session")
 }
+
+// The clients' connection buffers are a few KiB: a value, a reply and a
+// pipeline many times that size still go through whole.
+func TestLargerThanConnectionBuffers(t *testing.T) {
+	backends(t, func(t *testing.T, rdb *redis.Client) {
+		ctx := context.Background()
+		big := strings.Repeat("0123456789abcdef", 64<<10/16) // 64 KiB
+		if err := rdb.Set(ctx, "cid:test:big", big, time.Minute).Err(); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := rdb.Get(ctx, "cid:test:big").Result(); err != nil || got != big {
+			t.Fatalf("GET of a 64 KiB value: %d bytes back, err %v", len(got), err)
+		}
+		const n = 2000
+		cmds, err := rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+			for i := range n {
+				p.SAdd(ctx, "cid:test:members", fmt.Sprintf("member-%05d-%s", i, big[:40]))
+			}
+			p.SMembers(ctx, "cid:test:members")
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := cmds[n].(*redis.StringSliceCmd).Val(); len(got) != n {
+			t.Fatalf("SMEMBERS after a pipeline of %d SADDs: %d members", n, len(got))
+		}
+	})
+}
