@@ -33,6 +33,9 @@ type dialect struct {
 	// writeMu, when set, serialises every write of this store in one
 	// transaction: the database has one writer and no row locks.
 	writeMu *sync.Mutex
+	// group, when set, commits concurrent writers' transactions together
+	// (SQLite, whose commit is an fsync of its one writer).
+	group *group
 	// modifyingWith: a WITH clause may hold an UPDATE whose returned rows
 	// the statement after it uses, all in one statement (PostgreSQL).
 	modifyingWith bool

@@ -49,6 +49,7 @@ func sqliteDialect(path string) *dialect {
 		// No row locks: writers are serialised instead.
 		replace: strings.NewReplacer(" FOR UPDATE SKIP LOCKED", "", " FOR NO KEY UPDATE", "", " FOR UPDATE", ""),
 		writeMu: new(sync.Mutex),
+		group:   new(group),
 		prepare: true,
 		encList: func(l []string) any {
 			if len(l) == 0 {

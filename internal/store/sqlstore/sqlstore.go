@@ -113,7 +113,7 @@ func qualify(table, columns string) string {
 // transaction, translated for the dialect and, where the dialect says so,
 // as a statement prepared once per store.
 func (s *Store) query(ctx context.Context, q querier, query string, args ...any) (*sql.Rows, error) {
-	query = s.d.translate(query)
+	ctx, query = s.stmtCtx(ctx, q), s.d.translate(query)
 	if st := s.prepared(ctx, q, query); st != nil {
 		return st.QueryContext(ctx, args...)
 	}
@@ -121,7 +121,7 @@ func (s *Store) query(ctx context.Context, q querier, query string, args ...any)
 }
 
 func (s *Store) queryRow(ctx context.Context, q querier, query string, args ...any) *sql.Row {
-	query = s.d.translate(query)
+	ctx, query = s.stmtCtx(ctx, q), s.d.translate(query)
 	if st := s.prepared(ctx, q, query); st != nil {
 		return st.QueryRowContext(ctx, args...)
 	}
@@ -129,11 +129,23 @@ func (s *Store) queryRow(ctx context.Context, q querier, query string, args ...a
 }
 
 func (s *Store) execOn(ctx context.Context, q querier, query string, args ...any) (sql.Result, error) {
-	query = s.d.translate(query)
+	ctx, query = s.stmtCtx(ctx, q), s.d.translate(query)
 	if st := s.prepared(ctx, q, query); st != nil {
 		return st.ExecContext(ctx, args...)
 	}
 	return q.ExecContext(ctx, query, args...)
+}
+
+// stmtCtx is the context of a statement on q: in a group-committed
+// transaction, without its caller's cancellation. SQLite answers a write
+// interrupted inside a transaction by rolling back the whole transaction,
+// which holds other callers' writes too; the transaction's own deadline
+// (the store's timeout) still bounds it.
+func (s *Store) stmtCtx(ctx context.Context, q querier) context.Context {
+	if _, ok := q.(*sql.Tx); ok && s.d.group != nil {
+		return context.WithoutCancel(ctx)
+	}
+	return ctx
 }
 
 // prepared returns the store's prepared statement for the (translated)
@@ -166,8 +178,12 @@ func (s *Store) prepared(ctx context.Context, q querier, query string) *sql.Stmt
 }
 
 // write runs fn in one write transaction, serialised with the store's
-// other writers where the dialect needs it.
+// other writers where the dialect needs it: on SQLite, committed together
+// with theirs (group), each in a savepoint of its own.
 func (s *Store) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	if s.d.group != nil {
+		return s.d.group.do(ctx, s, fn)
+	}
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
 	if mu := s.d.writeMu; mu != nil {

@@ -1,0 +1,141 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// Concurrent writers on SQLite are committed together, each with its own
+// outcome: a write that fails, panics or whose caller gave up is rolled
+// back alone, and the others in its batch are committed.
+func TestGroupCommit(t *testing.T) {
+	s := migrated(t, openSQLite(t, filepath.Join(t.TempDir(), "g.db")))
+	g := s.d.group
+	ctx := t.Context()
+	insert := func(ctx context.Context, tx *sql.Tx, id string) error {
+		_, err := s.execTx(ctx, tx, `INSERT INTO marks (kind, id, until, data) VALUES (?, ?, ?, ?)`,
+			"grouptest", id, s.time(time.Now().Add(time.Hour).UTC()), []byte{})
+		return err
+	}
+
+	// The first writer holds the transaction open while the others queue.
+	hold, started := make(chan struct{}), make(chan struct{})
+	first := make(chan error, 1)
+	go func() {
+		first <- s.write(ctx, func(tx *sql.Tx) error {
+			close(started)
+			<-hold
+			return insert(ctx, tx, "w00")
+		})
+	}()
+	<-started
+	const n = 15
+	errFailed := errors.New("this write fails")
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+	errs := make([]error, n+1)
+	var wg sync.WaitGroup
+	for i := 1; i <= n; i++ {
+		wg.Go(func() {
+			id := fmt.Sprintf("w%02d", i)
+			switch i {
+			case 3:
+				errs[i] = s.write(ctx, func(tx *sql.Tx) error {
+					if err := insert(ctx, tx, id); err != nil {
+						return err
+					}
+					return errFailed
+				})
+			case 5:
+				errs[i] = s.write(cancelled, func(tx *sql.Tx) error { return insert(ctx, tx, id) })
+			case 7:
+				errs[i] = s.write(ctx, func(tx *sql.Tx) error {
+					if err := insert(ctx, tx, id); err != nil {
+						return err
+					}
+					panic("a bug in one write")
+				})
+			case 9:
+				// A unique violation: rolled back to its savepoint only.
+				errs[i] = s.write(ctx, func(tx *sql.Tx) error {
+					if err := insert(ctx, tx, id); err != nil {
+						return err
+					}
+					return insert(ctx, tx, id)
+				})
+			default:
+				errs[i] = s.write(ctx, func(tx *sql.Tx) error { return insert(ctx, tx, id) })
+			}
+		})
+	}
+	for tries := 0; ; tries++ {
+		g.mu.Lock()
+		queued := len(g.queue)
+		g.mu.Unlock()
+		if queued == n {
+			break
+		}
+		if tries == 500 {
+			t.Fatalf("%d writers queued behind the first, want %d", queued, n)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	close(hold)
+	wg.Wait()
+	if err := <-first; err != nil {
+		t.Fatalf("first write: %v", err)
+	}
+	if g.commits != 2 {
+		t.Errorf("%d transactions for the first write and %d queued behind it, want 2", g.commits, n)
+	}
+	for i := 1; i <= n; i++ {
+		var ok bool
+		switch i {
+		case 3:
+			ok = errors.Is(errs[i], errFailed)
+		case 5:
+			ok = errors.Is(errs[i], context.Canceled)
+		case 7:
+			ok = errs[i] != nil && strings.Contains(errs[i].Error(), "panicked")
+		case 9:
+			ok = errs[i] != nil
+		default:
+			ok = errs[i] == nil
+		}
+		if !ok {
+			t.Errorf("write %d: error %v", i, errs[i])
+		}
+	}
+	var got []string
+	r, err := s.db.QueryContext(ctx, `SELECT id FROM marks WHERE kind = 'grouptest' ORDER BY id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	for r.Next() {
+		var id string
+		if err := r.Scan(&id); err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, id)
+	}
+	want := "w00 w01 w02 w04 w06 w08 w10 w11 w12 w13 w14 w15"
+	if strings.Join(got, " ") != want {
+		t.Errorf("committed %v, want %s", got, want)
+	}
+
+	// The group is free again: a lone write commits on its own.
+	if err := s.write(ctx, func(tx *sql.Tx) error { return insert(ctx, tx, "w16") }); err != nil {
+		t.Fatal(err)
+	}
+	if g.commits != 3 {
+		t.Errorf("%d transactions after a lone write, want 3", g.commits)
+	}
+}
