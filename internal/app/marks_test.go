@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"strings"
@@ -69,7 +70,6 @@ func TestRedisKeysDoNotOutliveTheirUse(t *testing.T) {
 	rdb := e.Redis.Client
 	maxTTL := map[string]time.Duration{
 		"cid:mark:codeused:": 11 * time.Minute,
-		"cid:mark:issued:":   11 * time.Minute,
 		"cid:sid:":           e.Config.Session.IdleTimeout + 16*time.Minute,
 		"cid:ar:":            e.Config.Tokens.CodeLifetime + 10*time.Second,
 	}
@@ -91,6 +91,10 @@ func TestRedisKeysDoNotOutliveTheirUse(t *testing.T) {
 	}
 	if len(seen) != len(maxTTL) {
 		t.Errorf("keys seen: %v, want one of each of %v", seen, maxTTL)
+	}
+	// The exchange is remembered by one mark, with what it issued.
+	if marks := rdb.Keys(ctx, "cid:mark:*").Val(); len(marks) != 1 {
+		t.Errorf("marks after one code exchange: %v, want one", marks)
 	}
 }
 
@@ -117,6 +121,57 @@ func TestCodeReplayAfterARedisRestart(t *testing.T) {
 		t.Fatal("the replayed code was accepted")
 	}
 	if _, err := conf.TokenSource(context.Background(), &oauth2.Token{RefreshToken: tok.RefreshToken}).Token(); err == nil {
+		t.Error("refresh after the replay: accepted, want the family revoked")
+	}
+	if got := userinfoStatus(t, e, tok.AccessToken); got != http.StatusUnauthorized {
+		t.Errorf("the access token after the replay: got %d, want 401", got)
+	}
+}
+
+// A code exchanged by the version before, which kept what the exchange
+// issued in a second mark under the request's ID, still has its tokens
+// revoked by a replay during the replay window after an upgrade.
+func TestCodeReplayOfAnOlderExchange(t *testing.T) {
+	e := start(t, true, nil)
+	e.addCitizen(t, testNumber, testPassword)
+	secret := e.addClient(t, oidcSpec("portal", cbURL))
+	conf := portalConf(e, "portal", secret, "offline_access")
+	verifier := oauth2.GenerateVerifier()
+	b := stoppingBrowser(t)
+	pg := b.login(e.URL, b.get(conf.AuthCodeURL("st", oauth2.S256ChallengeOption(verifier))), testNumber, testPassword)
+	code := portalRedirect(t, pg).Get("code")
+	tok, err := conf.Exchange(context.Background(), code, oauth2.VerifierOption(verifier))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Rewrite the exchange's mark the way the older version kept it.
+	ctx, rdb := context.Background(), e.Redis.Client
+	keys := rdb.Keys(ctx, "cid:mark:codeused:*").Val()
+	if len(keys) != 1 {
+		t.Fatalf("code marks: %v, want one", keys)
+	}
+	var use map[string]any
+	if err := json.Unmarshal([]byte(rdb.Get(ctx, keys[0]).Val()), &use); err != nil {
+		t.Fatal(err)
+	}
+	issued := map[string]any{}
+	for _, f := range []string{"jti", "jti_exp", "family"} {
+		if use[f] == nil {
+			t.Fatalf("the mark %v has no %q", use, f)
+		}
+		issued[f] = use[f]
+		delete(use, f)
+	}
+	for k, v := range map[string]map[string]any{keys[0]: use, "cid:mark:issued:" + use["ar"].(string): issued} {
+		b, _ := json.Marshal(v)
+		if err := rdb.Set(ctx, k, b, 10*time.Minute).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := conf.Exchange(ctx, code, oauth2.VerifierOption(verifier)); err == nil {
+		t.Fatal("the replayed code was accepted")
+	}
+	if _, err := conf.TokenSource(ctx, &oauth2.Token{RefreshToken: tok.RefreshToken}).Token(); err == nil {
 		t.Error("refresh after the replay: accepted, want the family revoked")
 	}
 	if got := userinfoStatus(t, e, tok.AccessToken); got != http.StatusUnauthorized {

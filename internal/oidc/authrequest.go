@@ -194,20 +194,19 @@ func (s *storage) AuthRequestByID(ctx context.Context, id string) (op.AuthReques
 	return a, nil
 }
 
-// codeUse remembers a consumed code so that a replay, by the client the
-// code was for, can revoke what it issued. It keeps what the library
-// checks before the client is authenticated (client, redirect URI, PKCE
-// challenge): the authorization request itself is gone by then.
+// codeUse remembers an exchanged code, under its hash, so that a replay
+// by the client the code was for can revoke what the exchange issued. It
+// keeps what the library checks before the client is authenticated
+// (client, redirect URI, PKCE challenge), since the authorization request
+// itself is gone by then, and what the exchange issued: one mark per
+// exchange, written once its tokens exist.
 type codeUse struct {
 	AuthRequestID       string `json:"ar"`
 	ClientID            string `json:"cl"`
 	RedirectURI         string `json:"ru"`
 	CodeChallenge       string `json:"cc,omitempty"`
 	CodeChallengeMethod string `json:"ccm,omitempty"`
-}
 
-// issued is what one authorization request's code produced.
-type issued struct {
 	JTI       string    `json:"jti,omitempty"`
 	JTIExpiry time.Time `json:"jti_exp,omitzero"`
 	FamilyID  string    `json:"family,omitempty"`
@@ -246,12 +245,7 @@ func (s *storage) consumeCode(ctx context.Context, a *authRequest) error {
 		var id string
 		err := kindCode.Take(ctx, s.p.o.Sessions, a.CodeHash, &id)
 		if err == nil {
-			use := codeUse{AuthRequestID: a.ID, ClientID: a.ClientID, RedirectURI: a.RedirectURI,
-				CodeChallenge: a.CodeChallenge, CodeChallengeMethod: a.CodeChallengeMethod}
-			if err := s.p.keep(ctx, markCodeUsed, a.CodeHash, use); err != nil {
-				s.p.o.Log.ErrorContext(ctx, "remember a used code", "err", err)
-			}
-			return nil
+			return nil // remembered with what it issued (rememberExchange)
 		} else if !errors.Is(err, session.ErrNotFound) {
 			return err
 		}
@@ -260,19 +254,33 @@ func (s *storage) consumeCode(ctx context.Context, a *authRequest) error {
 	return zoidc.ErrInvalidGrant().WithDescription("the code was already used")
 }
 
+// rememberExchange keeps the mark of a's exchanged code with what it
+// issued, for the replay window. A failure is logged: the tokens are out,
+// and only a replay's revocation depends on it.
+func (s *storage) rememberExchange(ctx context.Context, a *authRequest, jti string, jtiExpiry time.Time, familyID string) {
+	use := codeUse{AuthRequestID: a.ID, ClientID: a.ClientID, RedirectURI: a.RedirectURI,
+		CodeChallenge: a.CodeChallenge, CodeChallengeMethod: a.CodeChallengeMethod,
+		JTI: jti, JTIExpiry: jtiExpiry, FamilyID: familyID}
+	if err := s.p.keep(ctx, markCodeUsed, a.CodeHash, use); err != nil {
+		s.p.o.Log.ErrorContext(ctx, "remember an exchanged code", "err", err)
+	}
+}
+
 func (s *storage) codeReplayed(ctx context.Context, codeHash string) {
 	use, err := s.p.usedCode(ctx, codeHash)
 	if err != nil {
 		return // never issued, or long gone
 	}
-	var iss issued
-	if found, err := s.p.kept(ctx, markIssued, use.AuthRequestID, &iss); err == nil && found {
-		if iss.JTI != "" {
-			s.p.o.Sessions.RevokeToken(ctx, iss.JTI, iss.JTIExpiry)
-		}
-		if iss.FamilyID != "" {
-			s.p.o.Store.RevokeRefreshFamily(ctx, iss.FamilyID, s.p.now())
-		}
+	if use.JTI == "" {
+		// Kept by an older version, with what the exchange issued in a
+		// mark of its own under the request's ID (same fields).
+		s.p.kept(ctx, markIssued, use.AuthRequestID, &use)
+	}
+	if use.JTI != "" {
+		s.p.o.Sessions.RevokeToken(ctx, use.JTI, use.JTIExpiry)
+	}
+	if use.FamilyID != "" {
+		s.p.o.Store.RevokeRefreshFamily(ctx, use.FamilyID, s.p.now())
 	}
 	s.p.o.Audit.Record(ctx, audit.Event{Actor: "client:" + use.ClientID, Action: "oidc.code_replay", Outcome: "refused",
 		ClientIP: server.ClientIP(ctx), Details: map[string]string{"revoked": "tokens issued by the code"}})

@@ -142,9 +142,7 @@ func (s *storage) issue(ctx context.Context, req op.TokenRequest, c *client, cur
 	rr, isRefresh := req.(*refreshRequest)
 	if !isRefresh && !(isCode && slices.Contains(req.GetScopes(), zoidc.ScopeOfflineAccess)) {
 		if isCode {
-			if err := s.p.keep(ctx, markIssued, a.ID, issued{JTI: jti, JTIExpiry: t.Expiry}); err != nil {
-				s.p.o.Log.ErrorContext(ctx, "remember what a code issued", "err", err)
-			}
+			s.rememberExchange(ctx, a, jti, t.Expiry, "")
 		}
 		return out, nil
 	}
@@ -173,9 +171,7 @@ func (s *storage) issue(ctx context.Context, req op.TokenRequest, c *client, cur
 		if err := s.p.o.Store.CreateRefreshToken(ctx, next); err != nil {
 			return nil, unavailable(fmt.Errorf("store refresh token: %w", err))
 		}
-		if err := s.p.keep(ctx, markIssued, a.ID, issued{JTI: jti, JTIExpiry: t.Expiry, FamilyID: next.FamilyID}); err != nil {
-			s.p.o.Log.ErrorContext(ctx, "remember what a code issued", "err", err)
-		}
+		s.rememberExchange(ctx, a, jti, t.Expiry, next.FamilyID)
 		return out, nil
 	}
 	next.FamilyID = rr.rt.FamilyID
@@ -313,8 +309,10 @@ func (s *storage) RevokeToken(ctx context.Context, tokenOrID, _ string, clientID
 // replay window, so a replay revokes what the code issued even after
 // Redis restarted empty.
 const (
-	markCodeUsed = "codeused" // hash of a used code → codeUse
-	markIssued   = "issued"   // authorization request → issued
+	markCodeUsed = "codeused" // hash of an exchanged code → codeUse
+	// markIssued (authorization request → what its code issued) is only
+	// read: kept by older versions, it lives out the replay window.
+	markIssued = "issued"
 )
 
 // keep stores v as mark kind/id for the replay window.
