@@ -102,36 +102,49 @@ func TestRedisKeysDoNotOutliveTheirUse(t *testing.T) {
 // issued (RFC 6749 §4.1.2): the used-code record is a durable mark for the
 // replay window.
 func TestCodeReplayAfterARedisRestart(t *testing.T) {
-	e := start(t, true, nil)
-	e.addCitizen(t, testNumber, testPassword)
-	secret := e.addClient(t, oidcSpec("portal", cbURL))
-	conf := portalConf(e, "portal", secret, "offline_access")
-	verifier := oauth2.GenerateVerifier()
-	b := stoppingBrowser(t)
-	pg := b.login(e.URL, b.get(conf.AuthCodeURL("st", oauth2.S256ChallengeOption(verifier))), testNumber, testPassword)
-	code := portalRedirect(t, pg).Get("code")
-	tok, err := conf.Exchange(context.Background(), code, oauth2.VerifierOption(verifier))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := e.Redis.Client.FlushDB(context.Background()).Err(); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := conf.Exchange(context.Background(), code, oauth2.VerifierOption(verifier)); err == nil {
-		t.Fatal("the replayed code was accepted")
-	}
-	if _, err := conf.TokenSource(context.Background(), &oauth2.Token{RefreshToken: tok.RefreshToken}).Token(); err == nil {
-		t.Error("refresh after the replay: accepted, want the family revoked")
-	}
-	if got := userinfoStatus(t, e, tok.AccessToken); got != http.StatusUnauthorized {
-		t.Errorf("the access token after the replay: got %d, want 401", got)
-	}
+	replayRevokes(t, func(t *testing.T, e *env) {
+		if err := e.Redis.Client.FlushDB(context.Background()).Err(); err != nil {
+			t.Fatal(err)
+		}
+	})
 }
 
 // A code exchanged by the version before, which kept what the exchange
 // issued in a second mark under the request's ID, still has its tokens
 // revoked by a replay during the replay window after an upgrade.
 func TestCodeReplayOfAnOlderExchange(t *testing.T) {
+	replayRevokes(t, func(t *testing.T, e *env) {
+		// Rewrite the exchange's mark the way the older version kept it.
+		ctx, rdb := context.Background(), e.Redis.Client
+		keys := rdb.Keys(ctx, "cid:mark:codeused:*").Val()
+		if len(keys) != 1 {
+			t.Fatalf("code marks: %v, want one", keys)
+		}
+		var use map[string]any
+		if err := json.Unmarshal([]byte(rdb.Get(ctx, keys[0]).Val()), &use); err != nil {
+			t.Fatal(err)
+		}
+		issued := map[string]any{}
+		for _, f := range []string{"jti", "jti_exp", "family"} {
+			if use[f] == nil {
+				t.Fatalf("the mark %v has no %q", use, f)
+			}
+			issued[f] = use[f]
+			delete(use, f)
+		}
+		for k, v := range map[string]map[string]any{keys[0]: use, "cid:mark:issued:" + use["ar"].(string): issued} {
+			b, _ := json.Marshal(v)
+			if err := rdb.Set(ctx, k, b, 10*time.Minute).Err(); err != nil {
+				t.Fatal(err)
+			}
+		}
+	})
+}
+
+// replayRevokes exchanges a code for tokens with offline_access, lets
+// between change what the server holds, then replays the code: refused,
+// and the exchange's access and refresh tokens revoked.
+func replayRevokes(t *testing.T, between func(t *testing.T, e *env)) {
 	e := start(t, true, nil)
 	e.addCitizen(t, testNumber, testPassword)
 	secret := e.addClient(t, oidcSpec("portal", cbURL))
@@ -140,34 +153,12 @@ func TestCodeReplayOfAnOlderExchange(t *testing.T) {
 	b := stoppingBrowser(t)
 	pg := b.login(e.URL, b.get(conf.AuthCodeURL("st", oauth2.S256ChallengeOption(verifier))), testNumber, testPassword)
 	code := portalRedirect(t, pg).Get("code")
-	tok, err := conf.Exchange(context.Background(), code, oauth2.VerifierOption(verifier))
+	ctx := context.Background()
+	tok, err := conf.Exchange(ctx, code, oauth2.VerifierOption(verifier))
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Rewrite the exchange's mark the way the older version kept it.
-	ctx, rdb := context.Background(), e.Redis.Client
-	keys := rdb.Keys(ctx, "cid:mark:codeused:*").Val()
-	if len(keys) != 1 {
-		t.Fatalf("code marks: %v, want one", keys)
-	}
-	var use map[string]any
-	if err := json.Unmarshal([]byte(rdb.Get(ctx, keys[0]).Val()), &use); err != nil {
-		t.Fatal(err)
-	}
-	issued := map[string]any{}
-	for _, f := range []string{"jti", "jti_exp", "family"} {
-		if use[f] == nil {
-			t.Fatalf("the mark %v has no %q", use, f)
-		}
-		issued[f] = use[f]
-		delete(use, f)
-	}
-	for k, v := range map[string]map[string]any{keys[0]: use, "cid:mark:issued:" + use["ar"].(string): issued} {
-		b, _ := json.Marshal(v)
-		if err := rdb.Set(ctx, k, b, 10*time.Minute).Err(); err != nil {
-			t.Fatal(err)
-		}
-	}
+	between(t, e)
 	if _, err := conf.Exchange(ctx, code, oauth2.VerifierOption(verifier)); err == nil {
 		t.Fatal("the replayed code was accepted")
 	}
