@@ -25,6 +25,8 @@ type group struct {
 	queue   []*pendingWrite
 	running bool
 	commits int // transactions committed (tests)
+
+	beforeCommit func() // tests: runs before each commit
 }
 
 type pendingWrite struct {
@@ -58,23 +60,42 @@ func (g *group) do(ctx context.Context, s *Store, fn func(tx *sql.Tx) error) err
 	batch := g.queue
 	g.queue = nil
 	g.mu.Unlock()
+	defer g.handOver() // even if the batch panicked: the writers queued meanwhile must not wait forever
 	s.commitBatch(batch)
+	return p.err
+}
+
+// handOver gives the lead to the first writer queued during the batch
+// that just ended, or marks the group idle.
+func (g *group) handOver() {
 	g.mu.Lock()
+	defer g.mu.Unlock()
 	if len(g.queue) > 0 {
 		close(g.queue[0].lead)
 	} else {
 		g.running = false
 	}
-	g.mu.Unlock()
-	return p.err
 }
 
 // commitBatch runs the writes of batch in one transaction and closes
 // each one's done channel with its outcome.
 func (s *Store) commitBatch(batch []*pendingWrite) {
+	var tx *sql.Tx
 	defer func() {
+		// A panic outside the writes themselves (runWrite catches theirs)
+		// leaves nothing committed and nobody told otherwise.
+		r := recover()
+		if r != nil && tx != nil {
+			tx.Rollback()
+		}
 		for _, p := range batch {
+			if r != nil && p.err == nil {
+				p.err = fmt.Errorf("%w: %v", errBatchBroken, r)
+			}
 			close(p.done)
+		}
+		if r != nil {
+			panic(r)
 		}
 	}()
 	// The transaction is everyone's: no single caller's cancellation ends
@@ -93,7 +114,8 @@ func (s *Store) commitBatch(batch []*pendingWrite) {
 			}
 		}
 	}
-	tx, err := s.db.BeginTx(ctx, nil)
+	var err error
+	tx, err = s.db.BeginTx(ctx, nil)
 	if err != nil {
 		fail(batch, fmt.Errorf("begin: %w", err))
 		return
@@ -137,6 +159,9 @@ func (s *Store) commitBatch(batch []*pendingWrite) {
 	if len(written) == 0 {
 		tx.Rollback()
 		return
+	}
+	if f := s.d.group.beforeCommit; f != nil {
+		f()
 	}
 	if err := tx.Commit(); err != nil {
 		fail(written, fmt.Errorf("commit: %w", err))

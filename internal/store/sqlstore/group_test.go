@@ -139,3 +139,57 @@ func TestGroupCommit(t *testing.T) {
 		t.Errorf("%d transactions after a lone write, want 3", g.commits)
 	}
 }
+
+// A batch that panics outside the writes themselves (here, just before its
+// commit) commits nothing, tells every writer in it so, and leaves the
+// group to the writers queued behind it.
+func TestGroupCommitPanic(t *testing.T) {
+	s := migrated(t, openSQLite(t, filepath.Join(t.TempDir(), "p.db")))
+	g := s.d.group
+	ctx := t.Context()
+	insert := func(id string) func(tx *sql.Tx) error {
+		return func(tx *sql.Tx) error {
+			_, err := s.execTx(ctx, tx, `INSERT INTO marks (kind, id, until, data) VALUES (?, ?, ?, ?)`,
+				"grouptest", id, s.time(time.Now().Add(time.Hour).UTC()), []byte{})
+			return err
+		}
+	}
+	g.beforeCommit = func() {
+		g.beforeCommit = nil
+		panic("the commit broke")
+	}
+	func() {
+		defer func() {
+			if r := recover(); r == nil {
+				t.Error("the batch's panic did not reach its leader")
+			}
+		}()
+		s.write(ctx, insert("lost"))
+	}()
+	done := make(chan error, 1)
+	go func() { done <- s.write(ctx, insert("kept")) }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("a write after the panic: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("a write after the panic is still waiting")
+	}
+	var ids []string
+	r, err := s.db.QueryContext(ctx, `SELECT id FROM marks WHERE kind = 'grouptest' ORDER BY id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	for r.Next() {
+		var id string
+		if err := r.Scan(&id); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, id)
+	}
+	if strings.Join(ids, " ") != "kept" {
+		t.Errorf("committed %v, want only the write after the panic", ids)
+	}
+}
