@@ -113,22 +113,9 @@ func TestGroupCommit(t *testing.T) {
 			t.Errorf("write %d: error %v", i, errs[i])
 		}
 	}
-	var got []string
-	r, err := s.db.QueryContext(ctx, `SELECT id FROM marks WHERE kind = 'grouptest' ORDER BY id`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	for r.Next() {
-		var id string
-		if err := r.Scan(&id); err != nil {
-			t.Fatal(err)
-		}
-		got = append(got, id)
-	}
 	want := "w00 w01 w02 w04 w06 w08 w10 w11 w12 w13 w14 w15"
-	if strings.Join(got, " ") != want {
-		t.Errorf("committed %v, want %s", got, want)
+	if got := committedTestMarks(t, s); got != want {
+		t.Errorf("committed %q, want %q", got, want)
 	}
 
 	// The group is free again: a lone write commits on its own.
@@ -176,12 +163,20 @@ func TestGroupCommitPanic(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("a write after the panic is still waiting")
 	}
-	var ids []string
-	r, err := s.db.QueryContext(ctx, `SELECT id FROM marks WHERE kind = 'grouptest' ORDER BY id`)
+	if got := committedTestMarks(t, s); got != "kept" {
+		t.Errorf("committed %q, want only the write after the panic", got)
+	}
+}
+
+// committedTestMarks lists the IDs of the marks the tests above wrote.
+func committedTestMarks(t *testing.T, s *Store) string {
+	t.Helper()
+	r, err := s.db.QueryContext(t.Context(), `SELECT id FROM marks WHERE kind = 'grouptest' ORDER BY id`)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer r.Close()
+	var ids []string
 	for r.Next() {
 		var id string
 		if err := r.Scan(&id); err != nil {
@@ -189,7 +184,8 @@ func TestGroupCommitPanic(t *testing.T) {
 		}
 		ids = append(ids, id)
 	}
-	if strings.Join(ids, " ") != "kept" {
-		t.Errorf("committed %v, want only the write after the panic", ids)
+	if err := r.Err(); err != nil {
+		t.Fatal(err)
 	}
+	return strings.Join(ids, " ")
 }
