@@ -30,12 +30,12 @@ type dialect struct {
 	prepare bool
 	stmts   sync.Map
 
-	// writeMu, when set, serialises every write of this store in one
-	// transaction: the database has one writer and no row locks.
+	// writeMu and group, set together (SQLite: one writer, no row locks),
+	// serialise every write of this store: the group commits concurrent
+	// writers' transactions together, one batch at a time under writeMu,
+	// which migrations take too.
 	writeMu *sync.Mutex
-	// group, when set, commits concurrent writers' transactions together
-	// (SQLite, whose commit is an fsync of its one writer).
-	group *group
+	group   *group
 	// modifyingWith: a WITH clause may hold an UPDATE whose returned rows
 	// the statement after it uses, all in one statement (PostgreSQL).
 	modifyingWith bool

@@ -103,10 +103,8 @@ func (s *Store) commitBatch(batch []*pendingWrite) {
 	// timeout does.
 	ctx, cancel := s.bound(context.Background())
 	defer cancel()
-	if mu := s.d.writeMu; mu != nil {
-		mu.Lock()
-		defer mu.Unlock()
-	}
+	s.d.writeMu.Lock() // a dialect with a group has one writer: no migration meanwhile
+	defer s.d.writeMu.Unlock()
 	fail := func(ps []*pendingWrite, err error) {
 		for _, p := range ps {
 			if p.err == nil {

@@ -186,10 +186,6 @@ func (s *Store) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	}
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
-	if mu := s.d.writeMu; mu != nil {
-		mu.Lock()
-		defer mu.Unlock()
-	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
