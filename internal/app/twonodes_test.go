@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -134,5 +135,71 @@ func TestClientCacheAcrossNodes(t *testing.T) {
 	}
 	if authenticates(a) {
 		t.Error("node A still accepts the disabled client")
+	}
+}
+
+// A portal that just authenticated is not asked about throttling again on
+// that node for tokens.client_cache_refresh; failures counted through
+// another node throttle it there once that time is up, and a wrong secret
+// through the same node at once.
+func TestClientThrottleAcrossNodes(t *testing.T) {
+	master := strings.Repeat("5c", 32)
+	a := start(t, true, func(c *config.Config) {
+		c.Keys.MasterKey = master
+		c.Tokens.ClientCacheRefresh = 10 * time.Second
+	})
+	b := start(t, true, func(c *config.Config) {
+		c.Server.Issuer = a.URL
+		c.Database.URL, c.Redis.URL = a.Config.Database.URL, a.Config.Redis.URL
+		c.Keys.MasterKey = master
+		c.Tokens.ClientCacheRefresh = 500 * time.Millisecond
+	})
+	// invalid_grant: the client authenticated, the grant was refused.
+	authenticates := func(e *env, id, secret string) bool {
+		st, body, _ := tokenPost(t, e.URL+"/oauth/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {"bogus"}}, [2]string{id, secret})
+		return st == http.StatusBadRequest && body["error"] == "invalid_grant"
+	}
+	guess := func(e *env, id string) {
+		for i := range e.Config.Login.FreeFailures + 1 {
+			if authenticates(e, id, fmt.Sprintf("wrong secret number %02d of the attacker", i)) {
+				t.Fatalf("wrong secret %d authenticated %s", i, id)
+			}
+		}
+	}
+
+	// Node A remembers the portal for ten seconds: failures counted
+	// through B do not reach it within that time, a wrong secret through A
+	// does at once.
+	secretA := a.addClient(t, oidcSpec("portal-a", cbURL))
+	if !authenticates(a, "portal-a", secretA) {
+		t.Fatal("portal-a does not authenticate on node A")
+	}
+	guess(b, "portal-a")
+	if authenticates(b, "portal-a", secretA) {
+		t.Error("node B accepts the right secret after the guesses it counted")
+	}
+	if !authenticates(a, "portal-a", secretA) {
+		t.Error("node A asked Redis again within the time it remembers an unthrottled portal")
+	}
+	if authenticates(a, "portal-a", "one more wrong secret, through node A") {
+		t.Fatal("a wrong secret authenticated")
+	}
+	if authenticates(a, "portal-a", secretA) {
+		t.Error("node A accepts the right secret after a wrong one through A while throttled")
+	}
+
+	// Node B remembers for half a second: guesses through A throttle B
+	// within a second.
+	secretB := a.addClient(t, oidcSpec("portal-b", cbURL))
+	if !authenticates(b, "portal-b", secretB) {
+		t.Fatal("portal-b does not authenticate on node B")
+	}
+	guess(a, "portal-b")
+	counted := time.Now()
+	for authenticates(b, "portal-b", secretB) && time.Since(counted) < 3*time.Second {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if took := time.Since(counted); authenticates(b, "portal-b", secretB) || took > time.Second {
+		t.Errorf("node B throttled the portal %s after the guesses through A, want within a second", took.Round(time.Millisecond))
 	}
 }

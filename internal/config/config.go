@@ -250,7 +250,10 @@ type TokensConfig struct {
 	// ClientCacheRefresh is how often a node checks whether clients
 	// changed (one small query) before trusting its in-memory copies: a
 	// client changed in the console or the CLI takes effect on every node
-	// within it. 0 checks on every request.
+	// within it. It is also how long a node trusts that a portal which
+	// just authenticated is not throttled, so wrong secrets counted
+	// through other nodes refuse it here within it too. 0 checks on every
+	// request.
 	ClientCacheRefresh time.Duration `yaml:"client_cache_refresh"`
 	// PairwiseSecret keys pairwise subject derivation. Generated and kept in
 	// the data dir in embedded mode; must be set in production and never changed.

@@ -81,3 +81,60 @@ func (cc *clientCache) refresh(ctx context.Context) {
 		cc.checked = now
 	}
 }
+
+// secretsUnthrottled remembers, per client and address, that a client
+// authenticated with no wait imposed on it (session.Store.Wait found too
+// few failures to throttle), for as long as the client cache trusts
+// itself: a portal's stream of token requests then asks Redis about its
+// failures once per that time, not on every request (one round trip of a
+// refresh grant's few). A wrong secret through this node forgets the pair
+// at once; failures counted through another node throttle here when the
+// memory ends, within that time, the bound a disabled client already has.
+// Only a right secret is remembered, so the memory holds the addresses of
+// portals that authenticated, not of whoever guesses.
+type secretsUnthrottled struct {
+	every time.Duration
+
+	mu    sync.Mutex
+	gen   uint64 // counts forgets: what was learned before one is stale
+	until map[string]time.Time
+}
+
+func newSecretsUnthrottled(every time.Duration) *secretsUnthrottled {
+	return &secretsUnthrottled{every: every, until: map[string]time.Time{}}
+}
+
+// check reports whether key is known unthrottled at now, and the
+// generation to hand remember after asking Redis when it is not.
+func (m *secretsUnthrottled) check(key string, now time.Time) (gen uint64, unthrottled bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.gen, now.Before(m.until[key])
+}
+
+// remember records key unthrottled from now for m.every, unless a wrong
+// secret was counted since the generation gen was read: Redis's answer
+// may predate that failure.
+func (m *secretsUnthrottled) remember(key string, now time.Time, gen uint64) {
+	if m.every <= 0 {
+		return
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.gen != gen {
+		return
+	}
+	if len(m.until) >= maxCachedClients {
+		m.until = map[string]time.Time{}
+	}
+	m.until[key] = now.Add(m.every)
+}
+
+// forget drops key, and makes every answer read before now stale; call
+// it once a wrong secret has been counted.
+func (m *secretsUnthrottled) forget(key string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.gen++
+	delete(m.until, key)
+}

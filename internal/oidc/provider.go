@@ -76,6 +76,9 @@ type Provider struct {
 	dpopKey [32]byte
 	// clients caches clients (clientcache.go).
 	clients *clientCache
+	// unthrottled spares a portal's requests the throttle's round trip
+	// (clientcache.go).
+	unthrottled *secretsUnthrottled
 	// jwks is the key set, prepared once per key change (discovery.go).
 	jwks jwksCache
 	// atVerifier checks JWT access tokens (accesstoken.go), built once.
@@ -109,6 +112,7 @@ func New(o Options) (*Provider, error) {
 	}
 	p := &Provider{o: o}
 	p.clients = newClientCache(o.Store, o.ClientCacheRefresh)
+	p.unthrottled = newSecretsUnthrottled(o.ClientCacheRefresh)
 	p.dpopKey = sha256.Sum256(append([]byte("citizenid dpop nonces\x00"), o.PairwiseSecret...))
 	p.st = &storage{p: p}
 	p.atVerifier = op.NewAccessTokenVerifier(o.Issuer, &op.OpenIDKeySet{Storage: p.st},

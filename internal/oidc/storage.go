@@ -59,9 +59,10 @@ func HashClientSecret(secret string) string {
 }
 
 // AuthorizeClientIDSecret checks a client secret, throttled per client
-// and client address: the attempt is reserved before the check, so a
-// burst of wrong secrets gets the free checks only, and a portal's own
-// address is never slowed by an attacker's guesses elsewhere.
+// and client address: past the free failures, every secret from that
+// address is refused until the wait ends, the right one too, and a
+// portal's own address is never slowed by an attacker's guesses
+// elsewhere.
 func (s *storage) AuthorizeClientIDSecret(ctx context.Context, id, secret string) error {
 	c, err := s.client(ctx, id)
 	if err != nil {
@@ -69,16 +70,22 @@ func (s *storage) AuthorizeClientIDSecret(ctx context.Context, id, secret string
 	}
 	// Client secrets are long and random, and a portal sends many token
 	// requests at once: a throttled portal waits, but right secrets are
-	// never counted and never wait for each other (session.Store.Wait).
+	// never counted and never wait for each other (session.Store.Wait),
+	// and a portal that just authenticated is not asked again for a
+	// moment (secretsUnthrottled).
 	key := session.ThrottleKey("client", c.c.ID, server.ClientIP(ctx))
-	wait, err := s.p.o.Sessions.Wait(ctx, key, s.p.o.ClientThrottle)
-	if err != nil {
-		return zoidc.ErrServerError().WithParent(err)
-	}
-	if wait > 0 {
-		s.p.o.Audit.Record(ctx, audit.Event{Actor: "client:" + c.c.ID, Action: "oidc.client_auth", Target: "client:" + c.c.ID,
-			Outcome: "throttled", ClientIP: server.ClientIP(ctx), Details: map[string]string{"retry_after": wait.Round(time.Second).String()}})
-		return zoidc.ErrInvalidClient().WithDescription("too many failed client authentications: try again in %d seconds", int(wait.Seconds()+0.999))
+	now := time.Now()
+	gen, unthrottled := s.p.unthrottled.check(key, now)
+	if !unthrottled {
+		wait, err := s.p.o.Sessions.Wait(ctx, key, s.p.o.ClientThrottle)
+		if err != nil {
+			return zoidc.ErrServerError().WithParent(err)
+		}
+		if wait > 0 {
+			s.p.o.Audit.Record(ctx, audit.Event{Actor: "client:" + c.c.ID, Action: "oidc.client_auth", Target: "client:" + c.c.ID,
+				Outcome: "throttled", ClientIP: server.ClientIP(ctx), Details: map[string]string{"retry_after": wait.Round(time.Second).String()}})
+			return zoidc.ErrInvalidClient().WithDescription("too many failed client authentications: try again in %d seconds", int(wait.Seconds()+0.999))
+		}
 	}
 	if !SecretMatches(c.c, secret, s.p.now()) {
 		s.p.o.Audit.Record(ctx, audit.Event{Actor: "client:" + c.c.ID, Action: "oidc.client_auth", Target: "client:" + c.c.ID,
@@ -86,7 +93,11 @@ func (s *storage) AuthorizeClientIDSecret(ctx context.Context, id, secret string
 		if _, err := s.p.o.Sessions.Count(ctx, key, s.p.o.ClientThrottle); err != nil {
 			s.p.o.Log.WarnContext(ctx, "throttle", "err", err)
 		}
+		s.p.unthrottled.forget(key)
 		return zoidc.ErrInvalidClient().WithDescription("client authentication failed")
+	}
+	if !unthrottled {
+		s.p.unthrottled.remember(key, now, gen)
 	}
 	return nil
 }
