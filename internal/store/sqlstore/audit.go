@@ -4,7 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/citizenid/citizenid/internal/store"
@@ -16,37 +18,153 @@ const auditColumns = `seq, time, actor, action, target, outcome, client_ip, deta
 
 // AppendAudit assigns Seq, PrevHash and Hash and appends e. Appends are
 // serialised (a transaction-scoped lock, or the single writer), so the
-// chain never forks.
+// chain never forks. Where writes are not grouped already (PostgreSQL),
+// concurrent appends are written together (auditQueue).
 func (s *Store) AppendAudit(ctx context.Context, e *store.AuditEvent) error {
 	ev := *e
 	if ev.Time.IsZero() {
 		ev.Time = s.now()
 	}
 	ev.Time = norm(ev.Time)
-	err := s.write(ctx, func(tx *sql.Tx) error {
-		if err := s.lock(ctx, tx, lockAudit); err != nil {
-			return err
-		}
-		var last int64
-		var lastHash string
-		err := s.queryRow(ctx, tx, `SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1`).Scan(&last, &lastHash)
-		if err != nil && !errors.Is(err, sql.ErrNoRows) {
-			return err
-		}
-		ev.Seq = last + 1
-		ev.PrevHash = lastHash
-		ev.Hash = store.AuditHash(ev.PrevHash, &ev)
-		_, err = s.execTx(ctx, tx, `INSERT INTO audit_events (`+auditColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			ev.Seq, s.time(ev.Time), ev.Actor, ev.Action, ev.Target, ev.Outcome, ev.ClientIP, encMap(ev.Details),
-			ev.PrevHash, ev.Hash)
-		return err
-	})
+	var err error
+	if s.d.audits != nil {
+		err = s.d.audits.append(ctx, s, &ev)
+	} else {
+		err = s.write(ctx, func(tx *sql.Tx) error { return s.appendAuditTx(ctx, tx, []*store.AuditEvent{&ev}) })
+	}
 	if err != nil {
 		return s.wrap(err, "append audit event")
 	}
 	*e = ev
 	return nil
 }
+
+// appendAuditTx chains evs, in order, after the last event and inserts
+// them in tx.
+func (s *Store) appendAuditTx(ctx context.Context, tx *sql.Tx, evs []*store.AuditEvent) error {
+	if err := s.lock(ctx, tx, lockAudit); err != nil {
+		return err
+	}
+	var last int64
+	var lastHash string
+	err := s.queryRow(ctx, tx, `SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1`).Scan(&last, &lastHash)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return err
+	}
+	for i, ev := range evs {
+		ev.Seq = last + 1
+		ev.PrevHash = lastHash
+		ev.Hash = store.AuditHash(ev.PrevHash, ev)
+		if _, err := s.execTx(ctx, tx, `INSERT INTO audit_events (`+auditColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			ev.Seq, s.time(ev.Time), ev.Actor, ev.Action, ev.Target, ev.Outcome, ev.ClientIP, encMap(ev.Details),
+			ev.PrevHash, ev.Hash); err != nil {
+			return &refusedEvent{i: i, err: err}
+		}
+		last, lastHash = ev.Seq, ev.Hash
+	}
+	return nil
+}
+
+// auditQueue writes concurrent audit appends together: one transaction,
+// one lock of the chain and one read of its end for all of them, where
+// each alone costs all three (five round trips, taken one append at a
+// time under the chain's lock). Every request that authenticates a client
+// or a citizen appends one. The appends waiting when a batch starts are
+// its next batch, written by the first of them once the batch before is
+// done (no one waits for more than the batch ahead of it); each append
+// returns once its batch committed. When a batch fails its appends are
+// retried one by one, so an event the database refuses fails alone.
+type auditQueue struct {
+	mu      sync.Mutex
+	busy    bool // a batch is being written
+	pending []*queuedAudit
+
+	// beforeBatch, when set (tests), runs before each batch is written.
+	beforeBatch func(n int)
+}
+
+type queuedAudit struct {
+	ev   *store.AuditEvent
+	done chan error    // the outcome, once the append is committed or failed
+	lead chan struct{} // closed when this append is to write the next batch
+}
+
+// maxAuditBatch bounds one batch's transaction.
+const maxAuditBatch = 100
+
+func (q *auditQueue) append(ctx context.Context, s *Store, ev *store.AuditEvent) error {
+	a := &queuedAudit{ev: ev, done: make(chan error, 1), lead: make(chan struct{})}
+	q.mu.Lock()
+	q.pending = append(q.pending, a)
+	lead := !q.busy
+	q.busy = true
+	q.mu.Unlock()
+	if !lead {
+		select {
+		case err := <-a.done:
+			return err
+		case <-a.lead:
+		}
+	}
+	q.mu.Lock()
+	n := min(len(q.pending), maxAuditBatch)
+	batch := q.pending[:n:n]
+	q.pending = q.pending[n:]
+	q.mu.Unlock()
+	defer func() {
+		q.mu.Lock()
+		if len(q.pending) > 0 {
+			close(q.pending[0].lead)
+		} else {
+			q.busy = false
+		}
+		q.mu.Unlock()
+	}()
+	q.write(context.WithoutCancel(ctx), s, batch)
+	return <-a.done
+}
+
+// write commits batch and hands every append its outcome, a panic's
+// too. An event the database refuses fails alone: the batch is written
+// again without it.
+func (q *auditQueue) write(ctx context.Context, s *Store, batch []*queuedAudit) {
+	defer func() {
+		if r := recover(); r != nil {
+			for _, a := range batch {
+				a.done <- fmt.Errorf("panic: %v", r)
+			}
+		}
+	}()
+	for len(batch) > 0 {
+		if q.beforeBatch != nil {
+			q.beforeBatch(len(batch))
+		}
+		evs := make([]*store.AuditEvent, len(batch))
+		for i, a := range batch {
+			evs[i] = a.ev
+		}
+		err := s.write(ctx, func(tx *sql.Tx) error { return s.appendAuditTx(ctx, tx, evs) })
+		var refused *refusedEvent
+		if !errors.As(err, &refused) || len(batch) == 1 {
+			for _, a := range batch {
+				a.done <- err
+			}
+			return
+		}
+		batch[refused.i].done <- refused.err
+		batch = append(batch[:refused.i:refused.i], batch[refused.i+1:]...)
+	}
+}
+
+// refusedEvent is the database's refusal of the i-th event of a batch:
+// the transaction was rolled back before its commit.
+type refusedEvent struct {
+	i   int
+	err error
+}
+
+func (e *refusedEvent) Error() string { return e.err.Error() }
+func (e *refusedEvent) Unwrap() error { return e.err }
 
 func scanAudit(r scanner) (*store.AuditEvent, error) {
 	var e store.AuditEvent

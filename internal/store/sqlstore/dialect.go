@@ -36,6 +36,9 @@ type dialect struct {
 	// which migrations take too.
 	writeMu *sync.Mutex
 	group   *group
+	// audits batches audit appends where writes are not grouped
+	// (PostgreSQL), or is nil.
+	audits *auditQueue
 	// modifyingWith: a WITH clause may hold an UPDATE whose returned rows
 	// the statement after it uses, all in one statement (PostgreSQL).
 	modifyingWith bool

@@ -89,6 +89,7 @@ func postgres(conn *pgx.ConnConfig) *dialect {
 			"COLLATE BINARY", `COLLATE "C"`,
 		),
 		xactLock:      `SELECT pg_advisory_xact_lock($1)`,
+		audits:        new(auditQueue),
 		modifyingWith: true,
 		encList:       func(l []string) any { return nonNilList(l) },
 		scanList:      func(l *[]string) sql.Scanner { return (*textArray)(l) },
