@@ -54,7 +54,10 @@ func portalRedirect(t *testing.T, pg page) url.Values {
 }
 
 func TestAuthorizeBadInput(t *testing.T) {
-	e := start(t, false, nil)
+	backends(t, testAuthorizeBadInput)
+}
+
+func testAuthorizeBadInput(t *testing.T, e *env) {
 	e.addClient(t, clients.Spec{ID: "portal", Name: "Portal", RedirectURIs: []string{cbURL}})
 	e.addClient(t, clients.Spec{ID: "app", Name: "App", Public: true, RedirectURIs: []string{cbURL}})
 
@@ -66,6 +69,9 @@ func TestAuthorizeBadInput(t *testing.T) {
 	}{
 		{"unknown client", map[string]string{"client_id": "nope"}, "not registered with CitizenID"},
 		{"missing client", map[string]string{"client_id": ""}, "not registered with CitizenID"},
+		// PostgreSQL's text holds no NUL: no lookup, no "briefly unavailable".
+		{"client ID with a NUL byte", map[string]string{"client_id": "portal\x00"}, "not registered with CitizenID"},
+		{"client ID that is not UTF-8", map[string]string{"client_id": "portal\xff"}, "not registered with CitizenID"},
 		{"unregistered redirect URI", map[string]string{"redirect_uri": "http://127.0.0.1:9/evil"}, "return address is not registered"},
 		{"redirect URI with extra path", map[string]string{"redirect_uri": cbURL + "/x"}, "return address is not registered"},
 		{"missing redirect URI", map[string]string{"redirect_uri": ""}, "return address is not registered"},

@@ -486,6 +486,14 @@ func TestTokenEndpointsHardening(t *testing.T) {
 			t.Errorf("userinfo: got %v %v, want 200 with Cache-Control: no-store", resp.StatusCode, resp.Header.Get("Cache-Control"))
 		}
 
+		// A client ID no database could hold is an unknown client, not an
+		// unavailable service (PostgreSQL refuses a NUL in text).
+		for _, id := range []string{"portal-a\x00", "portal-a\xff"} {
+			if status, body, _ := tokenPost(t, e.URL+"/oauth/token", url.Values{"grant_type": {"client_credentials"}}, [2]string{id, secretA}); status != http.StatusUnauthorized || body["error"] != "invalid_client" {
+				t.Errorf("client ID %q: got %d %v, want 401 invalid_client", id, status, body)
+			}
+		}
+
 		// The registered authentication method, and only one at a time.
 		cc := url.Values{"grant_type": {"client_credentials"}}
 		methods := []struct {

@@ -26,6 +26,21 @@ func (s *Store) AppendAudit(ctx context.Context, e *store.AuditEvent) error {
 		ev.Time = s.now()
 	}
 	ev.Time = norm(ev.Time)
+	// What came from outside is recorded as well as it can be stored,
+	// not refused: a NUL in a client ID must not cost its audit event.
+	for _, f := range []*string{&ev.Actor, &ev.Action, &ev.Target, &ev.Outcome, &ev.ClientIP} {
+		*f = store.Storable(*f)
+	}
+	for k, v := range ev.Details {
+		if !store.StorableText(k) || !store.StorableText(v) {
+			d := make(map[string]string, len(ev.Details)) // the caller's map stays as it is
+			for k, v := range ev.Details {
+				d[store.Storable(k)] = store.Storable(v)
+			}
+			ev.Details = d
+			break
+		}
+	}
 	var err error
 	if s.d.audits != nil {
 		err = s.d.audits.append(ctx, s, &ev)
