@@ -87,8 +87,8 @@ func (s *Store) appendAuditTx(ctx context.Context, tx *sql.Tx, evs []*store.Audi
 // or a citizen appends one. The appends waiting when a batch starts are
 // its next batch, written by the first of them once the batch before is
 // done (no one waits for more than the batch ahead of it); each append
-// returns once its batch committed. When a batch fails its appends are
-// retried one by one, so an event the database refuses fails alone.
+// returns once its batch committed. An event the database refuses fails
+// alone: the batch is written again without it.
 type auditQueue struct {
 	mu      sync.Mutex
 	busy    bool // a batch is being written
