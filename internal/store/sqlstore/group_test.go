@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -188,4 +190,53 @@ func committedTestMarks(t *testing.T, s *Store) string {
 		t.Fatal(err)
 	}
 	return strings.Join(ids, " ")
+}
+
+// SQLite keeps a few connections (each holds megabytes outside Go's heap)
+// and never more: many more writers and readers than connections all get
+// through, writes that read on another connection meanwhile too.
+func TestSQLiteFewConnections(t *testing.T) {
+	s := migrated(t, openSQLite(t, filepath.Join(t.TempDir(), "c.db")))
+	limit := max(4, runtime.GOMAXPROCS(0)+2)
+	if got := s.db.Stats().MaxOpenConnections; got != limit {
+		t.Fatalf("connections: got at most %d, want %d", got, limit)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	count := func() (int, error) {
+		var n int
+		err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM marks WHERE kind = 'pooltest'`).Scan(&n)
+		return n, err
+	}
+	const n = 64
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			if i%2 == 1 {
+				_, errs[i] = count()
+				return
+			}
+			errs[i] = s.write(ctx, func(tx *sql.Tx) error {
+				if _, err := count(); err != nil { // another connection, inside the write
+					return err
+				}
+				_, err := s.execTx(ctx, tx, `INSERT INTO marks (kind, id, until, data) VALUES (?, ?, ?, ?)`,
+					"pooltest", strconv.Itoa(i), s.time(time.Now().Add(time.Hour).UTC()), []byte{})
+				return err
+			})
+		})
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("goroutine %d: %v", i, err)
+		}
+	}
+	if got, err := count(); err != nil || got != n/2 {
+		t.Errorf("written: got %d (%v), want %d", got, err, n/2)
+	}
+	if open := s.db.Stats().OpenConnections; open > limit {
+		t.Errorf("open connections: got %d, want at most %d", open, limit)
+	}
 }
