@@ -15,23 +15,35 @@ import (
 	"github.com/citizenid/citizenid/internal/store"
 )
 
+// twoNodes starts nodes A and B behind A's issuer (one issuer, two
+// listeners), on one PostgreSQL and one Redis, with one master key;
+// tweak, when set, adjusts node 0's (A) and node 1's (B) configuration.
+func twoNodes(t *testing.T, tweak func(node int, c *config.Config)) (a, b *env) {
+	master := strings.Repeat("5a", 32)
+	a = start(t, true, func(c *config.Config) {
+		c.Keys.MasterKey = master
+		if tweak != nil {
+			tweak(0, c)
+		}
+	})
+	b = start(t, true, func(c *config.Config) {
+		c.Server.Issuer = a.URL
+		c.Database.URL, c.Redis.URL = a.Config.Database.URL, a.Config.Redis.URL
+		c.Keys.MasterKey = master
+		if tweak != nil {
+			tweak(1, c)
+		}
+	})
+	return a, b
+}
+
 // Two nodes behind one issuer, on one PostgreSQL and one Redis: SSO
 // started on node A continues on node B, a refresh token from A works on
 // B, a revocation on A is effective on B at once, a logout on B ends the
 // session for A, and a key rotation on A is published by B within the
 // JWKS cache time.
 func TestTwoNodes(t *testing.T) {
-	master := strings.Repeat("5a", 32)
-	a := start(t, true, func(c *config.Config) {
-		c.Keys.MasterKey = master
-		c.Keys.CacheTTL = 300 * time.Millisecond
-	})
-	b := start(t, true, func(c *config.Config) {
-		c.Server.Issuer = a.URL // one issuer, two listeners
-		c.Database.URL, c.Redis.URL = a.Config.Database.URL, a.Config.Redis.URL
-		c.Keys.MasterKey = master
-		c.Keys.CacheTTL = 300 * time.Millisecond
-	})
+	a, b := twoNodes(t, func(_ int, c *config.Config) { c.Keys.CacheTTL = 300 * time.Millisecond })
 	a.addCitizen(t, testNumber, testPassword)
 	secret := a.addClient(t, oidcSpec("portal", cbURL))
 	onA := portalConf(a, "portal", secret, "offline_access")
@@ -104,17 +116,7 @@ func kids(t *testing.T, e *env) []string {
 // cache's refresh time: a client disabled through node A is refused by
 // node B within a second, though B had it cached.
 func TestClientCacheAcrossNodes(t *testing.T) {
-	master := strings.Repeat("5b", 32)
-	a := start(t, true, func(c *config.Config) {
-		c.Keys.MasterKey = master
-		c.Tokens.ClientCacheRefresh = 500 * time.Millisecond
-	})
-	b := start(t, true, func(c *config.Config) {
-		c.Server.Issuer = a.URL
-		c.Database.URL, c.Redis.URL = a.Config.Database.URL, a.Config.Redis.URL
-		c.Keys.MasterKey = master
-		c.Tokens.ClientCacheRefresh = 500 * time.Millisecond
-	})
+	a, b := twoNodes(t, func(_ int, c *config.Config) { c.Tokens.ClientCacheRefresh = 500 * time.Millisecond })
 	secret := a.addClient(t, oidcSpec("portal", cbURL))
 	authenticates := func(e *env) bool {
 		st, body, _ := tokenPost(t, e.URL+"/oauth/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {"bogus"}}, [2]string{"portal", secret})
@@ -143,16 +145,8 @@ func TestClientCacheAcrossNodes(t *testing.T) {
 // another node throttle it there once that time is up, and a wrong secret
 // through the same node at once.
 func TestClientThrottleAcrossNodes(t *testing.T) {
-	master := strings.Repeat("5c", 32)
-	a := start(t, true, func(c *config.Config) {
-		c.Keys.MasterKey = master
-		c.Tokens.ClientCacheRefresh = 10 * time.Second
-	})
-	b := start(t, true, func(c *config.Config) {
-		c.Server.Issuer = a.URL
-		c.Database.URL, c.Redis.URL = a.Config.Database.URL, a.Config.Redis.URL
-		c.Keys.MasterKey = master
-		c.Tokens.ClientCacheRefresh = 500 * time.Millisecond
+	a, b := twoNodes(t, func(node int, c *config.Config) {
+		c.Tokens.ClientCacheRefresh = []time.Duration{10 * time.Second, 500 * time.Millisecond}[node]
 	})
 	// invalid_grant: the client authenticated, the grant was refused.
 	authenticates := func(e *env, id, secret string) bool {
