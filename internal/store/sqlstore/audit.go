@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/citizenid/citizenid/internal/store"
@@ -84,69 +83,44 @@ func (s *Store) appendAuditTx(ctx context.Context, tx *sql.Tx, evs []*store.Audi
 // one lock of the chain and one read of its end for all of them, where
 // each alone costs all three (five round trips, taken one append at a
 // time under the chain's lock). Every request that authenticates a client
-// or a citizen appends one. The appends waiting when a batch starts are
-// its next batch, written by the first of them once the batch before is
-// done (no one waits for more than the batch ahead of it); each append
+// or a citizen appends one. The batches are relayed (relay), each append
 // returns once its batch committed. An event the database refuses fails
 // alone: the batch is written again without it.
 type auditQueue struct {
-	mu      sync.Mutex
-	busy    bool // a batch is being written
-	pending []*queuedAudit
+	relay[*queuedAudit]
 
 	// beforeBatch, when set (tests), runs before each batch is written.
 	beforeBatch func(n int)
 }
 
 type queuedAudit struct {
-	ev   *store.AuditEvent
-	done chan error    // the outcome, once the append is committed or failed
-	lead chan struct{} // closed when this append is to write the next batch
+	relayTurn // done is closed with err set
+	ev        *store.AuditEvent
+	err       error
 }
 
 // maxAuditBatch bounds one batch's transaction.
 const maxAuditBatch = 100
 
 func (q *auditQueue) append(ctx context.Context, s *Store, ev *store.AuditEvent) error {
-	a := &queuedAudit{ev: ev, done: make(chan error, 1), lead: make(chan struct{})}
-	q.mu.Lock()
-	q.pending = append(q.pending, a)
-	lead := !q.busy
-	q.busy = true
-	q.mu.Unlock()
-	if !lead {
-		select {
-		case err := <-a.done:
-			return err
-		case <-a.lead:
-		}
+	a := &queuedAudit{relayTurn: newTurn(), ev: ev}
+	if !q.wait(a) {
+		return a.err
 	}
-	q.mu.Lock()
-	n := min(len(q.pending), maxAuditBatch)
-	batch := q.pending[:n:n]
-	q.pending = q.pending[n:]
-	q.mu.Unlock()
-	defer func() {
-		q.mu.Lock()
-		if len(q.pending) > 0 {
-			close(q.pending[0].lead)
-		} else {
-			q.busy = false
-		}
-		q.mu.Unlock()
-	}()
-	q.write(context.WithoutCancel(ctx), s, batch)
-	return <-a.done
+	defer q.handOver()
+	q.write(context.WithoutCancel(ctx), s, q.take(maxAuditBatch))
+	return a.err
 }
 
-// write commits batch and hands every append its outcome, a panic's
-// too. An event the database refuses fails alone: the batch is written
-// again without it.
+// write commits batch and closes every append's done with its outcome,
+// a panic's too. An event the database refuses fails alone: the batch is
+// written again without it.
 func (q *auditQueue) write(ctx context.Context, s *Store, batch []*queuedAudit) {
 	defer func() {
 		if r := recover(); r != nil {
 			for _, a := range batch {
-				a.done <- fmt.Errorf("panic: %v", r)
+				a.err = fmt.Errorf("panic: %v", r)
+				close(a.done)
 			}
 		}
 	}()
@@ -162,11 +136,13 @@ func (q *auditQueue) write(ctx context.Context, s *Store, batch []*queuedAudit) 
 		var refused *refusedEvent
 		if !errors.As(err, &refused) || len(batch) == 1 {
 			for _, a := range batch {
-				a.done <- err
+				a.err = err
+				close(a.done)
 			}
 			return
 		}
-		batch[refused.i].done <- refused.err
+		batch[refused.i].err = refused.err
+		close(batch[refused.i].done)
 		batch = append(batch[:refused.i:refused.i], batch[refused.i+1:]...)
 	}
 }

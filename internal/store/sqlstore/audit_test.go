@@ -52,9 +52,7 @@ func TestAuditQueue(t *testing.T) {
 		})
 	}
 	for range 500 {
-		q.mu.Lock()
-		queued := len(q.pending)
-		q.mu.Unlock()
+		queued := q.queued()
 		if queued == n {
 			break
 		}

@@ -16,25 +16,22 @@ import (
 // writes are durable: a write that fails is rolled back to its savepoint
 // and leaves the others in the batch alone.
 //
-// The first caller to find no batch running leads: it takes whatever is
-// queued (its own write first), commits it, and hands the lead to the
-// first caller that queued meanwhile, so no caller waits for more than
-// the batch before its own.
+// The batches are relayed (relay): the leader takes whatever is queued,
+// its own write first.
 type group struct {
+	relay[*pendingWrite]
+
 	mu      sync.Mutex
-	queue   []*pendingWrite
-	running bool
 	commits int // transactions committed (tests)
 
 	beforeCommit func() // tests: runs before each commit
 }
 
 type pendingWrite struct {
-	ctx  context.Context
-	fn   func(tx *sql.Tx) error
-	err  error
-	done chan struct{} // closed with err set
-	lead chan struct{} // closed when this caller is to lead the next batch
+	relayTurn // done is closed with err set
+	ctx       context.Context
+	fn        func(tx *sql.Tx) error
+	err       error
 }
 
 // errBatchBroken is what the writes of a batch get when the transaction
@@ -43,38 +40,13 @@ type pendingWrite struct {
 var errBatchBroken = errors.New("write batch rolled back")
 
 func (g *group) do(ctx context.Context, s *Store, fn func(tx *sql.Tx) error) error {
-	p := &pendingWrite{ctx: ctx, fn: fn, done: make(chan struct{}), lead: make(chan struct{})}
-	g.mu.Lock()
-	g.queue = append(g.queue, p)
-	lead := !g.running
-	g.running = true
-	g.mu.Unlock()
-	if !lead {
-		select {
-		case <-p.done:
-			return p.err
-		case <-p.lead:
-		}
+	p := &pendingWrite{relayTurn: newTurn(), ctx: ctx, fn: fn}
+	if !g.wait(p) {
+		return p.err
 	}
-	g.mu.Lock()
-	batch := g.queue
-	g.queue = nil
-	g.mu.Unlock()
-	defer g.handOver() // even if the batch panicked: the writers queued meanwhile must not wait forever
-	s.commitBatch(batch)
+	defer g.handOver()
+	s.commitBatch(g.take(0))
 	return p.err
-}
-
-// handOver gives the lead to the first writer queued during the batch
-// that just ended, or marks the group idle.
-func (g *group) handOver() {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	if len(g.queue) > 0 {
-		close(g.queue[0].lead)
-	} else {
-		g.running = false
-	}
 }
 
 // commitBatch runs the writes of batch in one transaction and closes

@@ -78,9 +78,7 @@ func TestGroupCommit(t *testing.T) {
 		})
 	}
 	for tries := 0; ; tries++ {
-		g.mu.Lock()
-		queued := len(g.queue)
-		g.mu.Unlock()
+		queued := g.queued()
 		if queued == n {
 			break
 		}
