@@ -498,7 +498,7 @@ func (p *Provider) Fail(w http.ResponseWriter, r *http.Request, id string, reaso
 
 // client loads an enabled client.
 func (s *storage) client(ctx context.Context, id string) (*client, error) {
-	if id == "" || len(id) > 256 || !store.StorableText(id) {
+	if id == "" || len(id) > 256 {
 		return nil, zoidc.ErrInvalidClient().WithDescription("unknown client")
 	}
 	c, err := s.p.clients.get(ctx, id)

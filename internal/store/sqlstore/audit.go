@@ -30,16 +30,7 @@ func (s *Store) AppendAudit(ctx context.Context, e *store.AuditEvent) error {
 	for _, f := range []*string{&ev.Actor, &ev.Action, &ev.Target, &ev.Outcome, &ev.ClientIP} {
 		*f = store.Storable(*f)
 	}
-	for k, v := range ev.Details {
-		if !store.StorableText(k) || !store.StorableText(v) {
-			d := make(map[string]string, len(ev.Details)) // the caller's map stays as it is
-			for k, v := range ev.Details {
-				d[store.Storable(k)] = store.Storable(v)
-			}
-			ev.Details = d
-			break
-		}
-	}
+	ev.Details = storableDetails(ev.Details)
 	var err error
 	if s.d.audits != nil {
 		err = s.d.audits.append(ctx, s, &ev)
@@ -51,6 +42,21 @@ func (s *Store) AppendAudit(ctx context.Context, e *store.AuditEvent) error {
 	}
 	*e = ev
 	return nil
+}
+
+// storableDetails is d, or a copy of it made Storable when it holds text
+// no backend can store (the caller's map stays as it is).
+func storableDetails(d map[string]string) map[string]string {
+	for k, v := range d {
+		if !store.StorableText(k) || !store.StorableText(v) {
+			out := make(map[string]string, len(d))
+			for k, v := range d {
+				out[store.Storable(k)] = store.Storable(v)
+			}
+			return out
+		}
+	}
+	return d
 }
 
 // appendAuditTx chains evs, in order, after the last event and inserts

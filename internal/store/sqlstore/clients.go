@@ -79,6 +79,10 @@ func (s *Store) CreateClient(ctx context.Context, c *store.Client) error {
 
 // ClientByID returns the client with the ID.
 func (s *Store) ClientByID(ctx context.Context, id string) (*store.Client, error) {
+	if !store.StorableText(id) {
+		// No client has it (PostgreSQL could not even compare it).
+		return nil, s.wrap(sql.ErrNoRows, "client %q", id)
+	}
 	c, err := row(ctx, s, s.db, s.scanClient, `SELECT `+clientColumns+` FROM clients WHERE id = ?`, id)
 	if err != nil {
 		return nil, s.wrap(err, "client %s", id)

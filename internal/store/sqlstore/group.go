@@ -5,7 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"sync"
+	"sync/atomic"
 )
 
 // group commits the write transactions of concurrent callers together
@@ -21,8 +21,7 @@ import (
 type group struct {
 	relay[*pendingWrite]
 
-	mu      sync.Mutex
-	commits int // transactions committed (tests)
+	commits atomic.Int32 // transactions begun (tests)
 
 	beforeCommit func() // tests: runs before each commit
 }
@@ -90,9 +89,7 @@ func (s *Store) commitBatch(batch []*pendingWrite) {
 		fail(batch, fmt.Errorf("begin: %w", err))
 		return
 	}
-	s.d.group.mu.Lock()
-	s.d.group.commits++
-	s.d.group.mu.Unlock()
+	s.d.group.commits.Add(1)
 	savepoints := len(batch) > 1
 	var written []*pendingWrite
 	for i, p := range batch {

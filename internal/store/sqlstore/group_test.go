@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -92,8 +91,8 @@ func TestGroupCommit(t *testing.T) {
 	if err := <-first; err != nil {
 		t.Fatalf("first write: %v", err)
 	}
-	if g.commits != 2 {
-		t.Errorf("%d transactions for the first write and %d queued behind it, want 2", g.commits, n)
+	if g.commits.Load() != 2 {
+		t.Errorf("%d transactions for the first write and %d queued behind it, want 2", g.commits.Load(), n)
 	}
 	for i := 1; i <= n; i++ {
 		var ok bool
@@ -122,8 +121,8 @@ func TestGroupCommit(t *testing.T) {
 	if err := s.write(ctx, func(tx *sql.Tx) error { return insert(ctx, tx, "w16") }); err != nil {
 		t.Fatal(err)
 	}
-	if g.commits != 3 {
-		t.Errorf("%d transactions after a lone write, want 3", g.commits)
+	if g.commits.Load() != 3 {
+		t.Errorf("%d transactions after a lone write, want 3", g.commits.Load())
 	}
 }
 
@@ -195,7 +194,7 @@ func committedTestMarks(t *testing.T, s *Store) string {
 // through, writes that read on another connection meanwhile too.
 func TestSQLiteFewConnections(t *testing.T) {
 	s := migrated(t, openSQLite(t, filepath.Join(t.TempDir(), "c.db")))
-	limit := max(4, runtime.GOMAXPROCS(0)+2)
+	limit := sqliteConnections()
 	if got := s.db.Stats().MaxOpenConnections; got != limit {
 		t.Fatalf("connections: got at most %d, want %d", got, limit)
 	}

@@ -36,22 +36,23 @@ func OpenSQLite(ctx context.Context, path string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
-	// A connection keeps its own page cache (up to 2 MB), schema and
-	// prepared statements in memory outside Go's heap, about 3 MB once
-	// warm, and the server had eight of them after a load: keep a few,
-	// and keep them rather than open new ones. Writers share one (the
-	// group commit); readers need hardly more than the CPUs that run
-	// them, and a page cache helps them little under writes (a
-	// connection drops its cache whenever another one committed).
-	conns := max(4, runtime.GOMAXPROCS(0)+2)
-	db.SetMaxOpenConns(conns)
-	db.SetMaxIdleConns(conns)
+	db.SetMaxOpenConns(sqliteConnections())
+	db.SetMaxIdleConns(sqliteConnections()) // kept, never closed and opened again
 	if err := setWAL(ctx, db); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
 	return &Store{db: db, d: sqliteDialect(path)}, nil
 }
+
+// sqliteConnections is how many connections a SQLite store keeps. Each
+// holds its own page cache (up to 2 MB), schema and prepared statements
+// in memory outside Go's heap, about 3 MB once warm, and the server had
+// eight of them after a load. Writers share one (the group commit);
+// readers need hardly more than the CPUs that run them, and a page cache
+// helps them little under writes (a connection drops its cache whenever
+// another one committed).
+func sqliteConnections() int { return max(4, runtime.GOMAXPROCS(0)+2) }
 
 func sqliteDialect(path string) *dialect {
 	d := &dialect{

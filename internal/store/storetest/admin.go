@@ -221,6 +221,12 @@ func testClientAdminFields(t *testing.T, s store.Store) {
 	if got.PreviousSecretHash != "" || !got.PreviousSecretUntil.IsZero() || got.AdminScopes != nil {
 		t.Errorf("cleared: got %q %v %v, want empty, zero, nil", got.PreviousSecretHash, got.PreviousSecretUntil, got.AdminScopes)
 	}
+	// An ID no backend can hold is an unknown client, not a store failure.
+	for _, id := range []string{plain.ID + "\x00", plain.ID + "\xff"} {
+		if _, err := s.ClientByID(ctx, id); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("client by id %q: got %v, want ErrNotFound", id, err)
+		}
+	}
 	list, err := s.ListClients(ctx)
 	must(t, "list clients", err)
 	if len(list) != 2 || list[1].ID != c.ID {
