@@ -168,10 +168,10 @@ type SigningKey struct {
 }
 
 // RefreshToken is one link in a rotation family. Only the SHA-256 of the
-// token value is stored.
+// token value is stored, and it is the token's key: every lookup is by it.
 type RefreshToken struct {
-	ID        string
-	TokenHash string // hex SHA-256 of the token value
+	ID        string // random; names the token in errors and logs, not a key
+	TokenHash string // hex SHA-256 of the token value; unique
 	FamilyID  string
 	CitizenID string
 	ClientID  string

@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"errors"
 	"io/fs"
 	"path/filepath"
 	"testing"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/pressly/goose/v3"
 
+	"github.com/citizenid/citizenid/internal/store"
 	"github.com/citizenid/citizenid/internal/testenv"
 	"github.com/citizenid/citizenid/migrations"
 )
@@ -123,6 +125,60 @@ func TestMigrateDownUp(t *testing.T) {
 			}
 			if err := s.Migrate(t.Context()); err != nil {
 				t.Errorf("up again: got %v, want nil", err)
+			}
+		})
+	}
+}
+
+// TestMigrateKeepsRefreshTokens: 00016 rebuilds the refresh tokens'
+// table around their hash (SQLite) or moves its primary key (PostgreSQL);
+// a token issued before it can still be rotated after it, and one issued
+// after it survives the way down.
+func TestMigrateKeepsRefreshTokens(t *testing.T) {
+	for _, c := range migrationCases {
+		t.Run(c.name, func(t *testing.T) {
+			ctx := t.Context()
+			s, _ := c.fresh(t)
+			sub, err := fs.Sub(migrations.FS, c.name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p, err := goose.NewProvider(c.goose, s.db, sub, goose.WithDisableGlobalRegistry(true))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := p.UpTo(ctx, 15); err != nil {
+				t.Fatalf("up to 15: %v", err)
+			}
+			now := time.Now().UTC().Truncate(time.Millisecond)
+			token := func(n string) *store.RefreshToken {
+				return &store.RefreshToken{ID: "id-" + n, TokenHash: "hash-" + n, FamilyID: "family", CitizenID: "c",
+					ClientID: "portal", SessionID: "sid", Scopes: []string{"openid"}, ACR: "high",
+					CreatedAt: now, ExpiresAt: now.Add(time.Hour)}
+			}
+			if err := s.CreateRefreshToken(ctx, token("1")); err != nil {
+				t.Fatalf("create before 00016: %v", err)
+			}
+			if err := s.Migrate(ctx); err != nil {
+				t.Fatalf("migrate: %v", err)
+			}
+			if err := s.RotateRefreshToken(ctx, "hash-1", token("2"), now); err != nil {
+				t.Fatalf("rotate a token from before 00016: %v", err)
+			}
+			if err := s.CreateRefreshToken(ctx, token("2")); !errors.Is(err, store.ErrConflict) {
+				t.Errorf("create a second token with hash-2: got %v, want ErrConflict", err)
+			}
+			if _, err := p.DownTo(ctx, 15); err != nil {
+				t.Fatalf("down to 15: %v", err)
+			}
+			for _, n := range []string{"1", "2"} {
+				got, err := s.RefreshTokenByHash(ctx, "hash-"+n)
+				if err != nil {
+					t.Fatalf("token %s after down: %v", n, err)
+				}
+				if got.ID != "id-"+n || got.ACR != "high" || (n == "1") == got.UsedAt.IsZero() {
+					t.Errorf("token %s after down: got %+v", n, got)
+				}
 			}
 		})
 	}
