@@ -464,11 +464,17 @@ func (a *Authenticator) FinishLogin(ctx context.Context, binding, citizenID stri
 	if cred.Flagged {
 		return nil, fmt.Errorf("%w: flagged before", ErrCloned)
 	}
-	all, err := a.o.Store.ListWebAuthnCredentials(ctx, cred.CitizenID)
-	if err != nil {
-		return nil, fmt.Errorf("webauthn login: %w", err)
+	// The library finds the credential among the user's. It also checks
+	// that the user owns every credential the challenge allowed, when it
+	// named some (a citizen known before the passkey): only then does it
+	// need them all.
+	creds := []store.WebAuthnCredential{*cred}
+	if len(rec.Session.AllowedCredentialIDs) > 0 {
+		if creds, err = a.o.Store.ListWebAuthnCredentials(ctx, cred.CitizenID); err != nil {
+			return nil, fmt.Errorf("webauthn login: %w", err)
+		}
 	}
-	u := a.userOf(cred.CitizenID, all)
+	u := a.userOf(cred.CitizenID, creds)
 	if len(rec.Session.UserID) == 0 {
 		_, _, err = a.wa.ValidatePasskeyLogin(func(_, userHandle []byte) (gowebauthn.User, error) {
 			if !hmac.Equal(userHandle, u.id) {
