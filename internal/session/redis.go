@@ -7,6 +7,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"time"
 
@@ -114,9 +115,11 @@ func StartEmbedded() (*Embedded, error) {
 func (e *Embedded) Addr() string { return e.srv.Addr() }
 
 // Client returns a go-redis client for the server: RESP2 (it answers
-// HELLO with NOPROTO), no client identity.
+// HELLO with NOPROTO), no client identity, connected in memory
+// (memredis.Server.Dial), not through its TCP listener.
 func (e *Embedded) Client() *redis.Client {
 	return redis.NewClient(&redis.Options{Addr: e.srv.Addr(), Protocol: 2, DisableIdentity: true,
+		Dialer:         func(context.Context, string, string) (net.Conn, error) { return e.srv.Dial() },
 		ReadBufferSize: connBuffer, WriteBufferSize: connBuffer,
 		PipelineReadBufferSize: pipelineBuffer, PipelineWriteBufferSize: pipelineBuffer})
 }

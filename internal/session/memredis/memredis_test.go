@@ -19,16 +19,27 @@ import (
 	"github.com/citizenid/citizenid/internal/testenv"
 )
 
-func start(t *testing.T) (*Server, *redis.Client) {
+func start(t *testing.T) (*Server, *redis.Client) { return startVia(t, "tcp") }
+
+// startVia starts a server and a client connected to it through its TCP
+// listener ("tcp") or in memory ("pipe", Dial).
+func startVia(t *testing.T, via string) (*Server, *redis.Client) {
 	t.Helper()
 	s, err := Start("127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	rdb := redis.NewClient(&redis.Options{Addr: s.Addr(), Protocol: 2, DisableIdentity: true})
+	opt := &redis.Options{Addr: s.Addr(), Protocol: 2, DisableIdentity: true}
+	if via == "pipe" {
+		opt.Dialer = func(context.Context, string, string) (net.Conn, error) { return s.Dial() }
+	}
+	rdb := redis.NewClient(opt)
 	t.Cleanup(func() { rdb.Close(); s.Close() })
 	return s, rdb
 }
+
+// transports are the two ways a client reaches the server.
+var transports = []string{"tcp", "pipe"}
 
 // step is one command of a differential case, and how to compare its
 // replies: unordered for replies whose order Redis does not promise.
@@ -137,30 +148,36 @@ func TestAgainstRedis(t *testing.T) {
 	real := redis.NewClient(opt)
 	defer real.Close()
 	for name, steps := range differential {
-		t.Run(name, func(t *testing.T) {
-			_, ours := start(t)
-			// Keys are prefixed on the real server, which other tests share;
-			// the replies then name prefixed keys, so only key
-			// arguments are prefixed, and KEYS patterns with them.
-			prefix := fmt.Sprintf("memredis-test:%d:", time.Now().UnixNano())
-			defer func() {
-				if keys, _ := real.Keys(ctx, prefix+"*").Result(); len(keys) > 0 {
-					real.Del(ctx, keys...)
-				}
-			}()
-			realConn, ourConn := real.Conn(), ours.Conn()
-			defer realConn.Close()
-			defer ourConn.Close()
-			for i, st := range steps {
-				wantCmd := realConn.Do(ctx, prefixed(st.args, prefix)...)
-				gotCmd := ourConn.Do(ctx, prefixed(st.args, prefix)...)
-				want := normalize(wantCmd, st.unordered, prefix)
-				got := normalize(gotCmd, st.unordered, prefix)
-				if got != want && !sameTTL(st.args, gotCmd, wantCmd) {
-					t.Errorf("step %d %q:\n got %s\nwant %s", i, st.args, got, want)
-				}
-			}
-		})
+		for _, via := range transports {
+			t.Run(name+"/"+via, func(t *testing.T) { againstRedis(t, ctx, real, steps, via) })
+		}
+	}
+}
+
+// againstRedis runs the steps of one differential case on real and on a
+// server of this package reached through via.
+func againstRedis(t *testing.T, ctx context.Context, real *redis.Client, steps []step, via string) {
+	_, ours := startVia(t, via)
+	// Keys are prefixed on the real server, which other tests share;
+	// the replies then name prefixed keys, so only key
+	// arguments are prefixed, and KEYS patterns with them.
+	prefix := fmt.Sprintf("memredis-test:%d:", time.Now().UnixNano())
+	defer func() {
+		if keys, _ := real.Keys(ctx, prefix+"*").Result(); len(keys) > 0 {
+			real.Del(ctx, keys...)
+		}
+	}()
+	realConn, ourConn := real.Conn(), ours.Conn()
+	defer realConn.Close()
+	defer ourConn.Close()
+	for i, st := range steps {
+		wantCmd := realConn.Do(ctx, prefixed(st.args, prefix)...)
+		gotCmd := ourConn.Do(ctx, prefixed(st.args, prefix)...)
+		want := normalize(wantCmd, st.unordered, prefix)
+		got := normalize(gotCmd, st.unordered, prefix)
+		if got != want && !sameTTL(st.args, gotCmd, wantCmd) {
+			t.Errorf("step %d %q:\n got %s\nwant %s", i, st.args, got, want)
+		}
 	}
 }
 
@@ -441,4 +458,78 @@ func FuzzReadCommand(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestPipe: the in-memory connection carries a pipeline larger than
+// every buffer on the way (with writes that waited for the reader, the
+// server answering the first commands and the client still writing the
+// last would wait for each other), honours read deadlines as a socket
+// does, and closes from either end.
+func TestPipe(t *testing.T) {
+	ctx := t.Context()
+	s, rdb := startVia(t, "pipe")
+
+	value := strings.Repeat("v", 1024)
+	const n = 3000 // ~3 MB each way in one pipeline
+	cmds, err := rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i := range n {
+			p.Set(ctx, fmt.Sprint("k", i), value+fmt.Sprint(i), 0)
+			p.Get(ctx, fmt.Sprint("k", i))
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("pipeline: %v", err)
+	}
+	for i := range n {
+		if got := cmds[2*i+1].(*redis.StringCmd).Val(); got != value+fmt.Sprint(i) {
+			t.Fatalf("GET k%d in the pipeline: got %d bytes, want %d", i, len(got), len(value+fmt.Sprint(i)))
+		}
+	}
+
+	a, b := pipe()
+	a.SetReadDeadline(time.Now().Add(20 * time.Millisecond))
+	var ne net.Error
+	if _, err := a.Read(make([]byte, 1)); !errors.As(err, &ne) || !ne.Timeout() {
+		t.Errorf("read past the deadline: got %v, want a timeout", err)
+	}
+	a.SetReadDeadline(time.Time{})
+	b.Write([]byte("x"))
+	b.Close()
+	if got, err := io.ReadAll(a); string(got) != "x" || err != nil {
+		t.Errorf("read after the other end wrote and closed: got %q, %v; want \"x\", nil", got, err)
+	}
+	if _, err := a.Write([]byte("y")); err == nil {
+		t.Error("write to a closed pipe: got nil error")
+	}
+
+	// The client's end closed: the server lets go of its connection.
+	conns := func() int { s.mu.Lock(); defer s.mu.Unlock(); return len(s.conns) }
+	if conns() == 0 {
+		t.Fatal("no server connection while the client is open")
+	}
+	rdb.Close()
+	for i := 0; conns() > 0; i++ {
+		if i == 200 {
+			t.Fatalf("server connections after the client closed: %d, want 0", conns())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+
+	// The server closed: a client's command fails at once, it does not wait.
+	s2, rdb2 := startVia(t, "pipe")
+	if err := rdb2.Ping(ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+	s2.Close()
+	start := time.Now()
+	if err := rdb2.Get(ctx, "k").Err(); err == nil || errors.Is(err, redis.Nil) {
+		t.Errorf("command after the server closed: got %v, want an error", err)
+	}
+	if d := time.Since(start); d > time.Second {
+		t.Errorf("command after the server closed took %v", d)
+	}
+	if _, err := s2.Dial(); !errors.Is(err, net.ErrClosed) {
+		t.Errorf("dial a closed server: got %v, want net.ErrClosed", err)
+	}
 }

@@ -13,9 +13,10 @@ import (
 // persistence. Commands run one at a time under one lock, as Redis runs
 // them on one thread, so every command, transaction and script is atomic.
 type Server struct {
-	ln   net.Listener
-	stop chan struct{}
-	wg   sync.WaitGroup
+	ln        net.Listener
+	stop      chan struct{}
+	closeOnce sync.Once
+	wg        sync.WaitGroup
 
 	mu       sync.Mutex
 	db       map[string]*value
@@ -46,14 +47,17 @@ func Start(addr string) (*Server, error) {
 func (s *Server) Addr() string { return s.ln.Addr().String() }
 
 // Close stops listening, closes every connection and waits for them.
-func (s *Server) Close() {
-	close(s.stop)
-	s.ln.Close()
+// Closing again does nothing.
+func (s *Server) Close() { s.closeOnce.Do(s.close) }
+
+func (s *Server) close() {
 	s.mu.Lock()
+	close(s.stop) // under mu: add registers nothing after it
 	for c := range s.conns {
 		c.conn.Close()
 	}
 	s.mu.Unlock()
+	s.ln.Close()
 	s.wg.Wait()
 	s.lua.close()
 }
@@ -69,19 +73,9 @@ func (s *Server) accept() {
 			}
 			return // closed
 		}
-		c := &client{conn: conn}
-		s.mu.Lock()
-		select {
-		case <-s.stop:
-			s.mu.Unlock()
-			conn.Close()
+		if !s.add(&client{conn: conn}) {
 			return
-		default:
 		}
-		s.conns[c] = struct{}{}
-		s.wg.Add(1)
-		s.mu.Unlock()
-		go s.serve(c)
 	}
 }
 
