@@ -7,6 +7,6 @@
 //
 // Production uses a Redis server; the embedded default runs memredis, a
 // small Redis-protocol server, in process (see Embedded) and drives it
-// through the same go-redis code.
+// through the same go-redis code, over an in-memory connection.
 // Durable data is not here: see internal/store.
 package session

@@ -1,7 +1,8 @@
 // Package memredis is the embedded default's Redis: a small in-process
-// server that speaks RESP2 on 127.0.0.1 and keeps its data in Go maps, so
-// that the session package drives it with the same go-redis code as a real
-// Redis.
+// server that speaks RESP2 and keeps its data in Go maps, so that the
+// session package drives it with the same go-redis code as a real Redis.
+// The server's own client reaches it in memory (Server.Dial); tools and
+// tests connect to its listener on 127.0.0.1.
 //
 // It serves the commands CitizenID uses (strings, hashes, sets, sorted
 // sets, TTLs, WATCH/MULTI/EXEC, EVAL/EVALSHA through gopher-lua) and the

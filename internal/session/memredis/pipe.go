@@ -52,7 +52,8 @@ func pipe() (net.Conn, net.Conn) {
 // buffer is one direction of a pipe.
 type buffer struct {
 	mu     sync.Mutex
-	data   []byte
+	data   []byte // written; data[off:] not read yet
+	off    int
 	closed bool
 	ready  chan struct{} // holds a token while data arrived or the pipe closed since the reader last looked
 }
@@ -90,17 +91,16 @@ type pipeEnd struct {
 func (p *pipeEnd) Read(q []byte) (int, error) {
 	for {
 		p.in.mu.Lock()
-		if len(p.in.data) > 0 {
-			n := copy(q, p.in.data)
-			p.in.data = p.in.data[n:]
-			if len(p.in.data) == 0 {
-				if cap(p.in.data) > shrinkAbove {
-					p.in.data = nil
-				} else {
-					p.in.data = p.in.data[:0:0]
+		if b := p.in; b.off < len(b.data) {
+			n := copy(q, b.data[b.off:])
+			b.off += n
+			if b.off == len(b.data) { // all read: the next write starts at the front again
+				b.off, b.data = 0, b.data[:0]
+				if cap(b.data) > shrinkAbove {
+					b.data = nil
 				}
 			}
-			p.in.mu.Unlock()
+			b.mu.Unlock()
 			return n, nil
 		}
 		closed := p.in.closed
