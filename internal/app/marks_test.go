@@ -102,49 +102,66 @@ func TestRedisKeysDoNotOutliveTheirUse(t *testing.T) {
 // issued (RFC 6749 §4.1.2): the used-code record is a durable mark for the
 // replay window.
 func TestCodeReplayAfterARedisRestart(t *testing.T) {
-	replayRevokes(t, func(t *testing.T, e *env) {
+	replayRevokes(t, func(t *testing.T, e *env, _ *oauth2.Token) {
 		if err := e.Redis.Client.FlushDB(context.Background()).Err(); err != nil {
 			t.Fatal(err)
 		}
 	})
 }
 
-// A code exchanged by the version before, which kept what the exchange
-// issued in a second mark under the request's ID, still has its tokens
-// revoked by a replay during the replay window after an upgrade.
+// A code exchanged by an older version still has its tokens revoked by a
+// replay during the replay window after an upgrade: one that kept what the
+// exchange issued in a second mark under the request's ID, and one that
+// kept the access token's whole jti instead of its digest.
 func TestCodeReplayOfAnOlderExchange(t *testing.T) {
-	replayRevokes(t, func(t *testing.T, e *env) {
-		// Rewrite the exchange's mark the way the older version kept it.
-		ctx, rdb := context.Background(), e.Redis.Client
-		keys := rdb.Keys(ctx, "cid:mark:codeused:*").Val()
-		if len(keys) != 1 {
-			t.Fatalf("code marks: %v, want one", keys)
-		}
-		var use map[string]any
-		if err := json.Unmarshal([]byte(rdb.Get(ctx, keys[0]).Val()), &use); err != nil {
-			t.Fatal(err)
-		}
-		issued := map[string]any{}
-		for _, f := range []string{"jti", "jti_exp", "family"} {
-			if use[f] == nil {
-				t.Fatalf("the mark %v has no %q", use, f)
+	// olderMark rewrites the exchange's mark as an older version kept it:
+	// the whole jti of the access token instead of its digest, and with
+	// split, what the exchange issued in a mark of its own.
+	olderMark := func(split bool) func(t *testing.T, e *env, tok *oauth2.Token) {
+		return func(t *testing.T, e *env, tok *oauth2.Token) {
+			ctx, rdb := context.Background(), e.Redis.Client
+			keys := rdb.Keys(ctx, "cid:mark:codeused:*").Val()
+			if len(keys) != 1 {
+				t.Fatalf("code marks: %v, want one", keys)
 			}
-			issued[f] = use[f]
-			delete(use, f)
-		}
-		for k, v := range map[string]map[string]any{keys[0]: use, "cid:mark:issued:" + use["ar"].(string): issued} {
-			b, _ := json.Marshal(v)
-			if err := rdb.Set(ctx, k, b, 10*time.Minute).Err(); err != nil {
+			var use map[string]any
+			if err := json.Unmarshal([]byte(rdb.Get(ctx, keys[0]).Val()), &use); err != nil {
 				t.Fatal(err)
 			}
+			_, claims := jwtClaims(t, tok.AccessToken)
+			if use["jtid"] == nil || claims["jti"] == nil {
+				t.Fatalf("the mark %v has no jtid, or the access token no jti", use)
+			}
+			delete(use, "jtid")
+			use["jti"] = claims["jti"]
+			marks := map[string]map[string]any{keys[0]: use}
+			if split {
+				issued := map[string]any{}
+				for _, f := range []string{"jti", "jti_exp", "family"} {
+					if use[f] == nil {
+						t.Fatalf("the mark %v has no %q", use, f)
+					}
+					issued[f] = use[f]
+					delete(use, f)
+				}
+				marks["cid:mark:issued:"+use["ar"].(string)] = issued
+			}
+			for k, v := range marks {
+				b, _ := json.Marshal(v)
+				if err := rdb.Set(ctx, k, b, 10*time.Minute).Err(); err != nil {
+					t.Fatal(err)
+				}
+			}
 		}
-	})
+	}
+	t.Run("two marks", func(t *testing.T) { replayRevokes(t, olderMark(true)) })
+	t.Run("whole jti", func(t *testing.T) { replayRevokes(t, olderMark(false)) })
 }
 
 // replayRevokes exchanges a code for tokens with offline_access, lets
 // between change what the server holds, then replays the code: refused,
 // and the exchange's access and refresh tokens revoked.
-func replayRevokes(t *testing.T, between func(t *testing.T, e *env)) {
+func replayRevokes(t *testing.T, between func(t *testing.T, e *env, tok *oauth2.Token)) {
 	e := start(t, true, nil)
 	e.addCitizen(t, testNumber, testPassword)
 	secret := e.addClient(t, oidcSpec("portal", cbURL))
@@ -158,7 +175,7 @@ func replayRevokes(t *testing.T, between func(t *testing.T, e *env)) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	between(t, e)
+	between(t, e, tok)
 	if _, err := conf.Exchange(ctx, code, oauth2.VerifierOption(verifier)); err == nil {
 		t.Fatal("the replayed code was accepted")
 	}

@@ -207,6 +207,9 @@ type codeUse struct {
 	CodeChallenge       string `json:"cc,omitempty"`
 	CodeChallengeMethod string `json:"ccm,omitempty"`
 
+	// JTIDigest names the access token the code gave (session.JTIDigest);
+	// records kept before it have the whole JTI.
+	JTIDigest string    `json:"jtid,omitempty"`
 	JTI       string    `json:"jti,omitempty"`
 	JTIExpiry time.Time `json:"jti_exp,omitzero"`
 	FamilyID  string    `json:"family,omitempty"`
@@ -260,7 +263,7 @@ func (s *storage) consumeCode(ctx context.Context, a *authRequest) error {
 func (s *storage) rememberExchange(ctx context.Context, a *authRequest, jti string, jtiExpiry time.Time, familyID string) {
 	use := codeUse{AuthRequestID: a.ID, ClientID: a.ClientID, RedirectURI: a.RedirectURI,
 		CodeChallenge: a.CodeChallenge, CodeChallengeMethod: a.CodeChallengeMethod,
-		JTI: jti, JTIExpiry: jtiExpiry, FamilyID: familyID}
+		JTIDigest: session.JTIDigest(jti), JTIExpiry: jtiExpiry, FamilyID: familyID}
 	if err := s.p.keep(ctx, markCodeUsed, a.CodeHash, use); err != nil {
 		s.p.o.Log.ErrorContext(ctx, "remember an exchanged code", "err", err)
 	}
@@ -271,12 +274,15 @@ func (s *storage) codeReplayed(ctx context.Context, codeHash string) {
 	if err != nil {
 		return // never issued, or long gone
 	}
-	if use.JTI == "" {
+	if use.JTIDigest == "" && use.JTI == "" {
 		// Kept by an older version, with what the exchange issued in a
 		// mark of its own under the request's ID (same fields).
 		s.p.kept(ctx, markIssued, use.AuthRequestID, &use)
 	}
-	if use.JTI != "" {
+	switch {
+	case use.JTIDigest != "":
+		s.p.o.Sessions.RevokeTokenDigest(ctx, use.JTIDigest, use.JTIExpiry)
+	case use.JTI != "":
 		s.p.o.Sessions.RevokeToken(ctx, use.JTI, use.JTIExpiry)
 	}
 	if use.FamilyID != "" {

@@ -439,7 +439,14 @@ func TestRevokedTokens(t *testing.T) {
 		if err := s.RevokeToken(ctx, "jti-1", time.Now().Add(time.Minute)); err != nil {
 			t.Fatal(err)
 		}
-		for jti, want := range map[string]bool{"jti-1": true, "jti-2": false} {
+		if err := s.RevokeTokenDigest(ctx, session.JTIDigest("jti-3"), time.Now().Add(time.Minute)); err != nil {
+			t.Fatal(err)
+		}
+		// Revoked by a version that marked the whole jti: still revoked.
+		if err := s.Mark(ctx, "rj", "jti-4", time.Now().Add(time.Minute)); err != nil {
+			t.Fatal(err)
+		}
+		for jti, want := range map[string]bool{"jti-1": true, "jti-2": false, "jti-3": true, "jti-4": true} {
 			if got, err := s.TokenRevoked(ctx, jti); err != nil || got != want {
 				t.Errorf("TokenRevoked(%s): got %v (err %v), want %v", jti, got, err, want)
 			}

@@ -2,6 +2,8 @@ package session
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -109,15 +111,37 @@ func decode(kind string, b []byte, err error, v any) error {
 	return nil
 }
 
+// Revoked access tokens are marked by the digest of their jti (JTIDigest):
+// a jti is a sealed reference of several hundred bytes, and what keeps
+// one for later (a code exchange's record, for ten minutes) keeps 43
+// bytes instead. Marks made before were keyed by the whole jti
+// (revokedLegacy); they are still honoured until their token expires.
+const (
+	revokedKind   = "rjd"
+	revokedLegacy = "rj"
+)
+
+// JTIDigest is what names the access token jti among revoked tokens: its
+// SHA-256, base64url.
+func JTIDigest(jti string) string {
+	h := sha256.Sum256([]byte(jti))
+	return base64.RawURLEncoding.EncodeToString(h[:])
+}
+
 // RevokeToken records that the access token with this jti is revoked until exp.
 func (s *Store) RevokeToken(ctx context.Context, jti string, exp time.Time) error {
-	return s.Mark(ctx, "rj", jti, exp)
+	return s.RevokeTokenDigest(ctx, JTIDigest(jti), exp)
+}
+
+// RevokeTokenDigest is RevokeToken for the token whose JTIDigest is digest.
+func (s *Store) RevokeTokenDigest(ctx context.Context, digest string, exp time.Time) error {
+	return s.Mark(ctx, revokedKind, digest, exp)
 }
 
 // TokenRevoked reports whether the access token jti was revoked. It fails
 // closed: an error from Redis is returned, never a silent "not revoked".
 func (s *Store) TokenRevoked(ctx context.Context, jti string) (bool, error) {
-	return s.Marked(ctx, "rj", jti)
+	return s.markedAny(ctx, [2]string{revokedKind, JTIDigest(jti)}, [2]string{revokedLegacy, jti})
 }
 
 // marksRestored is set once the durable marks are in Redis; a Redis that
@@ -140,6 +164,45 @@ func (s *Store) Mark(ctx context.Context, kind, id string, until time.Time) erro
 func (s *Store) Marked(ctx context.Context, kind, id string) (bool, error) {
 	_, ok, err := s.Kept(ctx, kind, id)
 	return ok, err
+}
+
+// markedAny reports whether any of the marks (kind, id) is there, in one
+// round trip, copying the durable marks back first when Redis lost them,
+// as Kept does.
+func (s *Store) markedAny(ctx context.Context, marks ...[2]string) (bool, error) {
+	gets := make([]*redis.StringCmd, len(marks))
+	look := func(p redis.Pipeliner) {
+		for i, m := range marks {
+			gets[i] = p.Get(ctx, markKey(m[0], m[1]))
+		}
+	}
+	found := func() (bool, error) {
+		for _, g := range gets {
+			if _, ok, err := markData(g); ok || err != nil {
+				return ok, err
+			}
+		}
+		return false, nil
+	}
+	var restored *redis.IntCmd
+	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		look(p)
+		restored = p.Exists(ctx, marksRestored)
+		return nil
+	})
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return false, err
+	}
+	if ok, err := found(); ok || err != nil || s.opts.Durable == nil || restored.Val() > 0 {
+		return ok, err
+	}
+	if err := s.RestoreMarks(ctx); err != nil {
+		return false, err
+	}
+	if _, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error { look(p); return nil }); err != nil && !errors.Is(err, redis.Nil) {
+		return false, err
+	}
+	return found()
 }
 
 // Keep is Mark carrying data (what a replayed code revokes).
