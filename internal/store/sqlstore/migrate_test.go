@@ -96,6 +96,21 @@ func TestMigrateWaitsForLock(t *testing.T) {
 	}
 }
 
+// gooseOn is a goose provider of the dialect's migrations on s, to move
+// its schema to a version of the test's choosing.
+func gooseOn(t *testing.T, s *Store, name string, dialect goose.Dialect) *goose.Provider {
+	t.Helper()
+	sub, err := fs.Sub(migrations.FS, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := goose.NewProvider(dialect, s.db, sub, goose.WithDisableGlobalRegistry(true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
 // TestMigrateDownUp checks that the Down half of every migration undoes its
 // Up half.
 func TestMigrateDownUp(t *testing.T) {
@@ -105,14 +120,7 @@ func TestMigrateDownUp(t *testing.T) {
 			if err := s.Migrate(t.Context()); err != nil {
 				t.Fatalf("migrate: %v", err)
 			}
-			sub, err := fs.Sub(migrations.FS, c.name)
-			if err != nil {
-				t.Fatal(err)
-			}
-			p, err := goose.NewProvider(c.goose, s.db, sub, goose.WithDisableGlobalRegistry(true))
-			if err != nil {
-				t.Fatal(err)
-			}
+			p := gooseOn(t, s, c.name, c.goose)
 			if _, err := p.DownTo(t.Context(), 0); err != nil {
 				t.Fatalf("down: %v", err)
 			}
@@ -139,14 +147,7 @@ func TestMigrateKeepsRefreshTokens(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			ctx := t.Context()
 			s, _ := c.fresh(t)
-			sub, err := fs.Sub(migrations.FS, c.name)
-			if err != nil {
-				t.Fatal(err)
-			}
-			p, err := goose.NewProvider(c.goose, s.db, sub, goose.WithDisableGlobalRegistry(true))
-			if err != nil {
-				t.Fatal(err)
-			}
+			p := gooseOn(t, s, c.name, c.goose)
 			if _, err := p.UpTo(ctx, 15); err != nil {
 				t.Fatalf("up to 15: %v", err)
 			}
