@@ -141,7 +141,8 @@ func (s *Store) RevokeTokenDigest(ctx context.Context, digest string, exp time.T
 // TokenRevoked reports whether the access token jti was revoked. It fails
 // closed: an error from Redis is returned, never a silent "not revoked".
 func (s *Store) TokenRevoked(ctx context.Context, jti string) (bool, error) {
-	return s.markedAny(ctx, [2]string{revokedKind, JTIDigest(jti)}, [2]string{revokedLegacy, jti})
+	_, ok, err := s.keptAny(ctx, [2]string{revokedKind, JTIDigest(jti)}, [2]string{revokedLegacy, jti})
+	return ok, err
 }
 
 // marksRestored is set once the durable marks are in Redis; a Redis that
@@ -166,45 +167,6 @@ func (s *Store) Marked(ctx context.Context, kind, id string) (bool, error) {
 	return ok, err
 }
 
-// markedAny reports whether any of the marks (kind, id) is there, in one
-// round trip, copying the durable marks back first when Redis lost them,
-// as Kept does.
-func (s *Store) markedAny(ctx context.Context, marks ...[2]string) (bool, error) {
-	gets := make([]*redis.StringCmd, len(marks))
-	look := func(p redis.Pipeliner) {
-		for i, m := range marks {
-			gets[i] = p.Get(ctx, markKey(m[0], m[1]))
-		}
-	}
-	found := func() (bool, error) {
-		for _, g := range gets {
-			if _, ok, err := markData(g); ok || err != nil {
-				return ok, err
-			}
-		}
-		return false, nil
-	}
-	var restored *redis.IntCmd
-	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		look(p)
-		restored = p.Exists(ctx, marksRestored)
-		return nil
-	})
-	if err != nil && !errors.Is(err, redis.Nil) {
-		return false, err
-	}
-	if ok, err := found(); ok || err != nil || s.opts.Durable == nil || restored.Val() > 0 {
-		return ok, err
-	}
-	if err := s.RestoreMarks(ctx); err != nil {
-		return false, err
-	}
-	if _, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error { look(p); return nil }); err != nil && !errors.Is(err, redis.Nil) {
-		return false, err
-	}
-	return found()
-}
-
 // Keep is Mark carrying data (what a replayed code revokes).
 func (s *Store) Keep(ctx context.Context, kind, id string, data []byte, until time.Time) error {
 	ttl := until.Sub(s.now())
@@ -222,23 +184,45 @@ func (s *Store) Keep(ctx context.Context, kind, id string, data []byte, until ti
 // Kept returns the data of mark kind/id and whether it is there, copying
 // the durable marks back first when Redis lost them.
 func (s *Store) Kept(ctx context.Context, kind, id string) ([]byte, bool, error) {
-	var mark *redis.StringCmd
+	return s.keptAny(ctx, [2]string{kind, id})
+}
+
+// keptAny is Kept for the first of the marks (kind, id) that is there,
+// all looked up in one round trip.
+func (s *Store) keptAny(ctx context.Context, marks ...[2]string) ([]byte, bool, error) {
+	gets := make([]*redis.StringCmd, len(marks))
+	look := func(p redis.Pipeliner) {
+		for i, m := range marks {
+			gets[i] = p.Get(ctx, markKey(m[0], m[1]))
+		}
+	}
+	found := func() ([]byte, bool, error) {
+		for _, g := range gets {
+			if b, ok, err := markData(g); ok || err != nil {
+				return b, ok, err
+			}
+		}
+		return nil, false, nil
+	}
 	var restored *redis.IntCmd
 	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		mark = p.Get(ctx, markKey(kind, id))
+		look(p)
 		restored = p.Exists(ctx, marksRestored)
 		return nil
 	})
 	if err != nil && !errors.Is(err, redis.Nil) {
 		return nil, false, err
 	}
-	if mark.Err() == nil || s.opts.Durable == nil || restored.Val() > 0 {
-		return markData(mark)
+	if b, ok, err := found(); ok || err != nil || s.opts.Durable == nil || restored.Val() > 0 {
+		return b, ok, err
 	}
 	if err := s.RestoreMarks(ctx); err != nil {
 		return nil, false, err
 	}
-	return markData(s.rdb.Get(ctx, markKey(kind, id)))
+	if _, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error { look(p); return nil }); err != nil && !errors.Is(err, redis.Nil) {
+		return nil, false, err
+	}
+	return found()
 }
 
 // markValue is what Redis holds for a mark: its data, or "1".

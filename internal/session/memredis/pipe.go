@@ -23,22 +23,6 @@ func (s *Server) Dial() (net.Conn, error) {
 	return ours, nil
 }
 
-// add registers c and serves it, unless the server is closing.
-func (s *Server) add(c *client) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	select {
-	case <-s.stop:
-		c.conn.Close()
-		return false
-	default:
-	}
-	s.conns[c] = struct{}{}
-	s.wg.Add(1)
-	go s.serve(c)
-	return true
-}
-
 // pipe returns the two ends of an in-memory connection. Unlike net.Pipe,
 // a write never waits for the reader: it is appended to the reader's
 // buffer. A client writes a whole pipeline before it reads a reply, and

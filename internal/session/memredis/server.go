@@ -79,6 +79,22 @@ func (s *Server) accept() {
 	}
 }
 
+// add registers c and serves it, unless the server is closing.
+func (s *Server) add(c *client) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	select {
+	case <-s.stop:
+		c.conn.Close()
+		return false
+	default:
+	}
+	s.conns[c] = struct{}{}
+	s.wg.Add(1)
+	go s.serve(c)
+	return true
+}
+
 // client is one connection's state: its transaction and watched keys.
 type client struct {
 	conn    net.Conn
