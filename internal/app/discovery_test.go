@@ -56,7 +56,8 @@ func TestDiscoveryListsOnlyWhatIsServed(t *testing.T) {
 }
 
 // Discovery and the JWKS are prepared bytes with an ETag: a client that
-// has them gets 304, and a key rotation changes the JWKS's tag.
+// has them gets 304, and a key rotation changes the JWKS's tag. Both say
+// how long they are.
 func TestDiscoveryAndKeysRevalidate(t *testing.T) {
 	e := start(t, false, nil)
 	get := func(path, etag string) (int, string, string) {
@@ -70,6 +71,10 @@ func TestDiscoveryAndKeysRevalidate(t *testing.T) {
 		}
 		defer resp.Body.Close()
 		body, _ := io.ReadAll(resp.Body)
+		// Prepared bytes go out with their length, in one piece, not chunked.
+		if resp.StatusCode == http.StatusOK && resp.ContentLength != int64(len(body)) {
+			t.Errorf("%s: Content-Length %d for a body of %d bytes", path, resp.ContentLength, len(body))
+		}
 		return resp.StatusCode, resp.Header.Get("ETag"), string(body)
 	}
 	for _, path := range []string{"/.well-known/openid-configuration", "/keys"} {

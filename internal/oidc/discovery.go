@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
+	"strconv"
 	"sync"
 
 	jose "github.com/go-jose/go-jose/v4"
@@ -73,9 +74,10 @@ var authMethods = []string{"client_secret_basic", "client_secret_post", AuthPriv
 
 // preparedJSON is a JSON document encoded once, with its ETag.
 type preparedJSON struct {
-	once sync.Once
-	body []byte
-	etag string
+	once   sync.Once
+	body   []byte
+	etag   string
+	length string // of body, so the answer is one write, never chunked
 }
 
 func (d *preparedJSON) prepare(build func() any) {
@@ -89,6 +91,7 @@ func (d *preparedJSON) prepare(build func() any) {
 		d.body = buf.Bytes()
 		sum := sha256.Sum256(d.body)
 		d.etag = `"` + base64.RawURLEncoding.EncodeToString(sum[:12]) + `"`
+		d.length = strconv.Itoa(len(d.body))
 	})
 }
 
@@ -102,6 +105,7 @@ func (d *preparedJSON) serve(w http.ResponseWriter, r *http.Request, cacheContro
 		w.WriteHeader(http.StatusNotModified)
 		return
 	}
+	h.Set("Content-Length", d.length)
 	w.Write(d.body)
 }
 

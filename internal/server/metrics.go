@@ -21,12 +21,14 @@ import (
 type Metrics struct {
 	mu       sync.Mutex
 	counters map[string]uint64 // series "name{labels}" → value
-	help     map[string]string // name → help
-	buckets  []float64         // seconds
-	hist     map[string]*histogram
-	gauges   []gauge
-	start    time.Time
-	log      *slog.Logger
+	// httpSeries is the requests counter's series per status code.
+	httpSeries map[int]string
+	help       map[string]string // name → help
+	buckets    []float64         // seconds
+	hist       map[string]*histogram
+	gauges     []gauge
+	start      time.Time
+	log        *slog.Logger
 }
 
 type histogram struct {
@@ -43,7 +45,8 @@ type gauge struct {
 // NewMetrics returns an empty registry.
 func NewMetrics(log *slog.Logger) *Metrics {
 	return &Metrics{
-		counters: map[string]uint64{},
+		counters:   map[string]uint64{},
+		httpSeries: map[int]string{},
 		help: map[string]string{
 			"citizenid_http_requests_total":           "HTTP requests served, by status code.",
 			"citizenid_http_request_duration_seconds": "HTTP request latency.",
@@ -72,10 +75,17 @@ func (m *Metrics) ObserveHTTP(code int, d time.Duration) {
 	if m == nil {
 		return
 	}
-	m.Inc("citizenid_http_requests_total", "code", strconv.Itoa(code))
 	s := d.Seconds()
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	// Every request comes here: its series is built once per status code
+	// (at most 900 of them: net/http refuses any other).
+	key, ok := m.httpSeries[code]
+	if !ok {
+		key = series("citizenid_http_requests_total", []string{"code", strconv.Itoa(code)})
+		m.httpSeries[code] = key
+	}
+	m.counters[key]++
 	h := m.hist["citizenid_http_request_duration_seconds"]
 	if h == nil {
 		h = &histogram{counts: make([]uint64, len(m.buckets))}

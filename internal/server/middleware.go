@@ -110,6 +110,24 @@ func (s *statusWriter) Write(b []byte) (int, error) {
 
 func (s *statusWriter) Unwrap() http.ResponseWriter { return s.ResponseWriter }
 
+// securityHeaders go on every answer. Names are in canonical form and
+// values are built once: they are assigned, not Set, on every request. A
+// handler that changes one replaces the slice (Header.Set, Add), never an
+// element of it, so sharing them is safe.
+var securityHeaders = [...]struct {
+	name  string
+	value []string
+}{
+	{"Content-Security-Policy", []string{"default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'"}},
+	{"X-Content-Type-Options", []string{"nosniff"}},
+	{"Referrer-Policy", []string{"no-referrer"}},
+	{"X-Frame-Options", []string{"DENY"}},
+	{"Cross-Origin-Opener-Policy", []string{"same-origin"}},
+	{"Permissions-Policy", []string{"camera=(), microphone=(), geolocation=()"}},
+}
+
+var hsts = []string{"max-age=63072000; includeSubDomains"}
+
 // Common wraps every request: request ID, client address, security
 // headers, a body size limit, metrics (m may be nil) and an access log line
 // without query strings (they carry codes and tokens).
@@ -127,15 +145,12 @@ func Common(next http.Handler, log *slog.Logger, proxies Proxies, https bool, m 
 		r = r.WithContext(ctx)
 
 		h := w.Header()
-		h.Set("X-Request-Id", id)
-		h.Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'")
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("Referrer-Policy", "no-referrer")
-		h.Set("X-Frame-Options", "DENY")
-		h.Set("Cross-Origin-Opener-Policy", "same-origin")
-		h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+		h["X-Request-Id"] = []string{id}
+		for _, sh := range securityHeaders {
+			h[sh.name] = sh.value
+		}
 		if https {
-			h.Set("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+			h["Strict-Transport-Security"] = hsts
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, 1<<20)
 
