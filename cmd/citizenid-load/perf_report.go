@@ -34,10 +34,12 @@ type bounds struct {
 	RSASign      float64 `json:"rsa_sign_seconds"`
 	RSAVerify    float64 `json:"rsa_verify_seconds"`
 	ES256Verify  float64 `json:"es256_verify_seconds"`
-	// JWTName and JWTSign are the algorithm tokens are signed with
-	// (keys.algorithm) and the seconds of one such signature.
-	JWTName string  `json:"jwt"`
-	JWTSign float64 `json:"jwt_sign_seconds"`
+	// JWTName, JWTSign and JWTVerify are the algorithm tokens are signed
+	// with (keys.algorithm) and the seconds of one such signature and of
+	// its verification.
+	JWTName   string  `json:"jwt"`
+	JWTSign   float64 `json:"jwt_sign_seconds"`
+	JWTVerify float64 `json:"jwt_verify_seconds"`
 }
 
 // measure runs fn on this goroutine for at least d and 3 runs, and
@@ -54,7 +56,8 @@ func measure(d time.Duration, fn func()) float64 {
 
 // measureBounds measures argon2id with the server's configured parameters,
 // the RSA (RS256) signature and verification of the configured key size,
-// and the ES256 verification of a WebAuthn assertion.
+// the ES256 verification of a WebAuthn assertion, and the signature and
+// verification of tokens with the configured algorithm.
 func measureBounds(cfg config.Config, smoke bool) bounds {
 	d := time.Second
 	if smoke {
@@ -84,19 +87,24 @@ func measureBounds(cfg config.Config, smoke bool) bounds {
 	esig, _ := ecdsa.SignASN1(rand.Reader, ek, sum[:])
 	b.ES256Verify = measure(d/2, func() { ecdsa.VerifyASN1(&ek.PublicKey, sum[:], esig) })
 
-	b.JWTName, b.JWTSign = b.RSAName, b.RSASign
+	b.JWTName, b.JWTSign, b.JWTVerify = b.RSAName, b.RSASign, b.RSAVerify
 	switch alg := cfg.Keys.Algorithm; alg {
 	case "PS256":
 		b.JWTName = fmt.Sprintf("PS256(%d)", bits)
-		b.JWTSign = measure(d, func() { rsa.SignPSS(rand.Reader, rk, crypto.SHA256, sum[:], nil) })
+		var psig []byte
+		b.JWTSign = measure(d, func() { psig, _ = rsa.SignPSS(rand.Reader, rk, crypto.SHA256, sum[:], nil) })
+		b.JWTVerify = measure(d/2, func() { rsa.VerifyPSS(&rk.PublicKey, crypto.SHA256, sum[:], psig, nil) })
 	case "ES256":
 		b.JWTName = alg
 		b.JWTSign = measure(d/2, func() { ecdsa.SignASN1(rand.Reader, ek, sum[:]) })
+		b.JWTVerify = b.ES256Verify
 	case "EdDSA":
-		_, edk, _ := ed25519.GenerateKey(rand.Reader)
+		edpub, edk, _ := ed25519.GenerateKey(rand.Reader)
 		msg := []byte(strings.Repeat("eyJhbGciOiJFZERTQSJ9", 30))
 		b.JWTName = alg
-		b.JWTSign = measure(d/2, func() { ed25519.Sign(edk, msg) })
+		var edsig []byte
+		b.JWTSign = measure(d/2, func() { edsig = ed25519.Sign(edk, msg) })
+		b.JWTVerify = measure(d/2, func() { ed25519.Verify(edpub, msg, edsig) })
 	}
 	return b
 }
@@ -286,8 +294,8 @@ func (r *perfReport) print(w io.Writer) {
 		fmt.Fprint(w, "; SMOKE run: seconds per scenario, numbers are not measurements")
 	}
 	b := r.Bounds
-	fmt.Fprintf(w, "\nbounds (this process, one goroutine): argon2id %s %.1f/s; %s sign %.0f/s, verify %.0f/s; ES256 verify %.0f/s; tokens: %s sign %.0f/s\n\n",
-		b.Argon2Params, 1/b.Argon2, b.RSAName, 1/b.RSASign, 1/b.RSAVerify, 1/b.ES256Verify, b.JWTName, 1/b.JWTSign)
+	fmt.Fprintf(w, "\nbounds (this process, one goroutine): argon2id %s %.1f/s; %s sign %.0f/s, verify %.0f/s; ES256 verify %.0f/s; tokens: %s sign %.0f/s, verify %.0f/s\n\n",
+		b.Argon2Params, 1/b.Argon2, b.RSAName, 1/b.RSASign, 1/b.RSAVerify, 1/b.ES256Verify, b.JWTName, 1/b.JWTSign, 1/b.JWTVerify)
 	fmt.Fprintf(w, "%-20s %14s %12s %6s %9s %9s %11s %7s  %s\n", "scenario", "ops/s per core", "bound", "ratio", "p50", "p99", "p99/p50@70%", "errors", "cryptography")
 	for _, x := range r.Results {
 		bound, ratio := "-", "-"

@@ -49,6 +49,24 @@ func rsaSignatures(b bounds, n int) (string, float64) {
 	return fmt.Sprintf("%d×%s sign", n, b.RSAName), float64(n) * b.RSASign
 }
 
+// verifications is the cost of checking n access tokens: a JWT's
+// signature, with the algorithm tokens are signed with; an opaque token
+// is looked up, which needs none.
+func verifications(b bounds, n int) (string, float64) {
+	if n == 0 {
+		return "none", 0
+	}
+	return fmt.Sprintf("%d×%s verify", n, b.JWTName), float64(n) * b.JWTVerify
+}
+
+// jwts is 1 for a JWT (three dot-separated parts), 0 for an opaque token.
+func jwts(token string) int {
+	if strings.Count(token, ".") == 2 {
+		return 1
+	}
+	return 0
+}
+
 func withSigs(what string, cost float64) func(b bounds, n int) (string, float64) {
 	return func(b bounds, n int) (string, float64) {
 		d, c := signatures(b, n)
@@ -98,21 +116,21 @@ func scenarios(b bounds) []scenario {
 				t, err := w.token(ctx, perfAdmin, w.fx.adminSecret, url.Values{"grant_type": {"client_credentials"}})
 				return t.signed(), err
 			}},
-		{name: "userinfo", crypto: func(b bounds, _ int) (string, float64) { return b.RSAName + " verify", b.RSAVerify }, prepare: tokens,
+		{name: "userinfo", crypto: verifications, prepare: tokens,
 			op: func(ctx context.Context, w *pw) (int, error) {
 				a, err := w.send(ctx, w.api(), http.MethodGet, w.disc.Userinfo, nil, map[string]string{"Authorization": "Bearer " + w.access})
 				if err == nil && a.status != http.StatusOK {
 					err = fmt.Errorf("userinfo: status %d", a.status)
 				}
-				return 0, err
+				return jwts(w.access), err
 			}},
-		{name: "introspection", crypto: func(b bounds, _ int) (string, float64) { return b.RSAName + " verify", b.RSAVerify }, prepare: tokens,
+		{name: "introspection", crypto: verifications, prepare: tokens,
 			op: func(ctx context.Context, w *pw) (int, error) {
 				t, err := w.token2(ctx, w.disc.Introspection, url.Values{"token": {w.access}})
 				if err == nil && (t.Active == nil || !*t.Active) {
 					err = fmt.Errorf("introspection: token not active")
 				}
-				return 0, err
+				return jwts(w.access), err
 			}},
 		{name: "discovery", crypto: none, op: get(func(w *pw) string { return w.t.base + "/.well-known/openid-configuration" })},
 		{name: "JWKS", crypto: none, op: get(func(w *pw) string { return w.disc.JWKS })},

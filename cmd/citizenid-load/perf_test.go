@@ -108,3 +108,16 @@ func TestPerfServices(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// Userinfo and introspection are bounded by verifying the access token
+// with the algorithm tokens are signed with, and by nothing for an opaque
+// token (looked up, not verified).
+func TestTokenChecksBoundedByTheirAlgorithm(t *testing.T) {
+	b := bounds{RSAName: "RS256(2048)", RSAVerify: 1e-5, ES256Verify: 1e-4, JWTName: "ES256", JWTVerify: 1e-4}
+	if d, c := verifications(b, jwts("eyJh.eyJz.c2ln")); d != "1×ES256 verify" || c != 1e-4 {
+		t.Errorf("a JWT: got %q %g, want 1×ES256 verify at 1e-4", d, c)
+	}
+	if d, c := verifications(b, jwts("opaque-reference")); d != "none" || c != 0 {
+		t.Errorf("an opaque token: got %q %g, want none", d, c)
+	}
+}

@@ -115,8 +115,9 @@ func newServe(g *globals) *cobra.Command {
 				mux := http.NewServeMux()
 				mux.HandleFunc("GET /debug/pprof/", pprof.Index)
 				mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
+				mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
 				go server.Serve(ctx, pln, mux, cfg.Server.ShutdownTimeout, log)
-				log.Warn("pprof listening: CPU and heap profiles of this process", "addr", pln.Addr().String())
+				log.Warn("pprof listening: CPU and heap profiles and execution traces of this process", "addr", pln.Addr().String())
 			}
 			if cfg.Server.MetricsAddr != "" {
 				mln, err := net.Listen("tcp", cfg.Server.MetricsAddr)
