@@ -35,6 +35,7 @@ fuzz:
 	$(GO) test -run=^$$ -fuzz=FuzzParseDPoPProof -fuzztime=30s ./internal/oidc
 	$(GO) test -run=^$$ -fuzz=FuzzParseRequestObject -fuzztime=30s ./internal/oidc
 	$(GO) test -run=^$$ -fuzz=FuzzMarshalIDToken -fuzztime=30s ./internal/oidc
+	$(GO) test -run=^$$ -fuzz=FuzzVerifyJWTAccessToken -fuzztime=30s ./internal/oidc
 	$(GO) test -run=^$$ -fuzz=FuzzParseForm -fuzztime=30s ./internal/authn/password
 	$(GO) test -run=^$$ -fuzz=FuzzVerify -fuzztime=30s ./internal/authn/password
 	$(GO) test -run=^$$ -fuzz=FuzzParse -fuzztime=30s ./internal/config

@@ -81,8 +81,9 @@ type Provider struct {
 	unthrottled *secretsUnthrottled
 	// jwks is the key set, prepared once per key change (discovery.go).
 	jwks jwksCache
-	// atVerifier checks JWT access tokens (accesstoken.go), built once.
-	atVerifier *op.AccessTokenVerifier
+	// atAlgs are the algorithms a JWT access token may be signed with
+	// (jwtverify.go): the configured ones.
+	atAlgs []string
 }
 
 // Paths of the endpoints (zitadel/oidc defaults, listed once here).
@@ -115,8 +116,7 @@ func New(o Options) (*Provider, error) {
 	p.unthrottled = newSecretsUnthrottled(o.ClientCacheRefresh)
 	p.dpopKey = sha256.Sum256(append([]byte("citizenid dpop nonces\x00"), o.PairwiseSecret...))
 	p.st = &storage{p: p}
-	p.atVerifier = op.NewAccessTokenVerifier(o.Issuer, &op.OpenIDKeySet{Storage: p.st},
-		op.WithSupportedAccessTokenSigningAlgorithms(o.Keys.Algorithms()...))
+	p.atAlgs = o.Keys.Algorithms()
 	cfg := &op.Config{
 		CryptoKey:                sha256.Sum256(append([]byte("citizenid opaque tokens\x00"), o.PairwiseSecret...)),
 		DefaultLogoutRedirectURI: pathLoggedOut,
