@@ -10,7 +10,6 @@ import (
 	"strings"
 	"time"
 
-	jose "github.com/go-jose/go-jose/v4"
 	zoidc "github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
 
@@ -69,20 +68,15 @@ func (p *Provider) signAccessToken(ctx context.Context, c *client, subject, jti 
 	if t.JKT != "" {
 		claims.CNF = &cnf{JKT: t.JKT}
 	}
-	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.SignatureAlgorithm(k.Algorithm), Key: jose.JSONWebKey{Key: k.Signer, KeyID: k.ID}},
-		(&jose.SignerOptions{}).WithType("at+jwt"))
-	if err != nil {
-		return "", fmt.Errorf("access token signer: %w", err)
-	}
 	payload, err := json.Marshal(claims)
 	if err != nil {
 		return "", err
 	}
-	jws, err := signer.Sign(payload)
+	token, err := signJWS(k, "at+jwt", payload)
 	if err != nil {
 		return "", fmt.Errorf("sign access token: %w", err)
 	}
-	return jws.CompactSerialize()
+	return token, nil
 }
 
 // tokenResponse issues the tokens of req for c: the access token (bound

@@ -11,8 +11,6 @@ import (
 	"strings"
 	"time"
 
-	jose "github.com/go-jose/go-jose/v4"
-
 	"github.com/citizenid/citizenid/internal/audit"
 	"github.com/citizenid/citizenid/internal/login"
 	"github.com/citizenid/citizenid/internal/outbox"
@@ -154,21 +152,11 @@ func (p *Provider) logoutToken(ctx context.Context, lp logoutPayload) (string, e
 	if err != nil {
 		return "", err
 	}
-	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.SignatureAlgorithm(k.Algorithm),
-		Key: jose.JSONWebKey{Key: k.Signer, KeyID: k.ID, Algorithm: k.Algorithm}},
-		(&jose.SignerOptions{}).WithType("logout+jwt"))
-	if err != nil {
-		return "", err
-	}
 	now := p.now()
 	claims, _ := json.Marshal(map[string]any{
 		"iss": p.o.Issuer, "aud": lp.Client, "sub": lp.Sub, "sid": lp.SID,
 		"iat": now.Unix(), "exp": now.Add(logoutTokenLifetime).Unix(), "jti": session.RandomToken(16),
 		"events": map[string]any{backchannelEvent: map[string]any{}},
 	})
-	jws, err := signer.Sign(claims)
-	if err != nil {
-		return "", err
-	}
-	return jws.CompactSerialize()
+	return signJWS(k, "logout+jwt", claims)
 }

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"time"
 
+	jose "github.com/go-jose/go-jose/v4"
 	zoidc "github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
 )
@@ -26,12 +27,13 @@ func (p *Provider) createIDToken(ctx context.Context, req op.IDTokenRequest, c *
 	}
 	claims := zoidc.NewIDTokenClaims(p.o.Issuer, req.GetSubject(), req.GetAudience(), exp, req.GetAuthTime(), nonce, acr, req.GetAMR(), req.GetClientID(), c.ClockSkew())
 	scopes := c.RestrictAdditionalIdTokenScopes()(req.GetScopes())
-	key, err := p.signingKey(ctx, p.idTokenAlg(c))
+	key, err := p.o.Keys.SigningFor(ctx, p.idTokenAlg(c))
 	if err != nil {
-		return "", err
+		return "", unavailable(err)
 	}
+	alg := jose.SignatureAlgorithm(key.Algorithm)
 	if accessToken != "" {
-		if claims.AccessTokenHash, err = zoidc.ClaimHash(accessToken, key.SignatureAlgorithm()); err != nil {
+		if claims.AccessTokenHash, err = zoidc.ClaimHash(accessToken, alg); err != nil {
 			return "", err
 		}
 		// IDTokenUserinfoClaimsAssertion is always true here: the
@@ -48,7 +50,7 @@ func (p *Provider) createIDToken(ctx context.Context, req op.IDTokenRequest, c *
 		claims.SetUserInfo(info)
 	}
 	if code != "" {
-		if claims.CodeHash, err = zoidc.ClaimHash(code, key.SignatureAlgorithm()); err != nil {
+		if claims.CodeHash, err = zoidc.ClaimHash(code, alg); err != nil {
 			return "", err
 		}
 	}
@@ -56,15 +58,7 @@ func (p *Provider) createIDToken(ctx context.Context, req op.IDTokenRequest, c *
 	if err != nil {
 		return "", err
 	}
-	signer, err := op.SignerFromKey(key)
-	if err != nil {
-		return "", err
-	}
-	jws, err := signer.Sign(payload)
-	if err != nil {
-		return "", err
-	}
-	return jws.CompactSerialize()
+	return signJWS(key, "JWT", payload)
 }
 
 // registeredIDToken has IDTokenClaims' fields without its MarshalJSON.
