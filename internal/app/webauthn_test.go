@@ -440,11 +440,11 @@ func TestPasskeyBlockedDoesNotLockOut(t *testing.T) {
 	p := newPasskeys(t, false)
 	b := stoppingBrowser(t)
 	cred, _ := p.enrol(b, p.device(), "phone")
-	if err := p.e.Store.UpdateWebAuthnCredential(context.Background(), cred.ID, func(c *store.WebAuthnCredential) error {
-		c.Flagged = true
-		return nil
-	}); err != nil {
-		t.Fatal(err)
+	// A counter presented twice blocks it, as a clone's would.
+	for _, want := range []store.WebAuthnUse{store.WebAuthnUsed, store.WebAuthnRegressed} {
+		if use, _, err := p.e.Store.RecordWebAuthnUse(context.Background(), cred.ID, cred.SignCount+1000, false, time.Now()); err != nil || use != want {
+			t.Fatalf("record a use: got %v, %v; want %v", use, err, want)
+		}
 	}
 	p.logout(b)
 	pg := p.account(b) // the password alone: the blocked passkey is not asked

@@ -47,15 +47,29 @@ type WebAuthnCredentials interface {
 	// WebAuthnCredentialByID returns the credential with this ID, whoever
 	// owns it; ErrNotFound when absent.
 	WebAuthnCredentialByID(ctx context.Context, id []byte) (*WebAuthnCredential, error)
-	// UpdateWebAuthnCredential reads the credential, applies fn and writes
-	// it back in one transaction. Updates of one credential are serialised:
-	// fn always sees what the previous update wrote, so two logins that
-	// each raise SignCount from the same value cannot both succeed. An error
-	// from fn is returned as is and nothing is written; fn may not change
-	// ID or CitizenID. ErrNotFound when absent.
-	UpdateWebAuthnCredential(ctx context.Context, id []byte, fn func(c *WebAuthnCredential) error) error
+	// RecordWebAuthnUse records a login with the credential: count is the
+	// assertion's signature counter and backupState its BS flag. As one
+	// compare-and-set, it advances the credential's counter, BackupState and
+	// LastUsedAt (to at) when count is above SignCount or both are 0 (an
+	// authenticator without a counter): WebAuthnUsed. A count that is not
+	// above a non-zero SignCount flags the credential and changes nothing
+	// else: WebAuthnRegressed. A credential flagged already is not
+	// touched: WebAuthnFlagged. With those two it returns SignCount (which
+	// it left as it was). Of concurrent uses with the same count exactly
+	// one is WebAuthnUsed.
+	// ErrNotFound when absent.
+	RecordWebAuthnUse(ctx context.Context, id []byte, count uint32, backupState bool, at time.Time) (WebAuthnUse, uint32, error)
 	// DeleteWebAuthnCredential removes the citizen's credential with this
 	// ID. ErrNotFound (and nothing removed) when the citizen has no such
 	// credential, including when another citizen owns it.
 	DeleteWebAuthnCredential(ctx context.Context, citizenID string, id []byte) error
 }
+
+// WebAuthnUse is what RecordWebAuthnUse made of a login.
+type WebAuthnUse int
+
+const (
+	WebAuthnUsed      WebAuthnUse = iota + 1 // the counter advanced: the use is recorded
+	WebAuthnRegressed                        // the counter did not advance: flagged now
+	WebAuthnFlagged                          // flagged before: nothing written
+)

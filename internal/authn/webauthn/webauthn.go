@@ -492,30 +492,15 @@ func (a *Authenticator) FinishLogin(ctx context.Context, binding, citizenID stri
 	// This assertion's flags and counter, never the credential record's.
 	flags := parsed.Response.AuthenticatorData.Flags
 	count := parsed.Response.AuthenticatorData.Counter
-	var regressed bool
-	var stored uint32
-	err = a.o.Store.UpdateWebAuthnCredential(ctx, cred.ID, func(c *store.WebAuthnCredential) error {
-		if c.Flagged {
-			return fmt.Errorf("%w: flagged meanwhile", ErrCloned)
-		}
-		if count <= c.SignCount && (count != 0 || c.SignCount != 0) {
-			c.Flagged, regressed, stored = true, true, c.SignCount
-			return nil
-		}
-		c.SignCount = count
-		c.BackupState = flags.HasBackupState()
-		c.LastUsedAt = now
-		*cred = *c
-		return nil
-	})
+	use, stored, err := a.o.Store.RecordWebAuthnUse(ctx, cred.ID, count, flags.HasBackupState(), now)
 	switch {
-	case errors.Is(err, ErrCloned):
-		return nil, err
 	case errors.Is(err, store.ErrNotFound):
 		return nil, fmt.Errorf("%w: removed meanwhile", ErrUnknownCredential)
 	case err != nil:
 		return nil, fmt.Errorf("webauthn login: store counter: %w", err)
-	case regressed:
+	case use == store.WebAuthnFlagged:
+		return nil, fmt.Errorf("%w: flagged meanwhile", ErrCloned)
+	case use == store.WebAuthnRegressed:
 		a.o.Audit.Record(ctx, audit.Event{
 			Actor: "system", Action: "webauthn.flag", Target: "citizen:" + cred.CitizenID, Outcome: "flagged",
 			ClientIP: server.ClientIP(ctx),
@@ -526,6 +511,7 @@ func (a *Authenticator) FinishLogin(ctx context.Context, binding, citizenID stri
 		})
 		return nil, fmt.Errorf("%w: signature counter %d after %d", ErrCloned, count, stored)
 	}
+	cred.SignCount, cred.BackupState, cred.LastUsedAt = count, flags.HasBackupState(), now
 	return &Login{
 		CitizenID:      cred.CitizenID,
 		Credential:     *cred,

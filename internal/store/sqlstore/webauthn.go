@@ -1,10 +1,11 @@
 package sqlstore
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
+	"time"
 
 	"github.com/citizenid/citizenid/internal/store"
 )
@@ -70,26 +71,55 @@ func (s *Store) WebAuthnCredentialByID(ctx context.Context, id []byte) (*store.W
 	return c, nil
 }
 
-// UpdateWebAuthnCredential reads the credential (under a row lock, or with
-// writers serialised), applies fn and writes it back in one transaction.
-func (s *Store) UpdateWebAuthnCredential(ctx context.Context, id []byte, fn func(c *store.WebAuthnCredential) error) error {
-	var citizenID string
-	return update(ctx, s, "update webauthn credential", s.scanWebAuthn,
-		`SELECT `+webauthnColumns+` FROM webauthn_credentials WHERE id = ? FOR UPDATE`, id,
-		func(c *store.WebAuthnCredential) error { citizenID = c.CitizenID; return fn(c) },
-		func(tx *sql.Tx, c *store.WebAuthnCredential) error {
-			if !bytes.Equal(c.ID, id) || c.CitizenID != citizenID {
-				return errors.New("id and citizen id cannot change")
-			}
-			normWebAuthn(c)
-			_, err := s.execTx(ctx, tx, `UPDATE webauthn_credentials SET public_key = ?, sign_count = ?, aaguid = ?,
-				transports = ?, attestation_format = ?, backup_eligible = ?, backup_state = ?, user_verified = ?,
-				name = ?, created_at = ?, last_used_at = ?, flagged = ? WHERE id = ?`,
-				c.PublicKey, int64(c.SignCount), nonNilBytes(c.AAGUID), s.list(c.Transports), c.AttestationFormat,
-				c.BackupEligible, c.BackupState, c.UserVerified, c.Name, s.time(c.CreatedAt), s.nullTime(c.LastUsedAt),
-				c.Flagged, id)
-			return err
-		})
+// recordWebAuthnUse is RecordWebAuthnUse's compare-and-set. In an UPDATE
+// every expression sees the row as it was, so each CASE asks the same
+// question: did the counter regress? Given count <= sign_count, "not both
+// zero" is "sign_count <> 0".
+const recordWebAuthnUse = `UPDATE webauthn_credentials SET
+		flagged = CASE WHEN ? <= sign_count AND sign_count <> 0 THEN TRUE ELSE flagged END,
+		sign_count = CASE WHEN ? <= sign_count AND sign_count <> 0 THEN sign_count ELSE ? END,
+		backup_state = CASE WHEN ? <= sign_count AND sign_count <> 0 THEN backup_state ELSE ? END,
+		last_used_at = CASE WHEN ? <= sign_count AND sign_count <> 0 THEN last_used_at ELSE ? END
+	WHERE id = ? AND NOT flagged
+	RETURNING flagged, sign_count`
+
+// RecordWebAuthnUse records a login with the credential in one statement:
+// one round trip where the database serialises writers itself, instead
+// of a transaction that reads the row under a lock and writes it back.
+func (s *Store) RecordWebAuthnUse(ctx context.Context, id []byte, count uint32, backupState bool, at time.Time) (store.WebAuthnUse, uint32, error) {
+	n := int64(count)
+	args := []any{n, n, n, n, backupState, n, s.time(norm(at)), id}
+	var flagged bool
+	var stored int64
+	scan := func(q querier) error {
+		ctx, cancel := s.bound(ctx)
+		defer cancel()
+		return s.queryRow(ctx, q, recordWebAuthnUse, args...).Scan(&flagged, &stored)
+	}
+	var err error
+	if s.d.writeMu == nil {
+		err = scan(s.db)
+	} else {
+		err = s.write(ctx, func(tx *sql.Tx) error { return scan(tx) })
+	}
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		// Absent, or flagged before: nothing was written.
+		c, err := s.WebAuthnCredentialByID(ctx, id)
+		if err != nil {
+			return 0, 0, err
+		}
+		if !c.Flagged {
+			return 0, 0, fmt.Errorf("record webauthn use: credential neither updated nor flagged")
+		}
+		return store.WebAuthnFlagged, c.SignCount, nil
+	case err != nil:
+		return 0, 0, s.wrap(err, "record webauthn use")
+	case flagged:
+		return store.WebAuthnRegressed, uint32(stored), nil
+	}
+	// Advanced: sign_count is count now; before, it was below (or 0 too).
+	return store.WebAuthnUsed, 0, nil
 }
 
 // DeleteWebAuthnCredential removes the citizen's credential with this ID.

@@ -36,7 +36,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"TOTPConcurrentUpdate", testTOTPConcurrentUpdate},
 		{"RecoveryCodes", testRecoveryCodes},
 		{"RecoveryCodesConcurrentUse", testRecoveryCodesConcurrentUse},
-		{"WebAuthn", testWebAuthn}, {"WebAuthnConcurrent", testWebAuthnConcurrent},
+		{"WebAuthn", testWebAuthn}, {"WebAuthnConcurrent", testWebAuthnConcurrent}, {"WebAuthnUse", testWebAuthnUse},
 		{"Audit", testAudit},
 		{"AuditConcurrent", testAuditConcurrent},
 		{"AuditFilter", testAuditFilter},

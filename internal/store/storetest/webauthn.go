@@ -60,10 +60,7 @@ func testWebAuthn(t *testing.T, newStore func(t *testing.T) store.Store) {
 			want error
 		}{
 			{"get absent", func() error { _, err := s.WebAuthnCredentialByID(ctx, first.ID); return err }(), store.ErrNotFound},
-			{"update absent", s.UpdateWebAuthnCredential(ctx, first.ID, func(*store.WebAuthnCredential) error {
-				t.Errorf("fn called for an absent credential")
-				return nil
-			}), store.ErrNotFound},
+			{"use absent", func() error { _, _, err := s.RecordWebAuthnUse(ctx, first.ID, 1, false, base); return err }(), store.ErrNotFound},
 			{"delete absent", s.DeleteWebAuthnCredential(ctx, c.ID, first.ID), store.ErrNotFound},
 			{"create for unknown citizen", s.CreateWebAuthnCredential(ctx, newWebAuthn("no-such-citizen", 9, base)), store.ErrNotFound},
 		}
@@ -131,52 +128,22 @@ func testWebAuthn(t *testing.T, newStore func(t *testing.T) store.Store) {
 		}
 	})
 
-	t.Run("update", func(t *testing.T) {
+	t.Run("use", func(t *testing.T) {
 		used := base.Add(time.Hour)
-		must(t, "update", s.UpdateWebAuthnCredential(ctx, first.ID, func(got *store.WebAuthnCredential) error {
-			check(t, "credential passed to fn", normWebAuthn(*got), normWebAuthn(*first))
-			got.SignCount = 4294967295 // the largest counter
-			got.LastUsedAt = used
-			got.BackupState = true
-			got.Flagged = true
-			return nil
-		}))
+		use, _, err := s.RecordWebAuthnUse(ctx, first.ID, 4294967295, true, used) // the largest counter
+		must(t, "use", err)
+		if use != store.WebAuthnUsed {
+			t.Fatalf("use: got %v, want used", use)
+		}
 		got, err := s.WebAuthnCredentialByID(ctx, first.ID)
 		must(t, "credential by id", err)
 		want := *first
-		want.SignCount, want.LastUsedAt, want.BackupState, want.Flagged = 4294967295, used, true, true
-		check(t, "updated credential", normWebAuthn(*got), normWebAuthn(want))
+		want.SignCount, want.LastUsedAt, want.BackupState = 4294967295, used, true
+		check(t, "used credential", normWebAuthn(*got), normWebAuthn(want))
 		*first = *got
-	})
-
-	t.Run("update fn error writes nothing", func(t *testing.T) {
-		boom := errors.New("boom")
-		wantErr(t, "update with failing fn", s.UpdateWebAuthnCredential(ctx, second.ID, func(got *store.WebAuthnCredential) error {
-			got.SignCount = 99
-			got.Flagged = true
-			return boom
-		}), boom)
-		got, err := s.WebAuthnCredentialByID(ctx, second.ID)
+		got, err = s.WebAuthnCredentialByID(ctx, second.ID)
 		must(t, "credential by id", err)
-		check(t, "credential after failed update", normWebAuthn(*got), normWebAuthn(*second))
-	})
-
-	t.Run("update cannot change owner or id", func(t *testing.T) {
-		for name, fn := range map[string]func(*store.WebAuthnCredential){
-			"citizen": func(got *store.WebAuthnCredential) { got.CitizenID = other.ID },
-			"id":      func(got *store.WebAuthnCredential) { got.ID = []byte("another id") },
-		} {
-			err := s.UpdateWebAuthnCredential(ctx, second.ID, func(got *store.WebAuthnCredential) error {
-				fn(got)
-				return nil
-			})
-			if err == nil {
-				t.Errorf("update changing %s: got nil error, want an error", name)
-			}
-		}
-		got, err := s.WebAuthnCredentialByID(ctx, second.ID)
-		must(t, "credential by id", err)
-		check(t, "credential after refused updates", normWebAuthn(*got), normWebAuthn(*second))
+		check(t, "the citizen's other credential", normWebAuthn(*got), normWebAuthn(*second))
 	})
 
 	t.Run("delete", func(t *testing.T) {
@@ -196,36 +163,14 @@ func testWebAuthn(t *testing.T, newStore func(t *testing.T) store.Store) {
 	})
 }
 
-// testWebAuthnConcurrent: the signature counter is a compare-and-set, so
-// of logins that read the same counter exactly one wins; and a credential ID
-// is registered once however many try at the same time.
+// testWebAuthnConcurrent: a credential ID is registered once however many
+// try at the same time (concurrent uses: testWebAuthnUse).
 func testWebAuthnConcurrent(t *testing.T, newStore func(t *testing.T) store.Store) {
 	s := newStore(t)
 	ctx := t.Context()
 	c := newCitizen("001090000001")
 	must(t, "create citizen", s.CreateCitizen(ctx, c, ""))
-	cred := newWebAuthn(c.ID, 1, base)
-	must(t, "create", s.CreateWebAuthnCredential(ctx, cred))
 	const n = 10
-
-	t.Run("compare and set", func(t *testing.T) {
-		read := func() (int64, error) {
-			cur, err := s.WebAuthnCredentialByID(ctx, cred.ID)
-			if err != nil {
-				return 0, err
-			}
-			return int64(cur.SignCount), nil
-		}
-		compareAndSetRounds(t, 4, n, int64(cred.SignCount), read, func(seen int64) error {
-			return s.UpdateWebAuthnCredential(ctx, cred.ID, func(got *store.WebAuthnCredential) error {
-				if int64(got.SignCount) != seen {
-					return errLost
-				}
-				got.SignCount = uint32(seen) + 1
-				return nil
-			})
-		})
-	})
 
 	t.Run("one registration per id", func(t *testing.T) {
 		errs := make([]error, n)
@@ -250,6 +195,95 @@ func testWebAuthnConcurrent(t *testing.T, newStore func(t *testing.T) store.Stor
 		}
 		if created != 1 {
 			t.Errorf("successful creates: got %d, want 1", created)
+		}
+	})
+}
+
+// testWebAuthnUse: a login advances the counter, BS and last use in one
+// compare-and-set; a counter that does not advance flags the credential
+// and changes nothing else; a flagged credential is never touched again;
+// of concurrent uses with the same counter exactly one is recorded.
+func testWebAuthnUse(t *testing.T, newStore func(t *testing.T) store.Store) {
+	s := newStore(t)
+	ctx := t.Context()
+	c := newCitizen("001090000001")
+	must(t, "create citizen", s.CreateCitizen(ctx, c, ""))
+	record := func(cred *store.WebAuthnCredential, count uint32, bs bool, at time.Time, want store.WebAuthnUse, wantStored uint32) {
+		t.Helper()
+		use, stored, err := s.RecordWebAuthnUse(ctx, cred.ID, count, bs, at)
+		must(t, "record use", err)
+		if use != want || (want != store.WebAuthnUsed && stored != wantStored) {
+			t.Fatalf("use with counter %d: got %v (stored %d), want %v (stored %d)", count, use, stored, want, wantStored)
+		}
+	}
+	read := func(cred *store.WebAuthnCredential) store.WebAuthnCredential {
+		t.Helper()
+		got, err := s.WebAuthnCredentialByID(ctx, cred.ID)
+		must(t, "credential by id", err)
+		return normWebAuthn(*got)
+	}
+
+	t.Run("counter", func(t *testing.T) {
+		cred := newWebAuthn(c.ID, 1, base)
+		must(t, "create", s.CreateWebAuthnCredential(ctx, cred))
+		t1, t2 := base.Add(time.Hour), base.Add(2*time.Hour)
+		record(cred, 8, true, t1, store.WebAuthnUsed, 0)
+		want := *cred
+		want.SignCount, want.BackupState, want.LastUsedAt = 8, true, t1
+		check(t, "after a use", read(cred), normWebAuthn(want))
+
+		record(cred, 8, false, t2, store.WebAuthnRegressed, 8)
+		want.Flagged = true
+		check(t, "after a regressed counter", read(cred), normWebAuthn(want))
+
+		record(cred, 100, false, t2, store.WebAuthnFlagged, 8)
+		check(t, "a flagged credential used again", read(cred), normWebAuthn(want))
+	})
+
+	t.Run("no counter", func(t *testing.T) {
+		cred := newWebAuthn(c.ID, 2, base)
+		cred.SignCount = 0
+		must(t, "create", s.CreateWebAuthnCredential(ctx, cred))
+		record(cred, 0, false, base.Add(time.Minute), store.WebAuthnUsed, 0)
+		record(cred, 0, false, base.Add(2*time.Minute), store.WebAuthnUsed, 0)
+		if got := read(cred); got.Flagged || !got.LastUsedAt.Equal(normTime(base.Add(2*time.Minute))) {
+			t.Fatalf("an authenticator without a counter, used twice: got %+v", got)
+		}
+		record(cred, 4294967295, false, base.Add(3*time.Minute), store.WebAuthnUsed, 0) // the largest counter
+		if got := read(cred); got.SignCount != 4294967295 {
+			t.Fatalf("counter: got %d, want 4294967295", got.SignCount)
+		}
+		record(cred, 0, false, base.Add(4*time.Minute), store.WebAuthnRegressed, 4294967295)
+	})
+
+	t.Run("absent", func(t *testing.T) {
+		_, _, err := s.RecordWebAuthnUse(ctx, []byte("nobody's"), 1, false, base)
+		wantErr(t, "an absent credential", err, store.ErrNotFound)
+	})
+
+	t.Run("concurrent uses", func(t *testing.T) {
+		cred := newWebAuthn(c.ID, 3, base)
+		must(t, "create", s.CreateWebAuthnCredential(ctx, cred))
+		const n = 10
+		uses := make([]store.WebAuthnUse, n)
+		errs := make([]error, n)
+		var wg sync.WaitGroup
+		start := make(chan struct{})
+		for i := range n {
+			wg.Go(func() {
+				<-start
+				uses[i], _, errs[i] = s.RecordWebAuthnUse(ctx, cred.ID, cred.SignCount+1, false, base)
+			})
+		}
+		close(start)
+		wg.Wait()
+		count := map[store.WebAuthnUse]int{}
+		for i, err := range errs {
+			must(t, "record use", err)
+			count[uses[i]]++
+		}
+		if count[store.WebAuthnUsed] != 1 || count[store.WebAuthnUsed]+count[store.WebAuthnRegressed]+count[store.WebAuthnFlagged] != n {
+			t.Fatalf("%d concurrent uses with one counter: got %v, want exactly one used", n, count)
 		}
 	})
 }
