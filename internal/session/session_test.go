@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -14,6 +15,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/citizenid/citizenid/internal/session"
+	"github.com/citizenid/citizenid/internal/store/sqlstore"
 	"github.com/citizenid/citizenid/internal/testenv"
 )
 
@@ -449,6 +451,47 @@ func TestRevokedTokens(t *testing.T) {
 		for jti, want := range map[string]bool{"jti-1": true, "jti-2": false, "jti-3": true, "jti-4": true} {
 			if got, err := s.TokenRevoked(ctx, jti); err != nil || got != want {
 				t.Errorf("TokenRevoked(%s): got %v (err %v), want %v", jti, got, err, want)
+			}
+		}
+	})
+}
+
+// Marks live in Redis and, with a durable store, beyond it: after Redis
+// restarts empty the first lookup copies them back, and from then on a
+// mark that is not there is still not there (the note that they were
+// copied back is no mark).
+func TestMarksAfterARedisRestart(t *testing.T) {
+	backends(t, func(t *testing.T, rdb *redis.Client) {
+		ctx := context.Background()
+		durable, err := sqlstore.OpenSQLite(ctx, filepath.Join(t.TempDir(), "marks.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { durable.Close() })
+		if err := durable.Migrate(ctx); err != nil {
+			t.Fatal(err)
+		}
+		s := session.New(rdb, session.Options{IdleTimeout: time.Hour, AbsoluteTimeout: time.Hour, Durable: durable})
+		if err := s.RevokeToken(ctx, "jti-1", time.Now().Add(time.Minute)); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Keep(ctx, "k", "with-data", []byte(`{"a":1}`), time.Now().Add(time.Minute)); err != nil {
+			t.Fatal(err)
+		}
+		if err := rdb.FlushDB(ctx).Err(); err != nil {
+			t.Fatal(err)
+		}
+		for range 2 { // the first round copies the marks back
+			for jti, want := range map[string]bool{"jti-1": true, "jti-2": false} {
+				if got, err := s.TokenRevoked(ctx, jti); err != nil || got != want {
+					t.Errorf("TokenRevoked(%s): got %v (err %v), want %v", jti, got, err, want)
+				}
+			}
+			if data, ok, err := s.Kept(ctx, "k", "with-data"); err != nil || !ok || string(data) != `{"a":1}` {
+				t.Errorf("Kept(k, with-data): got %q, %v (err %v)", data, ok, err)
+			}
+			if ok, err := s.Marked(ctx, "k", "never"); err != nil || ok {
+				t.Errorf("Marked(k, never): got %v (err %v), want false", ok, err)
 			}
 		}
 	})

@@ -188,41 +188,28 @@ func (s *Store) Kept(ctx context.Context, kind, id string) ([]byte, bool, error)
 }
 
 // keptAny is Kept for the first of the marks (kind, id) that is there,
-// all looked up in one round trip.
+// all looked up in one command (MGET) with the note that the durable
+// marks are in Redis.
 func (s *Store) keptAny(ctx context.Context, marks ...[2]string) ([]byte, bool, error) {
-	gets := make([]*redis.StringCmd, len(marks))
-	look := func(p redis.Pipeliner) {
-		for i, m := range marks {
-			gets[i] = p.Get(ctx, markKey(m[0], m[1]))
-		}
+	keys := make([]string, len(marks), len(marks)+1)
+	for i, m := range marks {
+		keys[i] = markKey(m[0], m[1])
 	}
-	found := func() ([]byte, bool, error) {
-		for _, g := range gets {
-			if b, ok, err := markData(g); ok || err != nil {
-				return b, ok, err
-			}
-		}
-		return nil, false, nil
-	}
-	var restored *redis.IntCmd
-	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		look(p)
-		restored = p.Exists(ctx, marksRestored)
-		return nil
-	})
-	if err != nil && !errors.Is(err, redis.Nil) {
+	vals, err := s.rdb.MGet(ctx, append(keys, marksRestored)...).Result()
+	if err != nil {
 		return nil, false, err
 	}
-	if b, ok, err := found(); ok || err != nil || s.opts.Durable == nil || restored.Val() > 0 {
-		return b, ok, err
+	if b, ok := markData(vals[:len(marks)]); ok || s.opts.Durable == nil || vals[len(marks)] != nil {
+		return b, ok, nil
 	}
 	if err := s.RestoreMarks(ctx); err != nil {
 		return nil, false, err
 	}
-	if _, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error { look(p); return nil }); err != nil && !errors.Is(err, redis.Nil) {
+	if vals, err = s.rdb.MGet(ctx, keys...).Result(); err != nil {
 		return nil, false, err
 	}
-	return found()
+	b, ok := markData(vals)
+	return b, ok, nil
 }
 
 // markValue is what Redis holds for a mark: its data, or "1".
@@ -233,17 +220,20 @@ func markValue(data []byte) []byte {
 	return data
 }
 
-func markData(cmd *redis.StringCmd) ([]byte, bool, error) {
-	b, err := cmd.Bytes()
-	if errors.Is(err, redis.Nil) {
-		return nil, false, nil
-	} else if err != nil {
-		return nil, false, err
+// markData is the data of the first mark MGET found in vals: nil for a
+// mark that carries none ("1").
+func markData(vals []any) ([]byte, bool) {
+	for _, v := range vals {
+		str, ok := v.(string)
+		if !ok {
+			continue
+		}
+		if str == "1" {
+			return nil, true
+		}
+		return []byte(str), true
 	}
-	if string(b) == "1" {
-		return nil, true, nil
-	}
-	return b, true, nil
+	return nil, false
 }
 
 // RestoreMarks copies the durable marks in force into Redis and notes it.

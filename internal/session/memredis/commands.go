@@ -49,6 +49,7 @@ func init() {
 		"GET":     {2, cmdGet},
 		"SET":     {-3, cmdSet},
 		"GETDEL":  {2, cmdGetDel},
+		"MGET":    {-2, cmdMGet},
 		"DEL":     {-2, cmdDel},
 		"UNLINK":  {-2, cmdDel},
 		"EXISTS":  {-2, cmdExists},

@@ -76,6 +76,7 @@ var differential = map[string][]step{
 		cmd("SET", "k", "z", "PX", "abc"), cmd("GETDEL", "k"), cmd("GETDEL", "k"), cmd("EXISTS", "k", "k", "n"),
 		cmd("INCR", "c"), cmd("INCRBY", "c", "41"), cmd("GET", "c"), cmd("SET", "s", "x"), cmd("INCR", "s"),
 		cmd("DEL", "c", "s", "nothing"), cmd("TYPE", "c"), cmd("GET"), cmd("SET", "k", "v", "EX"),
+		cmd("SET", "a", "1"), cmd("HSET", "h", "f", "v"), cmd("MGET", "a", "missing", "h", "a"), cmd("MGET", "missing"), cmd("MGET"), cmd("MGET", "h"),
 	},
 	"expire": {
 		cmd("SET", "k", "v"), cmd("EXPIRE", "k", "100"), cmd("TTL", "k"), cmd("PEXPIRE", "k", "100000"), cmd("PTTL", "k"),

@@ -16,6 +16,18 @@ func cmdGet(s *Server, _ *client, a [][]byte) any {
 	return v.str
 }
 
+// cmdMGet is MGET: each key's value, nil for a key that is absent or
+// not a string (Redis answers no WRONGTYPE here).
+func cmdMGet(s *Server, _ *client, a [][]byte) any {
+	out := make([]any, len(a)-1)
+	for i, k := range a[1:] {
+		if v := s.get(string(k)); v != nil && v.kind == kindString {
+			out[i] = v.str
+		}
+	}
+	return out
+}
+
 func cmdGetDel(s *Server, _ *client, a [][]byte) any {
 	key := string(a[1])
 	v, e := s.getKind(key, kindString)
