@@ -6,6 +6,21 @@ import (
 	"testing"
 )
 
+// atOnce runs fn(0) … fn(n-1) on n goroutines released together, and
+// waits for them all.
+func atOnce(n int, fn func(i int)) {
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := range n {
+		wg.Go(func() {
+			<-start
+			fn(i)
+		})
+	}
+	close(start)
+	wg.Wait()
+}
+
 // errLost is what a compare-and-set fn returns when the value it read
 // changed before it ran.
 var errLost = errors.New("lost")

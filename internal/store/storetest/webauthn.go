@@ -2,7 +2,6 @@ package storetest
 
 import (
 	"errors"
-	"sync"
 	"testing"
 	"time"
 
@@ -174,16 +173,7 @@ func testWebAuthnConcurrent(t *testing.T, newStore func(t *testing.T) store.Stor
 
 	t.Run("one registration per id", func(t *testing.T) {
 		errs := make([]error, n)
-		var wg sync.WaitGroup
-		start := make(chan struct{})
-		for i := range n {
-			wg.Go(func() {
-				<-start
-				errs[i] = s.CreateWebAuthnCredential(ctx, newWebAuthn(c.ID, 2, base))
-			})
-		}
-		close(start)
-		wg.Wait()
+		atOnce(n, func(i int) { errs[i] = s.CreateWebAuthnCredential(ctx, newWebAuthn(c.ID, 2, base)) })
 		created := 0
 		for i, err := range errs {
 			switch {
@@ -267,16 +257,9 @@ func testWebAuthnUse(t *testing.T, newStore func(t *testing.T) store.Store) {
 		const n = 10
 		uses := make([]store.WebAuthnUse, n)
 		errs := make([]error, n)
-		var wg sync.WaitGroup
-		start := make(chan struct{})
-		for i := range n {
-			wg.Go(func() {
-				<-start
-				uses[i], _, errs[i] = s.RecordWebAuthnUse(ctx, cred.ID, cred.SignCount+1, false, base)
-			})
-		}
-		close(start)
-		wg.Wait()
+		atOnce(n, func(i int) {
+			uses[i], _, errs[i] = s.RecordWebAuthnUse(ctx, cred.ID, cred.SignCount+1, false, base)
+		})
 		count := map[store.WebAuthnUse]int{}
 		for i, err := range errs {
 			must(t, "record use", err)
