@@ -68,7 +68,7 @@ func verifyJWTAccessToken(raw string, published []keys.PublicKey, algs []string,
 		return nil, errJWT
 	}
 	if hdr.Crit != nil || hdr.B64 != nil || hdr.Kid == "" || !slices.Contains(algs, hdr.Alg) ||
-		!strings.EqualFold(strings.TrimPrefix(strings.ToLower(hdr.Typ), "application/"), "at+jwt") {
+		strings.TrimPrefix(strings.ToLower(hdr.Typ), "application/") != "at+jwt" {
 		return nil, errJWT
 	}
 	i := slices.IndexFunc(published, func(k keys.PublicKey) bool { return k.ID == hdr.Kid })
