@@ -30,8 +30,11 @@ func OpenSQLite(ctx context.Context, path string) (*Store, error) {
 	}
 	// journal_mode is not in the DSN: WAL is a property of the file, set
 	// once below, and switching to it needs an exclusive lock for which
-	// SQLite does not wait, so it must be retried by hand.
-	dsn := fmt.Sprintf("%s?_busy_timeout=%d&_foreign_keys=1&_txlock=immediate", path, busyTimeout.Milliseconds())
+	// SQLite does not wait, so it must be retried by hand. temp_store=2
+	// keeps temporary files in memory: each savepoint of a group commit
+	// otherwise opens and writes a statement journal file once the
+	// batch's journal outgrows 64 KiB.
+	dsn := fmt.Sprintf("%s?_busy_timeout=%d&_foreign_keys=1&_txlock=immediate&_pragma=temp_store(2)", path, busyTimeout.Milliseconds())
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)

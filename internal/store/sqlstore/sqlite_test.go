@@ -190,4 +190,13 @@ func TestMigrateTwice(t *testing.T) {
 	if fk != 1 {
 		t.Errorf("foreign keys: got %d, want 1", fk)
 	}
+	// The statement journals of a group commit's savepoints stay in
+	// memory: no temporary file is created and written per write.
+	var temp int
+	if err := s.db.QueryRowContext(t.Context(), `PRAGMA temp_store`).Scan(&temp); err != nil {
+		t.Fatal(err)
+	}
+	if temp != 2 {
+		t.Errorf("temp_store: got %d, want 2 (memory)", temp)
+	}
 }
