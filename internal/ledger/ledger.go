@@ -39,6 +39,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"sync"
 	"time"
 
@@ -166,8 +167,11 @@ func (w *Writer) Close() error {
 	return nil
 }
 
-// loop collects batches: it blocks for the first entry, takes whatever else
-// is queued (up to MaxBatch) without waiting, and commits.
+// loop collects batches: it blocks for the first entry, yields once so that
+// callers already runnable can queue theirs (on one core nobody else runs
+// while the writer does: without it each entry would be a batch of its
+// own), takes whatever else is queued (up to MaxBatch) without waiting, and
+// commits.
 func (w *Writer) loop() {
 	defer close(w.done)
 	batch := make([]*request, 0, w.o.MaxBatch)
@@ -178,6 +182,7 @@ func (w *Writer) loop() {
 	}
 	for first := range w.reqs {
 		batch = append(batch[:0], first)
+		runtime.Gosched()
 		batch = w.collect(batch, nil)
 		if linger != nil && len(batch) < w.o.MaxBatch {
 			linger.Reset(w.o.Linger)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"path/filepath"
+	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -102,6 +103,42 @@ func TestBatching(t *testing.T) {
 				t.Errorf("entry %+v: got an empty ID or time, want them filled", e)
 			}
 		}
+	}
+}
+
+// On one core, callers that are all runnable at once share a batch: the
+// writer lets them queue before it collects.
+func TestBatchingOneCore(t *testing.T) {
+	g := &gate{}
+	w := New(Options{Store: g})
+	defer w.Close()
+	ctx := t.Context()
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	const rounds, callers = 10, 8
+	for range rounds {
+		start := make(chan struct{})
+		errs := make(chan error, callers)
+		var wg sync.WaitGroup
+		for range callers {
+			wg.Go(func() {
+				<-start
+				errs <- w.Record(ctx, entry("c"))
+			})
+		}
+		close(start)
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			if err != nil {
+				t.Fatalf("record: got %v, want nil", err)
+			}
+		}
+	}
+	// One batch per round, now and then two (the scheduler runs the
+	// yielded writer first on every 61st turn); without the yield, one
+	// per entry.
+	if got := len(g.sizes()); got > rounds+rounds/2 {
+		t.Errorf("%d batches for %d rounds of %d callers released together (sizes %v), want about %d", got, rounds, callers, g.sizes(), rounds)
 	}
 }
 
