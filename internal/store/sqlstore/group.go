@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"runtime"
 	"sync/atomic"
 )
 
@@ -17,8 +16,8 @@ import (
 // writes are durable: a write that fails is rolled back to its savepoint
 // and leaves the others in the batch alone.
 //
-// The batches are relayed (relay): the leader yields once, then takes
-// whatever is queued, its own write first.
+// The batches are relayed (relay): the leader takes whatever is queued,
+// its own write first.
 type group struct {
 	relay[*pendingWrite]
 
@@ -45,12 +44,6 @@ func (g *group) do(ctx context.Context, s *Store, fn func(tx *sql.Tx) error) err
 		return p.err
 	}
 	defer g.handOver()
-	// Let the writers that are runnable reach the queue first. On a
-	// server with one core nobody else runs while the leader does: without
-	// this the leader would commit alone, and the others would each queue
-	// for a commit of their own (about one fsync per write under load;
-	// after it, one per four or five refresh grants).
-	runtime.Gosched()
 	s.commitBatch(g.take(0))
 	return p.err
 }

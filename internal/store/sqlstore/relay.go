@@ -1,6 +1,9 @@
 package sqlstore
 
-import "sync"
+import (
+	"runtime"
+	"sync"
+)
 
 // relay elects one of many concurrent callers at a time to do the work of
 // all those waiting (the group commit, the audit queue). The first to
@@ -44,7 +47,14 @@ func (r *relay[T]) wait(t T) (lead bool) {
 
 // take removes and returns the leader's batch: up to max waiting callers
 // (all when max is 0), the leader first.
+//
+// It yields first, so that the callers that are runnable reach the queue:
+// on a server with one core nobody else runs while the leader does, and
+// without it the leader would go alone and the others would each queue for
+// a batch of their own. (Group commit, a refresh grant under load on one
+// core: 1.03 fsync per grant without the yield, 0.22 with it.)
 func (r *relay[T]) take(max int) []T {
+	runtime.Gosched()
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	n := len(r.waiting)
