@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -32,8 +33,11 @@ type pw struct {
 	conf    oauth2.Config
 	access  string
 	refresh string
-	cred    *webauthntest.Credential
-	next    func() string // the next password citizen's number
+	// opaqueRefresh is the refresh token of the portal with opaque
+	// access tokens (perfOpaque).
+	opaqueRefresh string
+	cred          *webauthntest.Credential
+	next          func() string // the next password citizen's number
 	// sessions made by this worker (each login is one), and the cookie
 	// of its latest.
 	sessions   int
@@ -147,9 +151,14 @@ func (w *pw) code(a answer) (string, error) {
 // passwordLogin runs authorize → login form → code in a fresh browser and
 // returns the code and the PKCE verifier.
 func (w *pw) passwordLogin(ctx context.Context) (string, string, error) {
+	return w.passwordLoginAt(ctx, w.conf)
+}
+
+// passwordLoginAt is passwordLogin for the portal conf.
+func (w *pw) passwordLoginAt(ctx context.Context, conf oauth2.Config) (string, string, error) {
 	w.newBrowser()
 	verifier := oauth2.GenerateVerifier()
-	a, err := w.send(ctx, w.browser, http.MethodGet, w.conf.AuthCodeURL("perf", oauth2.S256ChallengeOption(verifier)), nil, nil)
+	a, err := w.send(ctx, w.browser, http.MethodGet, conf.AuthCodeURL("perf", oauth2.S256ChallengeOption(verifier)), nil, nil)
 	if err != nil {
 		return "", "", err
 	}
@@ -220,11 +229,12 @@ func (w *pw) token(ctx context.Context, id, secret string, form url.Values) (tok
 	if a.status != http.StatusOK || json.Unmarshal([]byte(a.body), &t) != nil || t.AccessToken == "" {
 		return t, fmt.Errorf("token: status %d: %.200s", a.status, a.body)
 	}
-	if t.RefreshToken != "" {
-		w.refresh = t.RefreshToken
-	}
-	if id == perfClient {
+	switch id {
+	case perfClient:
 		w.access = t.AccessToken
+		w.refresh = cmp.Or(t.RefreshToken, w.refresh)
+	case perfOpaque:
+		w.opaqueRefresh = cmp.Or(t.RefreshToken, w.opaqueRefresh)
 	}
 	return t, nil
 }
@@ -233,6 +243,22 @@ func (w *pw) exchange(ctx context.Context, code, verifier string) (int, error) {
 	t, err := w.token(ctx, perfClient, w.fx.secret, url.Values{"grant_type": {"authorization_code"}, "code": {code},
 		"redirect_uri": {w.fx.redirect}, "code_verifier": {verifier}})
 	return t.signed(), err
+}
+
+// ensureOpaqueTokens gives the worker an SSO session and the tokens of
+// the portal with opaque access tokens (untimed).
+func (w *pw) ensureOpaqueTokens(ctx context.Context) error {
+	if w.opaqueRefresh != "" {
+		return nil
+	}
+	conf := w.conf
+	conf.ClientID, conf.ClientSecret = perfOpaque, w.fx.opaqueSecret
+	code, verifier, err := w.passwordLoginAt(ctx, conf)
+	if err == nil {
+		_, err = w.token(ctx, perfOpaque, w.fx.opaqueSecret, url.Values{"grant_type": {"authorization_code"}, "code": {code},
+			"redirect_uri": {w.fx.redirect}, "code_verifier": {verifier}})
+	}
+	return err
 }
 
 // ensureTokens gives the worker an SSO session and tokens (untimed).

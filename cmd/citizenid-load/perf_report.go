@@ -296,7 +296,7 @@ func (r *perfReport) print(w io.Writer) {
 	b := r.Bounds
 	fmt.Fprintf(w, "\nbounds (this process, one goroutine): argon2id %s %.1f/s; %s sign %.0f/s, verify %.0f/s; ES256 verify %.0f/s; tokens: %s sign %.0f/s, verify %.0f/s\n\n",
 		b.Argon2Params, 1/b.Argon2, b.RSAName, 1/b.RSASign, 1/b.RSAVerify, 1/b.ES256Verify, b.JWTName, 1/b.JWTSign, 1/b.JWTVerify)
-	fmt.Fprintf(w, "%-20s %14s %12s %6s %9s %9s %11s %7s  %s\n", "scenario", "ops/s per core", "bound", "ratio", "p50", "p99", "p99/p50@70%", "errors", "cryptography")
+	fmt.Fprintf(w, "%-27s %14s %12s %6s %9s %9s %11s %7s  %s\n", "scenario", "ops/s per core", "bound", "ratio", "p50", "p99", "p99/p50@70%", "errors", "cryptography")
 	for _, x := range r.Results {
 		bound, ratio := "-", "-"
 		if x.Bound > 0 {
@@ -306,7 +306,7 @@ func (r *perfReport) print(w io.Writer) {
 		if x.Paced70P50ms > 0 {
 			paced = fmt.Sprintf("%.1f", x.Paced70P99ms/x.Paced70P50ms)
 		}
-		fmt.Fprintf(w, "%-20s %14.1f %12s %6s %7.2fms %7.2fms %11s %7d  %s\n", x.Scenario, x.PerCore, bound, ratio, x.P50ms, x.P99ms, paced, x.Errors, x.Crypto)
+		fmt.Fprintf(w, "%-27s %14.1f %12s %6s %7.2fms %7.2fms %11s %7d  %s\n", x.Scenario, x.PerCore, bound, ratio, x.P50ms, x.P99ms, paced, x.Errors, x.Crypto)
 	}
 	mb := func(b int64) float64 { return float64(b) / (1 << 20) }
 	fmt.Fprintf(w, "\nlive SSO sessions: %d; server RSS: %.1f MiB (anonymous %.1f MiB, file-backed %.1f MiB), settled %.1f s after the logins that made them; right after them %.1f MiB; peak %.1f MiB\n",

@@ -111,6 +111,13 @@ func scenarios(b bounds) []scenario {
 				t, err := w.token(ctx, perfClient, w.fx.secret, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {w.refresh}})
 				return t.signed(), err
 			}},
+		// The same grant for a portal with opaque access tokens: one
+		// signature (the ID token), not two.
+		{name: "refresh grant, opaque token", crypto: signatures, prepare: func(ctx context.Context, w *pw) error { return w.ensureOpaqueTokens(ctx) },
+			op: func(ctx context.Context, w *pw) (int, error) {
+				t, err := w.token(ctx, perfOpaque, w.fx.opaqueSecret, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {w.opaqueRefresh}})
+				return t.signed(), err
+			}},
 		{name: "client credentials", crypto: signatures,
 			op: func(ctx context.Context, w *pw) (int, error) {
 				t, err := w.token(ctx, perfAdmin, w.fx.adminSecret, url.Values{"grant_type": {"client_credentials"}})
@@ -322,7 +329,7 @@ func runPerf(ctx context.Context, o perfOptions, cfg config.Config, t target, fx
 			// The closed loop's deadline may have cut off a refresh the
 			// server carried out: start the paced pass from fresh tokens.
 			for _, w := range ws {
-				w.refresh = ""
+				w.refresh, w.opaqueRefresh = "", ""
 				if sc.prepare != nil {
 					if err := sc.prepare(ctx, w); err != nil {
 						return err

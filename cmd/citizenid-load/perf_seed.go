@@ -28,6 +28,7 @@ import (
 const (
 	perfPassword = "mật khẩu đo hiệu năng 2024"
 	perfClient   = "perf-portal"
+	perfOpaque   = "perf-portal-opaque" // the same portal with opaque access tokens
 	perfAdmin    = "perf-api"
 )
 
@@ -39,6 +40,7 @@ type fixtures struct {
 	passkeyNumbers []string
 	redirect       string
 	secret         string // perfClient's
+	opaqueSecret   string // perfOpaque's
 	adminSecret    string // perfAdmin's (client_credentials)
 	sp             *saml.ServiceProvider
 	dev            *webauthntest.Authenticator // the driver's software authenticator
@@ -46,7 +48,7 @@ type fixtures struct {
 
 // seed creates n password citizens (n covers the live sessions the RSS
 // phase makes, so no citizen's session index grows unrealistically), the
-// passkey citizen, an OIDC portal, an API client with admin scopes and a
+// passkey citizen, an OIDC portal (twice: JWT and opaque access tokens), an API client with admin scopes and a
 // SAML service provider. Citizens share one hash made with the server's
 // parameters: one argon2id run instead of n.
 func seed(ctx context.Context, in *app.Instance, cfg config.Config, n, workers int, accessTokenFormat string) (*fixtures, error) {
@@ -71,6 +73,10 @@ func seed(ctx context.Context, in *app.Instance, cfg config.Config, n, workers i
 	}
 	portal := clients.Spec{ID: perfClient, Name: "Perf portal", RedirectURIs: []string{fx.redirect}, AccessTokenFormat: accessTokenFormat}
 	if _, fx.secret, err = clients.Create(ctx, in.Store, portal); err != nil {
+		return nil, err
+	}
+	opaque := clients.Spec{ID: perfOpaque, Name: "Perf portal (opaque access tokens)", RedirectURIs: []string{fx.redirect}, AccessTokenFormat: "opaque"}
+	if _, fx.opaqueSecret, err = clients.Create(ctx, in.Store, opaque); err != nil {
 		return nil, err
 	}
 	if _, fx.adminSecret, err = clients.Create(ctx, in.Store, clients.Spec{ID: perfAdmin, Name: "Perf API", RedirectURIs: []string{fx.redirect}}); err != nil {

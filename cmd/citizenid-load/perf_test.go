@@ -67,7 +67,7 @@ func TestPerfSmoke(t *testing.T) {
 			if err := runPerf(ctx, o, cfg, tg, fx); err != nil {
 				t.Fatalf("perf: got %v, want no error:\n%s", err, out.String())
 			}
-			for _, want := range []string{"CPU: ", "password login", "passkey login", "refresh grant", "client credentials", "userinfo",
+			for _, want := range []string{"CPU: ", "password login", "passkey login", "refresh grant", "refresh grant, opaque token", "client credentials", "userinfo",
 				"introspection", "discovery", "JWKS", "SAML SSO", "server RSS", "Redis per SSO session"} {
 				if !strings.Contains(out.String(), want) {
 					t.Errorf("report lacks %q:\n%s", want, out.String())
