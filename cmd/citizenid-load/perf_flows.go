@@ -240,7 +240,12 @@ func (w *pw) token(ctx context.Context, id, secret string, form url.Values) (tok
 }
 
 func (w *pw) exchange(ctx context.Context, code, verifier string) (int, error) {
-	t, err := w.token(ctx, perfClient, w.fx.secret, url.Values{"grant_type": {"authorization_code"}, "code": {code},
+	return w.exchangeAt(ctx, perfClient, w.fx.secret, code, verifier)
+}
+
+// exchangeAt exchanges code at the token endpoint as the portal id.
+func (w *pw) exchangeAt(ctx context.Context, id, secret, code, verifier string) (int, error) {
+	t, err := w.token(ctx, id, secret, url.Values{"grant_type": {"authorization_code"}, "code": {code},
 		"redirect_uri": {w.fx.redirect}, "code_verifier": {verifier}})
 	return t.signed(), err
 }
@@ -255,8 +260,7 @@ func (w *pw) ensureOpaqueTokens(ctx context.Context) error {
 	conf.ClientID, conf.ClientSecret = perfOpaque, w.fx.opaqueSecret
 	code, verifier, err := w.passwordLoginAt(ctx, conf)
 	if err == nil {
-		_, err = w.token(ctx, perfOpaque, w.fx.opaqueSecret, url.Values{"grant_type": {"authorization_code"}, "code": {code},
-			"redirect_uri": {w.fx.redirect}, "code_verifier": {verifier}})
+		_, err = w.exchangeAt(ctx, perfOpaque, w.fx.opaqueSecret, code, verifier)
 	}
 	return err
 }
