@@ -3,7 +3,6 @@ package storetest
 import (
 	"errors"
 	"fmt"
-	"sync"
 	"testing"
 	"time"
 
@@ -125,17 +124,9 @@ func testRevokeKeepsOne(t *testing.T, s store.Store) {
 		role := fmt.Sprintf("owner-%d", round)
 		must(t, "grant a", s.GrantRole(ctx, &store.AdminGrant{CitizenID: a.ID, Role: role}))
 		must(t, "grant b", s.GrantRole(ctx, &store.AdminGrant{CitizenID: b.ID, Role: role}))
-		var wg sync.WaitGroup
-		start := make(chan struct{})
 		errs := make([]error, 2)
-		for i, id := range []string{a.ID, b.ID} {
-			wg.Go(func() {
-				<-start
-				errs[i] = s.RevokeRole(ctx, id, role, true)
-			})
-		}
-		close(start)
-		wg.Wait()
+		ids := []string{a.ID, b.ID}
+		atOnce(len(ids), func(i int) { errs[i] = s.RevokeRole(ctx, ids[i], role, true) })
 		ok, conflict := 0, 0
 		for _, err := range errs {
 			switch {

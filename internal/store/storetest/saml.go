@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"sync"
 	"testing"
 	"time"
 
@@ -175,19 +174,12 @@ func testServiceProvidersConcurrent(t *testing.T, newStore func(t *testing.T) st
 	must(t, "create service provider", s.CreateServiceProvider(ctx, sp))
 	const n = 8
 	errs := make([]error, n)
-	var wg sync.WaitGroup
-	start := make(chan struct{})
-	for i := range n {
-		wg.Go(func() {
-			<-start
-			errs[i] = s.UpdateServiceProvider(ctx, sp.EntityID, func(sp *store.ServiceProvider) error {
-				sp.Attributes = append(sp.Attributes, fmt.Sprintf("attr-%d", i))
-				return nil
-			})
+	atOnce(n, func(i int) {
+		errs[i] = s.UpdateServiceProvider(ctx, sp.EntityID, func(sp *store.ServiceProvider) error {
+			sp.Attributes = append(sp.Attributes, fmt.Sprintf("attr-%d", i))
+			return nil
 		})
-	}
-	close(start)
-	wg.Wait()
+	})
 	for i, err := range errs {
 		if err != nil {
 			t.Errorf("update %d: got error %v, want nil", i, err)

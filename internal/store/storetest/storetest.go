@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
-	"sync"
 	"testing"
 	"time"
 
@@ -475,16 +474,7 @@ func testPasswords(t *testing.T, newStore func(t *testing.T) store.Store) {
 		// Two logins rehash the same old hash at once: exactly one wins.
 		const n = 5
 		errs := make([]error, n)
-		var wg sync.WaitGroup
-		start := make(chan struct{})
-		for i := range n {
-			wg.Go(func() {
-				<-start
-				errs[i] = s.ReplacePasswordHash(ctx, c.ID, h3, fmt.Sprintf("new-%d", i))
-			})
-		}
-		close(start)
-		wg.Wait()
+		atOnce(n, func(i int) { errs[i] = s.ReplacePasswordHash(ctx, c.ID, h3, fmt.Sprintf("new-%d", i)) })
 		winners := 0
 		var winner string
 		for i, err := range errs {

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"sync"
 	"testing"
 	"time"
 
@@ -76,21 +75,14 @@ func testSigningKeysConcurrent(t *testing.T, newStore func(t *testing.T) store.S
 	ctx := t.Context()
 	const n = 8
 	errs := make([]error, n)
-	var wg sync.WaitGroup
-	start := make(chan struct{})
-	for i := range n {
-		wg.Go(func() {
-			<-start
-			errs[i] = s.UpdateSigningKeys(ctx, func(keys []store.SigningKey) ([]store.SigningKey, error) {
-				// The new key is named after the set fn saw: two callers
-				// that saw the same set (no serialisation) collide.
-				k := len(keys)
-				return append(keys, newKey(fmt.Sprintf("key-%d", k), base.Add(time.Duration(k)*time.Second), store.KeyNext)), nil
-			})
+	atOnce(n, func(i int) {
+		errs[i] = s.UpdateSigningKeys(ctx, func(keys []store.SigningKey) ([]store.SigningKey, error) {
+			// The new key is named after the set fn saw: two callers
+			// that saw the same set (no serialisation) collide.
+			k := len(keys)
+			return append(keys, newKey(fmt.Sprintf("key-%d", k), base.Add(time.Duration(k)*time.Second), store.KeyNext)), nil
 		})
-	}
-	close(start)
-	wg.Wait()
+	})
 	for i, err := range errs {
 		if err != nil {
 			t.Errorf("update %d: got error %v, want nil", i, err)
@@ -320,17 +312,10 @@ func testConcurrentRotation(t *testing.T, newStore func(t *testing.T) store.Stor
 			must(t, "create", s.CreateRefreshToken(ctx, old))
 			nexts := make([]*store.RefreshToken, n)
 			errs := make([]error, n)
-			start := make(chan struct{})
-			var wg sync.WaitGroup
 			for i := range n {
 				nexts[i] = newToken(fam, "sid")
-				wg.Go(func() {
-					<-start
-					errs[i] = s.RotateRefreshToken(ctx, old.TokenHash, nexts[i], base.Add(time.Hour))
-				})
 			}
-			close(start)
-			wg.Wait()
+			atOnce(n, func(i int) { errs[i] = s.RotateRefreshToken(ctx, old.TokenHash, nexts[i], base.Add(time.Hour)) })
 			winners := 0
 			for i, err := range errs {
 				_, getErr := s.RefreshTokenByHash(ctx, nexts[i].TokenHash)
@@ -407,23 +392,16 @@ func testAuditConcurrent(t *testing.T, newStore func(t *testing.T) store.Store) 
 	ctx := t.Context()
 	const writers, each = 10, 5
 	errs := make([]error, writers)
-	start := make(chan struct{})
-	var wg sync.WaitGroup
-	for w := range writers {
-		wg.Go(func() {
-			<-start
-			for i := range each {
-				e := &store.AuditEvent{Actor: fmt.Sprintf("admin:%d", w), Action: "citizen.update",
-					Outcome: "success", Details: map[string]string{"i": fmt.Sprint(i)}}
-				if err := s.AppendAudit(ctx, e); err != nil {
-					errs[w] = err
-					return
-				}
+	atOnce(writers, func(w int) {
+		for i := range each {
+			e := &store.AuditEvent{Actor: fmt.Sprintf("admin:%d", w), Action: "citizen.update",
+				Outcome: "success", Details: map[string]string{"i": fmt.Sprint(i)}}
+			if err := s.AppendAudit(ctx, e); err != nil {
+				errs[w] = err
+				return
 			}
-		})
-	}
-	close(start)
-	wg.Wait()
+		}
+	})
 	for w, err := range errs {
 		if err != nil {
 			t.Errorf("writer %d: got error %v, want nil", w, err)
