@@ -3,7 +3,6 @@ package storetest
 import (
 	"errors"
 	"fmt"
-	"sync"
 	"testing"
 	"time"
 
@@ -197,24 +196,17 @@ func testTOTPConcurrentUpdate(t *testing.T, newStore func(t *testing.T) store.St
 		must(t, "totp", err)
 		const each = 5
 		errs := make([]error, n)
-		var wg sync.WaitGroup
-		start := make(chan struct{})
-		for i := range n {
-			wg.Go(func() {
-				<-start
-				for range each {
-					if err := s.UpdateTOTP(ctx, c.ID, func(got *store.TOTPCredential) error {
-						got.LastStep++
-						return nil
-					}); err != nil {
-						errs[i] = err
-						return
-					}
+		atOnce(n, func(i int) {
+			for range each {
+				if err := s.UpdateTOTP(ctx, c.ID, func(got *store.TOTPCredential) error {
+					got.LastStep++
+					return nil
+				}); err != nil {
+					errs[i] = err
+					return
 				}
-			})
-		}
-		close(start)
-		wg.Wait()
+			}
+		})
 		for i, err := range errs {
 			if err != nil {
 				t.Errorf("updater %d: got error %v, want nil", i, err)
@@ -324,16 +316,7 @@ func testRecoveryCodesConcurrentUse(t *testing.T, newStore func(t *testing.T) st
 	// Two logins present one code at once: exactly one gets in.
 	const n = 10
 	errs := make([]error, n)
-	var wg sync.WaitGroup
-	start := make(chan struct{})
-	for i := range n {
-		wg.Go(func() {
-			<-start
-			errs[i] = s.UseRecoveryCode(ctx, c.ID, hashes[3], base.Add(time.Duration(i)*time.Second))
-		})
-	}
-	close(start)
-	wg.Wait()
+	atOnce(n, func(i int) { errs[i] = s.UseRecoveryCode(ctx, c.ID, hashes[3], base.Add(time.Duration(i)*time.Second)) })
 	winners := 0
 	for i, err := range errs {
 		switch {
