@@ -31,8 +31,10 @@ type pw struct {
 	tr      http.RoundTripper
 	browser *http.Client
 	conf    oauth2.Config
-	access  string
-	refresh string
+	// opaqueConf is the same portal with opaque access tokens (perfOpaque).
+	opaqueConf oauth2.Config
+	access     string
+	refresh    string
 	// opaqueRefresh is the refresh token of the portal with opaque
 	// access tokens (perfOpaque).
 	opaqueRefresh string
@@ -56,6 +58,8 @@ func newPW(t target, fx *fixtures, d discovery, tr http.RoundTripper, next func(
 	w.conf = oauth2.Config{ClientID: perfClient, ClientSecret: fx.secret, RedirectURL: fx.redirect,
 		Endpoint: oauth2.Endpoint{AuthURL: t.base + "/authorize", TokenURL: d.Token},
 		Scopes:   []string{"openid", "offline_access"}}
+	w.opaqueConf = w.conf
+	w.opaqueConf.ClientID, w.opaqueConf.ClientSecret = perfOpaque, fx.opaqueSecret
 	w.newBrowser()
 	return w
 }
@@ -250,31 +254,33 @@ func (w *pw) exchangeAt(ctx context.Context, id, secret, code, verifier string) 
 	return t.signed(), err
 }
 
-// ensureOpaqueTokens gives the worker an SSO session and the tokens of
-// the portal with opaque access tokens (untimed).
+// ensureTokens gives the worker an SSO session and tokens (untimed).
+func (w *pw) ensureTokens(ctx context.Context) error { return w.ensureTokensAt(ctx, w.conf, w.refresh) }
+
+// ensureOpaqueTokens is ensureTokens for the portal with opaque access
+// tokens.
 func (w *pw) ensureOpaqueTokens(ctx context.Context) error {
-	if w.opaqueRefresh != "" {
+	return w.ensureTokensAt(ctx, w.opaqueConf, w.opaqueRefresh)
+}
+
+// ensureTokensAt logs in at the portal conf and exchanges the code, unless
+// the worker holds that portal's refresh token already.
+func (w *pw) ensureTokensAt(ctx context.Context, conf oauth2.Config, refresh string) error {
+	if refresh != "" {
 		return nil
 	}
-	conf := w.conf
-	conf.ClientID, conf.ClientSecret = perfOpaque, w.fx.opaqueSecret
 	code, verifier, err := w.passwordLoginAt(ctx, conf)
 	if err == nil {
-		_, err = w.exchangeAt(ctx, perfOpaque, w.fx.opaqueSecret, code, verifier)
+		_, err = w.exchangeAt(ctx, conf.ClientID, conf.ClientSecret, code, verifier)
 	}
 	return err
 }
 
-// ensureTokens gives the worker an SSO session and tokens (untimed).
-func (w *pw) ensureTokens(ctx context.Context) error {
-	if w.refresh != "" {
-		return nil
-	}
-	code, verifier, err := w.passwordLogin(ctx)
-	if err == nil {
-		_, err = w.exchange(ctx, code, verifier)
-	}
-	return err
+// refreshGrant uses the refresh token at the portal conf and returns the
+// signatures in the answer.
+func (w *pw) refreshGrant(ctx context.Context, conf oauth2.Config, refresh string) (int, error) {
+	t, err := w.token(ctx, conf.ClientID, conf.ClientSecret, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {refresh}})
+	return t.signed(), err
 }
 
 // samlSSO sends an AuthnRequest (redirect binding) in a browser with an

@@ -107,16 +107,12 @@ func scenarios(b bounds) []scenario {
 				return w.exchange(ctx, code, v)
 			}},
 		{name: "refresh grant", crypto: signatures, prepare: tokens,
-			op: func(ctx context.Context, w *pw) (int, error) {
-				t, err := w.token(ctx, perfClient, w.fx.secret, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {w.refresh}})
-				return t.signed(), err
-			}},
+			op: func(ctx context.Context, w *pw) (int, error) { return w.refreshGrant(ctx, w.conf, w.refresh) }},
 		// The same grant for a portal with opaque access tokens: one
 		// signature (the ID token), not two.
 		{name: "refresh grant, opaque token", crypto: signatures, prepare: func(ctx context.Context, w *pw) error { return w.ensureOpaqueTokens(ctx) },
 			op: func(ctx context.Context, w *pw) (int, error) {
-				t, err := w.token(ctx, perfOpaque, w.fx.opaqueSecret, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {w.opaqueRefresh}})
-				return t.signed(), err
+				return w.refreshGrant(ctx, w.opaqueConf, w.opaqueRefresh)
 			}},
 		{name: "client credentials", crypto: signatures,
 			op: func(ctx context.Context, w *pw) (int, error) {
