@@ -248,7 +248,7 @@ func (s *storage) consumeCode(ctx context.Context, a *authRequest) error {
 		var id string
 		err := kindCode.Take(ctx, s.p.o.Sessions, a.CodeHash, &id)
 		if err == nil {
-			return nil // remembered with what it issued (rememberExchange)
+			return nil // remembered with what it issued (issue)
 		} else if !errors.Is(err, session.ErrNotFound) {
 			return err
 		}
@@ -257,16 +257,22 @@ func (s *storage) consumeCode(ctx context.Context, a *authRequest) error {
 	return zoidc.ErrInvalidGrant().WithDescription("the code was already used")
 }
 
-// rememberExchange keeps the mark of a's exchanged code with what it
-// issued, for the replay window. A failure is logged: the tokens are out,
-// and only a replay's revocation depends on it.
-func (s *storage) rememberExchange(ctx context.Context, a *authRequest, jti string, jtiExpiry time.Time, familyID string) {
-	use := codeUse{AuthRequestID: a.ID, ClientID: a.ClientID, RedirectURI: a.RedirectURI,
-		CodeChallenge: a.CodeChallenge, CodeChallengeMethod: a.CodeChallengeMethod,
-		JTIDigest: session.JTIDigest(jti), JTIExpiry: jtiExpiry, FamilyID: familyID}
-	if err := s.p.keep(ctx, markCodeUsed, a.CodeHash, use); err != nil {
+// rememberExchange keeps the mark of a's exchanged code with the access
+// token it issued, for the replay window; a code that issued a refresh
+// token too has its mark stored with that token (issue). A failure is
+// logged: the tokens are out, and only a replay's revocation depends on
+// it.
+func (s *storage) rememberExchange(ctx context.Context, a *authRequest, jti string, jtiExpiry time.Time) {
+	if err := s.p.keep(ctx, markCodeUsed, a.CodeHash, exchangeUse(a, jti, jtiExpiry, "")); err != nil {
 		s.p.o.Log.ErrorContext(ctx, "remember an exchanged code", "err", err)
 	}
+}
+
+// exchangeUse is the mark of a's exchanged code: what it issued.
+func exchangeUse(a *authRequest, jti string, jtiExpiry time.Time, familyID string) codeUse {
+	return codeUse{AuthRequestID: a.ID, ClientID: a.ClientID, RedirectURI: a.RedirectURI,
+		CodeChallenge: a.CodeChallenge, CodeChallengeMethod: a.CodeChallengeMethod,
+		JTIDigest: session.JTIDigest(jti), JTIExpiry: jtiExpiry, FamilyID: familyID}
 }
 
 func (s *storage) codeReplayed(ctx context.Context, codeHash string) {

@@ -142,7 +142,7 @@ func (s *storage) issue(ctx context.Context, req op.TokenRequest, c *client, cur
 	rr, isRefresh := req.(*refreshRequest)
 	if !isRefresh && !(isCode && slices.Contains(req.GetScopes(), zoidc.ScopeOfflineAccess)) {
 		if isCode {
-			s.rememberExchange(ctx, a, jti, t.Expiry, "")
+			s.rememberExchange(ctx, a, jti, t.Expiry)
 		}
 		return out, nil
 	}
@@ -168,10 +168,21 @@ func (s *storage) issue(ctx context.Context, req op.TokenRequest, c *client, cur
 	if isCode {
 		next.FamilyID = session.RandomToken(16)
 		next.AuthTime, next.ACR, next.AMR = a.AuthTime, a.ACR, a.AMR
-		if err := s.p.o.Store.CreateRefreshToken(ctx, next); err != nil {
+		// The token and the code's mark (what a replay revokes) are
+		// stored in one commit.
+		stored := false
+		err := s.p.keepIn(ctx, markCodeUsed, a.CodeHash, exchangeUse(a, jti, t.Expiry, next.FamilyID), func(m store.Mark) error {
+			if err := s.p.o.Store.CreateRefreshToken(ctx, next, m); err != nil {
+				return err
+			}
+			stored = true
+			return nil
+		})
+		if !stored {
 			return nil, unavailable(fmt.Errorf("store refresh token: %w", err))
+		} else if err != nil {
+			s.p.o.Log.ErrorContext(ctx, "remember an exchanged code", "err", err)
 		}
-		s.rememberExchange(ctx, a, jti, t.Expiry, next.FamilyID)
 		return out, nil
 	}
 	next.FamilyID = rr.rt.FamilyID
@@ -322,6 +333,15 @@ func (p *Provider) keep(ctx context.Context, kind, id string, v any) error {
 		return err
 	}
 	return p.o.Sessions.Keep(ctx, kind, id, b, p.now().Add(p.replayWindow()))
+}
+
+// keepIn is keep whose durable copy persist writes (session.Store.KeepIn).
+func (p *Provider) keepIn(ctx context.Context, kind, id string, v any, persist func(store.Mark) error) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return p.o.Sessions.KeepIn(ctx, kind, id, b, p.now().Add(p.replayWindow()), persist)
 }
 
 // kept loads mark kind/id into v and reports whether it is there.

@@ -169,16 +169,36 @@ func (s *Store) Marked(ctx context.Context, kind, id string) (bool, error) {
 
 // Keep is Mark carrying data (what a replayed code revokes).
 func (s *Store) Keep(ctx context.Context, kind, id string, data []byte, until time.Time) error {
+	if until.Sub(s.now()) <= 0 {
+		return nil
+	}
+	return s.KeepIn(ctx, kind, id, data, until, func(m store.Mark) error {
+		if s.opts.Durable == nil {
+			return nil
+		}
+		if err := s.opts.Durable.PutMark(ctx, m); err != nil {
+			return fmt.Errorf("mark %s: %w", kind, err)
+		}
+		return nil
+	})
+}
+
+// KeepIn is Keep whose durable copy persist writes, with writes of the
+// caller's in one transaction (store.RefreshTokens.CreateRefreshToken
+// takes marks). persist is always called; when it fails, Redis is left
+// alone and its error returned as is. An error after it is Redis's.
+func (s *Store) KeepIn(ctx context.Context, kind, id string, data []byte, until time.Time, persist func(store.Mark) error) error {
+	if err := persist(store.Mark{Kind: kind, ID: id, Until: until, Data: data}); err != nil {
+		return err
+	}
 	ttl := until.Sub(s.now())
 	if ttl <= 0 {
 		return nil
 	}
-	if s.opts.Durable != nil {
-		if err := s.opts.Durable.PutMark(ctx, store.Mark{Kind: kind, ID: id, Until: until, Data: data}); err != nil {
-			return fmt.Errorf("mark %s: %w", kind, err)
-		}
+	if err := s.rdb.Set(ctx, markKey(kind, id), markValue(data), ttl+time.Minute).Err(); err != nil {
+		return fmt.Errorf("mark %s: %w", kind, err)
 	}
-	return s.rdb.Set(ctx, markKey(kind, id), markValue(data), ttl+time.Minute).Err()
+	return nil
 }
 
 // Kept returns the data of mark kind/id and whether it is there, copying

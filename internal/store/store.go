@@ -292,8 +292,11 @@ type SigningKeys interface {
 
 // RefreshTokens stores refresh-token families.
 type RefreshTokens interface {
-	// CreateRefreshToken inserts the first token of a family (or any token).
-	CreateRefreshToken(ctx context.Context, t *RefreshToken) error
+	// CreateRefreshToken inserts the first token of a family (or any
+	// token), and with it, in the same transaction, the marks (as
+	// Marks.PutMark would): a code exchange stores what its code issued
+	// with the token, one commit. On an error neither is stored.
+	CreateRefreshToken(ctx context.Context, t *RefreshToken, marks ...Mark) error
 	// RefreshTokenByHash returns the token whatever its state (used,
 	// revoked, expired); ErrNotFound when absent.
 	RefreshTokenByHash(ctx context.Context, hash string) (*RefreshToken, error)

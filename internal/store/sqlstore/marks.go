@@ -9,14 +9,20 @@ import (
 
 // Marks.
 
-// PutMark stores m, replacing the Until of an existing mark.
-func (s *Store) PutMark(ctx context.Context, m store.Mark) error {
+const putMark = `INSERT INTO marks (kind, id, until, data) VALUES (?, ?, ?, ?)
+	ON CONFLICT (kind, id) DO UPDATE SET until = excluded.until, data = excluded.data`
+
+func (s *Store) markArgs(m store.Mark) []any {
 	data := m.Data
 	if data == nil {
 		data = []byte{}
 	}
-	_, err := s.exec(ctx, `INSERT INTO marks (kind, id, until, data) VALUES (?, ?, ?, ?)
-		ON CONFLICT (kind, id) DO UPDATE SET until = excluded.until, data = excluded.data`, m.Kind, m.ID, s.time(norm(m.Until)), data)
+	return []any{m.Kind, m.ID, s.time(norm(m.Until)), data}
+}
+
+// PutMark stores m, replacing the Until of an existing mark.
+func (s *Store) PutMark(ctx context.Context, m store.Mark) error {
+	_, err := s.exec(ctx, putMark, s.markArgs(m)...)
 	if err != nil {
 		return s.wrap(err, "put mark %s", m.Kind)
 	}

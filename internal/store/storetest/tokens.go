@@ -152,6 +152,40 @@ func testRefreshTokens(t *testing.T, newStore func(t *testing.T) store.Store) {
 		absent(t, s, "no-such-hash")
 	})
 
+	t.Run("create with marks", func(t *testing.T) {
+		// One mark (on PostgreSQL one statement) and two (a transaction):
+		// stored with the token, and neither when the token is refused.
+		for _, n := range []int{1, 2} {
+			s := newStore(t)
+			marks := func(prefix string) []store.Mark {
+				var out []store.Mark
+				for i := range n {
+					out = append(out, store.Mark{Kind: "codeused", ID: fmt.Sprintf("%s%d", prefix, i),
+						Until: base.Add(time.Hour), Data: []byte(`{"familyID":"f"}`)})
+				}
+				return out
+			}
+			tok := newToken(newID("fam"), newID("sid"))
+			must(t, "create with marks", s.CreateRefreshToken(ctx, tok, marks("kept")...))
+			tokenIs(t, s, tok)
+			dup := newToken(newID("fam"), "")
+			dup.TokenHash = tok.TokenHash
+			wantErr(t, "duplicate hash with marks", s.CreateRefreshToken(ctx, dup, marks("lost")...), store.ErrConflict)
+			got, err := s.ListMarks(ctx, base)
+			must(t, "list marks", err)
+			var ids []string
+			for _, m := range got {
+				if m.Kind != "codeused" || string(m.Data) != `{"familyID":"f"}` {
+					t.Errorf("%d marks: got mark %+v", n, m)
+				}
+				ids = append(ids, m.ID)
+			}
+			if want := marks("kept"); len(ids) != n || ids[0] != want[0].ID || ids[n-1] != want[n-1].ID {
+				t.Errorf("%d marks: got %v, want the %d stored with the token and none of the refused one's", n, ids, n)
+			}
+		}
+	})
+
 	t.Run("with citizen", func(t *testing.T) {
 		s := newStore(t)
 		c := newCitizen("001090000301")
