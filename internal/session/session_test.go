@@ -15,6 +15,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/citizenid/citizenid/internal/session"
+	"github.com/citizenid/citizenid/internal/store"
 	"github.com/citizenid/citizenid/internal/store/sqlstore"
 	"github.com/citizenid/citizenid/internal/testenv"
 )
@@ -478,6 +479,20 @@ func TestMarksAfterARedisRestart(t *testing.T) {
 		if err := s.Keep(ctx, "k", "with-data", []byte(`{"a":1}`), time.Now().Add(time.Minute)); err != nil {
 			t.Fatal(err)
 		}
+		// KeepIn: the caller writes the durable copy (here as PutMark
+		// would); when that fails, nothing is marked.
+		if err := s.KeepIn(ctx, "k", "in", []byte(`{"b":2}`), time.Now().Add(time.Minute), func(m store.Mark) error {
+			return durable.PutMark(ctx, m)
+		}); err != nil {
+			t.Fatal(err)
+		}
+		refused := errors.New("refused")
+		if err := s.KeepIn(ctx, "k", "failed", nil, time.Now().Add(time.Minute), func(store.Mark) error { return refused }); !errors.Is(err, refused) {
+			t.Fatalf("KeepIn whose write fails: got %v, want its error", err)
+		}
+		if ok, err := s.Marked(ctx, "k", "failed"); err != nil || ok {
+			t.Errorf("Marked(k, failed) before the restart: got %v (err %v), want false", ok, err)
+		}
 		if err := rdb.FlushDB(ctx).Err(); err != nil {
 			t.Fatal(err)
 		}
@@ -489,6 +504,12 @@ func TestMarksAfterARedisRestart(t *testing.T) {
 			}
 			if data, ok, err := s.Kept(ctx, "k", "with-data"); err != nil || !ok || string(data) != `{"a":1}` {
 				t.Errorf("Kept(k, with-data): got %q, %v (err %v)", data, ok, err)
+			}
+			if data, ok, err := s.Kept(ctx, "k", "in"); err != nil || !ok || string(data) != `{"b":2}` {
+				t.Errorf("Kept(k, in): got %q, %v (err %v)", data, ok, err)
+			}
+			if ok, err := s.Marked(ctx, "k", "failed"); err != nil || ok {
+				t.Errorf("Marked(k, failed): got %v (err %v), want false", ok, err)
 			}
 			if ok, err := s.Marked(ctx, "k", "never"); err != nil || ok {
 				t.Errorf("Marked(k, never): got %v (err %v), want false", ok, err)
