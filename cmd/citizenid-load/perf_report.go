@@ -54,57 +54,69 @@ func measure(d time.Duration, fn func()) float64 {
 	return time.Since(start).Seconds() / float64(n)
 }
 
-// measureBounds measures argon2id with the server's configured parameters,
-// the RSA (RS256) signature and verification of the configured key size,
-// the ES256 verification of a WebAuthn assertion, and the signature and
-// verification of tokens with the configured algorithm.
-func measureBounds(cfg config.Config, smoke bool) bounds {
-	d := time.Second
-	if smoke {
-		d = 100 * time.Millisecond
-	}
-	p := cfg.Password
-	b := bounds{Argon2Params: fmt.Sprintf("m=%d KiB, t=%d, p=%d", p.MemoryKiB, p.Time, p.Threads)}
-	pw, salt := []byte(perfPassword), make([]byte, 16)
-	b.Argon2 = measure(2*d, func() { argon2.IDKey(pw, salt, p.Time, p.MemoryKiB, p.Threads, 32) })
+// boundMeter measures the cryptography's bounds: argon2id with the
+// server's configured parameters, the RSA (RS256) signature and
+// verification of the configured key size, the ES256 verification of a
+// WebAuthn assertion, and the signature and verification of tokens with
+// the configured algorithm. Its keys are made once.
+type boundMeter struct {
+	cfg  config.Config
+	rk   *rsa.PrivateKey
+	ek   *ecdsa.PrivateKey
+	edk  ed25519.PrivateKey
+	sum  [32]byte // a JWT's signing input, hashed: header.claims, about what an ID token holds
+	edIn []byte   // an EdDSA JWT's signing input (EdDSA hashes its own)
+}
 
-	bits := cfg.Keys.RSABits
-	b.RSAName = fmt.Sprintf("RS256(%d)", bits)
-	rk, err := rsa.GenerateKey(rand.Reader, bits)
+func newBoundMeter(cfg config.Config) *boundMeter {
+	rk, err := rsa.GenerateKey(rand.Reader, cfg.Keys.RSABits)
 	if err != nil {
 		panic(err)
 	}
-	// A JWT's signing input: header.claims, about what an ID token holds.
-	sum := sha256.Sum256([]byte(strings.Repeat("eyJhbGciOiJSUzI1NiJ9", 30)))
-	var sig []byte
-	b.RSASign = measure(d, func() { sig, _ = rsa.SignPKCS1v15(nil, rk, crypto.SHA256, sum[:]) })
-	b.RSAVerify = measure(d/2, func() { rsa.VerifyPKCS1v15(&rk.PublicKey, crypto.SHA256, sum[:], sig) })
-
 	ek, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		panic(err)
 	}
-	esig, _ := ecdsa.SignASN1(rand.Reader, ek, sum[:])
-	b.ES256Verify = measure(d/2, func() { ecdsa.VerifyASN1(&ek.PublicKey, sum[:], esig) })
+	_, edk, _ := ed25519.GenerateKey(rand.Reader)
+	return &boundMeter{cfg: cfg, rk: rk, ek: ek, edk: edk,
+		sum:  sha256.Sum256([]byte(strings.Repeat("eyJhbGciOiJSUzI1NiJ9", 30))),
+		edIn: []byte(strings.Repeat("eyJhbGciOiJFZERTQSJ9", 30))}
+}
+
+// measure measures every bound, spending about 4.5 × d.
+func (m *boundMeter) measure(d time.Duration) bounds {
+	p := m.cfg.Password
+	b := bounds{Argon2Params: fmt.Sprintf("m=%d KiB, t=%d, p=%d", p.MemoryKiB, p.Time, p.Threads)}
+	pw, salt := []byte(perfPassword), make([]byte, 16)
+	b.Argon2 = measure(2*d, func() { argon2.IDKey(pw, salt, p.Time, p.MemoryKiB, p.Threads, 32) })
+
+	bits := m.cfg.Keys.RSABits
+	b.RSAName = fmt.Sprintf("RS256(%d)", bits)
+	sum := m.sum[:]
+	var sig []byte
+	b.RSASign = measure(d, func() { sig, _ = rsa.SignPKCS1v15(nil, m.rk, crypto.SHA256, sum) })
+	b.RSAVerify = measure(d/2, func() { rsa.VerifyPKCS1v15(&m.rk.PublicKey, crypto.SHA256, sum, sig) })
+
+	esig, _ := ecdsa.SignASN1(rand.Reader, m.ek, sum)
+	b.ES256Verify = measure(d/2, func() { ecdsa.VerifyASN1(&m.ek.PublicKey, sum, esig) })
 
 	b.JWTName, b.JWTSign, b.JWTVerify = b.RSAName, b.RSASign, b.RSAVerify
-	switch alg := cfg.Keys.Algorithm; alg {
+	switch alg := m.cfg.Keys.Algorithm; alg {
 	case "PS256":
 		b.JWTName = fmt.Sprintf("PS256(%d)", bits)
 		var psig []byte
-		b.JWTSign = measure(d, func() { psig, _ = rsa.SignPSS(rand.Reader, rk, crypto.SHA256, sum[:], nil) })
-		b.JWTVerify = measure(d/2, func() { rsa.VerifyPSS(&rk.PublicKey, crypto.SHA256, sum[:], psig, nil) })
+		b.JWTSign = measure(d, func() { psig, _ = rsa.SignPSS(rand.Reader, m.rk, crypto.SHA256, sum, nil) })
+		b.JWTVerify = measure(d/2, func() { rsa.VerifyPSS(&m.rk.PublicKey, crypto.SHA256, sum, psig, nil) })
 	case "ES256":
 		b.JWTName = alg
-		b.JWTSign = measure(d/2, func() { ecdsa.SignASN1(rand.Reader, ek, sum[:]) })
+		b.JWTSign = measure(d/2, func() { ecdsa.SignASN1(rand.Reader, m.ek, sum) })
 		b.JWTVerify = b.ES256Verify
 	case "EdDSA":
-		edpub, edk, _ := ed25519.GenerateKey(rand.Reader)
-		msg := []byte(strings.Repeat("eyJhbGciOiJFZERTQSJ9", 30))
 		b.JWTName = alg
 		var edsig []byte
-		b.JWTSign = measure(d/2, func() { edsig = ed25519.Sign(edk, msg) })
-		b.JWTVerify = measure(d/2, func() { ed25519.Verify(edpub, msg, edsig) })
+		b.JWTSign = measure(d/2, func() { edsig = ed25519.Sign(m.edk, m.edIn) })
+		pub := m.edk.Public().(ed25519.PublicKey)
+		b.JWTVerify = measure(d/2, func() { ed25519.Verify(pub, m.edIn, edsig) })
 	}
 	return b
 }
@@ -294,19 +306,28 @@ func (r *perfReport) print(w io.Writer) {
 		fmt.Fprint(w, "; SMOKE run: seconds per scenario, numbers are not measurements")
 	}
 	b := r.Bounds
-	fmt.Fprintf(w, "\nbounds (this process, one goroutine): argon2id %s %.1f/s; %s sign %.0f/s, verify %.0f/s; ES256 verify %.0f/s; tokens: %s sign %.0f/s, verify %.0f/s\n\n",
+	fmt.Fprintf(w, "\nbounds at the start (this process, one goroutine; each scenario's bound is measured again right before and after it): argon2id %s %.1f/s; %s sign %.0f/s, verify %.0f/s; ES256 verify %.0f/s; tokens: %s sign %.0f/s, verify %.0f/s\n\n",
 		b.Argon2Params, 1/b.Argon2, b.RSAName, 1/b.RSASign, 1/b.RSAVerify, 1/b.ES256Verify, b.JWTName, 1/b.JWTSign, 1/b.JWTVerify)
 	fmt.Fprintf(w, "%-27s %14s %12s %6s %9s %9s %11s %7s  %s\n", "scenario", "ops/s per core", "bound", "ratio", "p50", "p99", "p99/p50@70%", "errors", "cryptography")
 	for _, x := range r.Results {
 		bound, ratio := "-", "-"
 		if x.Bound > 0 {
 			bound, ratio = fmt.Sprintf("%.1f", x.Bound), fmt.Sprintf("%.2f", x.Ratio)
+			if x.drifted() && !r.Smoke {
+				ratio += "*"
+			}
 		}
 		paced := "-"
 		if x.Paced70P50ms > 0 {
 			paced = fmt.Sprintf("%.1f", x.Paced70P99ms/x.Paced70P50ms)
 		}
 		fmt.Fprintf(w, "%-27s %14.1f %12s %6s %7.2fms %7.2fms %11s %7d  %s\n", x.Scenario, x.PerCore, bound, ratio, x.P50ms, x.P99ms, paced, x.Errors, x.Crypto)
+	}
+	for _, x := range r.Results {
+		if x.drifted() && !r.Smoke {
+			fmt.Fprintf(w, "* %s: its bound was %.1f/s before it ran and %.1f/s after (more than %.0f %% apart): the machine's speed changed meanwhile; rerun before trusting this ratio\n",
+				x.Scenario, x.BoundBefore, x.BoundAfter, 100*boundDrift)
+		}
 	}
 	mb := func(b int64) float64 { return float64(b) / (1 << 20) }
 	fmt.Fprintf(w, "\nlive SSO sessions: %d; server RSS: %.1f MiB (anonymous %.1f MiB, file-backed %.1f MiB), settled %.1f s after the logins that made them; right after them %.1f MiB; peak %.1f MiB\n",

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"net/url"
 	"os"
@@ -67,17 +68,19 @@ func jwts(token string) int {
 	return 0
 }
 
-func withSigs(what string, cost float64) func(b bounds, n int) (string, float64) {
+// withSigs is the cost of what (its seconds read from the bounds by
+// cost) and n token signatures.
+func withSigs(what string, cost func(bounds) float64) func(b bounds, n int) (string, float64) {
 	return func(b bounds, n int) (string, float64) {
 		d, c := signatures(b, n)
 		if n == 0 {
-			return what, cost
+			return what, cost(b)
 		}
-		return what + " + " + d, cost + c
+		return what + " + " + d, cost(b) + c
 	}
 }
 
-func scenarios(b bounds) []scenario {
+func scenarios() []scenario {
 	tokens := func(ctx context.Context, w *pw) error { return w.ensureTokens(ctx) }
 	get := func(u func(w *pw) string) func(ctx context.Context, w *pw) (int, error) {
 		return func(ctx context.Context, w *pw) (int, error) {
@@ -90,7 +93,7 @@ func scenarios(b bounds) []scenario {
 	}
 	none := func(bounds, int) (string, float64) { return "none", 0 }
 	return []scenario{
-		{name: "password login", crypto: withSigs("argon2id", b.Argon2),
+		{name: "password login", crypto: withSigs("argon2id", func(b bounds) float64 { return b.Argon2 }),
 			op: func(ctx context.Context, w *pw) (int, error) {
 				code, v, err := w.passwordLogin(ctx)
 				if err != nil {
@@ -98,7 +101,7 @@ func scenarios(b bounds) []scenario {
 				}
 				return w.exchange(ctx, code, v)
 			}},
-		{name: "passkey login", crypto: withSigs("ES256 verify", b.ES256Verify),
+		{name: "passkey login", crypto: withSigs("ES256 verify", func(b bounds) float64 { return b.ES256Verify }),
 			op: func(ctx context.Context, w *pw) (int, error) {
 				code, v, err := w.passkeyLogin(ctx)
 				if err != nil {
@@ -167,17 +170,51 @@ type result struct {
 	CPUSecs    float64 `json:"server_cpu_seconds"`
 	PerCore    float64 `json:"ops_per_server_core_second"`
 	Crypto     string  `json:"crypto"`
-	Bound      float64 `json:"bound_ops_per_second,omitempty"` // 0: no cryptography
-	Ratio      float64 `json:"ratio,omitempty"`
-	P50ms      float64 `json:"p50_ms"`
-	P99ms      float64 `json:"p99_ms"`
+	// Bound is one over the mean of the cryptography's cost measured
+	// right before the scenario and right after it (BoundBefore,
+	// BoundAfter); 0: no cryptography.
+	Bound       float64 `json:"bound_ops_per_second,omitempty"`
+	BoundBefore float64 `json:"bound_before_ops_per_second,omitempty"`
+	BoundAfter  float64 `json:"bound_after_ops_per_second,omitempty"`
+	Ratio       float64 `json:"ratio,omitempty"`
+	P50ms       float64 `json:"p50_ms"`
+	P99ms       float64 `json:"p99_ms"`
 	// At 70 % of the rate the closed loop reached, open-loop (paced).
 	Paced70P50ms float64 `json:"paced70_p50_ms,omitempty"`
 	Paced70P99ms float64 `json:"paced70_p99_ms,omitempty"`
+
+	sigs int // the most signatures the server made for one op
 }
 
-// run runs sc on every worker for d (at most 10^6 ops).
-func (sc scenario) run(ctx context.Context, t target, ws []*pw, b bounds, d time.Duration, profile func(string, time.Duration) func()) result {
+// boundDrift is how far a scenario's two bounds may differ before its
+// ratio is flagged: the machine's speed changed while it ran.
+const boundDrift = 0.10
+
+// bound sets r's cryptography and bound from the bounds measured before
+// and after the scenario ran.
+func (r *result) bound(sc scenario, before, after bounds) {
+	var c0, c1 float64
+	r.Crypto, c0 = sc.crypto(before, r.sigs)
+	_, c1 = sc.crypto(after, r.sigs)
+	if c0 > 0 && c1 > 0 {
+		r.BoundBefore, r.BoundAfter = 1/c0, 1/c1
+		r.Bound = 2 / (c0 + c1)
+		r.Ratio = r.PerCore / r.Bound
+	}
+}
+
+// drifted reports whether the bounds before and after r's scenario differ
+// by more than boundDrift.
+func (r result) drifted() bool {
+	if r.BoundBefore == 0 || r.BoundAfter == 0 {
+		return false
+	}
+	return math.Abs(r.BoundBefore-r.BoundAfter)/min(r.BoundBefore, r.BoundAfter) > boundDrift
+}
+
+// run runs sc on every worker for d (at most 10^6 ops); result.bound
+// completes it.
+func (sc scenario) run(ctx context.Context, t target, ws []*pw, d time.Duration, profile func(string, time.Duration) func()) result {
 	r := result{Scenario: sc.name}
 	var mu sync.Mutex
 	var lat []time.Duration
@@ -238,12 +275,7 @@ func (sc scenario) run(ctx context.Context, t target, ws []*pw, b bounds, d time
 	if r.CPUSecs > 0 {
 		r.PerCore = float64(r.Ops) / r.CPUSecs
 	}
-	var cost float64
-	r.Crypto, cost = sc.crypto(b, int(sigs.Load()))
-	if cost > 0 {
-		r.Bound = 1 / cost
-		r.Ratio = r.PerCore / r.Bound
-	}
+	r.sigs = int(sigs.Load())
 	slices.Sort(lat)
 	pct := func(q float64) float64 {
 		if len(lat) == 0 {
@@ -283,7 +315,16 @@ type perfReport struct {
 // prints the report.
 func runPerf(ctx context.Context, o perfOptions, cfg config.Config, t target, fx *fixtures) error {
 	rep := &perfReport{CPU: cpuModel(), Backend: t.backend + ", tokens signed with " + cmp.Or(cfg.Keys.Algorithm, "RS256"), Smoke: o.smoke, Workers: o.workers, Pinned: pinning(t.pid)}
-	rep.Bounds = measureBounds(cfg, o.smoke)
+	meter := newBoundMeter(cfg)
+	// A run's bounds are measured at its start (printed in its header),
+	// and a scenario's again right before and right after it: the
+	// machine's speed moves, and a ratio compares like with like only
+	// when its bound is measured while the scenario runs.
+	boundTime := 500 * time.Millisecond
+	if o.smoke {
+		boundTime = 20 * time.Millisecond
+	}
+	rep.Bounds = meter.measure(2 * boundTime)
 	tr := &http.Transport{MaxIdleConns: 4 * o.workers, MaxIdleConnsPerHost: 4 * o.workers, IdleConnTimeout: time.Minute}
 	defer tr.CloseIdleConnections()
 	var d discovery
@@ -313,14 +354,23 @@ func runPerf(ctx context.Context, o perfOptions, cfg config.Config, t target, fx
 	if t.pprof != "" && o.pprofDir != "" {
 		profile = func(name string, d time.Duration) func() { return startProfile(ctx, t.pprof, o.pprofDir, name, d) }
 	}
-	for _, sc := range scenarios(rep.Bounds) {
+	for _, sc := range scenarios() {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
 		if o.only != "" && !slices.ContainsFunc(strings.Split(o.only, ","), func(s string) bool { return strings.Contains(sc.name, strings.TrimSpace(s)) }) {
 			continue
 		}
-		r := sc.run(ctx, t, ws, rep.Bounds, o.scenario, profile)
+		before := rep.Bounds
+		if _, cost := sc.crypto(rep.Bounds, 1); cost > 0 {
+			before = meter.measure(boundTime)
+		}
+		r := sc.run(ctx, t, ws, o.scenario, profile)
+		after := before
+		if _, cost := sc.crypto(rep.Bounds, 1); cost > 0 {
+			after = meter.measure(boundTime)
+		}
+		r.bound(sc, before, after)
 		if r.WallSecs > 0 && r.Ops > 0 {
 			// The closed loop's deadline may have cut off a refresh the
 			// server carried out: start the paced pass from fresh tokens.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"math"
 	"net"
 	"net/http/httptest"
 	"os"
@@ -119,5 +120,36 @@ func TestTokenChecksBoundedByTheirAlgorithm(t *testing.T) {
 	}
 	if d, c := verifications(b, jwts("opaque-reference")); d != "none" || c != 0 {
 		t.Errorf("an opaque token: got %q %g, want none", d, c)
+	}
+}
+
+// A scenario's bound is one over the mean of the cost measured right
+// before it and right after it, and its ratio is flagged when the two
+// differ by more than boundDrift (the machine's speed changed).
+func TestBoundFromBeforeAndAfter(t *testing.T) {
+	sc := scenario{crypto: signatures}
+	before := bounds{JWTName: "ES256", JWTSign: 1e-4}
+	for _, c := range []struct {
+		after     float64 // seconds per signature after the scenario
+		bound     float64
+		drifted   bool
+		perCore   float64
+		wantRatio float64
+	}{
+		{after: 1e-4, bound: 5000, perCore: 2500, wantRatio: 0.5},
+		{after: 1.05e-4, bound: 2 / (2e-4 + 2.1e-4), perCore: 2500, wantRatio: 2500 / (2 / (2e-4 + 2.1e-4))},
+		{after: 2e-4, bound: 2 / (2e-4 + 4e-4), drifted: true, perCore: 2500, wantRatio: 2500 / (2 / (2e-4 + 4e-4))},
+	} {
+		r := result{PerCore: c.perCore, sigs: 2}
+		r.bound(sc, before, bounds{JWTName: "ES256", JWTSign: c.after})
+		if math.Abs(r.Bound-c.bound) > 1e-6 || math.Abs(r.Ratio-c.wantRatio) > 1e-9 || r.drifted() != c.drifted || r.Crypto != "2×ES256 sign" {
+			t.Errorf("after %g: got bound %g ratio %g drifted %v (%q), want %g %g %v", c.after, r.Bound, r.Ratio, r.drifted(), r.Crypto, c.bound, c.wantRatio, c.drifted)
+		}
+	}
+	// No cryptography: no bound, nothing flagged.
+	r := result{PerCore: 1000}
+	r.bound(scenario{crypto: signatures}, before, before)
+	if r.Bound != 0 || r.Ratio != 0 || r.drifted() || r.Crypto != "none" {
+		t.Errorf("no signatures: got %+v", r)
 	}
 }
