@@ -317,9 +317,9 @@ func runPerf(ctx context.Context, o perfOptions, cfg config.Config, t target, fx
 	rep := &perfReport{CPU: cpuModel(), Backend: t.backend + ", tokens signed with " + cmp.Or(cfg.Keys.Algorithm, "RS256"), Smoke: o.smoke, Workers: o.workers, Pinned: pinning(t.pid)}
 	meter := newBoundMeter(cfg)
 	// A run's bounds are measured at its start (printed in its header),
-	// and a scenario's again right before and right after it: the
-	// machine's speed moves, and a ratio compares like with like only
-	// when its bound is measured while the scenario runs.
+	// and a scenario's again right before and right after it: this
+	// machine's speed moves within minutes, and a ratio compares like
+	// with like only when its bound is measured next to the scenario.
 	boundTime := 500 * time.Millisecond
 	if o.smoke {
 		boundTime = 20 * time.Millisecond
