@@ -361,13 +361,13 @@ func runPerf(ctx context.Context, o perfOptions, cfg config.Config, t target, fx
 		if o.only != "" && !slices.ContainsFunc(strings.Split(o.only, ","), func(s string) bool { return strings.Contains(sc.name, strings.TrimSpace(s)) }) {
 			continue
 		}
-		before := rep.Bounds
-		if _, cost := sc.crypto(rep.Bounds, 1); cost > 0 {
+		_, cost := sc.crypto(rep.Bounds, 1)
+		before, after := rep.Bounds, rep.Bounds
+		if cost > 0 {
 			before = meter.measure(boundTime)
 		}
 		r := sc.run(ctx, t, ws, o.scenario, profile)
-		after := before
-		if _, cost := sc.crypto(rep.Bounds, 1); cost > 0 {
+		if cost > 0 {
 			after = meter.measure(boundTime)
 		}
 		r.bound(sc, before, after)

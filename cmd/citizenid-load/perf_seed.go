@@ -48,9 +48,10 @@ type fixtures struct {
 
 // seed creates n password citizens (n covers the live sessions the RSS
 // phase makes, so no citizen's session index grows unrealistically), the
-// passkey citizen, an OIDC portal (twice: JWT and opaque access tokens), an API client with admin scopes and a
-// SAML service provider. Citizens share one hash made with the server's
-// parameters: one argon2id run instead of n.
+// passkey citizen, an OIDC portal (twice: JWT and opaque access tokens),
+// an API client with admin scopes and a SAML service provider. Citizens
+// share one hash made with the server's parameters: one argon2id run
+// instead of n.
 func seed(ctx context.Context, in *app.Instance, cfg config.Config, n, workers int, accessTokenFormat string) (*fixtures, error) {
 	issuer := cfg.Server.Issuer
 	fx := &fixtures{redirect: issuer + "/perf/callback"}
