@@ -514,6 +514,33 @@ func TestTokenEndpointsHardening(t *testing.T) {
 			t.Errorf("introspection with the secret in the body by a basic client: got %d %v, want 401", status, body)
 		}
 
+		// RFC 6750 §2: the scheme in any case, or a form body (§2.2). Each
+		// reaches the claims, as the header in its usual spelling does.
+		carriers := map[string]func() *http.Request{
+			"lower-case scheme": func() *http.Request {
+				req, _ := http.NewRequest(http.MethodGet, e.URL+"/userinfo", nil)
+				req.Header.Set("Authorization", "bearer "+tok.AccessToken)
+				return req
+			},
+			"form body": func() *http.Request {
+				req, _ := http.NewRequest(http.MethodPost, e.URL+"/userinfo", strings.NewReader(url.Values{"access_token": {tok.AccessToken}}.Encode()))
+				req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+				return req
+			},
+		}
+		for name, req := range carriers {
+			resp, err := http.DefaultClient.Do(req())
+			if err != nil {
+				t.Fatal(err)
+			}
+			var info map[string]any
+			json.NewDecoder(resp.Body).Decode(&info)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK || info["sub"] == nil {
+				t.Errorf("userinfo, token in a %s: got %d %v, want 200 with the claims", name, resp.StatusCode, info)
+			}
+		}
+
 		// No access token in the URL.
 		if resp, err := http.Get(e.URL + "/userinfo?access_token=" + url.QueryEscape(tok.AccessToken)); err != nil || resp.StatusCode != http.StatusBadRequest {
 			t.Errorf("userinfo with the token in the query: got %v, want 400", resp.StatusCode)

@@ -545,7 +545,15 @@ func (p *Provider) precheckUserinfo(next http.Handler) http.Handler {
 				return
 			}
 		}
-		r2 := r.Clone(context.WithValue(ctx, verifiedKey{}, vt))
+		ctx = context.WithValue(ctx, verifiedKey{}, vt)
+		if !dpop {
+			// The library finds a Bearer token itself, in the header (any
+			// case) or the form: only a DPoP one must be shown to it as
+			// Bearer, which takes a copy of the headers.
+			next.ServeHTTP(w, r.WithContext(ctx))
+			return
+		}
+		r2 := r.Clone(ctx)
 		r2.Header.Set("Authorization", "Bearer "+tok)
 		next.ServeHTTP(w, r2)
 	})
