@@ -320,6 +320,12 @@ func (r *perfReport) print(w io.Writer) {
 		paced := "-"
 		if x.Paced70P50ms > 0 {
 			paced = fmt.Sprintf("%.1f", x.Paced70P99ms/x.Paced70P50ms)
+			if x.offLoad() && !r.Smoke {
+				paced += "†"
+			}
+			if x.driverBound() && !r.Smoke {
+				paced += "‡"
+			}
 		}
 		fmt.Fprintf(w, "%-27s %14.1f %12s %6s %7.2fms %7.2fms %11s %7d  %s\n", x.Scenario, x.PerCore, bound, ratio, x.P50ms, x.P99ms, paced, x.Errors, x.Crypto)
 	}
@@ -327,6 +333,14 @@ func (r *perfReport) print(w io.Writer) {
 		if x.drifted() && !r.Smoke {
 			fmt.Fprintf(w, "* %s: its bound was %.1f/s before it ran and %.1f/s after (more than %.0f %% apart): the machine's speed changed meanwhile; rerun before trusting this ratio\n",
 				x.Scenario, x.BoundBefore, x.BoundAfter, 100*boundDrift)
+		}
+		if x.offLoad() && !r.Smoke {
+			fmt.Fprintf(w, "† %s: the paced pass loaded the server %.0f %%, meant %.0f %% (run twice, the second rescaled): the machine's speed changed meanwhile; rerun before trusting this p99/p50\n",
+				x.Scenario, 100*x.Paced70Load, 100*x.Paced70WantLoad)
+		}
+		if x.driverBound() && !r.Smoke {
+			fmt.Fprintf(w, "‡ %s: the driver's core was %.0f %% busy during the paced pass: its p99/p50 is mostly the driver's own queue\n",
+				x.Scenario, 100*x.Paced70DriverLoad)
 		}
 	}
 	mb := func(b int64) float64 { return float64(b) / (1 << 20) }

@@ -182,6 +182,15 @@ type result struct {
 	// At 70 % of the rate the closed loop reached, open-loop (paced).
 	Paced70P50ms float64 `json:"paced70_p50_ms,omitempty"`
 	Paced70P99ms float64 `json:"paced70_p99_ms,omitempty"`
+	// The server's load during the paced pass (CPU seconds per wall
+	// second), and the load it was meant to have: 70 % of the closed
+	// loop's. Apart by more than loadSlack, the pass was not at 70 % of
+	// what the server could do then (see offLoad).
+	Paced70Load     float64 `json:"paced70_server_load,omitempty"`
+	Paced70WantLoad float64 `json:"paced70_wanted_server_load,omitempty"`
+	// The driver's own load during it: above driverBusy, its latencies
+	// are mostly the driver's queue (see driverBound).
+	Paced70DriverLoad float64 `json:"paced70_driver_load,omitempty"`
 
 	sigs int // the most signatures the server made for one op
 }
@@ -211,6 +220,19 @@ func (r result) drifted() bool {
 	}
 	return math.Abs(r.BoundBefore-r.BoundAfter)/min(r.BoundBefore, r.BoundAfter) > boundDrift
 }
+
+// offLoad reports whether r's paced pass loaded the server more than
+// loadSlack away from the load it was meant to: its p99/p50 is then not
+// the one at 70 % of the server's maximum (above: the machine slowed and
+// the pass measured an overload's queue; below: it sped up).
+func (r result) offLoad() bool {
+	return r.Paced70Load > 0 && math.Abs(r.Paced70Load-r.Paced70WantLoad) > loadSlack
+}
+
+// driverBound reports whether the driver's core was nearly full during
+// r's paced pass, so that its p99/p50 measures the driver more than the
+// server.
+func (r result) driverBound() bool { return r.Paced70DriverLoad > driverBusy }
 
 // run runs sc on every worker for d (at most 10^6 ops); result.bound
 // completes it.
@@ -382,9 +404,12 @@ func runPerf(ctx context.Context, o perfOptions, cfg config.Config, t target, fx
 					}
 				}
 			}
-			var errs int
-			r.Paced70P50ms, r.Paced70P99ms, errs = sc.paced(ctx, ws, 0.7*float64(r.Ops)/r.WallSecs, o.scenario)
-			r.Errors += errs
+			r.Paced70WantLoad = 0.7 * r.CPUSecs / r.WallSecs
+			p := pace(0.7*float64(r.Ops)/r.WallSecs, r.Paced70WantLoad, func(rate float64) pacedPass {
+				return sc.paced(ctx, ws, t.pid, rate, o.scenario)
+			})
+			r.Paced70P50ms, r.Paced70P99ms, r.Paced70Load, r.Paced70DriverLoad = p.p50, p.p99, p.load, p.driverLoad
+			r.Errors += p.errs
 		}
 		rep.Results = append(rep.Results, r)
 	}

@@ -153,3 +153,41 @@ func TestBoundFromBeforeAndAfter(t *testing.T) {
 		t.Errorf("no signatures: got %+v", r)
 	}
 }
+
+// A paced pass that loaded the server off the load it was meant to is
+// run once more at a rate rescaled to it, and the row says so when the
+// second is off too; one on target is not repeated.
+func TestPaceRescalesAnOffLoad(t *testing.T) {
+	for _, c := range []struct {
+		name      string
+		loads     []float64 // what each pass measures
+		wantRates []float64
+		off       bool
+	}{
+		{"on target", []float64{0.72}, []float64{1000}, false},
+		{"machine slowed", []float64{0.95, 0.71}, []float64{1000, 1000 * 0.7 / 0.95}, false},
+		{"machine sped up", []float64{0.5, 0.68}, []float64{1000, 1000 * 0.7 / 0.5}, false},
+		{"still off", []float64{1.0, 0.85}, []float64{1000, 700}, true},
+	} {
+		var rates []float64
+		p := pace(1000, 0.7, func(rate float64) pacedPass {
+			rates = append(rates, rate)
+			return pacedPass{p50: 1, p99: 2, load: c.loads[len(rates)-1], errs: 1}
+		})
+		if p.errs != len(c.loads) {
+			t.Errorf("%s: %d errors, want each pass's (%d)", c.name, p.errs, len(c.loads))
+		}
+		if len(rates) != len(c.wantRates) {
+			t.Fatalf("%s: %d passes at %v, want %v", c.name, len(rates), rates, c.wantRates)
+		}
+		for i := range rates {
+			if math.Abs(rates[i]-c.wantRates[i]) > 1e-9 {
+				t.Errorf("%s: pass %d at %g/s, want %g/s", c.name, i+1, rates[i], c.wantRates[i])
+			}
+		}
+		r := result{Paced70Load: p.load, Paced70WantLoad: 0.7}
+		if p.load != c.loads[len(c.loads)-1] || r.offLoad() != c.off {
+			t.Errorf("%s: got load %g off %v, want the last pass's %g off %v", c.name, p.load, r.offLoad(), c.loads[len(c.loads)-1], c.off)
+		}
+	}
+}
