@@ -24,6 +24,9 @@ const driverBusy = 0.85
 
 // loadSlack is how far a paced pass's server load may be from the load
 // it was meant to put on the server before it is run again or flagged.
+// The rescaled pass assumes the load follows the rate; where an
+// operation's cost depends on how many run at once (a group commit),
+// the second pass may still be off, and is flagged.
 const loadSlack = 0.1
 
 // pace runs paced passes (pass runs one at a rate): at rate first, meant

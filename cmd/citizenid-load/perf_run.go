@@ -223,8 +223,10 @@ func (r result) drifted() bool {
 
 // offLoad reports whether r's paced pass loaded the server more than
 // loadSlack away from the load it was meant to: its p99/p50 is then not
-// the one at 70 % of the server's maximum (above: the machine slowed and
-// the pass measured an overload's queue; below: it sped up).
+// the one at 70 % of the closed loop's load. Above: the machine slowed
+// and the pass measured an overload's queue, or an operation costs more
+// at the lower rate (on SQLite fewer writes share a commit); below: the
+// machine sped up.
 func (r result) offLoad() bool {
 	return r.Paced70Load > 0 && math.Abs(r.Paced70Load-r.Paced70WantLoad) > loadSlack
 }
@@ -319,9 +321,12 @@ type perfReport struct {
 	Bounds       bounds   `json:"bounds"`
 	Results      []result `json:"scenarios"`
 	LiveSessions int      `json:"live_sessions"`
-	RSSBytes     int64    `json:"server_rss_bytes"`
-	RSSAnonBytes int64    `json:"server_rss_anon_bytes"`
-	RSSFileBytes int64    `json:"server_rss_file_bytes"`
+	// PhaseLogins are the logins the session phase made itself (the
+	// rest of LiveSessions the scenarios made).
+	PhaseLogins  int   `json:"session_phase_logins"`
+	RSSBytes     int64 `json:"server_rss_bytes"`
+	RSSAnonBytes int64 `json:"server_rss_anon_bytes"`
+	RSSFileBytes int64 `json:"server_rss_file_bytes"`
 	// RSS* above are read once the anonymous memory stops falling after
 	// the session phase's logins (RSSSettleSecs); these two are right
 	// after the logins and the peak of the whole run (VmHWM).
