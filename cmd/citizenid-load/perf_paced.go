@@ -54,7 +54,6 @@ func (sc scenario) paced(ctx context.Context, ws []*pw, pid int, rate float64, d
 	if rate <= 0 || len(ws) == 0 {
 		return out
 	}
-	errs := 0
 	interval := time.Duration(float64(time.Second) / rate)
 	n := min(int(d/interval), 1_000_000)
 	due := make(chan time.Time, 64)
@@ -68,7 +67,7 @@ func (sc scenario) paced(ctx context.Context, ws []*pw, pid int, rate float64, d
 				el := time.Since(at)
 				mu.Lock()
 				if err != nil {
-					errs++
+					out.errs++
 				} else {
 					lat = append(lat, el)
 				}
@@ -93,7 +92,6 @@ func (sc scenario) paced(ctx context.Context, ws []*pw, pid int, rate float64, d
 	}
 	close(due)
 	wg.Wait()
-	out.errs = errs
 	if wall := time.Since(start).Seconds(); wall > 0 {
 		out.load = (cpuSeconds(pid) - cpu0) / wall
 		out.driverLoad = (cpuSeconds(os.Getpid()) - self0) / wall
