@@ -60,6 +60,10 @@ type Session struct {
 	PrevSeen time.Time `json:"-"`
 
 	key string // Redis key, derived from the cookie
+	// raw is the record as this copy was read or written: an update of
+	// this copy replaces exactly that record, without reading it again,
+	// and reads it only when it changed meanwhile.
+	raw []byte
 }
 
 // Options configures Store.
@@ -198,6 +202,7 @@ func (s *Store) Create(ctx context.Context, citizenID string, events []AuthEvent
 	if err != nil {
 		return "", nil, fmt.Errorf("create session: %w", err)
 	}
+	sess.raw = b
 	return cookie, sess, nil
 }
 
@@ -209,7 +214,7 @@ func (s *Store) Get(ctx context.Context, cookie string) (*Session, error) {
 	}
 	for _, key := range keysOf(cookie) {
 		var out *Session
-		err := s.update(ctx, key, func(sess *Session) error {
+		err := s.update(ctx, key, nil, func(sess *Session) error {
 			sess.LastSeen = s.now()
 			out = sess
 			return nil
@@ -253,11 +258,18 @@ func (s *Store) load(ctx context.Context, c redis.Cmdable, key string) (*Session
 	} else if err != nil {
 		return nil, fmt.Errorf("load session: %w", err)
 	}
+	return s.live(key, b)
+}
+
+// live decodes the record b stored under key: ErrNotFound when the
+// session it holds is past its idle or absolute timeout.
+func (s *Store) live(key string, b []byte) (*Session, error) {
 	sess, err := decodeRecord(b)
 	if err != nil {
 		return nil, err
 	}
 	sess.key = key
+	sess.raw = b
 	sess.PrevSeen = sess.LastSeen
 	now := s.now()
 	if now.Sub(sess.LastSeen) >= s.opts.IdleTimeout || now.Sub(sess.CreatedAt) >= s.opts.AbsoluteTimeout {
@@ -266,10 +278,11 @@ func (s *Store) load(ctx context.Context, c redis.Cmdable, key string) (*Session
 	return sess, nil
 }
 
-// Update applies fn to the session atomically (optimistic transaction).
+// Update applies fn to the session atomically (optimistic transaction),
+// starting from the record sess was read or written as.
 func (s *Store) Update(ctx context.Context, sess *Session, fn func(*Session) error) (*Session, error) {
 	var out *Session
-	err := s.update(ctx, sess.key, func(cur *Session) error {
+	err := s.update(ctx, sess.key, sess.raw, func(cur *Session) error {
 		if cur.SID != sess.SID {
 			return ErrNotFound
 		}
@@ -280,40 +293,84 @@ func (s *Store) Update(ctx context.Context, sess *Session, fn func(*Session) err
 	return out, err
 }
 
-func (s *Store) update(ctx context.Context, key string, fn func(*Session) error) error {
+// swapScript replaces the value of KEYS[1] with ARGV[2] if it still is
+// ARGV[1], to expire in ARGV[3] ms (0: keeping its expiry): 1 when
+// replaced, 0 when it changed since, -1 when it is gone. One key, so one
+// Cluster slot.
+var swapScript = redis.NewScript(`
+local cur = redis.call('GET', KEYS[1])
+if not cur then return -1 end
+if cur ~= ARGV[1] then return 0 end
+if ARGV[3] == '0' then
+  redis.call('SET', KEYS[1], ARGV[2], 'KEEPTTL')
+else
+  redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+end
+return 1`)
+
+// swapped is how a compare and swap (swapScript) ended.
+type swapped int
+
+const (
+	swapGone    swapped = -1
+	swapChanged swapped = 0
+	swapDone    swapped = 1
+)
+
+// swap writes next under key, for ttl (0: keeping the key's), if the key
+// still holds old.
+func (s *Store) swap(ctx context.Context, key string, old, next []byte, ttl time.Duration) (swapped, error) {
+	n, err := swapScript.Run(ctx, s.rdb, []string{key}, old, next, ttl.Milliseconds()).Int()
+	return swapped(n), err
+}
+
+// update applies fn to the session under key and writes the result, if
+// nobody wrote it since it was read (compare and swap, retried on a
+// change). It starts from known, the record as the caller last saw it,
+// when there is one: one round trip instead of a read and a write.
+func (s *Store) update(ctx context.Context, key string, known []byte, fn func(*Session) error) error {
+	old := known
 	for range 10 {
-		err := s.rdb.Watch(ctx, func(tx *redis.Tx) error {
-			sess, err := s.load(ctx, tx, key)
-			if err != nil {
-				return err
+		if old == nil {
+			b, err := s.rdb.Get(ctx, key).Bytes()
+			if errors.Is(err, redis.Nil) {
+				return ErrNotFound
+			} else if err != nil {
+				return fmt.Errorf("load session: %w", err)
 			}
-			if err := fn(sess); err != nil {
-				return err
-			}
-			b, err := encodeRecord(sess)
-			if err != nil {
-				return err
-			}
-			ttl := s.ttl(sess)
-			_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
-				p.Set(ctx, key, b, ttl+expiryGrace)
-				return nil
-			})
-			if err != nil {
-				return err
-			}
-			// The live and end sets are other keys (other Cluster slots):
-			// written after the session. A failure here leaves an older
-			// death time there, which a sweep checks against the session.
-			_, err = s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-				s.track(ctx, p, sess, ttl)
-				return nil
-			})
+			old = b
+		}
+		sess, err := s.live(key, old)
+		if err != nil {
 			return err
-		}, key)
-		if errors.Is(err, redis.TxFailedErr) {
+		}
+		if err := fn(sess); err != nil {
+			return err
+		}
+		b, err := encodeRecord(sess)
+		if err != nil {
+			return err
+		}
+		ttl := s.ttl(sess)
+		how, err := s.swap(ctx, key, old, b, ttl+expiryGrace)
+		if err != nil {
+			return fmt.Errorf("update session: %w", err)
+		}
+		switch how {
+		case swapGone:
+			return ErrNotFound
+		case swapChanged:
+			old = nil // written meanwhile: read it again
 			continue
 		}
+		sess.raw = b
+		// The live and end sets are other keys (other Cluster slots):
+		// written after the session. A failure here leaves an older
+		// death time there, which a sweep checks against the session.
+		_, err = s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+			s.track(ctx, p, sess, ttl)
+			return nil
+		})
 		return err
 	}
 	return fmt.Errorf("update session: too much contention")

@@ -124,6 +124,114 @@ func TestSessionLifecycle(t *testing.T) {
 	})
 }
 
+// Updates of one session from copies read at the same time all land: each
+// starts from the record its copy was read as, and one that finds the
+// record changed since reads it again instead of overwriting it. An
+// update of a session ended meanwhile finds it gone and writes nothing.
+func TestConcurrentUpdatesAllLand(t *testing.T) {
+	backends(t, func(t *testing.T, rdb *redis.Client) {
+		ctx := context.Background()
+		s := newStore(rdb, time.Hour, 2*time.Hour)
+		ev := []session.AuthEvent{{Method: "pwd", Level: 1, Time: time.Now()}}
+		cookie, sess, err := s.Create(ctx, "c1", ev, session.Device{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		const n = 8
+		var wg sync.WaitGroup
+		errs := make(chan error, n)
+		for i := range n {
+			wg.Go(func() {
+				// Every goroutine starts from the same copy: all but one find
+				// the record changed since.
+				_, err := s.Join(ctx, sess, session.Participant{Protocol: "oidc", ID: fmt.Sprintf("portal-%d", i)})
+				errs <- err
+			})
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			if err != nil {
+				t.Fatalf("join: %v", err)
+			}
+		}
+		got, err := s.Peek(ctx, cookie)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range n {
+			if !got.Joined("oidc", fmt.Sprintf("portal-%d", i)) {
+				t.Errorf("portal-%d lost: participants %+v", i, got.Participants)
+			}
+		}
+		if len(got.Participants) != n || len(got.Events) != 1 {
+			t.Errorf("got %d participants and %d events, want %d and 1", len(got.Participants), len(got.Events), n)
+		}
+		// A stale copy of a session ended meanwhile is not written back.
+		if err := s.Delete(ctx, got); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Join(ctx, sess, session.Participant{Protocol: "oidc", ID: "late"}); !errors.Is(err, session.ErrNotFound) {
+			t.Fatalf("join after delete: got %v, want ErrNotFound", err)
+		}
+		if n, _ := rdb.Exists(ctx, session.KeyOf(cookie)).Result(); n != 0 {
+			t.Fatalf("join after delete wrote the session again")
+		}
+	})
+}
+
+var counterBucket = session.NewBucket[struct{ N int }]("counter")
+
+// A bucket's Update is atomic: concurrent increments all count. Update
+// keeps the value's expiry, UpdateFor gives it a new one, and neither
+// brings back a value that is gone.
+func TestBucketUpdates(t *testing.T) {
+	backends(t, func(t *testing.T, rdb *redis.Client) {
+		ctx := context.Background()
+		s := newStore(rdb, time.Hour, 2*time.Hour)
+		type counter = struct{ N int }
+		if err := counterBucket.Put(ctx, s, "a", counter{}, time.Hour); err != nil {
+			t.Fatal(err)
+		}
+		const n = 8
+		var wg sync.WaitGroup
+		errs := make(chan error, n)
+		for range n {
+			wg.Go(func() {
+				var c counter
+				errs <- counterBucket.Update(ctx, s, "a", &c, func() error { c.N++; return nil })
+			})
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			if err != nil {
+				t.Fatalf("update: %v", err)
+			}
+		}
+		var got counter
+		if err := counterBucket.Load(ctx, s, "a", &got); err != nil || got.N != n {
+			t.Fatalf("after %d concurrent increments: got %d, %v", n, got.N, err)
+		}
+		key := "cid:counter:a"
+		if ttl := rdb.PTTL(ctx, key).Val(); ttl <= 59*time.Minute || ttl > time.Hour {
+			t.Errorf("Update: TTL %v, want the hour Put gave it", ttl)
+		}
+		if err := counterBucket.UpdateFor(ctx, s, "a", &got, time.Minute, func() error { got.N++; return nil }); err != nil {
+			t.Fatal(err)
+		}
+		if ttl := rdb.PTTL(ctx, key).Val(); ttl <= 59*time.Second || ttl > time.Minute {
+			t.Errorf("UpdateFor: TTL %v, want a minute", ttl)
+		}
+		if err := counterBucket.Update(ctx, s, "gone", &got, func() error { return nil }); !errors.Is(err, session.ErrNotFound) {
+			t.Errorf("update of a missing value: got %v, want ErrNotFound", err)
+		}
+		if n, _ := rdb.Exists(ctx, "cid:counter:gone").Result(); n != 0 {
+			t.Errorf("update of a missing value wrote it")
+		}
+	})
+}
+
 // Expiry happens in wall-clock time on both backends: the embedded server
 // is driven by a ticker.
 func TestExpiryInWallClockTime(t *testing.T) {
@@ -540,6 +648,19 @@ func BenchmarkSessionReadWrite(b *testing.B) {
 	b.Run("Get", func(b *testing.B) {
 		for b.Loop() {
 			if _, err := s.Get(ctx, cookie); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	// What a first login to a portal does: the session, then the portal
+	// that took part in it.
+	b.Run("CreateJoin", func(b *testing.B) {
+		for b.Loop() {
+			_, sess, err := s.Create(ctx, "bench3", nil, session.Device{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, err := s.Join(ctx, sess, session.Participant{Protocol: "oidc", ID: "tax"}); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -59,36 +59,32 @@ func (s *Store) take(ctx context.Context, kind, id string, v any) error {
 }
 
 // updateValue applies fn to kind/id atomically, keeping its TTL when ttl
-// is 0, else giving it ttl from now.
+// is 0, else giving it ttl from now: read, changed, and written back
+// only if nobody wrote it meanwhile (swap), else read again.
 func (s *Store) updateValue(ctx context.Context, kind, id string, v any, ttl time.Duration, fn func() error) error {
 	key := prefix + kind + ":" + id
 	for range 10 {
-		err := s.rdb.Watch(ctx, func(tx *redis.Tx) error {
-			b, err := tx.Get(ctx, key).Bytes()
-			if err := decode(kind, b, err, v); err != nil {
-				return err
-			}
-			if err := fn(); err != nil {
-				return err
-			}
-			nb, err := json.Marshal(v)
-			if err != nil {
-				return err
-			}
-			_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
-				if ttl == 0 {
-					p.SetArgs(ctx, key, nb, redis.SetArgs{KeepTTL: true})
-				} else {
-					p.Set(ctx, key, nb, ttl)
-				}
-				return nil
-			})
+		b, err := s.rdb.Get(ctx, key).Bytes()
+		if err := decode(kind, b, err, v); err != nil {
 			return err
-		}, key)
-		if errors.Is(err, redis.TxFailedErr) {
-			continue
 		}
-		return err
+		if err := fn(); err != nil {
+			return err
+		}
+		nb, err := json.Marshal(v)
+		if err != nil {
+			return err
+		}
+		how, err := s.swap(ctx, key, b, nb, ttl)
+		if err != nil {
+			return fmt.Errorf("update %s: %w", kind, err)
+		}
+		switch how {
+		case swapGone:
+			return ErrNotFound
+		case swapDone:
+			return nil
+		}
 	}
 	return fmt.Errorf("update %s: too much contention", kind)
 }
