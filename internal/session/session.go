@@ -232,7 +232,7 @@ func (s *Store) Peek(ctx context.Context, cookie string) (*Session, error) {
 		return nil, ErrNotFound
 	}
 	for _, key := range keysOf(cookie) {
-		sess, err := s.load(ctx, s.rdb, key)
+		sess, err := s.load(ctx, key)
 		if !errors.Is(err, ErrNotFound) {
 			return sess, err
 		}
@@ -248,11 +248,11 @@ func (s *Store) BySID(ctx context.Context, sid string) (*Session, error) {
 	} else if err != nil {
 		return nil, err
 	}
-	return s.load(ctx, s.rdb, key)
+	return s.load(ctx, key)
 }
 
-func (s *Store) load(ctx context.Context, c redis.Cmdable, key string) (*Session, error) {
-	b, err := c.Get(ctx, key).Bytes()
+func (s *Store) load(ctx context.Context, key string) (*Session, error) {
+	b, err := s.rdb.Get(ctx, key).Bytes()
 	if errors.Is(err, redis.Nil) {
 		return nil, ErrNotFound
 	} else if err != nil {
@@ -331,19 +331,17 @@ func (s *Store) swap(ctx context.Context, key string, old, next []byte, ttl time
 func (s *Store) update(ctx context.Context, key string, known []byte, fn func(*Session) error) error {
 	old := known
 	for range 10 {
+		var sess *Session
+		var err error
 		if old == nil {
-			b, err := s.rdb.Get(ctx, key).Bytes()
-			if errors.Is(err, redis.Nil) {
-				return ErrNotFound
-			} else if err != nil {
-				return fmt.Errorf("load session: %w", err)
-			}
-			old = b
+			sess, err = s.load(ctx, key)
+		} else {
+			sess, err = s.live(key, old)
 		}
-		sess, err := s.live(key, old)
 		if err != nil {
 			return err
 		}
+		old = sess.raw
 		if err := fn(sess); err != nil {
 			return err
 		}
@@ -479,7 +477,7 @@ func (s *Store) ListForCitizen(ctx context.Context, citizenID string) ([]*Sessio
 	slices.Sort(keys)
 	var out []*Session
 	for _, k := range keys {
-		sess, err := s.load(ctx, s.rdb, k)
+		sess, err := s.load(ctx, k)
 		if errors.Is(err, ErrNotFound) {
 			s.rdb.SRem(ctx, citizenIndexKey(citizenID), k)
 			continue
