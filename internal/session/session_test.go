@@ -66,15 +66,21 @@ func newStore(rdb *redis.Client, idle, abs time.Duration) *session.Store {
 	return session.New(rdb, session.Options{IdleTimeout: idle, AbsoluteTimeout: abs})
 }
 
+// loggedIn starts a session of citizen c1 with one password event.
+func loggedIn(t *testing.T, s *session.Store) (string, *session.Session) {
+	t.Helper()
+	cookie, sess, err := s.Create(context.Background(), "c1", []session.AuthEvent{{Method: "pwd", Level: 1, Time: time.Now()}}, session.Device{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cookie, sess
+}
+
 func TestSessionLifecycle(t *testing.T) {
 	backends(t, func(t *testing.T, rdb *redis.Client) {
 		ctx := context.Background()
 		s := newStore(rdb, time.Hour, 2*time.Hour)
-		ev := []session.AuthEvent{{Method: "pwd", Level: 1, Time: time.Now()}}
-		cookie, sess, err := s.Create(ctx, "c1", ev, session.Device{})
-		if err != nil {
-			t.Fatal(err)
-		}
+		cookie, sess := loggedIn(t, s)
 		if len(cookie) != 43 {
 			t.Fatalf("cookie length: got %d, want 43 (256 bits base64url)", len(cookie))
 		}
@@ -101,10 +107,7 @@ func TestSessionLifecycle(t *testing.T) {
 		if err != nil || len(updated.Events) != 2 {
 			t.Fatalf("update: got %v events, err %v; want 2, nil", len(updated.Events), err)
 		}
-		_, _, err = s.Create(ctx, "c1", ev, session.Device{})
-		if err != nil {
-			t.Fatal(err)
-		}
+		loggedIn(t, s)
 		list, err := s.ListForCitizen(ctx, "c1")
 		if err != nil || len(list) != 2 {
 			t.Fatalf("list: got %d sessions, err %v; want 2", len(list), err)
@@ -132,11 +135,7 @@ func TestConcurrentUpdatesAllLand(t *testing.T) {
 	backends(t, func(t *testing.T, rdb *redis.Client) {
 		ctx := context.Background()
 		s := newStore(rdb, time.Hour, 2*time.Hour)
-		ev := []session.AuthEvent{{Method: "pwd", Level: 1, Time: time.Now()}}
-		cookie, sess, err := s.Create(ctx, "c1", ev, session.Device{})
-		if err != nil {
-			t.Fatal(err)
-		}
+		cookie, sess := loggedIn(t, s)
 		const n = 8
 		var wg sync.WaitGroup
 		errs := make(chan error, n)
