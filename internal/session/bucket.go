@@ -67,14 +67,14 @@ func (b Bucket[T]) Take(ctx context.Context, s *Store, id string, v *T) error {
 // Update reads the value under id into v, lets fn change it and writes
 // it back atomically, keeping its TTL; an error from fn writes nothing.
 func (b Bucket[T]) Update(ctx context.Context, s *Store, id string, v *T, fn func() error) error {
-	return s.updateValue(ctx, b.name, id, v, 0, fn)
+	return updateValue(ctx, s, b.name, id, v, 0, fn)
 }
 
 // UpdateFor is Update that gives the value ttl from now instead of
 // keeping its TTL: for a value whose remaining use is shorter (or longer)
 // than the life it was stored with.
 func (b Bucket[T]) UpdateFor(ctx context.Context, s *Store, id string, v *T, ttl time.Duration, fn func() error) error {
-	return s.updateValue(ctx, b.name, id, v, ttl, fn)
+	return updateValue(ctx, s, b.name, id, v, ttl, fn)
 }
 
 // Delete removes the value under id.

@@ -179,7 +179,12 @@ func TestConcurrentUpdatesAllLand(t *testing.T) {
 	})
 }
 
-var counterBucket = session.NewBucket[struct{ N int }]("counter")
+type counter struct {
+	N    int
+	Note string `json:",omitempty"`
+}
+
+var counterBucket = session.NewBucket[counter]("counter")
 
 // A bucket's Update is atomic: concurrent increments all count. Update
 // keeps the value's expiry, UpdateFor gives it a new one, and neither
@@ -188,7 +193,6 @@ func TestBucketUpdates(t *testing.T) {
 	backends(t, func(t *testing.T, rdb *redis.Client) {
 		ctx := context.Background()
 		s := newStore(rdb, time.Hour, 2*time.Hour)
-		type counter = struct{ N int }
 		if err := counterBucket.Put(ctx, s, "a", counter{}, time.Hour); err != nil {
 			t.Fatal(err)
 		}
@@ -221,6 +225,22 @@ func TestBucketUpdates(t *testing.T) {
 		}
 		if ttl := rdb.PTTL(ctx, key).Val(); ttl <= 59*time.Second || ttl > time.Minute {
 			t.Errorf("UpdateFor: TTL %v, want a minute", ttl)
+		}
+		// An attempt that loses to another writer is retried from the
+		// stored value alone: nothing fn set in it carries over.
+		var c counter
+		var notes []string
+		err := counterBucket.Update(ctx, s, "a", &c, func() error {
+			notes = append(notes, c.Note)
+			if len(notes) == 1 {
+				c.Note = "set by the attempt that lost"
+				return counterBucket.Put(ctx, s, "a", counter{N: 100}, time.Hour)
+			}
+			c.N++
+			return nil
+		})
+		if err != nil || len(notes) != 2 || notes[1] != "" || c.N != 101 {
+			t.Errorf("update retried after a write meanwhile: err %v, fn saw notes %q, value %+v; want a second attempt from {N:100}", err, notes, c)
 		}
 		if err := counterBucket.Update(ctx, s, "gone", &got, func() error { return nil }); !errors.Is(err, session.ErrNotFound) {
 			t.Errorf("update of a missing value: got %v, want ErrNotFound", err)

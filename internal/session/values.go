@@ -60,11 +60,14 @@ func (s *Store) take(ctx context.Context, kind, id string, v any) error {
 
 // updateValue applies fn to kind/id atomically, keeping its TTL when ttl
 // is 0, else giving it ttl from now: read, changed, and written back
-// only if nobody wrote it meanwhile (swap), else read again.
-func (s *Store) updateValue(ctx context.Context, kind, id string, v any, ttl time.Duration, fn func() error) error {
+// only if nobody wrote it meanwhile (swap), else read again. Each
+// reading starts from a zero v, so a retry sees the stored value alone,
+// none of what fn set in the attempt that lost.
+func updateValue[T any](ctx context.Context, s *Store, kind, id string, v *T, ttl time.Duration, fn func() error) error {
 	key := prefix + kind + ":" + id
 	for range 10 {
 		b, err := s.rdb.Get(ctx, key).Bytes()
+		*v = *new(T)
 		if err := decode(kind, b, err, v); err != nil {
 			return err
 		}
