@@ -11,10 +11,12 @@ import (
 
 // pacedPass is what one open-loop pass measured: p50 and p99 in ms, the
 // errors, and the loads of the server and of this driver (CPU seconds
-// per wall second: 1 = one core busy throughout).
+// per wall second: 1 = one core busy throughout). pace adds the rate it
+// ran at and the closed-loop rates right before and right after it.
 type pacedPass struct {
 	p50, p99, load, driverLoad float64
 	errs                       int
+	rate, before, after        float64
 }
 
 // driverBusy is the driver's load above which a paced pass's latencies
@@ -22,26 +24,42 @@ type pacedPass struct {
 // full, and an operation due waits for the driver to send it.
 const driverBusy = 0.85
 
-// loadSlack is how far a paced pass's server load may be from the load
-// it was meant to put on the server before it is run again or flagged.
-// The rescaled pass assumes the load follows the rate; where an
-// operation's cost depends on how many run at once (a group commit),
-// the second pass may still be off, and is flagged.
-const loadSlack = 0.1
+// rateSlack is how far the closed-loop rates right before and right
+// after a paced pass may differ before the pass is run again or flagged:
+// the machine's speed changed while it ran, and 70 % of the rate before
+// may have been more than the server could do during it.
+const rateSlack = 0.15
 
-// pace runs paced passes (pass runs one at a rate): at rate first, meant
-// to load the server at want; when the load it measured is more than
-// loadSlack off (the machine's speed changed since the closed loop
-// measured the rate), once more at the rate scaled by want over that
-// load. It returns the last pass, with the errors of both.
-func pace(rate, want float64, pass func(rate float64) pacedPass) pacedPass {
-	p := pass(rate)
-	if p.load > 0 && math.Abs(p.load-want) > loadSlack {
-		errs := p.errs
-		p = pass(rate * want / p.load)
-		p.errs += errs
+// pace runs a paced pass (pass runs one at a rate) at 70 % of rate, the
+// closed-loop rate measured right before it, then measures the
+// closed-loop rate again (probe, which returns it and its errors). When
+// the two are more than rateSlack apart, it runs the pass once more at
+// 70 % of the new rate and probes again. It returns the last pass, with
+// the errors of all.
+//
+// The rate is the "70 % of the maximum rate" as such: the
+// server's load during the pass is reported, not aimed at, since an
+// operation may cost the server more at a lower rate (on SQLite fewer
+// writes share a commit).
+func pace(rate float64, pass func(rate float64) pacedPass, probe func() (float64, int)) pacedPass {
+	errs := 0
+	for try := 0; ; try++ {
+		p := pass(0.7 * rate)
+		after, perrs := probe()
+		errs += p.errs + perrs
+		p.rate, p.before, p.after = 0.7*rate, rate, after
+		if try == 1 || !ratesApart(rate, after) {
+			p.errs = errs
+			return p
+		}
+		rate = after
 	}
-	return p
+}
+
+// ratesApart reports whether two closed-loop rates differ by more than
+// rateSlack; a rate of 0 (nothing measured) is not compared.
+func ratesApart(a, b float64) bool {
+	return a > 0 && b > 0 && math.Abs(a-b)/min(a, b) > rateSlack
 }
 
 // paced runs sc open-loop at rate operations per second for d: each

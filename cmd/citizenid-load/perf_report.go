@@ -329,7 +329,7 @@ func (r *perfReport) print(w io.Writer) {
 		paced := "-"
 		if x.Paced70P50ms > 0 {
 			paced = fmt.Sprintf("%.1f", x.Paced70P99ms/x.Paced70P50ms)
-			if x.offLoad() && !r.Smoke {
+			if x.paceDrifted() && !r.Smoke {
 				paced += "†"
 			}
 			if x.driverBound() && !r.Smoke {
@@ -343,9 +343,9 @@ func (r *perfReport) print(w io.Writer) {
 			fmt.Fprintf(w, "* %s: its bound was %.1f/s before it ran and %.1f/s after (more than %.0f %% apart): the machine's speed changed meanwhile; rerun before trusting this ratio\n",
 				x.Scenario, x.BoundBefore, x.BoundAfter, 100*boundDrift)
 		}
-		if x.offLoad() && !r.Smoke {
-			fmt.Fprintf(w, "† %s: the paced pass loaded the server %.0f %%, meant %.0f %% (run twice, the second rescaled): the machine's speed changed, or an operation costs the server more at that rate (fewer writes share a commit); its p99/p50 is not the one at 70 %% of the load\n",
-				x.Scenario, 100*x.Paced70Load, 100*x.Paced70WantLoad)
+		if x.paceDrifted() && !r.Smoke {
+			fmt.Fprintf(w, "† %s: the closed loop ran at %.0f/s right before its paced pass and at %.0f/s right after it (more than %.0f %% apart, also after a rerun at 70 %% of the second): the machine's speed changed during the pass; its p99/p50 may be an overload's queue, not the tail at 70 %%\n",
+				x.Scenario, x.Paced70RateBefore, x.Paced70RateAfter, 100*rateSlack)
 		}
 		if x.driverBound() && !r.Smoke {
 			fmt.Fprintf(w, "‡ %s: the driver's core was %.0f %% busy during the paced pass: its p99/p50 is mostly the driver's own queue\n",

@@ -182,12 +182,16 @@ type result struct {
 	// At 70 % of the rate the closed loop reached, open-loop (paced).
 	Paced70P50ms float64 `json:"paced70_p50_ms,omitempty"`
 	Paced70P99ms float64 `json:"paced70_p99_ms,omitempty"`
+	// The paced pass's rate (ops/s), and the closed-loop rates right
+	// before it (the pass is at 70 % of that) and right after it. Apart
+	// by more than rateSlack, the machine's speed changed during the
+	// pass (see paceDrifted).
+	Paced70Rate       float64 `json:"paced70_rate,omitempty"`
+	Paced70RateBefore float64 `json:"paced70_closed_rate_before,omitempty"`
+	Paced70RateAfter  float64 `json:"paced70_closed_rate_after,omitempty"`
 	// The server's load during the paced pass (CPU seconds per wall
-	// second), and the load it was meant to have: 70 % of the closed
-	// loop's. Apart by more than loadSlack, the pass was not at 70 % of
-	// what the server could do then (see offLoad).
-	Paced70Load     float64 `json:"paced70_server_load,omitempty"`
-	Paced70WantLoad float64 `json:"paced70_wanted_server_load,omitempty"`
+	// second), for the record.
+	Paced70Load float64 `json:"paced70_server_load,omitempty"`
 	// The driver's own load during it: above driverBusy, its latencies
 	// are mostly the driver's queue (see driverBound).
 	Paced70DriverLoad float64 `json:"paced70_driver_load,omitempty"`
@@ -221,20 +225,23 @@ func (r result) drifted() bool {
 	return math.Abs(r.BoundBefore-r.BoundAfter)/min(r.BoundBefore, r.BoundAfter) > boundDrift
 }
 
-// offLoad reports whether r's paced pass loaded the server more than
-// loadSlack away from the load it was meant to: its p99/p50 is then not
-// the one at 70 % of the closed loop's load. Above: the machine slowed
-// and the pass measured an overload's queue, or an operation costs more
-// at the lower rate (on SQLite fewer writes share a commit); below: the
-// machine sped up.
-func (r result) offLoad() bool {
-	return r.Paced70Load > 0 && math.Abs(r.Paced70Load-r.Paced70WantLoad) > loadSlack
-}
+// paceDrifted reports whether the closed-loop rates right before and
+// right after r's paced pass (after its rerun) are more than rateSlack
+// apart: the machine's speed changed during the pass, whose p99/p50 may
+// then be an overload's queue rather than the tail at 70 %.
+func (r result) paceDrifted() bool { return ratesApart(r.Paced70RateBefore, r.Paced70RateAfter) }
 
 // driverBound reports whether the driver's core was nearly full during
 // r's paced pass, so that its p99/p50 measures the driver more than the
 // server.
 func (r result) driverBound() bool { return r.Paced70DriverLoad > driverBusy }
+
+// noProfile is run's profile when none is taken.
+func noProfile(string, time.Duration) func() { return func() {} }
+
+// probeTime is the longest closed loop run right after a paced pass to
+// see whether the machine's speed held during it (pace).
+const probeTime = 3 * time.Second
 
 // run runs sc on every worker for d (at most 10^6 ops); result.bound
 // completes it.
@@ -377,7 +384,7 @@ func runPerf(ctx context.Context, o perfOptions, cfg config.Config, t target, fx
 			return fmt.Errorf("passkey of worker %d: %w", i, err)
 		}
 	}
-	profile := func(string, time.Duration) func() { return func() {} }
+	profile := noProfile
 	if t.pprof != "" && o.pprofDir != "" {
 		profile = func(name string, d time.Duration) func() { return startProfile(ctx, t.pprof, o.pprofDir, name, d) }
 	}
@@ -399,21 +406,43 @@ func runPerf(ctx context.Context, o perfOptions, cfg config.Config, t target, fx
 		}
 		r.bound(sc, before, after)
 		if r.WallSecs > 0 && r.Ops > 0 {
-			// The closed loop's deadline may have cut off a refresh the
-			// server carried out: start the paced pass from fresh tokens.
-			for _, w := range ws {
-				w.refresh, w.opaqueRefresh = "", ""
-				if sc.prepare != nil {
-					if err := sc.prepare(ctx, w); err != nil {
-						return err
+			// A closed loop's deadline may have cut off a refresh the
+			// server carried out: each paced pass starts from fresh tokens.
+			fresh := func() error {
+				for _, w := range ws {
+					w.refresh, w.opaqueRefresh = "", ""
+					if sc.prepare != nil {
+						if err := sc.prepare(ctx, w); err != nil {
+							return err
+						}
 					}
 				}
+				return nil
 			}
-			r.Paced70WantLoad = 0.7 * r.CPUSecs / r.WallSecs
-			p := pace(0.7*float64(r.Ops)/r.WallSecs, r.Paced70WantLoad, func(rate float64) pacedPass {
+			var failed error
+			p := pace(float64(r.Ops)/r.WallSecs, func(rate float64) pacedPass {
+				if failed == nil {
+					failed = fresh()
+				}
+				if failed != nil {
+					return pacedPass{}
+				}
 				return sc.paced(ctx, ws, t.pid, rate, o.scenario)
+			}, func() (float64, int) {
+				q := sc.run(ctx, t, ws, min(o.scenario, probeTime), noProfile)
+				if r.FirstError == "" {
+					r.FirstError = q.FirstError
+				}
+				if q.WallSecs == 0 {
+					return 0, q.Errors
+				}
+				return float64(q.Ops) / q.WallSecs, q.Errors
 			})
+			if failed != nil {
+				return failed
+			}
 			r.Paced70P50ms, r.Paced70P99ms, r.Paced70Load, r.Paced70DriverLoad = p.p50, p.p99, p.load, p.driverLoad
+			r.Paced70Rate, r.Paced70RateBefore, r.Paced70RateAfter = p.rate, p.before, p.after
 			r.Errors += p.errs
 		}
 		rep.Results = append(rep.Results, r)
