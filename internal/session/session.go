@@ -318,9 +318,13 @@ const (
 )
 
 // swap writes next under key, for ttl (0: keeping the key's), if the key
-// still holds old.
+// still holds old. A ttl under a millisecond is one, not 0.
 func (s *Store) swap(ctx context.Context, key string, old, next []byte, ttl time.Duration) (swapped, error) {
-	n, err := swapScript.Run(ctx, s.rdb, []string{key}, old, next, ttl.Milliseconds()).Int()
+	ms := ttl.Milliseconds()
+	if ttl > 0 {
+		ms = max(ms, 1)
+	}
+	n, err := swapScript.Run(ctx, s.rdb, []string{key}, old, next, ms).Int()
 	return swapped(n), err
 }
 

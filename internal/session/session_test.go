@@ -226,6 +226,17 @@ func TestBucketUpdates(t *testing.T) {
 		if ttl := rdb.PTTL(ctx, key).Val(); ttl <= 59*time.Second || ttl > time.Minute {
 			t.Errorf("UpdateFor: TTL %v, want a minute", ttl)
 		}
+		// A TTL under a millisecond is a millisecond, not "keep the TTL".
+		if err := counterBucket.Put(ctx, s, "brief", counter{}, time.Hour); err != nil {
+			t.Fatal(err)
+		}
+		var brief counter
+		if err := counterBucket.UpdateFor(ctx, s, "brief", &brief, 500*time.Microsecond, func() error { return nil }); err != nil {
+			t.Fatal(err)
+		}
+		if ttl := rdb.PTTL(ctx, "cid:counter:brief").Val(); ttl > time.Millisecond {
+			t.Errorf("UpdateFor 500µs: TTL %v, want at most a millisecond", ttl)
+		}
 		// An attempt that loses to another writer is retried from the
 		// stored value alone: nothing fn set in it carries over.
 		var c counter
