@@ -233,9 +233,10 @@ func committedTestMarks(t *testing.T, s *Store) string {
 	return strings.Join(ids, " ")
 }
 
-// SQLite keeps a few connections (each holds megabytes outside Go's heap)
-// and never more: many more writers and readers than connections all get
-// through, writes that read on another connection meanwhile too.
+// SQLite keeps a few connections (each holds memory outside Go's heap),
+// each with a small page cache, and never more: many more writers and
+// readers than connections all get through, writes that read on another
+// connection meanwhile too.
 func TestSQLiteFewConnections(t *testing.T) {
 	s := migrated(t, openSQLite(t, filepath.Join(t.TempDir(), "c.db")))
 	limit := sqliteConnections()
@@ -279,5 +280,17 @@ func TestSQLiteFewConnections(t *testing.T) {
 	}
 	if open := s.db.Stats().OpenConnections; open > limit {
 		t.Errorf("open connections: got %d, want at most %d", open, limit)
+	}
+	// Holding every connection at once reaches each of them, used or new.
+	for i := range limit {
+		c, err := s.db.Conn(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		var kib int
+		if err := c.QueryRowContext(ctx, `PRAGMA cache_size`).Scan(&kib); err != nil || kib != -sqliteCacheKiB {
+			t.Errorf("connection %d: cache_size %d (%v), want %d (KiB)", i, kib, err, -sqliteCacheKiB)
+		}
 	}
 }
