@@ -64,8 +64,8 @@ func sqliteConnections() int { return max(4, runtime.GOMAXPROCS(0)+2) }
 // another connection committed since its last read, so under the
 // server's writes (sessions' marks, tokens, audit) a large cache is
 // refilled more than it is read, while it stays resident in modernc's C
-// heap, outside Go's, once filled. 512 KiB holds the upper levels of
-// every index in use.
+// heap, outside Go's, once filled. 512 KiB (128 pages) still holds the
+// root and inner pages of the indexes a request walks.
 const sqliteCacheKiB = 512
 
 func sqliteDialect(path string) *dialect {
