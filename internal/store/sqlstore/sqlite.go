@@ -51,12 +51,10 @@ func OpenSQLite(ctx context.Context, path string) (*Store, error) {
 }
 
 // sqliteConnections is how many connections a SQLite store keeps. Each
-// holds its own page cache (up to 2 MB), schema and prepared statements
-// in memory outside Go's heap, about 3 MB once warm, and the server had
+// holds its own page cache (sqliteCacheKiB), schema and prepared
+// statements in memory outside Go's heap; without a limit the server had
 // eight of them after a load. Writers share one (the group commit);
-// readers need hardly more than the CPUs that run them, and a page cache
-// helps them little under writes (a connection drops its cache whenever
-// another one committed).
+// readers need hardly more than the CPUs that run them.
 func sqliteConnections() int { return max(4, runtime.GOMAXPROCS(0)+2) }
 
 // sqliteCacheKiB is each connection's page cache, in KiB, instead of
