@@ -20,6 +20,10 @@ type luaEngine struct {
 	L       *lua.LState
 	scripts map[string]*lua.FunctionProto // by SHA1 of the source, lower-case hex
 	caller  *client                       // the connection whose script runs
+	// readThrough is the metatable of each run's globals: it reads what
+	// the run did not set from the shared ones. Made once: it never
+	// changes.
+	readThrough *lua.LTable
 }
 
 func newLuaEngine(s *Server) *luaEngine {
@@ -42,23 +46,30 @@ func newLuaEngine(s *Server) *luaEngine {
 		"call":  func(L *lua.LState) int { return e.call(L, true) },
 		"pcall": func(L *lua.LState) int { return e.call(L, false) },
 		"error_reply": func(L *lua.LState) int {
-			t := L.NewTable()
-			t.RawSetString("err", lua.LString(L.CheckString(1)))
-			L.Push(t)
+			L.Push(field(L, "err", L.CheckString(1)))
 			return 1
 		},
 		"status_reply": func(L *lua.LState) int {
-			t := L.NewTable()
-			t.RawSetString("ok", lua.LString(L.CheckString(1)))
-			L.Push(t)
+			L.Push(field(L, "ok", L.CheckString(1)))
 			return 1
 		},
 	})
 	L.SetGlobal("redis", r)
+	e.readThrough = L.CreateTable(0, 1)
+	e.readThrough.RawSetString("__index", L.Get(lua.GlobalsIndex))
 	return e
 }
 
 func (e *luaEngine) close() { e.L.Close() }
+
+// field is the table {name = v}: a status or an error reply. Tables are
+// made for what they hold: L.NewTable reserves 32 array and 32 hash
+// slots, about 2 KB.
+func field(L *lua.LState, name, v string) *lua.LTable {
+	t := L.CreateTable(0, 1)
+	t.RawSetString(name, lua.LString(v))
+	return t
+}
 
 func scriptSHA(src []byte) string {
 	h := sha1.Sum(src)
@@ -79,6 +90,12 @@ func (e *luaEngine) load(src []byte) (string, any) {
 	if err != nil {
 		return "", errorf("ERR Error compiling script (new function): %s", oneLine(err.Error()))
 	}
+	// A chunk is a vararg function, and one that never reads its
+	// varargs (a script's are KEYS and ARGV) would build Lua 5.0's
+	// implicit arg table on every call, 2 KB for nothing. Redis runs a
+	// script as a function without varargs, where arg is an unset global:
+	// here it stays nil.
+	proto.IsVarArg &^= lua.VarArgNeedsArg
 	e.scripts[sha] = proto
 	return sha, nil
 }
@@ -139,10 +156,8 @@ func (e *luaEngine) run(c *client, sha string, a [][]byte) any {
 		return errReply("ERR Number of keys can't be greater than number of args")
 	}
 	L := e.L
-	env := L.NewTable()
-	meta := L.NewTable()
-	meta.RawSetString("__index", L.Get(lua.GlobalsIndex))
-	L.SetMetatable(env, meta)
+	env := L.CreateTable(0, 2) // KEYS, ARGV
+	L.SetMetatable(env, e.readThrough)
 	keys, argv := L.CreateTable(numKeys, 0), L.CreateTable(len(a)-1-numKeys, 0)
 	for i, k := range a[1 : 1+numKeys] {
 		keys.RawSetInt(i+1, lua.LString(k))
@@ -207,8 +222,7 @@ func (e *luaEngine) call(L *lua.LState, raise bool) int {
 		reply = cmd.run(e.s, e.caller, args)
 	}
 	if er, isErr := reply.(errReply); isErr {
-		t := L.NewTable()
-		t.RawSetString("err", lua.LString(er))
+		t := field(L, "err", string(er))
 		if raise {
 			L.Error(t, 0) // the script fails with the command's own error
 		}
@@ -243,9 +257,7 @@ func toLua(L *lua.LState, r any) lua.LValue {
 	case []byte:
 		return lua.LString(r)
 	case simple:
-		t := L.NewTable()
-		t.RawSetString("ok", lua.LString(r))
-		return t
+		return field(L, "ok", string(r))
 	case []string:
 		t := L.CreateTable(len(r), 0)
 		for i, e := range r {
