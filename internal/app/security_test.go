@@ -62,7 +62,10 @@ func wantWorthless(t *testing.T, what string, pg page) {
 // An authorization code reaches only the browser that completed the
 // login: a second client replaying every URL the victim's browser visits
 // after /authorize gets nothing, and a login link started elsewhere is
-// worthless in the victim's browser.
+// worthless in the victim's browser. A GET /authorize goes straight on to
+// the login, its transaction's URL; a POST (cross-site, without the
+// browser's cookies) goes through the login URL, where the first browser
+// binds the request, like following a link to /authorize.
 func TestCodeReachesOnlyTheBrowserThatLoggedIn(t *testing.T) {
 	backends(t, func(t *testing.T, e *env) {
 		e.addClient(t, clients.Spec{ID: "portal", Name: "Portal", RedirectURIs: []string{cbURL}})
@@ -71,9 +74,19 @@ func TestCodeReachesOnlyTheBrowserThatLoggedIn(t *testing.T) {
 		victim := recordingBrowser(t, &visited)
 		evil := attacker(t)
 
+		// startPOST starts a login by a POST to /authorize from b: the
+		// answer is a redirect to the login URL.
+		startPOST := func(b *browser, state string) page {
+			t.Helper()
+			u, _ := url.Parse(authorize(e, map[string]string{"state": state}))
+			return b.post(e.URL+"/authorize", u.Query())
+		}
 		form := victim.get(authorize(e, nil))
 		if !isLoginForm(form) {
 			t.Fatalf("got %s (status %d), want the login form", form.url, form.status)
+		}
+		if len(visited) != 1 || !strings.HasPrefix(visited[0], e.URL+"/login/") || strings.Contains(visited[0], "/login/oidc/") {
+			t.Errorf("GET /authorize: the victim visited %v, want only the login transaction's URL (no hop through the login URL)", visited)
 		}
 		visited = append(visited, form.url.String())
 		replay := func(stage string) {
@@ -86,14 +99,12 @@ func TestCodeReachesOnlyTheBrowserThatLoggedIn(t *testing.T) {
 					wantWorthless(t, stage+" "+u, pg)
 				}
 			}
-			id := ""
-			for _, u := range visited {
-				if i := strings.Index(u, "/login/oidc/"); i >= 0 {
-					id = u[i+len("/login/oidc/"):]
-				}
-			}
-			if id == "" {
-				t.Fatalf("the victim never visited the OIDC login URL: %v", visited)
+			// The library's callback is not served, not even for a
+			// request the caller knows the ID of.
+			link := startPOST(evil, "attacker-"+stage).header.Get("Location")
+			id, ok := strings.CutPrefix(link, "/login/oidc/")
+			if !ok {
+				t.Fatalf("%s: POST /authorize: got location %q, want the login URL", stage, link)
 			}
 			pg := evil.get(e.URL + "/authorize/callback?id=" + id)
 			wantNoCode(t, stage+" callback", pg)
@@ -111,14 +122,11 @@ func TestCodeReachesOnlyTheBrowserThatLoggedIn(t *testing.T) {
 
 		// The attacker starts a login at the portal and sends the link to
 		// the victim, who is logged in: the victim's browser refuses it.
-		start := evil.get(authorize(e, map[string]string{"state": "attacker"}))
-		link := start.header.Get("Location")
-		if !strings.Contains(link, "/login/oidc/") {
-			t.Fatalf("attacker's authorize: got status %d location %q", start.status, link)
+		link := evil.get(authorize(e, map[string]string{"state": "attacker"})).header.Get("Location")
+		if !strings.HasPrefix(link, "/login/") || strings.HasPrefix(link, "/login/oidc/") {
+			t.Fatalf("attacker's authorize: got location %q, want its login transaction", link)
 		}
-		if !strings.HasPrefix(link, "http") {
-			link = e.URL + link
-		}
+		link = e.URL + link
 		pg := victim.get(link)
 		wantNoCode(t, "attacker's link in the victim's browser", pg)
 		if pg.status != http.StatusForbidden || !strings.Contains(pg.body, `role="alert"`) {

@@ -459,16 +459,63 @@ func (p *Provider) precheckAuthorize(next http.Handler) http.Handler {
 			return
 		}
 		// A GET is a top-level navigation that carries the browser's
-		// binding cookie: bind the request here. A cross-site POST does
-		// not; its request is bound at the login URL (beginLogin).
-		if r.Method == http.MethodGet {
+		// binding cookie: bind the request here, and go on to its login in
+		// this response (loginHop). A cross-site POST does not carry the
+		// cookie; its request is bound at the login URL (beginLogin), where
+		// the browser arrives by a redirect, a navigation of its own.
+		get := r.Method == http.MethodGet
+		if get {
 			ac.browser = p.o.Login.Browser(w, r)
 		}
 		r2 := r.Clone(context.WithValue(r.Context(), authCtxKey{}, ac))
 		r2.Form, r2.PostForm = form, url.Values{}
-		next.ServeHTTP(w, r2)
+		if !get {
+			next.ServeHTTP(w, r2)
+			return
+		}
+		hop := &loginHop{ResponseWriter: w}
+		next.ServeHTTP(hop, r2)
+		if hop.id != "" {
+			w.Header().Del("Location")
+			w.Header().Del("Content-Type")
+			r2.SetPathValue("id", hop.id)
+			p.beginLogin(w, r2)
+		}
 	})
 }
+
+// loginHop holds back the library's answer to a GET /authorize when it
+// is the redirect to the stored request's login URL, so that the login
+// begins in the same response: one redirect fewer for every citizen.
+// The hop checked nothing this response cannot (the request is bound to
+// this browser already, and beginLogin checks it again). Every other
+// answer passes through.
+type loginHop struct {
+	http.ResponseWriter
+	id string // the held-back request's ID
+}
+
+func (h *loginHop) WriteHeader(code int) {
+	if h.id == "" && code == http.StatusFound {
+		if rest, ok := strings.CutPrefix(h.Header().Get("Location"), pathLogin); ok {
+			if id, err := url.PathUnescape(rest); err == nil && id != "" && !strings.ContainsAny(id, "/?#") {
+				h.id = id
+				return
+			}
+		}
+	}
+	h.ResponseWriter.WriteHeader(code)
+}
+
+// Write drops the body of a held-back redirect.
+func (h *loginHop) Write(b []byte) (int, error) {
+	if h.id != "" {
+		return len(b), nil
+	}
+	return h.ResponseWriter.Write(b)
+}
+
+func (h *loginHop) Unwrap() http.ResponseWriter { return h.ResponseWriter }
 
 // precheckUserinfo verifies the access token of a userinfo request
 // before the library sees it, answering 401 with the WWW-Authenticate of
