@@ -8,12 +8,15 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"path"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/crewjam/saml"
+	"github.com/crewjam/saml/samlsp"
 	"golang.org/x/oauth2"
 
 	"github.com/citizenid/citizenid/internal/clients"
@@ -137,45 +140,53 @@ func TestCodeReachesOnlyTheBrowserThatLoggedIn(t *testing.T) {
 }
 
 // The same holds for SAML: the pending request and its login are
-// worthless in another browser.
+// worthless in another browser. An AuthnRequest by the redirect binding
+// (a GET, with the browser's cookies) begins its login at once; one by
+// the POST binding (cross-site, without them) continues through
+// /saml/continue, where the browser binds it.
 func TestSAMLResponseReachesOnlyTheBrowserThatLoggedIn(t *testing.T) {
 	backends(t, func(t *testing.T, e *env) {
 		e.addCitizen(t, testNumber, testPassword)
-		p := newSAMLPortal(t, e, "Cổng SAML", nil, nil)
-		var visited []string
-		victim := newBrowser(t)
-		victim.stop = func(u *url.URL) bool { visited = append(visited, u.String()); return false }
-		evil := attacker(t)
+		for _, binding := range []string{saml.HTTPRedirectBinding, saml.HTTPPostBinding} {
+			p := newSAMLPortal(t, e, "Cổng SAML "+path.Base(binding), func(o *samlsp.Options) { o.Binding = binding }, nil)
+			var visited []string
+			victim := newBrowser(t)
+			victim.stop = func(u *url.URL) bool { visited = append(visited, u.String()); return false }
+			evil := attacker(t)
 
-		form := victim.get(p.srv.URL + "/hello")
-		if !isLoginForm(form) {
-			t.Fatalf("got %s (status %d), want the login form", form.url, form.status)
-		}
-		noAssertion := func(stage string) {
-			for _, u := range visited {
-				if !strings.HasPrefix(u, e.URL) || strings.Contains(u, "/saml/sso") {
-					continue
-				}
-				for _, pg := range []page{evil.get(u), evil.post(u, url.Values{"step": {"password"}})} {
-					if strings.Contains(pg.body, "SAMLResponse") {
-						t.Errorf("%s: replaying %s gave a SAMLResponse", stage, u)
+			form := victim.get(p.srv.URL + "/hello")
+			if binding == saml.HTTPPostBinding {
+				form = victim.postSAMLForm(form)
+			}
+			if !isLoginForm(form) {
+				t.Fatalf("%s: got %s (status %d), want the login form", binding, form.url, form.status)
+			}
+			noAssertion := func(stage string) {
+				for _, u := range visited {
+					if !strings.HasPrefix(u, e.URL) || strings.Contains(u, "/saml/sso") {
+						continue
 					}
-					wantWorthless(t, stage+" "+u, pg)
+					for _, pg := range []page{evil.get(u), evil.post(u, url.Values{"step": {"password"}})} {
+						if strings.Contains(pg.body, "SAMLResponse") {
+							t.Errorf("%s, %s: replaying %s gave a SAMLResponse", binding, stage, u)
+						}
+						wantWorthless(t, binding+" "+stage+" "+u, pg)
+					}
 				}
 			}
-		}
-		noAssertion("during the login")
-		done := victim.login(e.URL, form, testNumber, testPassword)
-		if !strings.Contains(done.body, "SAMLResponse") {
-			t.Fatalf("the victim's own login: got status %d %.300s, want the SAML form", done.status, done.body)
-		}
-		noAssertion("after the login")
-		var continued bool
-		for _, u := range visited {
-			continued = continued || strings.Contains(u, "/saml/continue/")
-		}
-		if !continued {
-			t.Fatalf("the victim never visited /saml/continue: %v", visited)
+			noAssertion("during the login")
+			done := victim.login(e.URL, form, testNumber, testPassword)
+			if !strings.Contains(done.body, "SAMLResponse") {
+				t.Fatalf("%s: the victim's own login: got status %d %.300s, want the SAML form", binding, done.status, done.body)
+			}
+			noAssertion("after the login")
+			var continued bool
+			for _, u := range visited {
+				continued = continued || strings.Contains(u, "/saml/continue/")
+			}
+			if want := binding == saml.HTTPPostBinding; continued != want {
+				t.Errorf("%s: visited /saml/continue %v, want %v: %v", binding, continued, want, visited)
+			}
 		}
 	})
 }

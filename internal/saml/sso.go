@@ -220,12 +220,25 @@ func (p *Provider) serveIdPInitiated(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-// pend stores pr and continues with a same-site redirect.
+// pend stores pr and continues with its login. A request that came by a
+// GET (the redirect binding, a link) is a top-level navigation with the
+// browser's cookies: it is bound to this browser and its login begins in
+// this response. One that came by a cross-site POST (the POST binding)
+// has no cookies, so it continues with a same-site redirect, where the
+// first browser to arrive binds it.
 func (p *Provider) pend(w http.ResponseWriter, r *http.Request, pr *pendingRequest) {
+	get := r.Method == http.MethodGet
+	if get {
+		pr.Browser = p.o.Login.Browser(w, r)
+	}
 	// It outlives the login transaction it starts (RequestTTL too), so a
 	// login finished in time always finds its request.
 	if err := kindPending.Put(r.Context(), p.o.Sessions, pr.ID, *pr, p.o.RequestTTL+5*time.Minute); err != nil {
 		p.refuse(w, r, pr.SP, refusal{"store", http.StatusServiceUnavailable, "err_generic"}, err)
+		return
+	}
+	if get {
+		p.begin(w, r, pr)
 		return
 	}
 	http.Redirect(w, r, pathContinue+pr.ID, http.StatusSeeOther)
@@ -258,7 +271,13 @@ func (p *Provider) continueLogin(w http.ResponseWriter, r *http.Request) {
 		p.refuse(w, r, pr.SP, refusal{"continued from another browser", http.StatusForbidden, "err_other_browser"}, nil)
 		return
 	}
-	sp, _, err := p.serviceProvider(ctx, pr.SP)
+	p.begin(w, r, pr)
+}
+
+// begin hands the pending request pr, bound to the request's browser, to
+// the login engine.
+func (p *Provider) begin(w http.ResponseWriter, r *http.Request, pr *pendingRequest) {
+	sp, _, err := p.serviceProvider(r.Context(), pr.SP)
 	if err != nil {
 		p.refuse(w, r, pr.SP, classify(err), err)
 		return
