@@ -40,11 +40,9 @@ type pw struct {
 	opaqueRefresh string
 	cred          *webauthntest.Credential
 	next          func() string // the next password citizen's number
-	// sessions made by this worker (each login is one) and not logged
-	// out, their session cookies oldest first, and the cookie of its
-	// latest login.
+	// sessions made by this worker (each login is one), and the cookie
+	// of its latest.
 	sessions   int
-	cookies    []*http.Cookie
 	lastCookie string
 }
 
@@ -146,42 +144,12 @@ func (w *pw) code(a answer) (string, error) {
 	w.sessions++
 	if u, _ := url.Parse(w.t.base); u != nil {
 		for _, c := range w.browser.Jar.Cookies(u) {
-			// The SSO cookie, not the browser's binding cookie (its name
-			// and "-browser"), which is as long.
-			if len(c.Value) == 43 && !strings.HasSuffix(c.Name, "-browser") {
+			if len(c.Value) == 43 {
 				w.lastCookie = c.Value
-				w.cookies = append(w.cookies, &http.Cookie{Name: c.Name, Value: c.Value})
 			}
 		}
 	}
 	return loc.Query().Get("code"), nil
-}
-
-// logoutOldest logs the worker's oldest session out, as its citizen would
-// on the account page: the server ends it (its record, its index entries,
-// its tokens).
-func (w *pw) logoutOldest(ctx context.Context) error {
-	if len(w.cookies) == 0 {
-		return errors.New("logout: no session cookie kept")
-	}
-	c := w.cookies[0]
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, w.t.base+"/account/logout", nil)
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Sec-Fetch-Site", "same-origin")
-	req.AddCookie(c)
-	resp, err := w.api().Transport.RoundTrip(req)
-	if err != nil {
-		return err
-	}
-	io.Copy(io.Discard, resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusSeeOther {
-		return fmt.Errorf("logout: status %d", resp.StatusCode)
-	}
-	w.cookies, w.sessions = w.cookies[1:], w.sessions-1
-	return nil
 }
 
 // passwordLogin runs authorize → login form → code in a fresh browser and

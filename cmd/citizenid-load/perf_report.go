@@ -1,7 +1,6 @@
 package main
 
 import (
-	"cmp"
 	"context"
 	"crypto"
 	"crypto/ecdsa"
@@ -193,15 +192,13 @@ func settle(ctx context.Context, pid int, max time.Duration) time.Duration {
 	return time.Since(start)
 }
 
-// sessionPhase brings the live SSO sessions to o.sessions with password
+// sessionPhase tops the live SSO sessions up to o.sessions with password
 // logins (no token exchange: a login makes the session), then reads the
 // server's RSS and the Redis bytes of a sample of sessions: those this
 // phase made. It makes one login per worker at least, even when the
 // scenarios' logins already made o.sessions: a sample of their sessions
 // would measure what the scenarios added to them (the SAML scenario
-// joins a second participant to each). Sessions the scenarios made beyond
-// that (a paced pass run twice makes thousands more) are logged out
-// first, oldest first, so the RSS is read at o.sessions.
+// joins a second participant to each).
 func (r *perfReport) sessionPhase(ctx context.Context, o perfOptions, t target, ws []*pw) {
 	count := func() int {
 		n := 0
@@ -216,10 +213,9 @@ func (r *perfReport) sessionPhase(ctx context.Context, o perfOptions, t target, 
 	for _, w := range ws {
 		w.lastCookie = ""
 	}
-	r.EndedSessions = r.endSurplus(ctx, ws, count()-(o.sessions-len(ws)))
-	var wg sync.WaitGroup
 	before := count()
 	left := max(o.sessions-before, len(ws))
+	var wg sync.WaitGroup
 	for _, w := range ws {
 		wg.Add(1)
 		go func() {
@@ -256,45 +252,6 @@ func (r *perfReport) sessionPhase(ctx context.Context, o perfOptions, t target, 
 		}
 	}
 	r.RedisPerSession, r.RedisMethod = redisBytes(ctx, t, cookies)
-}
-
-// endSurplus logs out n of the workers' sessions, each worker its oldest,
-// as evenly as their sessions allow, and returns how many it ended. The
-// first failure stops it and is the session phase's error.
-func (r *perfReport) endSurplus(ctx context.Context, ws []*pw, n int) int {
-	quota := make([]int, len(ws))
-	for given := true; n > 0 && given; {
-		given = false
-		for i, w := range ws {
-			if n > 0 && quota[i] < len(w.cookies) {
-				quota[i]++
-				n--
-				given = true
-			}
-		}
-	}
-	var mu sync.Mutex
-	var wg sync.WaitGroup
-	ended := 0
-	for i, w := range ws {
-		wg.Go(func() {
-			for range quota[i] {
-				err := w.logoutOldest(ctx)
-				mu.Lock()
-				if err != nil {
-					r.SessionPhaseError = cmp.Or(r.SessionPhaseError, err.Error())
-				} else {
-					ended++
-				}
-				mu.Unlock()
-				if err != nil {
-					return
-				}
-			}
-		})
-	}
-	wg.Wait()
-	return ended
 }
 
 // redisBytes is the memory one SSO session takes in Redis, averaged over
@@ -396,12 +353,8 @@ func (r *perfReport) print(w io.Writer) {
 		}
 	}
 	mb := func(b int64) float64 { return float64(b) / (1 << 20) }
-	ended := ""
-	if r.EndedSessions > 0 {
-		ended = fmt.Sprintf(", after logging out %d that the scenarios made beyond them", r.EndedSessions)
-	}
-	fmt.Fprintf(w, "\nlive SSO sessions: %d (%d of them made by the session phase%s); server RSS: %.1f MiB (anonymous %.1f MiB, file-backed %.1f MiB), settled %.1f s after the logins that made them; right after them %.1f MiB; peak %.1f MiB\n",
-		r.LiveSessions, r.PhaseLogins, ended, mb(r.RSSBytes), mb(r.RSSAnonBytes), mb(r.RSSFileBytes), r.RSSSettleSecs, mb(r.RSSAfterLoginsBytes), mb(r.RSSPeakBytes))
+	fmt.Fprintf(w, "\nlive SSO sessions: %d (%d of them made by the session phase); server RSS: %.1f MiB (anonymous %.1f MiB, file-backed %.1f MiB), settled %.1f s after the logins that made them; right after them %.1f MiB; peak %.1f MiB\n",
+		r.LiveSessions, r.PhaseLogins, mb(r.RSSBytes), mb(r.RSSAnonBytes), mb(r.RSSFileBytes), r.RSSSettleSecs, mb(r.RSSAfterLoginsBytes), mb(r.RSSPeakBytes))
 	fmt.Fprintf(w, "Redis per SSO session: %.0f bytes (%s)\n", r.RedisPerSession, r.RedisMethod)
 	for _, x := range r.Results {
 		if x.FirstError != "" {

@@ -330,13 +330,10 @@ type perfReport struct {
 	LiveSessions int      `json:"live_sessions"`
 	// PhaseLogins are the logins the session phase made itself (the
 	// rest of LiveSessions the scenarios made).
-	PhaseLogins int `json:"session_phase_logins"`
-	// EndedSessions are the scenarios' sessions beyond the wanted count,
-	// logged out before the session phase.
-	EndedSessions int   `json:"ended_sessions,omitempty"`
-	RSSBytes      int64 `json:"server_rss_bytes"`
-	RSSAnonBytes  int64 `json:"server_rss_anon_bytes"`
-	RSSFileBytes  int64 `json:"server_rss_file_bytes"`
+	PhaseLogins  int   `json:"session_phase_logins"`
+	RSSBytes     int64 `json:"server_rss_bytes"`
+	RSSAnonBytes int64 `json:"server_rss_anon_bytes"`
+	RSSFileBytes int64 `json:"server_rss_file_bytes"`
 	// RSS* above are read once the anonymous memory stops falling after
 	// the session phase's logins (RSSSettleSecs); these two are right
 	// after the logins and the peak of the whole run (VmHWM).
