@@ -554,10 +554,10 @@ func TestScriptRuns(t *testing.T) {
 		{"return #KEYS .. #ARGV .. string.format('%d', 7)", nil, "007"},
 		{"return redis.call('SET', 'k', ARGV[1]).ok .. redis.pcall('INCR', 'k').err", []any{"v"}, "OKERR value is not an integer or out of range"},
 	}
-	for _, s := range steps {
-		got, err := rdb.Eval(ctx, s.script, nil, s.args...).Text()
-		if err != nil || got != s.want {
-			t.Errorf("EVAL %q: got %q, %v; want %q", s.script, got, err, s.want)
+	for _, st := range steps {
+		got, err := rdb.Eval(ctx, st.script, nil, st.args...).Text()
+		if err != nil || got != st.want {
+			t.Errorf("EVAL %q: got %q, %v; want %q", st.script, got, err, st.want)
 		}
 	}
 
