@@ -102,6 +102,7 @@ type Provider struct {
 	clock    *dsig.Clock
 	logger   libLogger
 	certs    sync.Map // kid → *x509.Certificate
+	applied  appliedMetadata
 }
 
 // Protocol is the identity provider's name with the login engine; the

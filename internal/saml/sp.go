@@ -2,8 +2,10 @@ package saml
 
 import (
 	"context"
+	"crypto/sha256"
 	"crypto/x509"
 	"encoding/base64"
+	"encoding/binary"
 	"encoding/xml"
 	"errors"
 	"fmt"
@@ -13,6 +15,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/crewjam/saml"
@@ -283,7 +286,8 @@ var errUnknownSP = fmt.Errorf("saml: unknown or disabled service provider: %w", 
 // the IdP applies it: only the registered HTTP-POST ACS endpoints,
 // AuthnRequestsSigned when the SP must sign its requests, and no
 // encryption key unless assertions are to be encrypted (crewjam encrypts
-// whenever the metadata has one).
+// whenever the metadata has one). The metadata is shared (see
+// appliedMetadata): callers must not modify it.
 func (p *Provider) serviceProvider(ctx context.Context, entityID string) (*store.ServiceProvider, *saml.EntityDescriptor, error) {
 	if entityID == "" || len(entityID) > 1024 {
 		return nil, nil, errUnknownSP
@@ -297,12 +301,82 @@ func (p *Provider) serviceProvider(ctx context.Context, entityID string) (*store
 	if sp.Disabled {
 		return nil, nil, errUnknownSP
 	}
-	ed, err := ParseSPMetadata(sp.MetadataXML)
+	ed, err := p.applied.get(sp)
 	if err != nil {
 		return nil, nil, fmt.Errorf("service provider %s: %w", entityID, err)
 	}
+	return sp, ed, nil
+}
+
+// appliedMetadata keeps service providers' metadata as the IdP applies it
+// (apply), by what it is made from: the stored XML and the registration's
+// entity ID, ACS URLs and flags. Parsing the XML took about an eighth of
+// a SAML SSO's CPU, for each of a request's few lookups. The key names the
+// result exactly, so an edit in the console is a new key and nothing held
+// is ever stale; the registration itself is still read from the store on
+// every lookup, so a disabled service provider stops at once on every
+// node. What it holds is shared: callers must not modify it.
+type appliedMetadata struct {
+	mu sync.Mutex
+	m  map[[sha256.Size]byte]*saml.EntityDescriptor
+}
+
+// maxAppliedMetadata bounds appliedMetadata; past it, it starts afresh.
+const maxAppliedMetadata = 512
+
+func (a *appliedMetadata) get(sp *store.ServiceProvider) (*saml.EntityDescriptor, error) {
+	key := appliedKey(sp)
+	a.mu.Lock()
+	ed := a.m[key]
+	a.mu.Unlock()
+	if ed != nil {
+		return ed, nil
+	}
+	ed, err := apply(sp)
+	if err != nil {
+		return nil, err
+	}
+	a.mu.Lock()
+	if a.m == nil || len(a.m) >= maxAppliedMetadata {
+		a.m = make(map[[sha256.Size]byte]*saml.EntityDescriptor)
+	}
+	a.m[key] = ed
+	a.mu.Unlock()
+	return ed, nil
+}
+
+// appliedKey digests every input of apply, each with its length, so no
+// two different registrations share a key.
+func appliedKey(sp *store.ServiceProvider) [sha256.Size]byte {
+	h := sha256.New()
+	field := func(b []byte) {
+		h.Write(binary.BigEndian.AppendUint64(nil, uint64(len(b))))
+		h.Write(b)
+	}
+	field(sp.MetadataXML)
+	field([]byte(sp.EntityID))
+	field([]byte{boolByte(sp.RequireSignedRequests), boolByte(sp.EncryptAssertions)})
+	for _, u := range sp.ACSURLs {
+		field([]byte(u))
+	}
+	return [sha256.Size]byte(h.Sum(nil))
+}
+
+func boolByte(b bool) byte {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// apply parses the stored metadata and keeps what the registration allows.
+func apply(sp *store.ServiceProvider) (*saml.EntityDescriptor, error) {
+	ed, err := ParseSPMetadata(sp.MetadataXML)
+	if err != nil {
+		return nil, err
+	}
 	if ed.EntityID != sp.EntityID {
-		return nil, nil, fmt.Errorf("service provider %s: the stored metadata names %s", entityID, ed.EntityID)
+		return nil, fmt.Errorf("the stored metadata names %s", ed.EntityID)
 	}
 	yes := true
 	for i := range ed.SPSSODescriptors {
@@ -327,5 +401,5 @@ func (p *Provider) serviceProvider(ctx context.Context, entityID string) (*store
 			d.KeyDescriptors = kds
 		}
 	}
-	return sp, ed, nil
+	return ed, nil
 }
