@@ -9,6 +9,8 @@ import (
 	"net/http/httptest"
 	"os"
 	"regexp"
+	"runtime/debug"
+	"runtime/metrics"
 	"strconv"
 	"strings"
 	"testing"
@@ -158,6 +160,36 @@ func TestBoundFromBeforeAndAfter(t *testing.T) {
 	if r.Bound != 0 || r.Ratio != 0 || r.drifted() || r.Crypto != "none" {
 		t.Errorf("no signatures: got %+v", r)
 	}
+}
+
+// argon2id's bound is its own time: no collection (of the driver's heap)
+// runs while it is timed, though each run allocates far past the heap's
+// goal, and the collector's setting is left as it was.
+func TestMeasureAloneTimesNoCollection(t *testing.T) {
+	cycles := []metrics.Sample{{Name: "/gc/cycles/total:gc-cycles"}}
+	count := func() uint64 { metrics.Read(cycles); return cycles[0].Value.Uint64() }
+	was := debug.SetGCPercent(100)
+	debug.SetGCPercent(was)
+	var buf []byte
+	runs, during := 0, uint64(0)
+	secs := measureAlone(30*time.Millisecond, func() {
+		n := count()
+		buf = make([]byte, 64<<20) // as argon2id's buffer: far past the heap's goal
+		buf[len(buf)-1] = 1
+		time.Sleep(5 * time.Millisecond) // room for a collection it set off to finish
+		during += count() - n
+		runs++
+	})
+	if during != 0 {
+		t.Errorf("%d collections ran while runs were timed", during)
+	}
+	if runs < 3 || secs <= 0 {
+		t.Errorf("%d runs, %g s each: want at least 3 and a time", runs, secs)
+	}
+	if p := debug.SetGCPercent(was); p != was {
+		t.Errorf("GOGC left at %d, want %d", p, was)
+	}
+	_ = buf
 }
 
 // A paced pass runs at 70 % of the closed-loop rate measured right before
