@@ -163,8 +163,14 @@ func TestFaultsAreBoundedAndNobodysFault(t *testing.T) {
 		{"redis hung", rd.Hang},
 	} {
 		t.Run(fault.name, func(t *testing.T) {
+			pending := stoppingBrowser(t)
+			form := pending.get(authorize(e, nil))
 			fault.apply()
 			defer rd.Pass()
+			// A login under way: 503, not "your login has expired".
+			bounded(t, "a pending login's page", 4*time.Second, func() {
+				unavailable(t, "pending login", pending.get(form.url.String()))
+			})
 			// A signed-in citizen's account page: 503, not the login page.
 			bounded(t, "the account page", 4*time.Second, func() {
 				pg := b.get(e.URL + "/account")
@@ -185,6 +191,9 @@ func TestFaultsAreBoundedAndNobodysFault(t *testing.T) {
 			}
 			if pg := b.get(e.URL + "/account"); pg.status != http.StatusOK || isLoginForm(pg) {
 				t.Errorf("account page after Redis came back: got %d (login form %v)", pg.status, isLoginForm(pg))
+			}
+			if pg := pending.get(form.url.String()); !isLoginForm(pg) {
+				t.Errorf("the pending login after Redis came back: got %d %.200s, want its form", pg.status, pg.body)
 			}
 		})
 	}

@@ -34,7 +34,10 @@ func (e *Engine) loadTxn(w http.ResponseWriter, r *http.Request) (*Txn, bool) {
 			return txn, true
 		}
 		if !errors.Is(err, session.ErrNotFound) {
+			// Redis failed: the login may well be alive; it is not expired.
 			e.o.Log.ErrorContext(r.Context(), "load login transaction", "err", err)
+			e.o.Renderer.Error(w, r, http.StatusServiceUnavailable, server.Locale(r, nil), "err_generic")
+			return nil, false
 		}
 	}
 	e.o.Renderer.Error(w, r, http.StatusNotFound, server.Locale(r, nil), "err_txn_expired")
