@@ -62,6 +62,36 @@ func (c *clock) Advance(d time.Duration) {
 	c.now = c.now.Add(d)
 }
 
+// testLog passes the server's log lines to t.Log, so that a failing test
+// shows what the server reported (a store error behind an error page);
+// lines written once t has ended, by goroutines still stopping, are
+// dropped.
+type testLog struct {
+	mu   sync.Mutex
+	t    testing.TB
+	done bool
+}
+
+func newTestLog(t testing.TB) *testLog {
+	l := &testLog{t: t}
+	// Registered before the server's own clean-up, so it runs after it.
+	t.Cleanup(func() {
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		l.done = true
+	})
+	return l
+}
+
+func (l *testLog) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !l.done {
+		l.t.Log("server: " + strings.TrimSuffix(string(p), "\n"))
+	}
+	return len(p), nil
+}
+
 // start builds a server the way `citizenid serve` does, on a loopback port.
 func start(t testing.TB, production bool, tweak func(*config.Config)) *env {
 	return startWith(t, production, tweak, app.BuildOptions{})
@@ -94,7 +124,7 @@ func startWith(t testing.TB, production bool, tweak func(*config.Config), bo app
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	log := server.NewLogger(io.Discard, "text", "error")
+	log := server.NewLogger(newTestLog(t), "text", "warn")
 	in, err := app.Build(context.Background(), cfg, log, bo)
 	if err != nil {
 		t.Fatal(err)

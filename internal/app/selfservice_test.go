@@ -253,7 +253,7 @@ func TestRecoveryAsksTheSecondFactor(t *testing.T) {
 			if p := b.post(p.url.String(), url.Values{"password": {"một câu mật khẩu khác 2027"}, "password2": {"một câu mật khẩu khác 2027"}}); strings.Contains(p.body, `id="recover-password"`) || p.status == http.StatusOK && !strings.Contains(p.body, `id="recover-second"`) {
 				t.Errorf("a password posted before the second factor: got %d", p.status)
 			}
-			if p := b.post(p.url.String(), url.Values{"second": {"000000"}}); p.status != http.StatusUnprocessableEntity {
+			if p := b.post(p.url.String(), url.Values{"second": {wrongCode(t, en.Secret, time.Now())}}); p.status != http.StatusUnprocessableEntity {
 				t.Errorf("wrong second factor: got %d, want 422", p.status)
 			}
 			p = b.post(p.url.String(), url.Values{"second": {recovery[0]}})

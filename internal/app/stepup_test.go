@@ -3,6 +3,7 @@ package app_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -112,6 +113,26 @@ func (s *stepUp) code(secret string) string {
 	}
 }
 
+// wrongCode returns a well-formed code that no time step near now gives
+// for secret, so that a test of a refusal cannot meet the right code by
+// chance (a few times in a million with a fixed one).
+func wrongCode(t testing.TB, secret string, now time.Time) string {
+	t.Helper()
+	valid := map[string]bool{}
+	for d := -3; d <= 3; d++ {
+		c, err := totp.Code(secret, now.Add(time.Duration(d)*30*time.Second))
+		if err != nil {
+			t.Fatal(err)
+		}
+		valid[c] = true
+	}
+	for i := 0; ; i++ {
+		if c := fmt.Sprintf("%06d", 123456+i); !valid[c] {
+			return c
+		}
+	}
+}
+
 var (
 	secretRE   = regexp.MustCompile(`data-copy="([A-Z2-7]+)"`)
 	otpauthRE  = regexp.MustCompile(`href="(otpauth://[^"]+)"`)
@@ -135,7 +156,7 @@ func (s *stepUp) enrol(b *browser) (string, []string) {
 	if err != nil || u.Query().Get("secret") != m[1] || u.Query().Get("digits") != "6" {
 		s.t.Fatalf("otpauth link %q does not carry the secret and 6 digits", link[1])
 	}
-	pg = b.post(s.e.URL+"/account/security/totp/confirm", url.Values{"code": {"000000"}})
+	pg = b.post(s.e.URL+"/account/security/totp/confirm", url.Values{"code": {wrongCode(s.t, m[1], s.clk.Now())}})
 	if pg.status != http.StatusUnprocessableEntity || !strings.Contains(pg.body, m[1]) {
 		s.t.Fatalf("wrong confirmation code: got %d, want 422 and the same key again", pg.status)
 	}
@@ -237,12 +258,15 @@ func testStepUp(t *testing.T, production bool) {
 	b3 := stoppingBrowser(t)
 	pg, v = s.authorize(b3, nil)
 	totpPage := b3.login(s.e.URL, pg, testNumber, testPassword)
-	var last page
-	for range s.e.Config.Login.FreeFailures + 1 {
-		last = s.submitCode(b3, totpPage, "totp", "123456")
+	if !isTOTPForm(totpPage) {
+		t.Fatalf("fresh login with TOTP enrolled: got %d %.300s, want the code page", totpPage.status, totpPage.body)
 	}
-	if last.status != http.StatusTooManyRequests {
-		t.Fatalf("wrong codes: got %d, want 429", last.status)
+	var statuses []int
+	for range s.e.Config.Login.FreeFailures + 1 {
+		statuses = append(statuses, s.submitCode(b3, totpPage, "totp", wrongCode(t, secret, s.clk.Now())).status)
+	}
+	if statuses[len(statuses)-1] != http.StatusTooManyRequests {
+		t.Fatalf("wrong codes: got %v, want 401s then 429", statuses)
 	}
 	s.clk.Advance(20 * time.Minute) // the delay passes
 

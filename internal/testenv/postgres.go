@@ -241,7 +241,17 @@ func startPostgres() (string, error) {
 			if err != nil {
 				return err
 			}
-			return conn.Close(ctx)
+			defer conn.Close(ctx)
+			// Ours, not another test process's server on the port ours
+			// could not bind (redisOwn says why that matters).
+			var dataDir string
+			if err := conn.QueryRow(ctx, "SHOW data_directory").Scan(&dataDir); err != nil {
+				return err
+			}
+			if dataDir != data {
+				return fmt.Errorf("port %d is served by the cluster in %s, not %s", port, dataDir, data)
+			}
+			return nil
 		})
 		if err == nil {
 			srv.dir = dir // removed once the server has stopped

@@ -4,10 +4,12 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -71,7 +73,7 @@ func startRedis() (string, error) {
 			return "", err
 		}
 		addr := fmt.Sprintf("127.0.0.1:%d", port)
-		err = waitReady(srv, func() error { return redisPing(addr) })
+		err = waitReady(srv, func() error { return redisOwn(addr, srv.cmd.Process.Pid) })
 		if err == nil {
 			srv.dir = dir
 			return addr, nil
@@ -83,23 +85,41 @@ func startRedis() (string, error) {
 	return "", lastErr
 }
 
-// redisPing sends PING in the inline protocol and expects +PONG.
-func redisPing(addr string) error {
+// redisOwn asks addr for INFO server in the inline protocol and checks
+// that the process answering is pid: a redis-server that could not bind
+// its port exits, and until then the PING of another process's server on
+// that port would pass for ours, and two test processes would share (and
+// flush) one server.
+func redisOwn(addr string, pid int) error {
 	c, err := net.DialTimeout("tcp", addr, time.Second)
 	if err != nil {
 		return err
 	}
 	defer c.Close()
 	c.SetDeadline(time.Now().Add(time.Second))
-	if _, err := c.Write([]byte("PING\r\n")); err != nil {
+	if _, err := c.Write([]byte("INFO server\r\n")); err != nil {
 		return err
 	}
-	line, err := bufio.NewReader(c).ReadString('\n')
+	r := bufio.NewReader(c)
+	head, err := r.ReadString('\n')
 	if err != nil {
 		return err
 	}
-	if strings.TrimSpace(line) != "+PONG" {
-		return fmt.Errorf("PING answered %q", strings.TrimSpace(line))
+	n, err := strconv.Atoi(strings.TrimPrefix(strings.TrimSpace(head), "$"))
+	if !strings.HasPrefix(head, "$") || err != nil {
+		return fmt.Errorf("INFO answered %q", strings.TrimSpace(head))
 	}
-	return nil
+	body := make([]byte, n)
+	if _, err := io.ReadFull(r, body); err != nil {
+		return err
+	}
+	for line := range strings.Lines(string(body)) {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), "process_id:"); ok {
+			if v != strconv.Itoa(pid) {
+				return fmt.Errorf("%s is served by process %s, not the redis-server started (%d)", addr, v, pid)
+			}
+			return nil
+		}
+	}
+	return errors.New("INFO server names no process_id")
 }

@@ -66,7 +66,7 @@ func startRedisNode(t testing.TB, dir string, args ...string) *RedisNode {
 		t.Fatal(err)
 	}
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
-	if err := waitReady(srv, func() error { return redisPing(addr) }); err != nil {
+	if err := waitReady(srv, func() error { return redisOwn(addr, srv.cmd.Process.Pid) }); err != nil {
 		srv.stop()
 		t.Fatal(err)
 	}

@@ -74,6 +74,19 @@ func TestRedisURL(t *testing.T) {
 	}
 }
 
+// A server on the port is taken for the one started only if it is that
+// process: another test process's redis-server is refused.
+func TestRedisOwnChecksTheProcess(t *testing.T) {
+	dir := t.TempDir()
+	n := startRedisNode(t, dir)
+	if err := redisOwn(n.Addr, n.srv.cmd.Process.Pid); err != nil {
+		t.Errorf("the node started: %v", err)
+	}
+	if err := redisOwn(n.Addr, n.srv.cmd.Process.Pid+1); err == nil || !strings.Contains(err.Error(), "not the redis-server started") {
+		t.Errorf("another process's server: got %v, want it refused", err)
+	}
+}
+
 func TestVersionOf(t *testing.T) {
 	tests := []struct {
 		dir  string
