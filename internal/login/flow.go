@@ -286,12 +286,8 @@ func (e *Engine) finish(w http.ResponseWriter, r *http.Request, txn *Txn, sess *
 	lang := server.Locale(r, txn.Request.UILocales)
 	if txn.ID != "" {
 		var taken Txn
-		if err := txnKind.Take(ctx, e.o.Sessions, txn.ID, &taken); errors.Is(err, session.ErrNotFound) {
-			e.o.Renderer.Error(w, r, http.StatusConflict, lang, "err_txn_expired") // another request finished it
-			return
-		} else if err != nil {
-			e.o.Log.ErrorContext(ctx, "take login transaction", "err", err)
-			e.o.Renderer.Error(w, r, http.StatusServiceUnavailable, lang, "err_generic")
+		if err := txnKind.Take(ctx, e.o.Sessions, txn.ID, &taken); err != nil {
+			e.o.Renderer.Gone(w, r, http.StatusConflict, lang, "take login transaction", err) // not found: another request finished it
 			return
 		}
 		e.discard(ctx, txn.ID)

@@ -33,12 +33,8 @@ func (e *Engine) loadTxn(w http.ResponseWriter, r *http.Request) (*Txn, bool) {
 		if err == nil {
 			return txn, true
 		}
-		if !errors.Is(err, session.ErrNotFound) {
-			// Redis failed: the login may well be alive; it is not expired.
-			e.o.Log.ErrorContext(r.Context(), "load login transaction", "err", err)
-			e.o.Renderer.Error(w, r, http.StatusServiceUnavailable, server.Locale(r, nil), "err_generic")
-			return nil, false
-		}
+		e.o.Renderer.Gone(w, r, http.StatusNotFound, server.Locale(r, nil), "load login transaction", err)
+		return nil, false
 	}
 	e.o.Renderer.Error(w, r, http.StatusNotFound, server.Locale(r, nil), "err_txn_expired")
 	return nil, false

@@ -342,10 +342,7 @@ func (p *Provider) beginLogin(w http.ResponseWriter, r *http.Request) {
 		})
 	}
 	if err != nil {
-		if !errors.Is(err, session.ErrNotFound) && !errors.Is(err, errDone) {
-			p.o.Log.ErrorContext(ctx, "load authorization request", "err", err)
-		}
-		p.o.Renderer.Error(w, r, http.StatusNotFound, server.Locale(r, nil), "err_txn_expired")
+		p.o.Renderer.Gone(w, r, http.StatusNotFound, server.Locale(r, nil), "load authorization request", err)
 		return
 	}
 	if !p.o.Login.SameBrowser(r, a.Browser) {
@@ -387,8 +384,9 @@ func (p *Provider) beginLogin(w http.ResponseWriter, r *http.Request) {
 // last moment of the code must still find the request.
 const codeGrace = 10 * time.Second
 
-// errDone: the authorization request was already answered.
-var errDone = errors.New("authorization request already answered")
+// errDone: the authorization request was already answered; to the
+// browser, as gone as one that expired.
+var errDone = fmt.Errorf("authorization request already answered: %w", session.ErrNotFound)
 
 // Complete implements login.Protocol: bind the session to the request and
 // answer the portal in this same response (the code in a redirect to its
@@ -439,8 +437,7 @@ func (p *Provider) Complete(w http.ResponseWriter, r *http.Request, id string, d
 		p.o.Renderer.Error(w, r, http.StatusForbidden, server.Locale(r, a.UILocales), "err_other_browser")
 		return
 	} else if err != nil {
-		p.o.Log.ErrorContext(ctx, "complete authorization request", "err", err)
-		p.o.Renderer.Error(w, r, http.StatusBadRequest, server.Locale(r, nil), "err_txn_expired")
+		p.o.Renderer.Gone(w, r, http.StatusBadRequest, server.Locale(r, nil), "complete authorization request", err)
 		return
 	}
 	// Recorded before the code leaves: ending the session must reach
@@ -475,7 +472,7 @@ var errOtherBrowser = errors.New("authorization request bound to another browser
 func (p *Provider) Fail(w http.ResponseWriter, r *http.Request, id string, reason error) {
 	a, err := p.st.authRequest(r.Context(), id)
 	if err != nil {
-		p.o.Renderer.Error(w, r, http.StatusBadRequest, server.Locale(r, nil), "err_txn_expired")
+		p.o.Renderer.Gone(w, r, http.StatusBadRequest, server.Locale(r, nil), "load authorization request", err)
 		return
 	}
 	var e *zoidc.Error

@@ -261,10 +261,7 @@ func (p *Provider) continueLogin(w http.ResponseWriter, r *http.Request) {
 		})
 	}
 	if err != nil {
-		if !errors.Is(err, session.ErrNotFound) {
-			p.o.Log.ErrorContext(ctx, "load saml request", "err", err)
-		}
-		p.o.Renderer.Error(w, r, http.StatusNotFound, server.Locale(r, nil), "err_txn_expired")
+		p.o.Renderer.Gone(w, r, http.StatusNotFound, server.Locale(r, nil), "load saml request", err)
 		return
 	}
 	if !p.o.Login.SameBrowser(r, pr.Browser) {
@@ -311,10 +308,7 @@ func (p *Provider) takePending(w http.ResponseWriter, r *http.Request, id string
 		err = kindPending.Take(r.Context(), p.o.Sessions, id, pr)
 	}
 	if err != nil {
-		if !errors.Is(err, session.ErrNotFound) {
-			p.o.Log.ErrorContext(r.Context(), "load saml request", "err", err)
-		}
-		p.o.Renderer.Error(w, r, http.StatusNotFound, server.Locale(r, nil), "err_txn_expired")
+		p.o.Renderer.Gone(w, r, http.StatusNotFound, server.Locale(r, nil), "load saml request", err)
 		return nil, false
 	}
 	if !p.o.Login.SameBrowser(r, pr.Browser) {

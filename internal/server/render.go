@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/citizenid/citizenid/internal/session"
 	"github.com/citizenid/citizenid/internal/ui"
 )
 
@@ -230,6 +231,20 @@ func (rd *Renderer) Error(w http.ResponseWriter, r *http.Request, status int, la
 		w.Header().Set("Retry-After", "5")
 	}
 	rd.Render(w, r, status, "error", lang, string(ui.ErrTitle), ErrorPage{Message: msg})
+}
+
+// Gone answers a pending step that could not be loaded (a login, an
+// authorization or SAML request, a certificate ticket): the expiry page
+// with status when it is not there (session.ErrNotFound); when the store
+// failed instead, which is no expiry and not the citizen's doing, it
+// logs err with the message what and answers 503.
+func (rd *Renderer) Gone(w http.ResponseWriter, r *http.Request, status int, lang, what string, err error) {
+	if errors.Is(err, session.ErrNotFound) {
+		rd.Error(w, r, status, lang, string(ui.ErrTxnExpired))
+		return
+	}
+	rd.log.ErrorContext(r.Context(), what, "err", err)
+	rd.Error(w, r, http.StatusServiceUnavailable, lang, string(ui.ErrGeneric))
 }
 
 // T returns the message key in lang (the default language when the

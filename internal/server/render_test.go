@@ -2,6 +2,8 @@ package server
 
 import (
 	"bytes"
+	"errors"
+	"fmt"
 	"io/fs"
 	"log/slog"
 	"net/http"
@@ -12,6 +14,7 @@ import (
 	"testing"
 	"testing/fstest"
 
+	"github.com/citizenid/citizenid/internal/session"
 	"github.com/citizenid/citizenid/internal/ui"
 	"github.com/citizenid/citizenid/templates"
 )
@@ -183,4 +186,39 @@ func TestUnknownKeyAtRunTime(t *testing.T) {
 // regexpLine matches the line of key in a locale file.
 func regexpLine(key string) *regexp.Regexp {
 	return regexp.MustCompile(`(?m)^\s*"` + key + `": .*\n`)
+}
+
+// A pending step that is not there is expired; one the store could not
+// read is not: 503 with Retry-After, and the cause is logged, not shown.
+func TestGoneTellsExpiryFromAStoreFailure(t *testing.T) {
+	var logged bytes.Buffer
+	rd, err := NewRenderer(templates.FS, slog.New(slog.NewTextHandler(&logged, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := httptest.NewRequest("GET", "/login/x", nil)
+	for _, c := range []struct {
+		err    error
+		status int
+		msg    ui.ID
+	}{
+		{session.ErrNotFound, http.StatusNotFound, ui.ErrTxnExpired},
+		{fmt.Errorf("load: %w", session.ErrNotFound), http.StatusNotFound, ui.ErrTxnExpired},
+		{errors.New("get lt: dial tcp 127.0.0.1:6379: connection refused"), http.StatusServiceUnavailable, ui.ErrGeneric},
+	} {
+		logged.Reset()
+		rec := httptest.NewRecorder()
+		rd.Gone(rec, r, http.StatusNotFound, "en", "load login transaction", c.err)
+		body := rec.Body.String()
+		if rec.Code != c.status || !strings.Contains(body, rd.Text("en", c.msg)) {
+			t.Errorf("%v: got %d, want %d and %q", c.err, rec.Code, c.status, rd.Text("en", c.msg))
+		}
+		failed := c.status == http.StatusServiceUnavailable
+		if failed != (rec.Header().Get("Retry-After") != "") || failed != strings.Contains(logged.String(), "connection refused") {
+			t.Errorf("%v: Retry-After %q, logged %q", c.err, rec.Header().Get("Retry-After"), logged.String())
+		}
+		if strings.Contains(body, "connection refused") {
+			t.Errorf("%v: the cause is shown to the citizen", c.err)
+		}
+	}
 }

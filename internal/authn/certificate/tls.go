@@ -104,7 +104,7 @@ func (a *Authenticator) serveTLS(w http.ResponseWriter, r *http.Request, proxies
 	lang := server.Locale(r, nil)
 	var t ticket
 	if err := kindTicket.Take(ctx, a.o.Sessions, r.PathValue("ticket"), &t); err != nil {
-		a.o.Renderer.Error(w, r, http.StatusNotFound, lang, "err_txn_expired")
+		a.o.Renderer.Gone(w, r, http.StatusNotFound, lang, "take certificate ticket", err)
 		return
 	}
 	back := strings.TrimSuffix(a.o.Issuer, "/") + "/login/" + url.PathEscape(t.Txn)
