@@ -12,7 +12,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -22,12 +21,11 @@ import (
 // free loopback port (no persistence). A missing server skips t, or fails it
 // under CI=true.
 //
-// Isolation on the throwaway server is by logical database: successive
-// calls return redis://127.0.0.1:PORT/N with N cycling through 0..15, so up
-// to 16 tests of one process can hold a database each; nothing is flushed,
-// so a test that needs an empty database, or runs alongside more than 15
-// others, must use its own key prefix. The external server gets no such
-// help: tests that share it must use unique key prefixes.
+// Isolation on the throwaway server is by logical database: each call
+// leases one of its 16 (redis://127.0.0.1:PORT/N), emptied, that no other
+// live test holds, until t ends; successive calls get different ones. A
+// 17th lease while 16 tests hold one fails t. The external server gets no
+// such help: tests that share it must use unique key prefixes.
 func RedisURL(t testing.TB) string {
 	t.Helper()
 	if u := os.Getenv("CITIZENID_TEST_REDIS_URL"); u != "" {
@@ -37,7 +35,10 @@ func RedisURL(t testing.TB) string {
 	if redisErr != nil {
 		unavailable(t, "Redis", redisErr)
 	}
-	n := (redisDB.Add(1) - 1) % 16
+	n, err := leaseDB(t)
+	if err != nil {
+		t.Fatal(err)
+	}
 	return fmt.Sprintf("redis://%s/%d", redisAddr, n)
 }
 
@@ -45,8 +46,60 @@ var (
 	redisOnce sync.Once
 	redisAddr string
 	redisErr  error
-	redisDB   atomic.Int64
+
+	dbMu     sync.Mutex
+	dbLeased [16]bool
+	dbNext   int // where the search for a free database starts
 )
+
+// leaseDB gives t a logical database of the throwaway server that no
+// other live test holds, emptied, until t ends.
+func leaseDB(t testing.TB) (int, error) {
+	dbMu.Lock()
+	n := -1
+	for i := range len(dbLeased) {
+		if c := (dbNext + i) % len(dbLeased); !dbLeased[c] {
+			n = c
+			break
+		}
+	}
+	if n < 0 {
+		dbMu.Unlock()
+		return 0, fmt.Errorf("testenv: all %d Redis databases are held by live tests", len(dbLeased))
+	}
+	dbLeased[n], dbNext = true, n+1
+	dbMu.Unlock()
+	t.Cleanup(func() {
+		dbMu.Lock()
+		defer dbMu.Unlock()
+		dbLeased[n] = false
+	})
+	return n, redisFlush(redisAddr, n)
+}
+
+// redisFlush empties logical database n of the server at addr.
+func redisFlush(addr string, n int) error {
+	c, err := net.DialTimeout("tcp", addr, time.Second)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(5 * time.Second))
+	if _, err := fmt.Fprintf(c, "SELECT %d\r\nFLUSHDB\r\n", n); err != nil {
+		return err
+	}
+	r := bufio.NewReader(c)
+	for _, cmd := range []string{"SELECT", "FLUSHDB"} {
+		line, err := r.ReadString('\n')
+		if err != nil {
+			return fmt.Errorf("%s %d: %w", cmd, n, err)
+		}
+		if strings.TrimSpace(line) != "+OK" {
+			return fmt.Errorf("%s %d answered %q", cmd, n, strings.TrimSpace(line))
+		}
+	}
+	return nil
+}
 
 func startRedis() (string, error) {
 	bin, err := exec.LookPath("redis-server")

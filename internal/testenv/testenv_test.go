@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -71,6 +72,54 @@ func TestRedisURL(t *testing.T) {
 			}
 		}
 		c.Close()
+	}
+}
+
+// A leased database is held by one live test and empty when leased; a
+// lease while all 16 are held fails, and a test's end frees its leases.
+func TestRedisDatabaseLeases(t *testing.T) {
+	p, _ := url.Parse(RedisURL(t)) // this test holds one
+	inline := func(t *testing.T, db int, cmd string) string {
+		t.Helper()
+		c, err := net.DialTimeout("tcp", p.Host, 5*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		c.SetDeadline(time.Now().Add(5 * time.Second))
+		fmt.Fprintf(c, "SELECT %d\r\n%s\r\n", db, cmd)
+		r := bufio.NewReader(c)
+		r.ReadString('\n') // SELECT's +OK
+		line, err := r.ReadString('\n')
+		if err != nil {
+			t.Fatal(err)
+		}
+		return strings.TrimSpace(line)
+	}
+	var held []int
+	t.Run("all", func(t *testing.T) {
+		for range 16 {
+			n, err := leaseDB(t)
+			if err != nil {
+				if len(held) != 15 || !strings.Contains(err.Error(), "held by live tests") {
+					t.Fatalf("lease %d: %v, want the 16th lease (with the test's own) refused", len(held)+1, err)
+				}
+				return
+			}
+			if slices.Contains(held, n) {
+				t.Fatalf("database %d leased twice", n)
+			}
+			held = append(held, n)
+			inline(t, n, "SET left behind")
+		}
+		t.Fatal("16 leases besides the test's own, want 15")
+	})
+	n, err := leaseDB(t)
+	if err != nil {
+		t.Fatalf("after the subtest ended: %v, want its leases free", err)
+	}
+	if got := inline(t, n, "DBSIZE"); got != ":0" {
+		t.Errorf("database %d when leased again: DBSIZE %s, want empty", n, got)
 	}
 }
 
