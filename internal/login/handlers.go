@@ -23,21 +23,20 @@ func (e *Engine) Mount(mux *http.ServeMux) {
 func (e *Engine) loadTxn(w http.ResponseWriter, r *http.Request) (*Txn, bool) {
 	id := r.PathValue("txn")
 	txn := new(Txn)
+	err := session.ErrNotFound
 	if len(id) < 64 {
-		err := txnKind.Load(r.Context(), e.o.Sessions, id, txn)
-		if err == nil && !e.SameBrowser(r, txn.Browser) {
-			e.o.Log.WarnContext(r.Context(), "login transaction used from another browser")
-			e.o.Renderer.Error(w, r, http.StatusForbidden, server.Locale(r, txn.Request.UILocales), "err_other_browser")
-			return nil, false
-		}
-		if err == nil {
-			return txn, true
-		}
+		err = txnKind.Load(r.Context(), e.o.Sessions, id, txn)
+	}
+	if err != nil {
 		e.o.Renderer.Gone(w, r, http.StatusNotFound, server.Locale(r, nil), "load login transaction", err)
 		return nil, false
 	}
-	e.o.Renderer.Error(w, r, http.StatusNotFound, server.Locale(r, nil), "err_txn_expired")
-	return nil, false
+	if !e.SameBrowser(r, txn.Browser) {
+		e.o.Log.WarnContext(r.Context(), "login transaction used from another browser")
+		e.o.Renderer.Error(w, r, http.StatusForbidden, server.Locale(r, txn.Request.UILocales), "err_other_browser")
+		return nil, false
+	}
+	return txn, true
 }
 
 func (e *Engine) show(w http.ResponseWriter, r *http.Request) {
