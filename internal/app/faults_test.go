@@ -165,11 +165,17 @@ func TestFaultsAreBoundedAndNobodysFault(t *testing.T) {
 		t.Run(fault.name, func(t *testing.T) {
 			pending := stoppingBrowser(t)
 			form := pending.get(authorize(e, nil))
+			if !isLoginForm(form) {
+				t.Fatalf("authorize: got %d at %s, want the login form", form.status, form.url)
+			}
+			// The form was shown at /authorize; the login goes on at its
+			// transaction's URL, where the form posts.
+			txnURL := e.URL + actionRE.FindStringSubmatch(form.body)[1]
 			fault.apply()
 			defer rd.Pass()
 			// A login under way: 503, not "your login has expired".
 			bounded(t, "a pending login's page", 4*time.Second, func() {
-				unavailable(t, "pending login", pending.get(form.url.String()))
+				unavailable(t, "pending login", pending.get(txnURL))
 			})
 			// A signed-in citizen's account page: 503, not the login page.
 			bounded(t, "the account page", 4*time.Second, func() {
@@ -192,7 +198,7 @@ func TestFaultsAreBoundedAndNobodysFault(t *testing.T) {
 			if pg := b.get(e.URL + "/account"); pg.status != http.StatusOK || isLoginForm(pg) {
 				t.Errorf("account page after Redis came back: got %d (login form %v)", pg.status, isLoginForm(pg))
 			}
-			if pg := pending.get(form.url.String()); !isLoginForm(pg) {
+			if pg := pending.get(txnURL); !isLoginForm(pg) {
 				t.Errorf("the pending login after Redis came back: got %d %.200s, want its form", pg.status, pg.body)
 			}
 		})

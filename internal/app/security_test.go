@@ -65,10 +65,11 @@ func wantWorthless(t *testing.T, what string, pg page) {
 // An authorization code reaches only the browser that completed the
 // login: a second client replaying every URL the victim's browser visits
 // after /authorize gets nothing, and a login link started elsewhere is
-// worthless in the victim's browser. A GET /authorize goes straight on to
-// the login, its transaction's URL; a POST (cross-site, without the
-// browser's cookies) goes through the login URL, where the first browser
-// binds the request, like following a link to /authorize.
+// worthless in the victim's browser. A GET /authorize answers with the
+// login's first step itself, whose form posts to the transaction's URL; a
+// POST (cross-site, without the browser's cookies) goes through the login
+// URL, where the first browser binds the request, like following a link
+// to /authorize.
 func TestCodeReachesOnlyTheBrowserThatLoggedIn(t *testing.T) {
 	backends(t, func(t *testing.T, e *env) {
 		e.addClient(t, clients.Spec{ID: "portal", Name: "Portal", RedirectURIs: []string{cbURL}})
@@ -88,10 +89,10 @@ func TestCodeReachesOnlyTheBrowserThatLoggedIn(t *testing.T) {
 		if !isLoginForm(form) {
 			t.Fatalf("got %s (status %d), want the login form", form.url, form.status)
 		}
-		if len(visited) != 1 || !strings.HasPrefix(visited[0], e.URL+"/login/") || strings.Contains(visited[0], "/login/oidc/") {
-			t.Errorf("GET /authorize: the victim visited %v, want only the login transaction's URL (no hop through the login URL)", visited)
+		if len(visited) != 0 || !strings.Contains(form.url.String(), "/authorize?") {
+			t.Errorf("GET /authorize: the victim visited %v and got the form at %s, want the form in the answer to /authorize itself (no hop through the login URL)", visited, form.url)
 		}
-		visited = append(visited, form.url.String())
+		visited = append(visited, e.URL+actionRE.FindStringSubmatch(form.body)[1])
 		replay := func(stage string) {
 			for _, u := range visited {
 				if !strings.HasPrefix(u, e.URL) || strings.Contains(u, "/authorize?") {
@@ -125,9 +126,12 @@ func TestCodeReachesOnlyTheBrowserThatLoggedIn(t *testing.T) {
 
 		// The attacker starts a login at the portal and sends the link to
 		// the victim, who is logged in: the victim's browser refuses it.
-		link := evil.get(authorize(e, map[string]string{"state": "attacker"})).header.Get("Location")
+		var link string
+		if m := actionRE.FindStringSubmatch(evil.get(authorize(e, map[string]string{"state": "attacker"})).body); m != nil {
+			link = m[1]
+		}
 		if !strings.HasPrefix(link, "/login/") || strings.HasPrefix(link, "/login/oidc/") {
-			t.Fatalf("attacker's authorize: got location %q, want its login transaction", link)
+			t.Fatalf("attacker's authorize: got a form posting to %q, want its login transaction", link)
 		}
 		link = e.URL + link
 		pg := victim.get(link)

@@ -333,6 +333,14 @@ func (e *Engine) discard(ctx context.Context, txnID string) {
 }
 
 // save stores the transaction (bound to this browser) and shows its step.
+//
+// After a form (a POST) the step is shown at the transaction's URL, by a
+// redirect, so that reloading the page shows it again instead of posting
+// the form twice. A login that begins with a GET (the portal's redirect
+// to /authorize, a SAML request by the redirect binding) shows its first
+// step in that response: a reload begins a fresh login, which is what a
+// GET of those URLs means, and a citizen on a phone waits for one round
+// trip fewer. The page's forms post to the transaction's URL either way.
 func (e *Engine) save(w http.ResponseWriter, r *http.Request, txn *Txn) {
 	if txn.ID == "" {
 		txn.ID = session.RandomToken(24)
@@ -343,6 +351,10 @@ func (e *Engine) save(w http.ResponseWriter, r *http.Request, txn *Txn) {
 	if err := txnKind.Put(r.Context(), e.o.Sessions, txn.ID, *txn, e.o.LoginTimeout); err != nil {
 		e.o.Log.ErrorContext(r.Context(), "store login transaction", "err", err)
 		e.o.Renderer.Error(w, r, http.StatusServiceUnavailable, server.Locale(r, txn.Request.UILocales), "err_generic")
+		return
+	}
+	if r.Method == http.MethodGet {
+		e.render(w, r, txn, http.StatusOK, "")
 		return
 	}
 	http.Redirect(w, r, "/login/"+txn.ID, http.StatusSeeOther)
