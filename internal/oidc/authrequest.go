@@ -142,6 +142,9 @@ func (s *storage) CreateAuthRequest(ctx context.Context, req *zoidc.AuthRequest,
 	if err := kindAuthRequest.Put(ctx, s.p.o.Sessions, a.ID, *a, s.p.o.AuthRequestTTL); err != nil {
 		return nil, fmt.Errorf("store auth request: %w", err)
 	}
+	if ac.hop != nil {
+		ac.hop.made = a
+	}
 	return a, nil
 }
 
@@ -321,11 +324,21 @@ func (s *storage) DeleteAuthRequest(ctx context.Context, id string) error {
 // readable) is bound now to this browser, atomically: the first browser
 // to present it keeps it.
 func (p *Provider) beginLogin(w http.ResponseWriter, r *http.Request) {
+	p.beginLoginOf(w, r, nil)
+}
+
+// beginLoginOf is beginLogin for the request made, when the caller has
+// just stored it (a GET /authorize going on to its login): it is not read
+// back from the store. It is bound to this browser already.
+func (p *Provider) beginLoginOf(w http.ResponseWriter, r *http.Request, made *authRequest) {
 	ctx := r.Context()
 	browser := p.o.Login.Browser(w, r)
 	id := r.PathValue("id")
-	a := new(authRequest)
-	err := kindAuthRequest.Load(ctx, p.o.Sessions, id, a)
+	a, err := made, error(nil)
+	if a == nil || a.ID != id {
+		a = new(authRequest)
+		err = kindAuthRequest.Load(ctx, p.o.Sessions, id, a)
+	}
 	if err == nil && a.Done_ {
 		err = errDone
 	}

@@ -106,9 +106,10 @@ func (p *Provider) earlyChecks(req *zoidc.AuthRequest, c *client) error {
 // carried to CreateAuthRequest (the library has no place for it).
 type authContext struct {
 	claims  claimsParam
-	viaPAR  bool   // the parameters came from our PAR endpoint
-	dpopJKT string // dpop_jkt (RFC 9449 §10)
-	browser string // the browser binding (login.Engine.Browser)
+	viaPAR  bool      // the parameters came from our PAR endpoint
+	dpopJKT string    // dpop_jkt (RFC 9449 §10)
+	browser string    // the browser binding (login.Engine.Browser)
+	hop     *loginHop // a GET /authorize's: told the request it stored
 }
 
 type authCtxKey struct{}

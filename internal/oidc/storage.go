@@ -464,8 +464,11 @@ func (p *Provider) precheckAuthorize(next http.Handler) http.Handler {
 		// cookie; its request is bound at the login URL (beginLogin), where
 		// the browser arrives by a redirect, a navigation of its own.
 		get := r.Method == http.MethodGet
+		var hop *loginHop
 		if get {
 			ac.browser = p.o.Login.Browser(w, r)
+			hop = &loginHop{ResponseWriter: w}
+			ac.hop = hop
 		}
 		r2 := r.Clone(context.WithValue(r.Context(), authCtxKey{}, ac))
 		r2.Form, r2.PostForm = form, url.Values{}
@@ -473,13 +476,12 @@ func (p *Provider) precheckAuthorize(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r2)
 			return
 		}
-		hop := &loginHop{ResponseWriter: w}
 		next.ServeHTTP(hop, r2)
 		if hop.id != "" {
 			w.Header().Del("Location")
 			w.Header().Del("Content-Type")
 			r2.SetPathValue("id", hop.id)
-			p.beginLogin(w, r2)
+			p.beginLoginOf(w, r2, hop.made)
 		}
 	})
 }
@@ -492,7 +494,8 @@ func (p *Provider) precheckAuthorize(next http.Handler) http.Handler {
 // answer passes through.
 type loginHop struct {
 	http.ResponseWriter
-	id string // the held-back request's ID
+	id   string       // the held-back request's ID
+	made *authRequest // the request CreateAuthRequest stored (its ID is id)
 }
 
 func (h *loginHop) WriteHeader(code int) {
