@@ -92,6 +92,9 @@ func TestCodeReachesOnlyTheBrowserThatLoggedIn(t *testing.T) {
 		if len(visited) != 0 || !strings.Contains(form.url.String(), "/authorize?") {
 			t.Errorf("GET /authorize: the victim visited %v and got the form at %s, want the form in the answer to /authorize itself (no hop through the login URL)", visited, form.url)
 		}
+		if cc := form.header.Get("Cache-Control"); cc != "no-store" {
+			t.Errorf("GET /authorize: the login form came with Cache-Control %q, want no-store (a cached form would bring back an ended login)", cc)
+		}
 		visited = append(visited, e.URL+actionRE.FindStringSubmatch(form.body)[1])
 		replay := func(stage string) {
 			for _, u := range visited {
