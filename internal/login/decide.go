@@ -85,22 +85,8 @@ func fail(reason error) decision { return decision{Finish: true, Fail: reason} }
 //   - nothing can reach the level: unmet_authentication_requirements
 //     (after recording what this transaction proved, if anything).
 func decide(f facts) decision {
-	if f.State == StateRecovered {
-		return f.done()
-	}
-	if f.State == "" {
-		if f.HasSession && f.Result.Satisfied {
-			if f.Request.NoPrompt && f.consentMissing() {
-				return fail(ErrConsentRequired)
-			}
-			return f.done()
-		}
-		if f.Request.NoPrompt {
-			if !f.HasSession {
-				return fail(ErrLoginRequired)
-			}
-			return fail(ErrInteractionRequired)
-		}
+	if d, ok := settled(f); ok {
+		return d
 	}
 	if !f.Known {
 		if o, ok := f.Offers[string(f.Chosen)]; ok && o.Identifies {
@@ -112,11 +98,9 @@ func decide(f facts) decision {
 		return fail(ErrUnmet)
 	}
 	res, want := f.Result, max(f.Request.MinLevel, assurance.Low)
-	if res.Satisfied {
-		if f.FreshLogin && res.Level < assurance.Substantial && !f.SkipSecondFactor {
-			if m := f.pick(f.Chosen, func(o Offer) bool { return !o.Recovery && o.Level >= assurance.Substantial }); m != "" {
-				return ask(m)
-			}
+	if res.Satisfied { // and f.asksSecondFactor(), else settled
+		if m := f.pick(f.Chosen, func(o Offer) bool { return !o.Recovery && o.Level >= assurance.Substantial }); m != "" {
+			return ask(m)
 		}
 		return f.done()
 	}
@@ -141,6 +125,42 @@ func decide(f facts) decision {
 		}
 	}
 	return fail(ErrUnmet)
+}
+
+// settled is what decide decides without the citizen's offers: after a
+// recovery notice, a request answered from its session or refused for
+// prompt=none, and a known citizen whose level is reached with no second
+// factor to ask for. The flow loads the offers (a query or two per
+// method) only when it is not settled: a login that reaches its level,
+// and a single sign-on from a good session, look up no authenticators.
+func settled(f facts) (decision, bool) {
+	if f.State == StateRecovered {
+		return f.done(), true
+	}
+	if f.State == "" {
+		if f.HasSession && f.Result.Satisfied {
+			if f.Request.NoPrompt && f.consentMissing() {
+				return fail(ErrConsentRequired), true
+			}
+			return f.done(), true
+		}
+		if f.Request.NoPrompt {
+			if !f.HasSession {
+				return fail(ErrLoginRequired), true
+			}
+			return fail(ErrInteractionRequired), true
+		}
+	}
+	if f.Known && f.Result.Satisfied && !f.asksSecondFactor() {
+		return f.done(), true
+	}
+	return decision{}, false
+}
+
+// asksSecondFactor: a fresh login whose level is below substantial asks
+// a citizen who has a second factor for it, unless they turned it off.
+func (f facts) asksSecondFactor() bool {
+	return f.FreshLogin && f.Result.Level < assurance.Substantial && !f.SkipSecondFactor
 }
 
 // pick returns chosen if its offer fits, else the first method in order

@@ -202,3 +202,53 @@ func TestCheckProtocols(t *testing.T) {
 		t.Errorf("got %v, want an error naming saml", err)
 	}
 }
+
+// settled decides without the citizen's offers, and the flow loads them
+// only when it cannot: whatever the offers would have been, decide must
+// then come to the same decision. Every combination of the facts that
+// steer it is tried with several sets of offers.
+func TestSettledNeedsNoOffers(t *testing.T) {
+	offerSets := []map[string]Offer{
+		nil,
+		offers("password", pwd),
+		offers("password", pwd, "totp", app, "recovery", recovery),
+		offers("password", pwd, "webauthn", synced),
+		offers("password", pwd, "totp", app, "webauthn", bound, "certificate", cert),
+	}
+	attrs := []release.Attribute{release.Attribute("name")}
+	var nSettled, nNot int
+	for _, state := range []State{"", StateRecovered, "password", "totp"} {
+		for _, chosen := range []State{"", "totp", "webauthn"} {
+			for minLevel := assurance.Low; minLevel <= assurance.VeryHigh; minLevel++ {
+				for level := assurance.Level(0); level <= assurance.VeryHigh; level++ {
+					for bits := range 1 << 9 {
+						has := func(i int) bool { return bits&(1<<i) != 0 }
+						req := Request{MinLevel: minLevel, NoPrompt: has(0), ForceConsent: has(1)}
+						if has(2) {
+							req.Attributes = attrs
+						}
+						f := facts{Request: req, State: state, Chosen: chosen, Known: has(3), HasSession: has(4),
+							Result:     assurance.Result{Level: level, Satisfied: level >= minLevel, NeedFirstFactor: has(5)},
+							FreshLogin: has(6), SkipSecondFactor: has(7), ConsentCovered: has(8), Order: order}
+						want, ok := settled(f)
+						if !ok {
+							nNot++
+							continue
+						}
+						nSettled++
+						for _, o := range offerSets {
+							f.Offers = o
+							got := decide(f)
+							if got.Next != want.Next || got.Finish != want.Finish || !errors.Is(got.Fail, want.Fail) {
+								t.Fatalf("facts %+v: settled without offers %+v, decide with them %+v", f, want, got)
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+	if nSettled == 0 || nNot == 0 {
+		t.Fatalf("settled %d, not settled %d combinations: the grid misses a side", nSettled, nNot)
+	}
+}

@@ -243,8 +243,9 @@ func (e *Engine) advance(w http.ResponseWriter, r *http.Request, txn *Txn, sess 
 	e.save(w, r, txn)
 }
 
-// facts loads what decide needs: the citizen (unless given), the
-// methods' offers, and what the events prove.
+// facts loads what decide needs: the citizen (unless given), what the
+// events prove, whether a consent covers the release, and the methods'
+// offers unless decide is settled without them.
 func (e *Engine) facts(ctx context.Context, txn *Txn, sess *session.Session, citizen *store.Citizen) (facts, *store.Citizen, error) {
 	f := facts{Request: txn.Request, State: txn.State, Chosen: txn.Chosen, Known: txn.CitizenID != "",
 		FreshLogin: txn.FreshLogin, Order: e.order(), Consented: txn.Consented}
@@ -265,15 +266,18 @@ func (e *Engine) facts(ctx context.Context, txn *Txn, sess *session.Session, cit
 		events, prev = append(events, sess.Events...), sess.PrevSeen
 	}
 	f.Result = e.evaluate(append(events, txn.Events...), prev, txn.Request)
-	offers, err := e.offers(ctx, txn)
-	if err != nil {
-		return f, nil, err
-	}
-	f.Offers = offers
 	if f.Known && len(txn.Request.Attributes) > 0 && !txn.Consented {
+		var err error
 		if f.ConsentCovered, err = e.consentCovers(ctx, txn.CitizenID, txn.Request); err != nil {
 			return f, nil, err
 		}
+	}
+	if _, ok := settled(f); !ok {
+		offers, err := e.offers(ctx, txn)
+		if err != nil {
+			return f, nil, err
+		}
+		f.Offers = offers
 	}
 	return f, citizen, nil
 }

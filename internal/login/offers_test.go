@@ -4,9 +4,11 @@ import (
 	"context"
 	"net/http"
 	"testing"
+	"time"
 
 	"github.com/citizenid/citizenid/internal/assurance"
 	"github.com/citizenid/citizenid/internal/session"
+	"github.com/citizenid/citizenid/internal/store"
 )
 
 // countingMethod counts the offers it makes to a known citizen.
@@ -58,5 +60,44 @@ func TestOffersOfProvenMethods(t *testing.T) {
 	}
 	if o := offers["password"]; !o.Available || !o.firstFactor() {
 		t.Fatalf("password's offer after use: %+v, want its traits (available, first factor)", o)
+	}
+}
+
+// A login that reaches its level asks no method about the citizen: the
+// offers are loaded only when decide needs them (settled). A fresh
+// password login below substantial, which may be asked for a second
+// factor, and a login short of its level, load them.
+func TestFactsLoadOffersOnlyWhenNeeded(t *testing.T) {
+	var asked int
+	now := time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC)
+	sessions := session.New(nil, session.Options{Now: func() time.Time { return now }})
+	e := &Engine{methods: []Method{countingMethod{"webauthn", &asked}},
+		SSO: &SSO{sessions: sessions, limits: assurance.DefaultLimits()}}
+	citizen := &store.Citizen{ID: "c1"}
+	passkey := session.AuthEvent{Method: "webauthn", AMR: []string{"hwk", "user"}, Level: int(assurance.High), Time: now}
+	password := session.AuthEvent{Method: "pwd", AMR: []string{"pwd"}, Level: int(assurance.Low), Time: now}
+	tests := []struct {
+		name string
+		txn  Txn
+		want int
+	}{
+		{"a passkey login at its level", Txn{Request: Request{MinLevel: assurance.Substantial}, State: "webauthn",
+			CitizenID: "c1", FreshLogin: true, Events: []session.AuthEvent{passkey}}, 0},
+		{"a password login, a second factor may follow", Txn{Request: Request{MinLevel: assurance.Low}, State: "password",
+			CitizenID: "c1", FreshLogin: true, Events: []session.AuthEvent{password}}, 1},
+		{"a password login short of its level", Txn{Request: Request{MinLevel: assurance.High}, State: "password",
+			CitizenID: "c1", FreshLogin: true, Events: []session.AuthEvent{password}}, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			asked = 0
+			f, _, err := e.facts(context.Background(), &tt.txn, nil, citizen)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if asked != tt.want {
+				t.Fatalf("asked the method about the citizen %d times, want %d (result %+v)", asked, tt.want, f.Result)
+			}
+		})
 	}
 }
