@@ -290,11 +290,10 @@ func (e *Engine) finish(w http.ResponseWriter, r *http.Request, txn *Txn, sess *
 	lang := server.Locale(r, txn.Request.UILocales)
 	if txn.ID != "" {
 		var taken Txn
-		if err := txnKind.Take(ctx, e.o.Sessions, txn.ID, &taken); err != nil {
+		if err := txnKind.TakeDropping(ctx, e.o.Sessions, txn.ID, &taken, e.discards(txn.ID)...); err != nil {
 			e.o.Renderer.Gone(w, r, http.StatusConflict, lang, "take login transaction", err) // not found: another request finished it
 			return
 		}
-		e.discard(ctx, txn.ID)
 	}
 	p, ok := e.protocols[txn.Request.Protocol]
 	if !ok {
@@ -325,15 +324,15 @@ func (e *Engine) finish(w http.ResponseWriter, r *http.Request, txn *Txn, sess *
 
 var txnKind = session.NewBucket[Txn]("lt")
 
-// discard has every Discarder drop what it kept for the ended transaction.
-func (e *Engine) discard(ctx context.Context, txnID string) {
+// discards is what every Discarder kept for the transaction txnID.
+func (e *Engine) discards(txnID string) []session.Ref {
+	var refs []session.Ref
 	for _, m := range e.methods {
 		if d, ok := m.(Discarder); ok {
-			if err := d.Discard(ctx, txnID); err != nil {
-				e.o.Log.WarnContext(ctx, "discard login step state", "method", m.Name(), "err", err)
-			}
+			refs = append(refs, d.Discards(txnID)...)
 		}
 	}
+	return refs
 }
 
 // save stores the transaction (bound to this browser) and shows its step.

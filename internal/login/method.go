@@ -116,10 +116,10 @@ type Paged interface {
 
 // Discarder is an optional capability of a Method whose Prepare keeps
 // state of its own for the transaction (a WebAuthn challenge, a nonce to
-// sign): the engine calls Discard with the transaction's ID once the
-// transaction has ended, however it ended, so that state does not wait
-// for its TTL. A failure is logged; the TTL still bounds the state.
+// sign): Discards names that state, and the engine deletes it in the
+// round trip that ends the transaction, however it ended, so that it
+// does not wait for its TTL. The TTL still bounds it if that fails.
 type Discarder interface {
 	Method
-	Discard(ctx context.Context, txnID string) error
+	Discards(txnID string) []session.Ref
 }

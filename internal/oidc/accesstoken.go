@@ -112,11 +112,6 @@ func (p *Provider) tokenResponse(ctx context.Context, req op.TokenRequest, c *cl
 			return nil, err
 		}
 	}
-	if a, ok := req.(*authRequest); ok {
-		if err := p.st.DeleteAuthRequest(ctx, a.ID); err != nil {
-			p.o.Log.WarnContext(ctx, "delete an answered authorization request", "err", err)
-		}
-	}
 	return op.NewResponse(resp), nil
 }
 

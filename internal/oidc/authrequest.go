@@ -245,11 +245,13 @@ func (s *storage) AuthRequestByCode(ctx context.Context, code string) (op.AuthRe
 
 // consumeCode takes the code of a, atomically (GETDEL), once the client
 // is authenticated and PKCE checked: of concurrent exchanges exactly one
-// wins. A replayed code revokes what the first exchange issued.
+// wins. The authorization request goes with it, in the same round trip:
+// it lives only as long as its code, and the exchange has it in hand. A
+// replayed code revokes what the first exchange issued.
 func (s *storage) consumeCode(ctx context.Context, a *authRequest) error {
 	if !a.replayed {
 		var id string
-		err := kindCode.Take(ctx, s.p.o.Sessions, a.CodeHash, &id)
+		err := kindCode.TakeDropping(ctx, s.p.o.Sessions, a.CodeHash, &id, kindAuthRequest.Ref(a.ID))
 		if err == nil {
 			return nil // remembered with what it issued (issue)
 		} else if !errors.Is(err, session.ErrNotFound) {

@@ -64,6 +64,20 @@ func (b Bucket[T]) Take(ctx context.Context, s *Store, id string, v *T) error {
 	return s.take(ctx, b.name, id, v)
 }
 
+// Ref names the value under id, for TakeDropping.
+func (b Bucket[T]) Ref(id string) Ref { return Ref{key: prefix + b.name + ":" + id} }
+
+// Ref names one value of some bucket.
+type Ref struct{ key string }
+
+// TakeDropping is Take, and deletes the values drop in the same round
+// trip, whether or not id was there: state kept for the value taken (a
+// login step's challenge), which dies with it. Deleting them is best
+// effort, since each has a TTL of its own.
+func (b Bucket[T]) TakeDropping(ctx context.Context, s *Store, id string, v *T, drop ...Ref) error {
+	return s.takeDropping(ctx, b.name, id, v, drop)
+}
+
 // Update reads the value under id into v, lets fn change it and writes
 // it back atomically, keeping its TTL; an error from fn writes nothing.
 func (b Bucket[T]) Update(ctx context.Context, s *Store, id string, v *T, fn func() error) error {

@@ -22,7 +22,10 @@ import (
 
 func TestMain(m *testing.M) { testenv.Main(m) }
 
-var testBucket = session.NewBucket[string]("test")
+var (
+	testBucket  = session.NewBucket[string]("test")
+	otherBucket = session.NewBucket[int]("test2")
+)
 
 // A bucket name is declared once: a second declaration (two features on
 // the same keys) fails at start-up.
@@ -484,6 +487,53 @@ func TestTakeIsSingleUse(t *testing.T) {
 		wg.Wait()
 		if wins.Load() != 1 {
 			t.Fatalf("concurrent Take: got %d winners, want 1", wins.Load())
+		}
+	})
+}
+
+// TakeDropping takes its value as Take does and deletes the values it
+// names in the same round trip, also when there was nothing to take.
+func TestTakeDropping(t *testing.T) {
+	backends(t, func(t *testing.T, rdb *redis.Client) {
+		ctx := context.Background()
+		s := newStore(rdb, time.Hour, time.Hour)
+		put := func(id string) {
+			t.Helper()
+			if err := otherBucket.Put(ctx, s, id, 7, time.Minute); err != nil {
+				t.Fatal(err)
+			}
+		}
+		gone := func(id string) bool {
+			t.Helper()
+			var n int
+			err := otherBucket.Load(ctx, s, id, &n)
+			if err != nil && !errors.Is(err, session.ErrNotFound) {
+				t.Fatal(err)
+			}
+			return errors.Is(err, session.ErrNotFound)
+		}
+		if err := testBucket.Put(ctx, s, "t", "txn", time.Minute); err != nil {
+			t.Fatal(err)
+		}
+		put("a")
+		put("b")
+		put("kept")
+		var v string
+		if err := testBucket.TakeDropping(ctx, s, "t", &v, otherBucket.Ref("a"), otherBucket.Ref("b")); err != nil || v != "txn" {
+			t.Fatalf("TakeDropping: got %q, %v; want the value", v, err)
+		}
+		if !gone("a") || !gone("b") || gone("kept") {
+			t.Fatalf("after TakeDropping: a gone %v, b gone %v, kept gone %v; want a and b only", gone("a"), gone("b"), gone("kept"))
+		}
+		if err := testBucket.Take(ctx, s, "t", &v); !errors.Is(err, session.ErrNotFound) {
+			t.Fatalf("Take after TakeDropping: got %v, want ErrNotFound", err)
+		}
+		put("c")
+		if err := testBucket.TakeDropping(ctx, s, "t", &v, otherBucket.Ref("c")); !errors.Is(err, session.ErrNotFound) {
+			t.Fatalf("TakeDropping of nothing: got %v, want ErrNotFound", err)
+		}
+		if !gone("c") {
+			t.Fatal("TakeDropping of nothing left what it names")
 		}
 	})
 }

@@ -58,6 +58,25 @@ func (s *Store) take(ctx context.Context, kind, id string, v any) error {
 	return decode(kind, b, err, v)
 }
 
+// takeDropping is take, with the values drop deleted in the same
+// pipeline (one DEL each, so that each goes to its own slot of a Redis
+// Cluster). Only the take's result counts.
+func (s *Store) takeDropping(ctx context.Context, kind, id string, v any, drop []Ref) error {
+	if len(drop) == 0 {
+		return s.take(ctx, kind, id, v)
+	}
+	var get *redis.StringCmd
+	_, _ = s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		get = p.GetDel(ctx, prefix+kind+":"+id)
+		for _, r := range drop {
+			p.Del(ctx, r.key)
+		}
+		return nil
+	})
+	b, err := get.Bytes()
+	return decode(kind, b, err, v)
+}
+
 // updateValue applies fn to kind/id atomically, keeping its TTL when ttl
 // is 0, else giving it ttl from now: read, changed, and written back
 // only if nobody wrote it meanwhile (swap), else read again. Each

@@ -86,11 +86,11 @@ func (m method) Prepare(ctx context.Context, r *http.Request, txn *login.Txn) (a
 	return p, nil
 }
 
-// Discard drops the transaction's nonce. Its tickets stay until their
+// Discards names the transaction's nonce. Its tickets stay until their
 // TTL: they are keyed by themselves, and lead only to the ended
 // transaction.
-func (m method) Discard(ctx context.Context, txnID string) error {
-	return kindChallenge.Delete(ctx, m.a.o.Sessions, txnID)
+func (m method) Discards(txnID string) []session.Ref {
+	return []session.Ref{kindChallenge.Ref(txnID)}
 }
 
 // validHandle: RandomToken(24) is 32 base64url characters.

@@ -108,10 +108,10 @@ func (m method) Prepare(ctx context.Context, _ *http.Request, txn *login.Txn) (a
 	return &StepData{Options: template.JS(as.Options), BackToPassword: txn.Chosen == Name}, nil
 }
 
-// Discard drops the login's challenge: a login finished with the
+// Discards names the login's challenge: a login finished with the
 // password leaves the one its page offered for autofill.
-func (m method) Discard(ctx context.Context, txnID string) error {
-	return kindLogin.Delete(ctx, m.a.o.Sessions, txnID)
+func (m method) Discards(txnID string) []session.Ref {
+	return []session.Ref{kindLogin.Ref(txnID)}
 }
 
 func (m method) Verify(ctx context.Context, r *http.Request, txn *login.Txn) (string, session.AuthEvent, error) {
