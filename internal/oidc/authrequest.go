@@ -336,7 +336,8 @@ func (p *Provider) beginLoginOf(w http.ResponseWriter, r *http.Request, made *au
 	ctx := r.Context()
 	browser := p.o.Login.Browser(w, r)
 	id := r.PathValue("id")
-	a, err := made, error(nil)
+	a := made
+	var err error
 	if a == nil || a.ID != id {
 		a = new(authRequest)
 		err = kindAuthRequest.Load(ctx, p.o.Sessions, id, a)

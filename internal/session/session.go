@@ -152,11 +152,17 @@ func (s *Store) ttl(sess *Session) time.Duration {
 	return min(idle, left)
 }
 
-// track records in the live set when the session dies, and prunes the
-// entries of sessions already dead so the set stays as large as the
-// number of live sessions.
+// track extends the sid with the session's record and records in the
+// set of ends when the session dies.
 func (s *Store) track(ctx context.Context, p redis.Pipeliner, sess *Session, ttl time.Duration) {
 	p.Expire(ctx, sidKey(sess.SID), ttl+expiryGrace)
+	s.trackEnd(ctx, p, sess, ttl)
+}
+
+// trackEnd records in the set of ends when the session dies (a sweep
+// prunes the entries of sessions already dead, so the set stays as large
+// as the number of live sessions).
+func (s *Store) trackEnd(ctx context.Context, p redis.Pipeliner, sess *Session, ttl time.Duration) {
 	p.ZAdd(ctx, endsKey, redis.Z{Score: float64(sess.LastSeen.Add(ttl).UnixMilli()), Member: sess.key})
 	p.Expire(ctx, endsKey, s.opts.AbsoluteTimeout+expiryGrace)
 }
@@ -193,7 +199,7 @@ func (s *Store) Create(ctx context.Context, citizenID string, events []AuthEvent
 		// The sid lives as long as the session's record (extended with it
 		// in track), not for the absolute timeout.
 		p.Set(ctx, sidKey(sess.SID), sess.key, ttl+expiryGrace)
-		s.track(ctx, p, sess, ttl)
+		s.trackEnd(ctx, p, sess, ttl)
 		return nil
 	})
 	if err == nil {
