@@ -81,15 +81,19 @@ func (p Params) Validate() error {
 // a queue, not memory: the heap holds GOMAXPROCS buffers however many
 // citizens press "log in" at once.
 //
-// When no run has ended for idleReturn, the buffers of the last ones go
-// back to the system (returnMemory). The Go runtime hands freed memory
-// back only after a later collection, and a server gone quiet after a
-// spike collects every two minutes: without this its RSS stays at the
-// spike's for that long.
+// Each run ends by keeping its buffer for the next (argon2id), so that a
+// stream of logins allocates none. When no run has ended for idleReturn,
+// the kept buffers are let go and go back to the system (returnMemory).
+// The Go runtime hands freed memory back only after a later collection,
+// and a server gone quiet after a spike collects every two minutes:
+// without this its RSS stays at the spike's for that long.
 type Hasher struct {
 	params Params
 	rand   io.Reader
 	slots  chan struct{}
+
+	mu   sync.Mutex
+	kept [][]argon2Block // buffers of h.params' size, at most one per slot
 
 	idle         *time.Timer // runs returnMemory idleReturn after the last run
 	returnMemory func()      // debug.FreeOSMemory; tests count calls
@@ -113,18 +117,38 @@ func NewHasher(p Params, rand io.Reader) *Hasher {
 // for it (one collection and the page faults of the next buffer).
 const idleReturn = 2 * time.Second
 
-// key runs argon2id in one of h's slots.
+// key runs argon2id in one of h's slots, in a kept buffer when there is
+// one. A hash stored with other parameters (rehashed after this login)
+// runs in a buffer of its own, which is not kept.
 func (h *Hasher) key(password string, salt []byte, p Params) []byte {
 	h.slots <- struct{}{}
 	defer func() {
 		<-h.slots
 		h.idle.Reset(idleReturn)
 	}()
-	return argon2.IDKey(normalize(password), salt, p.Time, p.Memory, p.Threads, p.KeyLen)
+	own := p.Memory == h.params.Memory && p.Threads == h.params.Threads
+	var buf []argon2Block
+	if own {
+		h.mu.Lock()
+		if n := len(h.kept); n > 0 {
+			buf, h.kept = h.kept[n-1], h.kept[:n-1]
+		}
+		h.mu.Unlock()
+	}
+	key, buf := argon2id(buf, normalize(password), salt, p.Time, p.Memory, p.Threads, p.KeyLen)
+	if own {
+		h.mu.Lock()
+		h.kept = append(h.kept, buf)
+		h.mu.Unlock()
+	}
+	return key
 }
 
 func (h *Hasher) whenIdle() {
 	if len(h.slots) == 0 {
+		h.mu.Lock()
+		h.kept = nil
+		h.mu.Unlock()
 		h.returnMemory()
 	}
 }

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"golang.org/x/crypto/argon2"
 )
 
 // fast are cheap parameters for tests that are not about cost.
@@ -469,4 +471,76 @@ func TestHashReturnsMemoryWhenIdle(t *testing.T) {
 	case <-time.After(200 * time.Millisecond):
 	}
 	<-h.slots
+}
+
+// argon2id is argon2.IDKey bit for bit, over the parameters' range
+// (lanes, passes, memory not a multiple of the lanes' sync points, key
+// lengths on both sides of H's 64 bytes), in a fresh buffer and in one
+// left dirty by another password.
+func TestArgon2idIsXCrypto(t *testing.T) {
+	cases := []struct {
+		time, memory uint32
+		threads      uint8
+		keyLen       uint32
+	}{
+		{1, 8, 1, 32}, {2, 64, 1, 32}, {3, 67, 1, 16}, {1, 32, 4, 64}, {2, 130, 3, 33},
+		{2, 256, 2, 65}, {1, 16, 1, 97}, {1, 16, 1, 100}, {4, 1024, 1, 32}, {2, 19456, 1, 32},
+	}
+	for _, c := range cases {
+		salt := []byte("a salt of 16 b!!")
+		want := argon2.IDKey([]byte("the password"), salt, c.time, c.memory, c.threads, c.keyLen)
+		got, buf := argon2id(nil, []byte("the password"), salt, c.time, c.memory, c.threads, c.keyLen)
+		if !bytes.Equal(got, want) {
+			t.Fatalf("%+v: got %x, want %x", c, got, want)
+		}
+		other := argon2.IDKey([]byte("another one"), salt, c.time, c.memory, c.threads, c.keyLen)
+		again, reused := argon2id(buf, []byte("another one"), salt, c.time, c.memory, c.threads, c.keyLen)
+		if !bytes.Equal(again, other) {
+			t.Fatalf("%+v in a used buffer: got %x, want %x", c, again, other)
+		}
+		if &reused[0] != &buf[0] {
+			t.Errorf("%+v: a buffer of the right size was not reused", c)
+		}
+	}
+}
+
+// A login with the hasher's parameters allocates no argon2id buffer: the
+// one the last run kept is reused. A hash stored with other parameters
+// gets a buffer of its own, which is not kept; an idle hasher lets its
+// buffers go.
+func TestHasherKeepsItsBuffer(t *testing.T) {
+	h := NewHasher(DefaultParams(), nil)
+	h.returnMemory = func() {}
+	phc, err := h.Hash("correct horse battery staple")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(h.kept) != 1 {
+		t.Fatalf("kept %d buffers after a run, want 1", len(h.kept))
+	}
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	ok, _, err := h.Verify("correct horse battery staple", phc)
+	runtime.ReadMemStats(&after)
+	if !ok || err != nil {
+		t.Fatalf("verify: %v, %v", ok, err)
+	}
+	if n := after.TotalAlloc - before.TotalAlloc; n > 1<<20 {
+		t.Errorf("a verification allocated %d bytes, want far less than argon2id's 19 MiB", n)
+	}
+
+	smaller := DefaultParams()
+	smaller.Memory = 1024
+	old, _ := NewHasher(smaller, nil).Hash("an older password")
+	if ok, rehash, err := h.Verify("an older password", old); !ok || !rehash || err != nil {
+		t.Fatalf("verify a hash of other parameters: %v, %v, %v", ok, rehash, err)
+	}
+	if len(h.kept) != 1 || len(h.kept[0]) != 19456 {
+		t.Fatalf("kept %d buffers (first of %d blocks) after another size, want the one of 19456", len(h.kept), len(h.kept[0]))
+	}
+
+	h.whenIdle()
+	if len(h.kept) != 0 {
+		t.Errorf("an idle hasher kept %d buffers", len(h.kept))
+	}
 }
