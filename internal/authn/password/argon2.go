@@ -18,10 +18,10 @@ import (
 // argon2.IDKey, so an x/crypto whose processBlocks no longer fits this
 // fails the suite; one that renames it fails the build.
 //
-// buf is reused when it has the blocks the parameters need, else a new
-// one is made; it is cleared first (x/crypto's first pass XORs into it).
-// The buffer used is returned with the key, for the next run.
-func argon2id(buf []argon2Block, password, salt []byte, time, memory uint32, threads uint8, keyLen uint32) ([]byte, []argon2Block) {
+// buf is used when it has the blocks the parameters need (argon2Blocks),
+// else one is made on the heap; it is cleared first (x/crypto's first
+// pass XORs into it).
+func argon2id(buf []argon2Block, password, salt []byte, time, memory uint32, threads uint8, keyLen uint32) []byte {
 	lanes := uint32(threads)
 	h := newBlake2b(blake2b.Size)
 	for _, v := range []uint32{lanes, keyLen, memory, time, argon2.Version, argon2idMode} {
@@ -34,10 +34,7 @@ func argon2id(buf []argon2Block, password, salt []byte, time, memory uint32, thr
 	var h0 [blake2b.Size + 8]byte
 	h.Sum(h0[:0])
 
-	// The memory in blocks: a multiple of 4 (sync points) per lane, and
-	// at least two per segment (x/crypto's deriveKey, RFC 9106 §3.2).
-	blocks := memory / (4 * lanes) * (4 * lanes)
-	blocks = max(blocks, 2*4*lanes)
+	blocks := argon2Blocks(memory, threads)
 	if uint32(len(buf)) == blocks {
 		clear(buf)
 	} else {
@@ -69,7 +66,15 @@ func argon2id(buf []argon2Block, password, salt []byte, time, memory uint32, thr
 	}
 	key := make([]byte, keyLen)
 	hPrime(key, raw[:])
-	return key, buf
+	return key
+}
+
+// argon2Blocks is how many blocks argon2id works in: memory (KiB) rounded
+// down to a multiple of 4 (sync points) per lane, and at least two per
+// segment (x/crypto's deriveKey, RFC 9106 §3.2).
+func argon2Blocks(memory uint32, threads uint8) uint32 {
+	lanes := uint32(threads)
+	return max(memory/(4*lanes)*(4*lanes), 2*4*lanes)
 }
 
 // argon2Block is x/crypto's block: 1 KiB as 128 little-endian words.

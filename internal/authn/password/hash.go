@@ -93,7 +93,7 @@ type Hasher struct {
 	slots  chan struct{}
 
 	mu   sync.Mutex
-	kept [][]argon2Block // buffers of h.params' size, at most one per slot
+	kept []keptBlocks // buffers of h.params' size, at most one per slot
 
 	idle         *time.Timer // runs returnMemory idleReturn after the last run
 	returnMemory func()      // debug.FreeOSMemory; tests count calls
@@ -126,29 +126,40 @@ func (h *Hasher) key(password string, salt []byte, p Params) []byte {
 		<-h.slots
 		h.idle.Reset(idleReturn)
 	}()
-	own := p.Memory == h.params.Memory && p.Threads == h.params.Threads
-	var buf []argon2Block
-	if own {
-		h.mu.Lock()
-		if n := len(h.kept); n > 0 {
-			buf, h.kept = h.kept[n-1], h.kept[:n-1]
-		}
-		h.mu.Unlock()
+	if p.Memory != h.params.Memory || p.Threads != h.params.Threads {
+		return argon2id(nil, normalize(password), salt, p.Time, p.Memory, p.Threads, p.KeyLen)
 	}
-	key, buf := argon2id(buf, normalize(password), salt, p.Time, p.Memory, p.Threads, p.KeyLen)
-	if own {
-		h.mu.Lock()
-		h.kept = append(h.kept, buf)
-		h.mu.Unlock()
+	h.mu.Lock()
+	var k keptBlocks
+	if n := len(h.kept); n > 0 {
+		k, h.kept = h.kept[n-1], h.kept[:n-1]
 	}
+	h.mu.Unlock()
+	if k.blocks == nil {
+		k.blocks, k.unmap = mapBlocks(argon2Blocks(p.Memory, p.Threads))
+	}
+	key := argon2id(k.blocks, normalize(password), salt, p.Time, p.Memory, p.Threads, p.KeyLen)
+	h.mu.Lock()
+	h.kept = append(h.kept, k)
+	h.mu.Unlock()
 	return key
+}
+
+// keptBlocks is a buffer the hasher keeps, outside Go's heap (mapBlocks).
+type keptBlocks struct {
+	blocks []argon2Block
+	unmap  func()
 }
 
 func (h *Hasher) whenIdle() {
 	if len(h.slots) == 0 {
 		h.mu.Lock()
+		kept := h.kept
 		h.kept = nil
 		h.mu.Unlock()
+		for _, k := range kept {
+			k.unmap() // none is in use: a run takes its buffer out of kept
+		}
 		h.returnMemory()
 	}
 }
