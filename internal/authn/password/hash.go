@@ -76,10 +76,9 @@ func (p Params) Validate() error {
 // At most GOMAXPROCS argon2id runs are in flight at once; the others wait
 // their turn. Interleaving more runs than there are cores finishes none of
 // them sooner: it holds one memory-hard buffer (19 MiB by default) per
-// waiting login, evicts each run's blocks from the cache for the others,
-// and makes the garbage collector chase them. A spike of logins then costs
-// a queue, not memory: the heap holds GOMAXPROCS buffers however many
-// citizens press "log in" at once.
+// waiting login and evicts each run's blocks from the cache for the
+// others. A spike of logins then costs a queue, not memory: the process
+// holds GOMAXPROCS buffers however many citizens press "log in" at once.
 //
 // Each run ends by keeping its buffer for the next (argon2id), so that a
 // stream of logins allocates none. When no run has ended for idleReturn,

@@ -12,8 +12,8 @@ import (
 // heap the collector paces itself by, which would then let twice that
 // much garbage pile up between collections and leave the live objects
 // made meanwhile (sessions, on the embedded server) scattered over pages
-// it can no longer give back (8.6 MiB more RSS after 3,000 password
-// logins). unmap gives it back to the system at once.
+// it can no longer give back (8.6 MiB more anonymous memory after 3,000
+// password logins). unmap gives it back to the system at once.
 func mapBlocks(n uint32) (blocks []argon2Block, unmap func()) {
 	size := int(n) * int(unsafe.Sizeof(argon2Block{}))
 	b, err := syscall.Mmap(-1, 0, size, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_ANON|syscall.MAP_PRIVATE)
