@@ -2,6 +2,7 @@ package password
 
 import (
 	"encoding/binary"
+	"hash"
 	_ "unsafe" // go:linkname
 
 	"golang.org/x/crypto/argon2"
@@ -113,13 +114,7 @@ func hPrime(out, in []byte) {
 	h.Sum(out[:0])
 }
 
-type blake2bHash interface {
-	Write([]byte) (int, error)
-	Sum([]byte) []byte
-	Reset()
-}
-
-func newBlake2b(size int) blake2bHash {
+func newBlake2b(size int) hash.Hash {
 	h, err := blake2b.New(size, nil)
 	if err != nil {
 		panic(err) // size is 1..64 and there is no key: cannot fail
@@ -127,7 +122,7 @@ func newBlake2b(size int) blake2bHash {
 	return h
 }
 
-func writeLE32(h blake2bHash, v uint32) {
+func writeLE32(h hash.Hash, v uint32) {
 	var b [4]byte
 	binary.LittleEndian.PutUint32(b[:], v)
 	h.Write(b[:])
