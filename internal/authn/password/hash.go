@@ -82,10 +82,12 @@ func (p Params) Validate() error {
 //
 // Each run ends by keeping its buffer for the next (argon2id), so that a
 // stream of logins allocates none. When no run has ended for idleReturn,
-// the kept buffers are let go and go back to the system (returnMemory).
-// The Go runtime hands freed memory back only after a later collection,
-// and a server gone quiet after a spike collects every two minutes:
-// without this its RSS stays at the spike's for that long.
+// the kept buffers are unmapped, and what the heap freed meanwhile (a
+// rehash's buffer of other parameters, the heap buffers where there is
+// no mmap, the logins' own garbage) goes back to the system too
+// (returnMemory). The Go runtime hands freed memory back only after a
+// later collection, and a server gone quiet after a spike collects every
+// two minutes: without this its RSS stays at the spike's for that long.
 type Hasher struct {
 	params Params
 	rand   io.Reader
